@@ -1,0 +1,31 @@
+// Package joblog builds the structured JSON loggers of the bridge: one line a
+// record, and on every line about a job its job key and process instance key.
+package joblog
+
+import (
+	"io"
+	"log/slog"
+)
+
+// Attribute keys used on every job-related log line.
+const (
+	KeyJob             = "jobKey"
+	KeyProcessInstance = "processInstanceKey"
+)
+
+// New returns a JSON logger writing to w at level Info, or Debug when debug is set.
+func New(w io.Writer, debug bool) *slog.Logger {
+	lvl := slog.LevelInfo
+	if debug {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// ForJob returns l with the job key and process instance key attached.
+func ForJob(l *slog.Logger, jobKey, processInstanceKey int64) *slog.Logger {
+	return l.With(slog.Int64(KeyJob, jobKey), slog.Int64(KeyProcessInstance, processInstanceKey))
+}
+
+// Discard is a logger that writes nothing, for tests that do not look at logs.
+func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

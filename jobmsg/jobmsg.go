@@ -1,0 +1,258 @@
+// Package jobmsg is the wire contract of zeebe-lambda-bridge: the job message
+// the poller publishes to the zeebe_jobs topic, the outcome message lambdakit
+// publishes to zeebe_jobs2complete, and the unwrapping of both from SQS records
+// whether SNS delivered them raw or wrapped in its notification envelope.
+//
+// The package deliberately imports neither the AWS SDK nor the Zeebe client, so
+// that the poller, the fulfiller and every target function share one definition
+// without dragging the engine or the cloud into each other's binaries.
+package jobmsg
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Version is the contract version written into every message as "v".
+const Version = 1
+
+// MaxMessageBytes is the SNS limit for one message, body and attributes
+// together. A message above it would be rejected by SNS, so we refuse it before
+// publishing and fail the job with a message that says so.
+const MaxMessageBytes = 256 * 1024
+
+// SNS message attribute names.
+const (
+	AttrLambdaIdentifier = "lambdaIdentifier"
+	AttrBPMNProcessID    = "bpmnProcessId"
+	AttrElementID        = "elementId"
+	AttrOutcome          = "outcome"
+)
+
+// Task header names understood by the bridge.
+const (
+	// HeaderIdentifier names the target Lambda function. Required.
+	HeaderIdentifier = "identifier"
+	// HeaderResultVariable, when set, wraps the handler's output under this variable name.
+	HeaderResultVariable = "resultVariable"
+	// HeaderTimeout overrides the job timeout (ISO-8601 duration, e.g. PT5M).
+	HeaderTimeout = "timeout"
+)
+
+// Error classes. Callers test them with errors.Is; the wrapped message carries
+// the detail.
+var (
+	// ErrMalformed: the payload is not a message of this contract.
+	ErrMalformed = errors.New("malformed message")
+	// ErrUnsupportedVersion: the message names a contract version we do not speak.
+	ErrUnsupportedVersion = errors.New("unsupported message version")
+	// ErrTooLarge: the encoded message would exceed MaxMessageBytes.
+	ErrTooLarge = errors.New("message exceeds the SNS limit of 256 KiB")
+)
+
+// Job is the job message: one activated Zeebe job, as published to zeebe_jobs.
+type Job struct {
+	V                        int               `json:"v"`
+	Key                      int64             `json:"key"`
+	Type                     string            `json:"type"`
+	ProcessInstanceKey       int64             `json:"processInstanceKey"`
+	BPMNProcessID            string            `json:"bpmnProcessId"`
+	ProcessDefinitionKey     int64             `json:"processDefinitionKey"`
+	ProcessDefinitionVersion int32             `json:"processDefinitionVersion"`
+	ElementID                string            `json:"elementId"`
+	ElementInstanceKey       int64             `json:"elementInstanceKey"`
+	CustomHeaders            map[string]string `json:"customHeaders"`
+	Worker                   string            `json:"worker"`
+	Retries                  int32             `json:"retries"`
+	// Deadline is the job's activation deadline in epoch milliseconds; after it
+	// Zeebe may hand the job to another worker.
+	Deadline  int64           `json:"deadline"`
+	TenantID  string          `json:"tenantId"`
+	Variables json.RawMessage `json:"variables"`
+}
+
+// Identifier is the target Lambda named by the task header "identifier".
+func (j Job) Identifier() string { return j.CustomHeaders[HeaderIdentifier] }
+
+// DeadlineTime returns Deadline as a time.Time.
+func (j Job) DeadlineTime() time.Time { return time.UnixMilli(j.Deadline) }
+
+// Kind is what a function did with a job.
+type Kind string
+
+// The three outcomes of a job.
+const (
+	Complete Kind = "complete"
+	Fail     Kind = "fail"
+	Error    Kind = "error" // BPMN error, thrown in the process
+)
+
+// Outcome is the outcome message, published by lambdakit to zeebe_jobs2complete.
+type Outcome struct {
+	V      int   `json:"v"`
+	JobKey int64 `json:"jobKey"`
+	// ProcessInstanceKey is not needed to act on the job; it travels so that the
+	// fulfiller can put it on every log line.
+	ProcessInstanceKey int64           `json:"processInstanceKey,omitempty"`
+	Outcome            Kind            `json:"outcome"`
+	Variables          json.RawMessage `json:"variables,omitempty"`
+	ErrorCode          string          `json:"errorCode,omitempty"`
+	ErrorMessage       string          `json:"errorMessage,omitempty"`
+	Retries            int32           `json:"retries"`
+	RetryBackoffMs     int64           `json:"retryBackoffMs,omitempty"`
+}
+
+// Message is an encoded message ready for SNS: a body and string attributes.
+type Message struct {
+	Body       []byte
+	Attributes map[string]string
+}
+
+// Size approximates the size SNS counts: body plus attribute names, types and values.
+func (m Message) Size() int {
+	n := len(m.Body)
+	for k, v := range m.Attributes {
+		n += len(k) + len("String") + len(v)
+	}
+	return n
+}
+
+// EncodeJob encodes a job message. It fails with ErrMalformed when the job has
+// no identifier header and with ErrTooLarge when SNS would reject it.
+func EncodeJob(j Job) (Message, error) {
+	if j.Identifier() == "" {
+		return Message{}, fmt.Errorf("%w: job %d has no %q task header", ErrMalformed, j.Key, HeaderIdentifier)
+	}
+	j.V = Version
+	if len(j.Variables) == 0 {
+		j.Variables = json.RawMessage("{}")
+	}
+	if j.CustomHeaders == nil {
+		j.CustomHeaders = map[string]string{}
+	}
+	body, err := json.Marshal(j)
+	if err != nil {
+		return Message{}, fmt.Errorf("%w: job %d: %v", ErrMalformed, j.Key, err)
+	}
+	m := Message{Body: body, Attributes: map[string]string{
+		AttrLambdaIdentifier: j.Identifier(),
+		AttrBPMNProcessID:    j.BPMNProcessID,
+		AttrElementID:        j.ElementID,
+	}}
+	for k, v := range m.Attributes {
+		if v == "" { // SNS rejects empty attribute values
+			delete(m.Attributes, k)
+		}
+	}
+	return m, checkSize(m, "job", j.Key)
+}
+
+// EncodeOutcome encodes an outcome message, failing with ErrTooLarge when SNS
+// would reject it.
+func EncodeOutcome(o Outcome) (Message, error) {
+	o.V = Version
+	switch o.Outcome {
+	case Complete, Fail, Error:
+	default:
+		return Message{}, fmt.Errorf("%w: outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
+	}
+	body, err := json.Marshal(o)
+	if err != nil {
+		return Message{}, fmt.Errorf("%w: outcome for job %d: %v", ErrMalformed, o.JobKey, err)
+	}
+	m := Message{Body: body, Attributes: map[string]string{AttrOutcome: string(o.Outcome)}}
+	return m, checkSize(m, "outcome", o.JobKey)
+}
+
+func checkSize(m Message, what string, key int64) error {
+	if n := m.Size(); n > MaxMessageBytes {
+		return fmt.Errorf("%w: %s for job %d is %d bytes", ErrTooLarge, what, key, n)
+	}
+	return nil
+}
+
+// DecodeJob decodes a job message body (already unwrapped from SNS/SQS).
+func DecodeJob(body []byte) (Job, error) {
+	var j Job
+	if err := decode(body, &j); err != nil {
+		return Job{}, err
+	}
+	if j.Key == 0 || j.Identifier() == "" {
+		return Job{}, fmt.Errorf("%w: job message without key or %q header", ErrMalformed, HeaderIdentifier)
+	}
+	return j, nil
+}
+
+// DecodeOutcome decodes an outcome message body (already unwrapped from SNS/SQS).
+func DecodeOutcome(body []byte) (Outcome, error) {
+	var o Outcome
+	if err := decode(body, &o); err != nil {
+		return Outcome{}, err
+	}
+	if o.JobKey == 0 {
+		return Outcome{}, fmt.Errorf("%w: outcome message without jobKey", ErrMalformed)
+	}
+	switch o.Outcome {
+	case Complete, Fail, Error:
+	default:
+		return Outcome{}, fmt.Errorf("%w: unknown outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
+	}
+	if o.Outcome == Error && o.ErrorCode == "" {
+		return Outcome{}, fmt.Errorf("%w: outcome %q for job %d without errorCode", ErrMalformed, o.Outcome, o.JobKey)
+	}
+	return o, nil
+}
+
+// decode checks the version before anything else so that a future message is
+// reported as such, not as garbage.
+func decode(body []byte, v any) error {
+	var head struct {
+		V *int `json:"v"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if head.V == nil {
+		return fmt.Errorf("%w: no \"v\" field", ErrMalformed)
+	}
+	if *head.V != Version {
+		return fmt.Errorf("%w: v=%d, this build speaks v=%d", ErrUnsupportedVersion, *head.V, Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+// snsEnvelope is the notification SNS puts into SQS when raw message delivery is off.
+type snsEnvelope struct {
+	Type              string `json:"Type"`
+	MessageID         string `json:"MessageId"`
+	TopicArn          string `json:"TopicArn"`
+	Message           string `json:"Message"`
+	MessageAttributes map[string]struct {
+		Type  string `json:"Type"`
+		Value string `json:"Value"`
+	} `json:"MessageAttributes"`
+}
+
+// Unwrap returns the message body and attributes carried by an SQS record
+// body, whether SNS delivered it raw (the body is the message and the
+// attributes are the SQS message attributes) or wrapped in its notification
+// envelope (the message and attributes are inside the body).
+func Unwrap(sqsBody string, sqsAttrs map[string]string) (body []byte, attrs map[string]string) {
+	var env snsEnvelope
+	if err := json.Unmarshal([]byte(sqsBody), &env); err == nil && env.Type == "Notification" && env.TopicArn != "" {
+		attrs := make(map[string]string, len(env.MessageAttributes))
+		for k, a := range env.MessageAttributes {
+			attrs[k] = a.Value
+		}
+		return []byte(env.Message), attrs
+	}
+	return []byte(sqsBody), sqsAttrs
+}
