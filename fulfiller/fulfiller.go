@@ -1,0 +1,152 @@
+// Package fulfiller applies the outcomes that functions publish to
+// zeebe_jobs2complete: it completes the job, fails it with the retries the
+// outcome carries, or throws the BPMN error.
+//
+// It is an SQS-triggered Lambda with ReportBatchItemFailures. What it reports
+// as failed SQS retries (that queue allows several receives, then a DLQ), so
+// only errors that a retry can fix are reported: Zeebe being unavailable,
+// overloaded or slow. An outcome for a job Zeebe no longer knows is a
+// duplicate (SNS and SQS deliver at least once) and is acknowledged.
+package fulfiller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+)
+
+// Zeebe is the part of the Zeebe client the fulfiller uses.
+type Zeebe interface {
+	CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error
+	FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error
+	ThrowError(ctx context.Context, key int64, code, msg string, vars json.RawMessage) error
+}
+
+// Class is what to do with a record after trying to apply its outcome.
+type Class int
+
+// Classes of results.
+const (
+	Done      Class = iota // applied; delete the record
+	Duplicate              // Zeebe no longer knows the job; delete the record
+	Retry                  // transient; report it so SQS delivers it again
+	Rejected               // permanent; report it so it reaches the DLQ for a human
+)
+
+func (c Class) String() string {
+	return [...]string{"done", "duplicate", "retry", "rejected"}[c]
+}
+
+// Classify sorts an error from Zeebe by its gRPC status code.
+func Classify(err error) Class {
+	if err == nil {
+		return Done
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return Retry
+	}
+	switch status.Code(err) {
+	case codes.NotFound:
+		return Duplicate
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Canceled, codes.Internal:
+		return Retry
+	default:
+		// InvalidArgument, FailedPrecondition, PermissionDenied ...: retrying
+		// the same command cannot succeed. The DLQ keeps it, with its alarm,
+		// for someone to look at; acknowledging would lose it silently.
+		return Rejected
+	}
+}
+
+// Handler applies outcome records.
+type Handler struct {
+	Zeebe Zeebe
+	Log   *slog.Logger
+	// CallTimeout bounds each call to Zeebe.
+	CallTimeout time.Duration
+}
+
+// New returns a Handler.
+func New(zb Zeebe, log *slog.Logger) *Handler {
+	return &Handler{Zeebe: zb, Log: log, CallTimeout: 10 * time.Second}
+}
+
+// Handle is the Lambda handler for the zeebe_jobs2complete queue.
+//
+// Records are applied concurrently: each is an independent job, and a batch
+// should not wait on one slow command.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	results := make([]Class, len(ev.Records))
+	var wg sync.WaitGroup
+	for i, r := range ev.Records {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = h.record(ctx, r)
+		}()
+	}
+	wg.Wait()
+	var resp events.SQSEventResponse
+	for i, c := range results {
+		if c == Retry || c == Rejected {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
+	body, _ := jobmsg.UnwrapRecord(r)
+	o, err := jobmsg.DecodeOutcome(body)
+	if err != nil {
+		h.Log.Error("not an outcome message; it goes to the DLQ", "messageId", r.MessageId, "error", err)
+		return Rejected
+	}
+	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
+	cctx := ctx
+	if h.CallTimeout > 0 {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, h.CallTimeout)
+		defer cancel()
+	}
+	err = h.apply(cctx, o)
+	c := Classify(err)
+	switch c {
+	case Done:
+		log.Info("outcome applied", "retries", o.Retries)
+	case Duplicate:
+		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged", "error", err)
+	case Retry:
+		log.Warn("Zeebe unavailable; SQS will deliver the outcome again", "error", err)
+	case Rejected:
+		log.Error("Zeebe rejected the outcome; it goes to the DLQ", "error", err)
+	}
+	return c
+}
+
+func (h *Handler) apply(ctx context.Context, o jobmsg.Outcome) error {
+	switch o.Outcome {
+	case jobmsg.Complete:
+		return h.Zeebe.CompleteJob(ctx, o.JobKey, o.Variables)
+	case jobmsg.Fail:
+		// The retries come from the outcome as they are: lambdakit already
+		// counted this attempt. Recomputing or defaulting them here is how
+		// retry storms start.
+		return h.Zeebe.FailJob(ctx, o.JobKey, o.Retries, o.ErrorMessage, time.Duration(o.RetryBackoffMs)*time.Millisecond)
+	case jobmsg.Error:
+		return h.Zeebe.ThrowError(ctx, o.JobKey, o.ErrorCode, o.ErrorMessage, o.Variables)
+	default:
+		return fmt.Errorf("unknown outcome %q", o.Outcome)
+	}
+}
