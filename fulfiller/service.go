@@ -1,0 +1,28 @@
+package fulfiller
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+)
+
+// FromEnv builds a Handler on the real Zeebe client, configured by the Zeebe
+// client's variables (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or
+// ZEEBE_CLIENT_SECRET_ARN, ...). Close the returned client when done.
+func FromEnv(ctx context.Context, getenv envcfg.Getenv) (*Handler, *zeebeclient.Client, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug")), zb, nil
+}

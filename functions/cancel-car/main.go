@@ -1,0 +1,9 @@
+// Command cancel-car is the Lambda "cancel-car" (BPMN task header identifier=cancel-car).
+package main
+
+import (
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/tripbooking"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+func main() { lambdakit.Start(tripbooking.CancelCar) }

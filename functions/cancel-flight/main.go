@@ -1,0 +1,9 @@
+// Command cancel-flight is the Lambda "cancel-flight" (BPMN task header identifier=cancel-flight).
+package main
+
+import (
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/tripbooking"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+func main() { lambdakit.Start(tripbooking.CancelFlight) }

@@ -1,0 +1,36 @@
+// Package chaos holds misbehaving Lambdas for the end-to-end tests: one that
+// always fails, one that panics and one that outlives its timeout. They show
+// that Zeebe, not SQS, retries a job, and what a user sees in each case.
+package chaos
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Input is what the chaos functions read.
+type Input struct {
+	// SleepSeconds is how long Sleep sleeps.
+	SleepSeconds float64 `json:"sleepSeconds"`
+}
+
+// Result is an empty result.
+type Result struct{}
+
+// ErrSimulated is AlwaysFail's error.
+var ErrSimulated = errors.New("always-fail: simulated failure")
+
+// AlwaysFail fails every time.
+func AlwaysFail(context.Context, Input) (Result, error) { return Result{}, ErrSimulated }
+
+// Panic panics every time.
+func Panic(context.Context, Input) (Result, error) { panic("panic: simulated crash") }
+
+// Sleep sleeps for SleepSeconds and deliberately ignores its context, like a
+// handler stuck in a call without a timeout, to show what happens when a
+// function runs past its Lambda timeout.
+func Sleep(_ context.Context, in Input) (Result, error) {
+	time.Sleep(time.Duration(in.SleepSeconds * float64(time.Second)))
+	return Result{}, nil
+}

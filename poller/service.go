@@ -1,0 +1,56 @@
+package poller
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+)
+
+// Service is a poller wired to the real Zeebe client and SNS, as both mains use it.
+type Service struct {
+	Config    Config
+	Zeebe     *zeebeclient.Client
+	Publisher Publisher
+	Log       *slog.Logger
+}
+
+// FromEnv configures a Service from the environment: the poller's variables
+// (ConfigFromEnv), the Zeebe client's (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ...) and
+// the AWS SDK's default chain.
+func FromEnv(ctx context.Context, getenv envcfg.Getenv) (*Service, error) {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		Config:    cfg,
+		Zeebe:     zb,
+		Publisher: snspub.New(sns.NewFromConfig(awsCfg)),
+		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
+	}, nil
+}
+
+// Run runs the poller loop once, until ctx's deadline less the safety margin.
+func (s *Service) Run(ctx context.Context) (Stats, error) {
+	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log)
+}
+
+// Close releases the Zeebe connection.
+func (s *Service) Close() error { return s.Zeebe.Close() }
