@@ -187,8 +187,8 @@ func publish(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog
 // modelling or payload problems that a retry cannot fix.
 func prepare(ctx context.Context, zb Zeebe, j jobmsg.Job) (jobmsg.Message, error) {
 	if j.Identifier() == "" {
-		return jobmsg.Message{}, fmt.Errorf("%w: element %q of process %q has no %q task header: add <zeebe:header key=%q value=\"<lambda function name>\"/> to the service task",
-			ErrNoIdentifier, j.ElementID, j.BPMNProcessID, jobmsg.HeaderIdentifier, jobmsg.HeaderIdentifier)
+		return jobmsg.Message{}, fmt.Errorf("%w: element %q of process %q must name its Lambda function: add <zeebe:header key=%q value=\"<function name>\"/> to the service task",
+			ErrNoIdentifier, j.ElementID, j.BPMNProcessID, jobmsg.HeaderIdentifier)
 	}
 	if raw, ok := j.CustomHeaders[jobmsg.HeaderTimeout]; ok && raw != "" {
 		d, err := ParseISODuration(raw)
