@@ -45,6 +45,8 @@ const (
 	MaxFunctionTimeout = 900 * time.Second
 )
 
+// Lambda names are at most 64 characters, so zeebe_<name>_dlq stays within
+// SQS's 80-character limit on queue names.
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // ValidateFunction checks that a Lambda name and timeout can be made Zeebe-ready.
@@ -54,10 +56,6 @@ func ValidateFunction(name string, timeout time.Duration) error {
 	}
 	if timeout <= 0 || timeout > MaxFunctionTimeout {
 		return fmt.Errorf("function %q: timeout %s is outside Lambda's 1s..900s", name, timeout)
-	}
-	// SQS queue names are limited to 80 characters.
-	if len(FunctionDLQ(name)) > 80 {
-		return fmt.Errorf("function name %q is too long for its queue name %q (80 characters at most)", name, FunctionDLQ(name))
 	}
 	return nil
 }
