@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -81,10 +82,17 @@ func New(ctx context.Context, getenv envcfg.Getenv, secrets SecretGetter) (*Clie
 		if getenv(EnvAuthServerURL) == "" {
 			return nil, fmt.Errorf("%w %s: set it to the OAuth token URL, e.g. https://login.cloud.camunda.io/oauth/token", envcfg.ErrMissing, EnvAuthServerURL)
 		}
+		audience := getenv(EnvTokenAudience)
+		if audience == "" {
+			// As the Zeebe client does: the gateway's host name.
+			if host, _, err := net.SplitHostPort(cfg.GatewayAddress); err == nil {
+				audience = host
+			}
+		}
 		provider, err := zbc.NewOAuthCredentialsProvider(&zbc.OAuthProviderConfig{
 			ClientID:               clientID,
 			ClientSecret:           secret,
-			Audience:               getenv(EnvTokenAudience),
+			Audience:               audience,
 			AuthorizationServerURL: getenv(EnvAuthServerURL),
 			// Lambda's home directory is read-only: keep tokens in memory.
 			Cache: &memoryCache{},
