@@ -1,6 +1,6 @@
 # zeebe-lambda-bridge
 #
-#   make demo   start local Zeebe + LocalStack, deploy, run the trip booking both ways
+#   make demo   start local Zeebe + LocalStack, deploy into LocalStack's Lambda, run the trip booking both ways
 #   make test   lint, unit, integration and end-to-end tests (starts what it needs)
 #
 # Everything downloaded is cached under .local/ (git-ignored).
@@ -40,9 +40,21 @@ deps: prereqs ## download Go modules and tools
 	$(GO) mod download
 	@test -x $(STATICCHECK) || { echo "installing staticcheck $(STATICCHECK_VERSION) into $(GOBIN)"; GOBIN=$(GOBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 
+# Lambda zips: one per function, a `bootstrap` inside (runtime provided.al2023).
+GOARCH_LAMBDA ?= amd64
+DIST        := $(CURDIR)/dist
+FUNCTIONS   := $(shell for d in functions/*/; do test -f $$d/main.go && basename $$d; done)
+
 .PHONY: build
-build: prereqs ## compile every package and command
-	$(GO) build ./...
+build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for fn in $(FUNCTIONS) zeebe-poller zeebe-fulfiller; do \
+	  case $$fn in zeebe-poller) pkg=./poller/cmd/poller-lambda;; zeebe-fulfiller) pkg=./fulfiller/cmd/fulfiller-lambda;; *) pkg=./functions/$$fn;; esac; \
+	  mkdir -p $(DIST)/$$fn; \
+	  GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap $$pkg; \
+	  (cd $(DIST)/$$fn && python3 -m zipfile -c ../$$fn.zip bootstrap); \
+	done
+	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
 .PHONY: lint
 lint: deps ## gofmt, go vet, staticcheck
@@ -64,7 +76,7 @@ down: ## stop what `make up` started
 	$(STACK) down
 
 .PHONY: test
-test: lint ## everything: unit, integration (real broker) and end-to-end (broker + LocalStack)
+test: lint build ## everything: unit, integration (real broker) and end-to-end (broker + LocalStack)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
 	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./... || rc=$$?; \
@@ -73,6 +85,6 @@ test: lint ## everything: unit, integration (real broker) and end-to-end (broker
 	  exit $$rc
 
 .PHONY: demo
-demo: prereqs ## start the local stack and run the trip booking end to end
+demo: build ## start the local stack, deploy the bridge into LocalStack's Lambda, run the trip booking both ways
 	$(STACK) up
-	$(GO) run ./cmd/demo
+	$(GO) run ./cmd/demo -dist $(DIST)

@@ -244,6 +244,10 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 		return false
 	}
 	log := joblog.ForJob(h.log, job.Key, job.ProcessInstanceKey).With("elementId", job.ElementID, "messageId", r.MessageId)
+	if n, ok := r.Attributes["ApproximateReceiveCount"]; ok {
+		// Always 1 when the queue's redrive works: SQS does not retry jobs.
+		log = log.With("receiveCount", n)
+	}
 	now := h.cfg.Now()
 	if job.Deadline > 0 && now.After(job.DeadlineTime()) {
 		log.Warn("job deadline has passed; Zeebe has handed the job out again, so it is dropped without running",

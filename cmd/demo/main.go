@@ -1,9 +1,13 @@
 // Command demo runs the trip-booking saga end to end on the local stack
-// (`make demo` starts Zeebe and LocalStack first): it provisions the topics
-// and queues in LocalStack, runs the poller, the trip-booking functions and
-// the fulfiller fed by the real queues, deploys bpmn/trip-booking.bpmn, books
-// one trip that succeeds and one whose flight fails, and prints what happened
-// to each. It exits non-zero if either trip does not end as expected.
+// (`make demo` starts Zeebe and LocalStack and builds the zips first): it
+// deploys the bridge into LocalStack's Lambda service (topics, queues, the
+// functions with their event source mappings, the fulfiller, the poller on an
+// EventBridge schedule), deploys bpmn/trip-booking.bpmn, books one trip that
+// succeeds and one whose flight fails, and prints what happened to each. It
+// exits non-zero if either trip does not end as expected.
+//
+// With -in-process the poller, functions and fulfiller run inside this
+// process instead, fed by the same LocalStack queues.
 package main
 
 import (
@@ -13,21 +17,30 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/harness"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/deploy"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 func main() {
 	bpmnPath := flag.String("bpmn", "bpmn/trip-booking.bpmn", "the trip-booking model")
-	timeout := flag.Duration("timeout", 2*time.Minute, "how long to wait for each trip")
+	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for each trip")
+	inProcess := flag.Bool("in-process", false, "run poller, functions and fulfiller in this process instead of LocalStack's Lambda")
+	dist := flag.String("dist", "dist", "where `make build` put the Lambda zips")
 	flag.Parse()
-	if err := run(context.Background(), *bpmnPath, *timeout); err != nil {
+	// The local broker speaks plaintext; the Zeebe client reads this from the environment.
+	if os.Getenv("ZEEBE_INSECURE_CONNECTION") == "" {
+		_ = os.Setenv("ZEEBE_INSECURE_CONNECTION", "true")
+	}
+	if err := run(context.Background(), *bpmnPath, *dist, *timeout, *inProcess); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -39,7 +52,7 @@ type trip struct {
 	wantEnd    string
 }
 
-func run(ctx context.Context, bpmnPath string, timeout time.Duration) error {
+func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration, inProcess bool) error {
 	records := recordlog.Open(recordlog.DefaultPath())
 	if _, err := os.Stat(records.Path()); err != nil {
 		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", records.Path())
@@ -61,17 +74,27 @@ func run(ctx context.Context, bpmnPath string, timeout time.Duration) error {
 		return err
 	}
 
-	step("provisioning topics and queues in LocalStack, starting poller, functions and fulfiller")
-	bridge, err := harness.Start(ctx, harness.Options{
-		AWS: awsCfg, Zeebe: zb, Functions: catalog.TripBooking(),
-		RetryBackoff: time.Second, JobTimeout: time.Minute, Log: joblog.New(logFile, false),
-	})
-	if err != nil {
-		return err
+	if inProcess {
+		step("provisioning topics and queues in LocalStack; poller, functions and fulfiller run in this process")
+		bridge, err := harness.Start(ctx, harness.Options{
+			AWS: awsCfg, Zeebe: zb, Functions: catalog.TripBooking(),
+			RetryBackoff: time.Second, JobTimeout: time.Minute, Log: joblog.New(logFile, false),
+		})
+		if err != nil {
+			return err
+		}
+		defer bridge.Stop()
+		fmt.Printf("      bridge logs    %s\n", logPath)
+	} else {
+		step("deploying the bridge into LocalStack's Lambda service (functions from " + dist + ")")
+		topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", topo.JobsTopicARN, topo.OutcomesTopicARN)
+		fmt.Printf("      functions      %s, %s, %s (poller: EventBridge rate(1 minute))\n", deploy.PollerFunction, deploy.FulfillerFunction, names(catalog.TripBooking()))
+		fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack\n")
 	}
-	defer bridge.Stop()
-	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n      bridge logs    %s\n",
-		bridge.Topology.JobsTopicARN, bridge.Topology.OutcomesTopicARN, logPath)
 
 	step("deploying " + bpmnPath)
 	model, err := os.ReadFile(bpmnPath)
@@ -79,8 +102,9 @@ func run(ctx context.Context, bpmnPath string, timeout time.Duration) error {
 		return err
 	}
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := zb.Zeebe().NewDeployResourceCommand().AddResource(model, filepath.Base(bpmnPath)).Send(dctx); err != nil {
+	_, err = zb.Zeebe().NewDeployResourceCommand().AddResource(model, filepath.Base(bpmnPath)).Send(dctx)
+	cancel()
+	if err != nil {
 		return fmt.Errorf("deploy %s: %w", bpmnPath, err)
 	}
 
@@ -97,9 +121,14 @@ func run(ctx context.Context, bpmnPath string, timeout time.Duration) error {
 		if err != nil {
 			return err
 		}
-		inst, err := cmd.Send(dctx)
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		inst, err := cmd.Send(sctx)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("start trip-booking: %w", err)
+		}
+		if !inProcess {
+			fmt.Println("      waiting for the scheduled poller to pick the jobs up (LocalStack runs it every minute)")
 		}
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
@@ -124,3 +153,11 @@ func run(ctx context.Context, bpmnPath string, timeout time.Duration) error {
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
+
+func names(fns []catalog.Function) string {
+	var out []string
+	for _, f := range fns {
+		out = append(out, f.Name)
+	}
+	return strings.Join(out, ", ")
+}

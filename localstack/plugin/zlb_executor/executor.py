@@ -1,0 +1,350 @@
+"""HostProcessRuntimeExecutor: see the package docstring."""
+
+import json
+import logging
+import os
+import queue
+import stat
+import subprocess
+import threading
+import time
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from localstack import config
+from localstack.services.lambda_.invocation.executor_endpoint import (
+    INVOCATION_PORT,
+    ExecutorEndpoint,
+)
+from localstack.services.lambda_.invocation.lambda_models import FunctionVersion
+from localstack.services.lambda_.invocation.runtime_executor import (
+    LambdaRuntimeException,
+    RuntimeExecutor,
+)
+
+LOG = logging.getLogger(__name__)
+
+RUNTIME_API_PORT = 9001
+_PROXIES = {"http": "", "https": ""}
+
+
+class _AddressPool:
+    """Hands out loopback addresses 127.0.0.2..127.0.0.254, one per environment,
+    so the fixed invocation port never collides between environments."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._used = set()
+
+    def take(self) -> str:
+        with self._lock:
+            for n in range(2, 255):
+                ip = f"127.0.0.{n}"
+                if ip not in self._used and _port_free(ip, INVOCATION_PORT) and _port_free(ip, RUNTIME_API_PORT):
+                    self._used.add(ip)
+                    return ip
+        raise LambdaRuntimeException("no free loopback address for another Lambda execution environment")
+
+    def give_back(self, ip: str) -> None:
+        with self._lock:
+            self._used.discard(ip)
+
+
+def _port_free(ip: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((ip, port))
+            return True
+        except OSError:
+            return False
+
+
+ADDRESSES = _AddressPool()
+
+
+class _Invocation:
+    def __init__(self, payload: dict):
+        self.request_id = payload["invoke-id"]
+        self.arn = payload.get("invoked-function-arn", "")
+        self.body = payload.get("payload", "")
+        self.trace_id = payload.get("trace-id", "")
+        self.deadline = 0.0
+        self.done = threading.Event()
+
+
+class HostProcessRuntimeExecutor(RuntimeExecutor):
+    def __init__(self, id: str, function_version: FunctionVersion) -> None:
+        super().__init__(id=id, function_version=function_version)
+        self.ip = None
+        self.executor_endpoint = ExecutorEndpoint(self.id)
+        self.env_vars: dict[str, str] = {}
+        self.process: subprocess.Popen | None = None
+        self.servers: list[ThreadingHTTPServer] = []
+        self.pending: "queue.Queue[_Invocation]" = queue.Queue()
+        self.current: _Invocation | None = None
+        self.lock = threading.Lock()
+        self.log_buffer: list[str] = []  # lines since the last invocation started
+        self.all_logs: list[str] = []
+        self.ready_sent = False
+        self.stopping = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self, env_vars: dict[str, str]) -> None:
+        self.executor_endpoint.start()
+        self.ip = ADDRESSES.take()
+        self.executor_endpoint.container_address = self.ip
+        self.env_vars = {k: str(v) for k, v in env_vars.items()}
+        self.servers = [
+            self._serve(INVOCATION_PORT, _InvokeHandler),
+            self._serve(RUNTIME_API_PORT, _RuntimeAPIHandler),
+        ]
+        self._spawn()
+        self.executor_endpoint.wait_for_startup()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self._kill()
+        for s in self.servers:
+            s.shutdown()
+            s.server_close()
+        if self.ip:
+            ADDRESSES.give_back(self.ip)
+        try:
+            self.executor_endpoint.shutdown()
+        except Exception as e:  # the endpoint may never have started
+            LOG.debug("shutting down executor endpoint %s: %s", self.id, e)
+
+    def _serve(self, port: int, handler_cls) -> ThreadingHTTPServer:
+        executor = self
+
+        class Handler(handler_cls):
+            pass
+
+        Handler.executor = executor
+        server = ThreadingHTTPServer((self.ip, port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"lambda-{self.id}-{port}", daemon=True).start()
+        return server
+
+    def _code_dir(self) -> str:
+        return str(self.function_version.config.code.get_unzipped_code_location())
+
+    def _spawn(self) -> None:
+        code = self._code_dir()
+        bootstrap = os.path.join(code, "bootstrap")
+        if not os.path.isfile(bootstrap):
+            self._post(f"/status/{self.id}/error", json.dumps({"errorMessage": f"no bootstrap in {code}", "errorType": "Runtime.InvalidEntrypoint"}))
+            return
+        os.chmod(bootstrap, os.stat(bootstrap).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        env = dict(self.env_vars)
+        env["AWS_LAMBDA_RUNTIME_API"] = f"{self.ip}:{RUNTIME_API_PORT}"
+        env["LAMBDA_TASK_ROOT"] = code
+        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        self.process = subprocess.Popen(
+            [bootstrap], cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        proc = self.process
+        threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
+        threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
+
+    def _pump(self, proc: subprocess.Popen) -> None:
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            with self.lock:
+                self.log_buffer.append(line)
+                self.all_logs.append(line)
+
+    def _watch(self, proc: subprocess.Popen) -> None:
+        code = proc.wait()
+        if self.stopping or proc is not self.process:
+            return
+        msg = f"Runtime exited with error: exit status {code}"
+        LOG.info("Lambda %s (%s): %s", self.function_version.id.function_name, self.id, msg)
+        inv = self.current
+        if inv is not None and not inv.done.is_set():
+            self._finish(inv, "error", json.dumps({"errorMessage": msg, "errorType": "Runtime.ExitError"}))
+        elif not self.ready_sent:
+            self._post(f"/status/{self.id}/error", json.dumps({"errorMessage": msg, "errorType": "Runtime.ExitError"}))
+            return
+        self._spawn()  # like Lambda: a fresh runtime for the next invocation
+
+    def _kill(self) -> None:
+        proc = self.process
+        if proc and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, 9)
+            except ProcessLookupError:
+                pass
+
+    # ------------------------------------------------------------ invocations
+
+    def invoke(self, payload: dict[str, str]):
+        return self.executor_endpoint.invoke(payload)
+
+    def enqueue(self, payload: dict) -> None:
+        self.pending.put(_Invocation(payload))
+
+    def next_invocation(self) -> _Invocation:
+        if not self.ready_sent:
+            self.ready_sent = True
+            self._post(f"/status/{self.id}/ready", "")
+        inv = self.pending.get()
+        timeout = float(self.env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
+        inv.deadline = time.time() + timeout
+        with self.lock:
+            self.log_buffer = []
+        self.current = inv
+        threading.Thread(target=self._enforce_timeout, args=(inv, timeout), daemon=True).start()
+        return inv
+
+    def _enforce_timeout(self, inv: _Invocation, timeout: float) -> None:
+        if inv.done.wait(timeout):
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        msg = f"{stamp} {inv.request_id} Task timed out after {timeout:.2f} seconds"
+        with self.lock:
+            self.log_buffer.append(msg + "\n")
+        self._finish(inv, "error", json.dumps({"errorMessage": msg, "errorType": "Sandbox.Timedout"}))
+        # The runtime is reset after a timeout, as on AWS; _watch starts a new one.
+        self._kill()
+
+    def complete(self, request_id: str, kind: str, body: bytes) -> bool:
+        inv = self.current
+        if inv is None or inv.request_id != request_id or inv.done.is_set():
+            return False
+        self._finish(inv, kind, body)
+        return True
+
+    def _finish(self, inv: _Invocation, kind: str, body) -> None:
+        if inv.done.is_set():
+            return
+        inv.done.set()
+        time.sleep(0.05)  # let the pump catch the handler's last lines
+        with self.lock:
+            logs = "".join(self.log_buffer)
+            self.log_buffer = []
+        self._post(f"/invocations/{inv.request_id}/logs", json.dumps({"logs": logs}))
+        self._post(f"/invocations/{inv.request_id}/{kind}", body)
+
+    def init_error(self, body: bytes) -> None:
+        self._post(f"/status/{self.id}/error", body)
+
+    def _post(self, path: str, body) -> None:
+        url = self.get_runtime_endpoint() + path
+        try:
+            requests.post(url, data=body, headers={"Content-Type": "application/json"}, proxies=_PROXIES, timeout=30)
+        except requests.RequestException as e:
+            LOG.warning("callback %s failed: %s", url, e)
+
+    # ------------------------------------------------------------ addresses
+
+    def get_address(self) -> str:
+        if not self.ip:
+            raise LambdaRuntimeException(f"address of executor '{self.id}' unknown")
+        return self.ip
+
+    def get_endpoint_from_executor(self) -> str:
+        return "127.0.0.1"
+
+    def get_runtime_endpoint(self) -> str:
+        return f"http://127.0.0.1:{config.GATEWAY_LISTEN[0].port}{self.executor_endpoint.get_endpoint_prefix()}"
+
+    def get_logs(self) -> str:
+        with self.lock:
+            return "".join(self.all_logs)
+
+    @classmethod
+    def prepare_version(cls, function_version: FunctionVersion) -> None:
+        if function_version.config.code:
+            function_version.config.code.prepare_for_execution()
+
+    @classmethod
+    def cleanup_version(cls, function_version: FunctionVersion) -> None:
+        pass
+
+    @classmethod
+    def validate_environment(cls) -> bool:
+        return True
+
+
+class _Base(BaseHTTPRequestHandler):
+    executor: HostProcessRuntimeExecutor
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        LOG.debug("%s %s", self.address_string(), fmt % args)
+
+    def _body(self) -> bytes:
+        # aws-lambda-go streams responses with chunked transfer encoding.
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            out = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()  # the CRLF after each chunk
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _reply(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class _InvokeHandler(_Base):
+    """LocalStack's side: POST /invoke with the invocation."""
+
+    def do_POST(self):
+        if self.path != "/invoke":
+            return self._reply(HTTPStatus.NOT_FOUND)
+        self.executor.enqueue(json.loads(self._body()))
+        self._reply(HTTPStatus.OK)
+
+
+class _RuntimeAPIHandler(_Base):
+    """The function's side: the Lambda Runtime API (2018-06-01)."""
+
+    PREFIX = "/2018-06-01/runtime"
+
+    def do_GET(self):
+        if self.path != f"{self.PREFIX}/invocation/next":
+            return self._reply(HTTPStatus.NOT_FOUND)
+        inv = self.executor.next_invocation()
+        body = inv.body.encode() if isinstance(inv.body, str) else inv.body
+        self._reply(
+            HTTPStatus.OK,
+            body,
+            {
+                "Content-Type": "application/json",
+                "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(int(inv.deadline * 1000)),
+                "Lambda-Runtime-Invoked-Function-Arn": inv.arn,
+                "Lambda-Runtime-Trace-Id": inv.trace_id,
+            },
+        )
+
+    def do_POST(self):
+        body = self._body()
+        parts = self.path[len(self.PREFIX) :].strip("/").split("/")
+        if parts == ["init", "error"]:
+            self.executor.init_error(body)
+            return self._reply(HTTPStatus.ACCEPTED)
+        if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
+            if self.executor.complete(parts[1], parts[2], body):
+                return self._reply(HTTPStatus.ACCEPTED)
+            return self._reply(HTTPStatus.BAD_REQUEST, b'{"errorMessage":"invalid request id","errorType":"InvalidRequestID"}')
+        self._reply(HTTPStatus.NOT_FOUND)
