@@ -313,8 +313,8 @@ func (h *Handler) run(ctx context.Context, job jobmsg.Job, log *slog.Logger) job
 			return h.failure(job, fmt.Sprintf("handler interrupted: %v", ctx.Err()))
 		}
 		log.Error("handler still running close to the Lambda deadline; failing the job", "margin", h.cfg.DeadlineMargin.String())
-		return h.failure(job, fmt.Sprintf("handler timed out: still running %s before the Lambda deadline (%s after the invocation started)",
-			h.cfg.DeadlineMargin, budget.Round(time.Millisecond)))
+		return h.failure(job, fmt.Sprintf("handler timed out: still running %s before the Lambda deadline (the invocation had %s)",
+			h.cfg.DeadlineMargin, budget.Round(100*time.Millisecond)))
 	}
 }
 

@@ -5,9 +5,6 @@
 // EventBridge schedule), deploys bpmn/trip-booking.bpmn, books one trip that
 // succeeds and one whose flight fails, and prints what happened to each. It
 // exits non-zero if either trip does not end as expected.
-//
-// With -in-process the poller, functions and fulfiller run inside this
-// process instead, fed by the same LocalStack queues.
 package main
 
 import (
@@ -21,8 +18,6 @@ import (
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/harness"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/deploy"
@@ -33,14 +28,13 @@ import (
 func main() {
 	bpmnPath := flag.String("bpmn", "bpmn/trip-booking.bpmn", "the trip-booking model")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for each trip")
-	inProcess := flag.Bool("in-process", false, "run poller, functions and fulfiller in this process instead of LocalStack's Lambda")
 	dist := flag.String("dist", "dist", "where `make build` put the Lambda zips")
 	flag.Parse()
 	// The local broker speaks plaintext; the Zeebe client reads this from the environment.
 	if os.Getenv("ZEEBE_INSECURE_CONNECTION") == "" {
 		_ = os.Setenv("ZEEBE_INSECURE_CONNECTION", "true")
 	}
-	if err := run(context.Background(), *bpmnPath, *dist, *timeout, *inProcess); err != nil {
+	if err := run(context.Background(), *bpmnPath, *dist, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -52,17 +46,12 @@ type trip struct {
 	wantEnd    string
 }
 
-func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration, inProcess bool) error {
+func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) error {
 	records := recordlog.Open(recordlog.DefaultPath())
 	if _, err := os.Stat(records.Path()); err != nil {
 		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", records.Path())
 	}
-	logPath := filepath.Join(filepath.Dir(records.Path()), "demo-bridge.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
+	localstackLog := filepath.Join(filepath.Dir(records.Path()), "localstack.log")
 
 	zb, err := zeebeclient.New(ctx, os.Getenv, nil)
 	if err != nil {
@@ -74,27 +63,14 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration, inPr
 		return err
 	}
 
-	if inProcess {
-		step("provisioning topics and queues in LocalStack; poller, functions and fulfiller run in this process")
-		bridge, err := harness.Start(ctx, harness.Options{
-			AWS: awsCfg, Zeebe: zb, Functions: catalog.TripBooking(),
-			RetryBackoff: time.Second, JobTimeout: time.Minute, Log: joblog.New(logFile, false),
-		})
-		if err != nil {
-			return err
-		}
-		defer bridge.Stop()
-		fmt.Printf("      bridge logs    %s\n", logPath)
-	} else {
-		step("deploying the bridge into LocalStack's Lambda service (functions from " + dist + ")")
-		topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second})
-		if err != nil {
-			return err
-		}
-		fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", topo.JobsTopicARN, topo.OutcomesTopicARN)
-		fmt.Printf("      functions      %s, %s, %s (poller: EventBridge rate(1 minute))\n", deploy.PollerFunction, deploy.FulfillerFunction, names(catalog.TripBooking()))
-		fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack\n")
+	step("deploying the bridge into LocalStack's Lambda service (functions from " + dist + ")")
+	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second})
+	if err != nil {
+		return err
 	}
+	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", topo.JobsTopicARN, topo.OutcomesTopicARN)
+	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge rate(1 minute))\n", deploy.PollerFunction, deploy.FulfillerFunction, names(catalog.TripBooking()))
+	fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack; %s\n", localstackLog)
 
 	step("deploying " + bpmnPath)
 	model, err := os.ReadFile(bpmnPath)
@@ -127,26 +103,24 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration, inPr
 		if err != nil {
 			return fmt.Errorf("start trip-booking: %w", err)
 		}
-		if !inProcess {
-			fmt.Println("      waiting for the scheduled poller to pick the jobs up (LocalStack runs it every minute)")
-		}
+		fmt.Println("      waiting for the scheduled poller to pick the jobs up (LocalStack runs it every minute)")
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("%s: %w (bridge logs: %s)", tr.name, err, logPath)
+			return fmt.Errorf("%s: %w (function logs: CloudWatch Logs in LocalStack; LocalStack log: %s)", tr.name, err, localstackLog)
 		}
 		recs, err := records.Instance(inst.ProcessInstanceKey)
 		if err != nil {
 			return err
 		}
-		harness.Render(os.Stdout, fmt.Sprintf("trip-booking instance %d (tripId %s, failFlight=%v)", inst.ProcessInstanceKey, id, tr.failFlight), recs, end)
+		recordlog.Render(os.Stdout, fmt.Sprintf("trip-booking instance %d (tripId %s, failFlight=%v)", inst.ProcessInstanceKey, id, tr.failFlight), recs, end)
 		if !end.Completed || end.EndEventID != tr.wantEnd {
 			failures = append(failures, fmt.Errorf("%s: ended at %q (incident: %v), want %s", tr.name, end.EndEventID, end.Incident != nil, tr.wantEnd))
 		}
 	}
 	if err := errors.Join(failures...); err != nil {
-		return fmt.Errorf("%w\nbridge logs: %s", err, logPath)
+		return fmt.Errorf("%w\nLocalStack log: %s", err, localstackLog)
 	}
 	fmt.Println("\ndemo: both trips ended as expected")
 	return nil

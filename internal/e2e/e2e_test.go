@@ -1,8 +1,11 @@
 //go:build e2e
 
-// Package e2e proves the bridge end to end: the real Zeebe broker, LocalStack's
-// SNS and SQS with the provisioned filters and redrive policies, and the real
-// poller, function and fulfiller handlers fed by the queues.
+// Package e2e proves the bridge end to end the way it runs on AWS: the real
+// Zeebe broker, and LocalStack running the real function binaries (dist/,
+// from `make build`) through the bridge's runtime executor, with its own SNS
+// filters, SQS event source mappings, redrive policies and the EventBridge
+// schedule that starts the poller. The tests never invoke a function or the
+// poller themselves.
 package e2e
 
 import (
@@ -12,153 +15,243 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/harness"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/deploy"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
-type suite struct {
-	zb      *zeebeclient.Client
-	records *recordlog.Log
-	bridge  *harness.Bridge
+// scenario is one process instance and what must be true of it.
+type scenario struct {
+	name  string
+	start func(t *testing.T) int64
+	check func(t *testing.T, end recordlog.Ending, recs []recordlog.Record)
 }
 
-func setup(t *testing.T) suite {
-	t.Helper()
+func TestServerless(t *testing.T) {
 	zb := zeebetest.Client(t)
 	records := zeebetest.Records(t)
 	ctx := context.Background()
 	awsCfg, err := provision.LocalConfig(ctx)
 	require.NoError(t, err)
+	dist := filepath.Join("..", "..", "dist")
+	_, err = os.Stat(filepath.Join(dist, "book-hotel.zip"))
+	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
 
-	logPath := filepath.Join(filepath.Dir(records.Path()), "e2e-bridge.log")
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = logFile.Close() })
-
-	b, err := harness.Start(ctx, harness.Options{
-		AWS: awsCfg, Zeebe: zb, Functions: catalog.All(),
-		RetryBackoff: 200 * time.Millisecond, JobTimeout: 30 * time.Second,
-		Log: joblog.New(logFile, false),
-	})
-	require.NoError(t, err, "LocalStack must be running at %s: `localstack/stack up`", provision.DefaultEndpoint)
-	t.Cleanup(b.Stop)
-	t.Logf("bridge logs: %s", logPath)
-	return suite{zb: zb, records: records, bridge: b}
-}
-
-func (s suite) wait(t *testing.T, pik int64) (recordlog.Ending, []recordlog.Record) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	end, err := s.records.WaitEnd(ctx, pik)
-	require.NoError(t, err, "process instance %d did not end", pik)
-	recs, err := s.records.Instance(pik)
-	require.NoError(t, err)
-	var timeline strings.Builder
-	harness.Render(&timeline, fmt.Sprintf("instance %d", pik), recs, end)
-	t.Log(timeline.String())
-	return end, recs
-}
-
-func varString(t *testing.T, vars map[string]json.RawMessage, name string) string {
-	t.Helper()
-	raw, ok := vars[name]
-	require.True(t, ok, "variable %s missing; have %v", name, vars)
-	var s string
-	require.NoError(t, json.Unmarshal(raw, &s))
-	return s
-}
-
-func TestEndToEnd(t *testing.T) {
-	s := setup(t)
-	zeebetest.DeployFile(t, s.zb.Zeebe(), filepath.Join("..", "..", "bpmn", "trip-booking.bpmn"))
-
-	t.Run("trip booking completes on the happy path", func(t *testing.T) {
-		trip := fmt.Sprintf("happy-%d", time.Now().UnixNano())
-		pik := zeebetest.Start(t, s.zb.Zeebe(), "trip-booking", map[string]any{"tripId": trip, "destination": "Lisbon", "failFlight": false})
-		end, recs := s.wait(t, pik)
-		require.Nil(t, end.Incident)
-		assert.True(t, end.Completed)
-		assert.Equal(t, "EndEvent_TripBooked", end.EndEventID)
-		vars := recordlog.Variables(recs)
-		assert.Equal(t, "HOTEL-"+trip, varString(t, vars, "hotelBookingId"))
-		assert.Equal(t, "CAR-"+trip, varString(t, vars, "carBookingId"))
-		assert.Equal(t, "FLIGHT-"+trip, varString(t, vars, "flightBookingId"))
-	})
-
-	t.Run("a failed flight compensates car and hotel", func(t *testing.T) {
-		trip := fmt.Sprintf("sad-%d", time.Now().UnixNano())
-		pik := zeebetest.Start(t, s.zb.Zeebe(), "trip-booking", map[string]any{"tripId": trip, "destination": "Atlantis", "failFlight": true})
-		end, recs := s.wait(t, pik)
-		require.Nil(t, end.Incident)
-		assert.True(t, end.Completed)
-		assert.Equal(t, "EndEvent_TripCancelled", end.EndEventID)
-		vars := recordlog.Variables(recs)
-		assert.JSONEq(t, "true", string(vars["hotelCancelled"]))
-		assert.JSONEq(t, "true", string(vars["carCancelled"]))
-		assert.NotContains(t, vars, "flightBookingId")
-		var completed []string
-		for _, r := range recs {
-			if r.Is("PROCESS_INSTANCE", "ELEMENT_COMPLETED") && r.Value.BPMNElementType == "SERVICE_TASK" {
-				completed = append(completed, r.Value.ElementID)
-			}
+	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.All(), RetryBackoff: time.Second})
+	require.NoError(t, err, "deploy into LocalStack at %s", provision.DefaultEndpoint)
+	t.Cleanup(func() {
+		// Leave a running stack quiet: no scheduled poller, no consumers.
+		var names []string
+		for _, f := range catalog.All() {
+			names = append(names, f.Name)
 		}
-		assert.ElementsMatch(t, []string{"Task_BookHotel", "Task_BookCar", "Task_CancelCar", "Task_CancelHotel"}, completed)
+		assert.NoError(t, deploy.New(awsCfg).Teardown(context.Background(), names))
 	})
 
-	t.Run("a failing function is retried by Zeebe exactly retries times and never by SQS", func(t *testing.T) {
-		id := zeebetest.UniqueID("always-fail")
-		zeebetest.Deploy(t, s.zb.Zeebe(), id+".bpmn", harness.SingleTaskProcess(id, "Task_AlwaysFail", map[string]string{"identifier": "always-fail"}, 3))
-		pik := zeebetest.Start(t, s.zb.Zeebe(), id, nil)
-		end, recs := s.wait(t, pik)
-
-		require.NotNil(t, end.Incident, "the process must stop on an incident")
-		assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
-		assert.Equal(t, "Task_AlwaysFail", end.Incident.Value.ElementID)
-		assert.Equal(t, "always-fail: simulated failure", end.Incident.Value.ErrorMessage)
-		var failures []int32
+	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "trip-booking.bpmn"))
+	single := func(prefix, element string, headers map[string]string, retries int, vars map[string]any) func(t *testing.T) int64 {
+		return func(t *testing.T) int64 {
+			id := zeebetest.UniqueID(prefix)
+			zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.SingleTaskProcess(id, element, headers, retries))
+			return zeebetest.Start(t, zb.Zeebe(), id, vars)
+		}
+	}
+	trip := func(failFlight bool) func(t *testing.T) int64 {
+		return func(t *testing.T) int64 {
+			return zeebetest.Start(t, zb.Zeebe(), "trip-booking", map[string]any{
+				"tripId": fmt.Sprintf("t-%v-%d", failFlight, time.Now().UnixNano()), "destination": "Lisbon", "failFlight": failFlight})
+		}
+	}
+	firstFailure := func(t *testing.T, recs []recordlog.Record) recordlog.Record {
+		t.Helper()
 		for _, r := range recordlog.Jobs(recs) {
 			if r.Intent == "FAILED" {
-				failures = append(failures, r.Value.Retries)
+				return r
 			}
 		}
-		assert.Equal(t, []int32{2, 1, 0}, failures, "Zeebe counted three attempts down to zero")
+		t.Fatal("no job failure recorded")
+		return recordlog.Record{}
+	}
 
-		// SQS handed each job message to the function exactly once.
-		deliveries := s.bridge.Deliveries("always-fail")
-		require.Len(t, deliveries, 3, "the function ran once per Zeebe retry")
-		for _, d := range deliveries {
-			assert.Equal(t, 1, d.ReceiveCount, "message %s was received more than once", d.MessageID)
-			assert.False(t, d.Failed, "the record was acknowledged: the failure went to Zeebe, not back to SQS")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		queue, dlq, err := s.bridge.QueueDepths(ctx, "always-fail")
+	scenarios := []scenario{
+		{
+			name:  "trip booking completes on the happy path",
+			start: trip(false),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.Nil(t, end.Incident)
+				assert.True(t, end.Completed)
+				assert.Equal(t, "EndEvent_TripBooked", end.EndEventID)
+				vars := recordlog.Variables(recs)
+				for _, v := range []string{"hotelBookingId", "carBookingId", "flightBookingId"} {
+					assert.Contains(t, vars, v)
+				}
+			},
+		},
+		{
+			name:  "a failed flight compensates car and hotel",
+			start: trip(true),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.Nil(t, end.Incident)
+				assert.True(t, end.Completed)
+				assert.Equal(t, "EndEvent_TripCancelled", end.EndEventID)
+				vars := recordlog.Variables(recs)
+				assert.JSONEq(t, "true", string(vars["hotelCancelled"]))
+				assert.JSONEq(t, "true", string(vars["carCancelled"]))
+				assert.NotContains(t, vars, "flightBookingId")
+			},
+		},
+		{
+			name:  "a failing function is retried by Zeebe exactly retries times",
+			start: single("always-fail", "Task_AlwaysFail", map[string]string{"identifier": "always-fail"}, 3, nil),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.NotNil(t, end.Incident, "the process must stop on an incident")
+				assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
+				assert.Equal(t, "always-fail: simulated failure", end.Incident.Value.ErrorMessage)
+				var retries []int32
+				for _, r := range recordlog.Jobs(recs) {
+					if r.Intent == "FAILED" {
+						retries = append(retries, r.Value.Retries)
+					}
+				}
+				assert.Equal(t, []int32{2, 1, 0}, retries)
+			},
+		},
+		{
+			name:  "a task without identifier becomes an incident naming the element",
+			start: single("no-identifier", "Task_NoIdentifier", nil, 3, nil),
+			check: func(t *testing.T, end recordlog.Ending, _ []recordlog.Record) {
+				require.NotNil(t, end.Incident)
+				assert.Equal(t, "Task_NoIdentifier", end.Incident.Value.ElementID)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, `"Task_NoIdentifier"`)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, `"identifier"`)
+			},
+		},
+		{
+			name:  "a panicking function becomes a Zeebe retry",
+			start: single("panic", "Task_Panic", map[string]string{"identifier": "panic"}, 2, nil),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				f := firstFailure(t, recs)
+				assert.Equal(t, int32(1), f.Value.Retries, "retries-1")
+				assert.Contains(t, f.Value.ErrorMessage, "handler panicked: panic: simulated crash")
+				require.NotNil(t, end.Incident)
+			},
+		},
+		{
+			name:  "a function running past its Lambda timeout becomes a Zeebe retry",
+			start: single("sleep", "Task_Sleep", map[string]string{"identifier": "sleep"}, 2, map[string]any{"sleepSeconds": 30}),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				f := firstFailure(t, recs)
+				assert.Equal(t, int32(1), f.Value.Retries, "retries-1")
+				assert.Contains(t, f.Value.ErrorMessage, "handler timed out")
+				assert.Contains(t, f.Value.ErrorMessage, "before the Lambda deadline")
+				require.NotNil(t, end.Incident)
+			},
+		},
+	}
+
+	// All instances start at once: the scheduled poller, which runs once a
+	// minute, picks them up together.
+	piks := make([]int64, len(scenarios))
+	for i, sc := range scenarios {
+		piks[i] = sc.start(t)
+	}
+	type result struct {
+		end  recordlog.Ending
+		recs []recordlog.Record
+		err  error
+	}
+	results := make([]result, len(scenarios))
+	var wg sync.WaitGroup
+	for i := range scenarios {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+			defer cancel()
+			end, err := records.WaitEnd(wctx, piks[i])
+			recs, _ := records.Instance(piks[i])
+			results[i] = result{end, recs, err}
+		}()
+	}
+	wg.Wait()
+
+	for i, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			r := results[i]
+			var timeline strings.Builder
+			recordlog.Render(&timeline, fmt.Sprintf("instance %d", piks[i]), r.recs, r.end)
+			t.Log(timeline.String())
+			require.NoError(t, r.err, "instance %d did not end", piks[i])
+			sc.check(t, r.end, r.recs)
+		})
+	}
+
+	t.Run("SQS never retried a job: one receive per message, nothing dead-lettered", func(t *testing.T) {
+		alwaysFail := piks[2]
+		lines, err := serverless.Logs(ctx, awsCfg, "always-fail")
 		require.NoError(t, err)
-		assert.Equal(t, 0, queue, "nothing left for SQS to redeliver")
-		assert.Equal(t, 0, dlq, "nothing was dead-lettered")
+		var attempts int
+		for _, l := range lines {
+			var entry struct {
+				Msg                string `json:"msg"`
+				ProcessInstanceKey int64  `json:"processInstanceKey"`
+				ReceiveCount       string `json:"receiveCount"`
+			}
+			if json.Unmarshal([]byte(l), &entry) != nil || entry.ProcessInstanceKey != alwaysFail || entry.Msg != "outcome published" {
+				continue
+			}
+			attempts++
+			assert.Equal(t, "1", entry.ReceiveCount, "a job message was received more than once: %s", l)
+		}
+		assert.Equal(t, 3, attempts, "the function ran once per Zeebe retry (its log lines reach CloudWatch Logs)")
+		for _, q := range []string{topo.Functions["always-fail"].Queue.URL, topo.Functions["always-fail"].DLQ.URL} {
+			assert.Equal(t, 0, depth(ctx, t, awsCfg, q), "queue %s", q)
+		}
 	})
 
-	t.Run("a task without identifier becomes an incident naming the element", func(t *testing.T) {
-		id := zeebetest.UniqueID("no-identifier")
-		zeebetest.Deploy(t, s.zb.Zeebe(), id+".bpmn", harness.SingleTaskProcess(id, "Task_NoIdentifier", nil, 3))
-		pik := zeebetest.Start(t, s.zb.Zeebe(), id, nil)
-		end, _ := s.wait(t, pik)
-		require.NotNil(t, end.Incident)
-		assert.Equal(t, "Task_NoIdentifier", end.Incident.Value.ElementID)
-		assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
-		assert.Contains(t, end.Incident.Value.ErrorMessage, `"Task_NoIdentifier"`)
-		assert.Contains(t, end.Incident.Value.ErrorMessage, `"identifier"`)
+	t.Run("the poller was started by the EventBridge schedule", func(t *testing.T) {
+		rule, err := eventbridge.NewFromConfig(awsCfg).DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(deploy.PollerRule)})
+		require.NoError(t, err)
+		assert.Equal(t, "rate(1 minute)", aws.ToString(rule.ScheduleExpression))
+		// The test never invokes the poller. Zeebe records the worker that
+		// activated each job: the poller Lambda names itself after its function.
+		var workers []string
+		for _, r := range recordlog.Jobs(results[0].recs) {
+			if r.Intent == "COMPLETED" {
+				workers = append(workers, r.Value.Worker)
+			}
+		}
+		require.Len(t, workers, 3)
+		for _, w := range workers {
+			assert.Equal(t, deploy.PollerFunction, w)
+		}
 	})
+}
+
+func depth(ctx context.Context, t *testing.T, cfg aws.Config, url string) int {
+	t.Helper()
+	out, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	require.NoError(t, err)
+	var n int
+	for _, v := range out.Attributes {
+		var x int
+		_, _ = fmt.Sscan(v, &x)
+		n += x
+	}
+	return n
 }

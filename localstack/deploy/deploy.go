@@ -289,3 +289,32 @@ func (d *Deployer) schedule(ctx context.Context, pollerArn, expr string) error {
 
 // Seconds formats a duration for environment variables read with time.ParseDuration.
 func Seconds(d time.Duration) string { return strconv.Itoa(int(d/time.Second)) + "s" }
+
+// Teardown stops LocalStack from feeding the deployed bridge: it deletes the
+// event source mappings of the given functions and the fulfiller and disables
+// the poller's schedule. Functions and queues stay. It is idempotent.
+func (d *Deployer) Teardown(ctx context.Context, functions []string) error {
+	var errs []error
+	for _, fn := range append(functions, FulfillerFunction) {
+		list, err := d.Lambda.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(fn)})
+		var missing *lambdatypes.ResourceNotFoundException
+		if errors.As(err, &missing) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list event source mappings of %s: %w", fn, err))
+			continue
+		}
+		for _, m := range list.EventSourceMappings {
+			if _, err := d.Lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: m.UUID}); err != nil && !errors.As(err, &missing) {
+				errs = append(errs, fmt.Errorf("delete event source mapping %s: %w", aws.ToString(m.UUID), err))
+			}
+		}
+	}
+	_, err := d.Events.DisableRule(ctx, &eventbridge.DisableRuleInput{Name: aws.String(PollerRule)})
+	var missingRule *ebtypes.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missingRule) {
+		errs = append(errs, fmt.Errorf("disable rule %s: %w", PollerRule, err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,4 +1,4 @@
-package harness
+package recordlog
 
 import (
 	"encoding/json"
@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -23,7 +22,7 @@ type Step struct {
 }
 
 // Timeline extracts the job steps of one instance from its records.
-func Timeline(recs []recordlog.Record) []Step {
+func Timeline(recs []Record) []Step {
 	var start time.Time
 	since := map[int64]time.Time{} // job key -> when it became activatable
 	var steps []Step
@@ -69,7 +68,7 @@ func Timeline(recs []recordlog.Record) []Step {
 
 // Render writes a readable timeline, the way the instance ended and its
 // final process variables.
-func Render(w io.Writer, title string, recs []recordlog.Record, end recordlog.Ending) {
+func Render(w io.Writer, title string, recs []Record, end Ending) {
 	fmt.Fprintf(w, "\n%s\n", title)
 	for _, s := range Timeline(recs) {
 		took := ""
@@ -91,7 +90,7 @@ func Render(w io.Writer, title string, recs []recordlog.Record, end recordlog.En
 	default:
 		fmt.Fprintln(w, "  did not end")
 	}
-	vars := recordlog.Variables(recs)
+	vars := Variables(recs)
 	names := make([]string, 0, len(vars))
 	for k := range vars {
 		names = append(names, k)
