@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -23,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -87,23 +87,10 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 // Records are applied concurrently: each is an independent job, and a batch
 // should not wait on one slow command.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	results := make([]Class, len(ev.Records))
-	var wg sync.WaitGroup
-	for i, r := range ev.Records {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = h.record(ctx, r)
-		}()
-	}
-	wg.Wait()
-	var resp events.SQSEventResponse
-	for i, c := range results {
-		if c == Retry || c == Rejected {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
-		}
-	}
-	return resp, nil
+	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
+		c := h.record(ctx, r)
+		return c == Done || c == Duplicate
+	}), nil
 }
 
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {

@@ -34,7 +34,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -44,6 +43,7 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
@@ -181,7 +181,7 @@ func (e *inputError) Unwrap() error { return e.err }
 // Invoke implements lambda.Handler.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if ev, ok := asSQSEvent(payload); ok {
-		resp := h.handleBatch(ctx, ev)
+		resp := sqsbatch.Process(ctx, ev, h.handleRecord)
 		return json.Marshal(resp)
 	}
 	// Not an SQS event: a direct invocation, answered like a plain Lambda.
@@ -211,27 +211,6 @@ func asSQSEvent(payload []byte) (events.SQSEvent, bool) {
 		return events.SQSEvent{}, false
 	}
 	return ev, true
-}
-
-// handleBatch runs the records concurrently: they share one Lambda deadline.
-func (h *Handler) handleBatch(ctx context.Context, ev events.SQSEvent) events.SQSEventResponse {
-	failed := make([]bool, len(ev.Records))
-	var wg sync.WaitGroup
-	for i, r := range ev.Records {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			failed[i] = !h.handleRecord(ctx, r)
-		}()
-	}
-	wg.Wait()
-	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for i, f := range failed {
-		if f {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
-		}
-	}
-	return resp
 }
 
 // handleRecord processes one job message and reports whether the record may
