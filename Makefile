@@ -14,6 +14,12 @@ LOCAL       := $(CURDIR)/.local
 GOBIN       := $(LOCAL)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
+# Terraform and tflint are built from the Go module proxy (no other download
+# is reachable here) and cached in .local/bin by version.
+TERRAFORM_VERSION := v1.5.7
+TFLINT_VERSION    := v0.64.0
+TERRAFORM   := $(GOBIN)/terraform-$(TERRAFORM_VERSION)
+TFLINT      := $(GOBIN)/tflint-$(TFLINT_VERSION)
 STACK       := localstack/stack
 # Tests that need the real broker and LocalStack carry these build tags.
 E2E_TAGS    := integration e2e
@@ -56,8 +62,24 @@ build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm6
 	done
 	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
+$(TERRAFORM):
+	@echo "building terraform $(TERRAFORM_VERSION) from the Go module proxy (a few minutes, once)"
+	@mkdir -p $(GOBIN)/.build && GOBIN=$(GOBIN)/.build $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION) && mv $(GOBIN)/.build/terraform $@
+
+$(TFLINT):
+	@echo "building tflint $(TFLINT_VERSION) from the Go module proxy (a few minutes, once)"
+	@mkdir -p $(GOBIN)/.build && GOBIN=$(GOBIN)/.build $(GO) install github.com/terraform-linters/tflint@$(TFLINT_VERSION) && mv $(GOBIN)/.build/tflint $@
+
+.PHONY: tools
+tools: $(TERRAFORM) $(TFLINT) ## build terraform and tflint into .local/bin
+
+.PHONY: lint-terraform
+lint-terraform: $(TERRAFORM) $(TFLINT) ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
+	$(TERRAFORM) fmt -check -recursive -diff terraform
+	cd terraform && $(TFLINT) --recursive --config "$(CURDIR)/terraform/.tflint.hcl"
+
 .PHONY: lint
-lint: deps ## gofmt, go vet, staticcheck
+lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.local/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags '$(E2E_TAGS)' ./...
@@ -82,7 +104,13 @@ test: lint build ## everything: unit, integration (real broker) and end-to-end (
 	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./... || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  if [ $$rc != 0 ]; then echo "tests failed; service logs: $$($(STACK) logs | tr '\n' ' ')"; fi; \
+	  echo "note: the Terraform apply/destroy test against LocalStack is not part of make test; run it with: make test-terraform"; \
 	  exit $$rc
+
+.PHONY: test-terraform
+test-terraform: build $(TERRAFORM) ## terraform init/apply/trip booking/destroy of terraform/examples/trip-booking on a fresh LocalStack
+	$(STACK) reset
+	TF_BINARY=$(TERRAFORM) DIST=$(DIST) $(GO) test -count=1 -timeout 20m -tags terraform -run TestTerraform -v ./terraform/
 
 .PHONY: demo
 demo: build ## start the local stack, deploy the bridge into LocalStack's Lambda, run the trip booking both ways

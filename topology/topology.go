@@ -26,6 +26,26 @@ const (
 	OutcomesDLQ = "zeebe_jobs2complete_dlq"
 )
 
+// Names of the bridge's own functions and the poller's schedule rule.
+const (
+	PollerFunction    = "zeebe-poller"
+	FulfillerFunction = "zeebe-fulfiller"
+	PollerRule        = "zeebe-poller-schedule"
+)
+
+// Subscription and trigger settings.
+const (
+	// RawMessageDelivery: queues receive the message itself, not SNS's envelope
+	// (the contract reads both, so a subscription without it still works).
+	RawMessageDelivery = true
+	// FilterPolicyScope: the filter applies to message attributes.
+	FilterPolicyScope = "MessageAttributes"
+	// EventSourceBatchSize is the records per invocation of every SQS trigger.
+	EventSourceBatchSize = 10
+	// FunctionResponseType lets a function fail single records of a batch.
+	FunctionResponseType = "ReportBatchItemFailures"
+)
+
 // Redrive and timing settings.
 const (
 	// FunctionMaxReceiveCount is 1 so SQS never retries a job: Zeebe is the retry master.

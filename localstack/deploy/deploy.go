@@ -29,11 +29,11 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/topology"
 )
 
-// Names of the bridge's own functions.
+// Names of the bridge's own functions, from package topology.
 const (
-	PollerFunction    = "zeebe-poller"
-	FulfillerFunction = "zeebe-fulfiller"
-	PollerRule        = "zeebe-poller-schedule"
+	PollerFunction    = topology.PollerFunction
+	FulfillerFunction = topology.FulfillerFunction
+	PollerRule        = topology.PollerRule
 )
 
 // Options configure a deployment.
@@ -251,16 +251,16 @@ func (d *Deployer) mapping(ctx context.Context, fnArn, queueArn string) error {
 	}
 	if len(list.EventSourceMappings) > 0 {
 		m := list.EventSourceMappings[0]
-		_, err := d.Lambda.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: m.UUID, BatchSize: aws.Int32(10),
-			Enabled: aws.Bool(true), FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures}})
+		_, err := d.Lambda.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: m.UUID, BatchSize: aws.Int32(topology.EventSourceBatchSize),
+			Enabled: aws.Bool(true), FunctionResponseTypes: []lambdatypes.FunctionResponseType{topology.FunctionResponseType}})
 		if err != nil {
 			return fmt.Errorf("update event source mapping %s: %w", aws.ToString(m.UUID), err)
 		}
 		return nil
 	}
 	_, err = d.Lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
-		FunctionName: aws.String(fnArn), EventSourceArn: aws.String(queueArn), BatchSize: aws.Int32(10), Enabled: aws.Bool(true),
-		FunctionResponseTypes: []lambdatypes.FunctionResponseType{lambdatypes.FunctionResponseTypeReportBatchItemFailures},
+		FunctionName: aws.String(fnArn), EventSourceArn: aws.String(queueArn), BatchSize: aws.Int32(topology.EventSourceBatchSize), Enabled: aws.Bool(true),
+		FunctionResponseTypes: []lambdatypes.FunctionResponseType{topology.FunctionResponseType},
 	})
 	if err != nil {
 		return fmt.Errorf("map %s to %s: %w", queueArn, fnArn, err)

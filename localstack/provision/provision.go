@@ -196,10 +196,10 @@ func (p *Provisioner) queue(ctx context.Context, name string, attrs map[string]s
 // filter is set, a filter policy on the message attributes. SNS returns the
 // existing subscription when the same one is requested again.
 func (p *Provisioner) subscribe(ctx context.Context, topicARN, queueARN, filter string) (string, error) {
-	attrs := map[string]string{"RawMessageDelivery": "true"}
+	attrs := map[string]string{"RawMessageDelivery": strconv.FormatBool(topology.RawMessageDelivery)}
 	if filter != "" {
 		attrs["FilterPolicy"] = filter
-		attrs["FilterPolicyScope"] = "MessageAttributes"
+		attrs["FilterPolicyScope"] = topology.FilterPolicyScope
 	}
 	out, err := p.SNS.Subscribe(ctx, &sns.SubscribeInput{
 		TopicArn:              aws.String(topicARN),

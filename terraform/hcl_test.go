@@ -1,0 +1,307 @@
+package terraform_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// module is a parsed Terraform module whose expressions the tests evaluate
+// the way Terraform would at plan time, with input variables set by the test
+// and every reference to another resource replaced by a placeholder string
+// "${aws_sqs_queue.dlq.arn}", so a test can say which resource an attribute
+// points at without an AWS account.
+type module struct {
+	t         *testing.T
+	resources map[string]*hclsyntax.Block // "aws_sqs_queue.this"
+	variables map[string]*hclsyntax.Block
+	locals    map[string]hclsyntax.Expression
+	vars      map[string]cty.Value
+}
+
+func loadModule(t *testing.T, dir string, vars map[string]cty.Value) *module {
+	t.Helper()
+	m := &module{t: t, resources: map[string]*hclsyntax.Block{}, variables: map[string]*hclsyntax.Block{}, locals: map[string]hclsyntax.Expression{}}
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no .tf files in %s", dir)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		file, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos)
+		require.False(t, diags.HasErrors(), "%s: %s", f, diags.Error())
+		for _, b := range file.Body.(*hclsyntax.Body).Blocks {
+			switch b.Type {
+			case "resource":
+				m.resources[b.Labels[0]+"."+b.Labels[1]] = b
+			case "variable":
+				m.variables[b.Labels[0]] = b
+			case "locals":
+				for name, a := range b.Body.Attributes {
+					m.locals[name] = a.Expr
+				}
+			}
+		}
+	}
+	m.vars = map[string]cty.Value{}
+	for name, b := range m.variables {
+		if a, ok := b.Body.Attributes["default"]; ok {
+			v, diags := a.Expr.Value(nil)
+			require.False(t, diags.HasErrors(), "default of var.%s: %s", name, diags.Error())
+			m.vars[name] = v
+		}
+	}
+	for k, v := range vars {
+		require.Contains(t, m.variables, k, "the test sets var.%s, which %s does not declare", k, dir)
+		m.vars[k] = v
+	}
+	return m
+}
+
+// resource returns a resource block, failing the test when it is missing.
+func (m *module) resource(addr string) *hclsyntax.Block {
+	m.t.Helper()
+	b, ok := m.resources[addr]
+	require.True(m.t, ok, "resource %s not found", addr)
+	return b
+}
+
+// attr evaluates an attribute of a resource, "nested.block.attr" for nested blocks.
+func (m *module) attr(addr, path string) cty.Value {
+	m.t.Helper()
+	body := m.resource(addr).Body
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		var next *hclsyntax.Body
+		for _, b := range body.Blocks {
+			if b.Type == p {
+				next = b.Body
+			}
+		}
+		require.NotNil(m.t, next, "%s has no block %s", addr, p)
+		body = next
+	}
+	a, ok := body.Attributes[parts[len(parts)-1]]
+	require.True(m.t, ok, "%s has no attribute %s", addr, path)
+	return m.eval(a.Expr)
+}
+
+// str, num, json are typed views of attr.
+func (m *module) str(addr, path string) string {
+	m.t.Helper()
+	v := m.attr(addr, path)
+	require.Equal(m.t, cty.String, v.Type(), "%s.%s is %s", addr, path, v.Type().FriendlyName())
+	return v.AsString()
+}
+
+func (m *module) num(addr, path string) int64 {
+	m.t.Helper()
+	v := m.attr(addr, path)
+	require.Equal(m.t, cty.Number, v.Type(), "%s.%s", addr, path)
+	n, _ := v.AsBigFloat().Int64()
+	return n
+}
+
+func (m *module) jsonDoc(addr, path string, into any) {
+	m.t.Helper()
+	require.NoError(m.t, json.Unmarshal([]byte(m.str(addr, path)), into), "%s.%s", addr, path)
+}
+
+// validation evaluates the validation conditions of a variable with the given value.
+func (m *module) validation(name string, value cty.Value) (ok bool, messages []string) {
+	m.t.Helper()
+	b, exists := m.variables[name]
+	require.True(m.t, exists, "variable %s", name)
+	saved := m.vars[name]
+	m.vars[name] = value
+	defer func() { m.vars[name] = saved }()
+	ok = true
+	for _, vb := range b.Body.Blocks {
+		if vb.Type != "validation" {
+			continue
+		}
+		c := m.eval(vb.Body.Attributes["condition"].Expr)
+		if c.False() {
+			ok = false
+			messages = append(messages, m.eval(vb.Body.Attributes["error_message"].Expr).AsString())
+		}
+	}
+	return ok, messages
+}
+
+func (m *module) eval(expr hclsyntax.Expression) cty.Value {
+	m.t.Helper()
+	v, diags := expr.Value(m.context(expr, 0))
+	require.False(m.t, diags.HasErrors(), "%s", diags.Error())
+	return v
+}
+
+func (m *module) context(expr hclsyntax.Expression, depth int) *hcl.EvalContext {
+	m.t.Helper()
+	require.Less(m.t, depth, 20, "locals refer to each other in a cycle")
+	vars := map[string]cty.Value{"var": cty.ObjectVal(m.vars)}
+	locals := map[string]cty.Value{}
+	refs := newRefTree()
+	for _, tr := range expr.Variables() {
+		switch tr.RootName() {
+		case "var":
+		case "local":
+			name := tr[1].(hcl.TraverseAttr).Name
+			le, ok := m.locals[name]
+			require.True(m.t, ok, "local.%s is not defined", name)
+			v, diags := le.Value(m.context(le, depth+1))
+			require.False(m.t, diags.HasErrors(), "local.%s: %s", name, diags.Error())
+			locals[name] = v
+		default:
+			refs.add(tr)
+		}
+	}
+	vars["local"] = cty.ObjectVal(locals)
+	for root, v := range refs.values() {
+		vars[root] = v
+	}
+	return &hcl.EvalContext{Variables: vars, Functions: functions}
+}
+
+// refTree builds placeholder values for references to resources, data
+// sources, modules, each and count.
+type refTree struct {
+	attrs map[string]*refTree
+	index *refTree
+	path  string
+}
+
+func newRefTree() *refTree { return &refTree{attrs: map[string]*refTree{}} }
+
+func (r *refTree) add(tr hcl.Traversal) {
+	node := r
+	var path []string
+	for _, step := range tr {
+		var name string
+		switch s := step.(type) {
+		case hcl.TraverseRoot:
+			name = s.Name
+		case hcl.TraverseAttr:
+			name = s.Name
+		case hcl.TraverseIndex:
+			if node.index == nil {
+				node.index = newRefTree()
+			}
+			node = node.index
+			path[len(path)-1] += "[*]"
+			continue
+		default:
+			return
+		}
+		path = append(path, name)
+		child, ok := node.attrs[name]
+		if !ok {
+			child = newRefTree()
+			node.attrs[name] = child
+		}
+		node = child
+	}
+	node.path = strings.Join(path, ".")
+}
+
+func (r *refTree) value() cty.Value {
+	switch {
+	case r.index != nil:
+		return cty.TupleVal([]cty.Value{r.index.value()})
+	case len(r.attrs) > 0:
+		obj := map[string]cty.Value{}
+		for k, c := range r.attrs {
+			obj[k] = c.value()
+		}
+		return cty.ObjectVal(obj)
+	default:
+		return cty.StringVal("${" + r.path + "}")
+	}
+}
+
+func (r *refTree) values() map[string]cty.Value {
+	out := map[string]cty.Value{}
+	for k, c := range r.attrs {
+		out[k] = c.value()
+	}
+	return out
+}
+
+var functions = map[string]function.Function{
+	"jsonencode": stdlib.JSONEncodeFunc,
+	"merge":      stdlib.MergeFunc,
+	"concat":     stdlib.ConcatFunc,
+	"floor":      stdlib.FloorFunc,
+	"contains":   stdlib.ContainsFunc,
+	"length":     stdlib.LengthFunc,
+	"regex":      stdlib.RegexFunc,
+	"filebase64sha256": function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return cty.StringVal("sha256(" + args[0].AsString() + ")"), nil
+		},
+	}),
+}
+
+// statement is an IAM policy statement as the modules write it.
+type statement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+func policyStatements(t *testing.T, m *module, addr string) map[string]statement {
+	t.Helper()
+	var doc struct {
+		Statement []statement
+	}
+	m.jsonDoc(addr, "policy", &doc)
+	out := map[string]statement{}
+	for _, s := range doc.Statement {
+		require.NotContains(t, out, s.Sid, "duplicate Sid in %s", addr)
+		sort.Strings(s.Action)
+		out[s.Sid] = s
+		for _, r := range s.Resource {
+			require.NotEqual(t, "*", r, "%s grants %v on every resource", addr, s.Action)
+		}
+		for _, a := range s.Action {
+			require.NotContains(t, a, "*", "%s grants a wildcard action", addr)
+		}
+	}
+	return out
+}
+
+func ref(s string) string { return "${" + s + "}" }
+
+func mustJSON(t *testing.T, v cty.Value) string {
+	t.Helper()
+	b, err := ctyjson.Marshal(v, v.Type())
+	require.NoError(t, err)
+	return string(b)
+}
+
+// withoutSid drops statement ids, which only the Terraform policies carry.
+func withoutSid(t *testing.T, policy string) string {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(policy), &doc))
+	for _, s := range doc["Statement"].([]any) {
+		delete(s.(map[string]any), "Sid")
+	}
+	b, err := json.Marshal(doc)
+	require.NoError(t, err)
+	return string(b)
+}

@@ -1,0 +1,245 @@
+locals {
+  fulfiller_timeout = 30
+  zeebe_environment = { for k, v in {
+    ZEEBE_ADDRESS                  = var.zeebe_address
+    ZEEBE_CLIENT_ID                = var.zeebe_client_id
+    ZEEBE_CLIENT_SECRET_ARN        = var.zeebe_client_secret_arn
+    ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
+    ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
+    ZEEBE_INSECURE_CONNECTION      = var.zeebe_insecure_connection ? "true" : null
+  } : k => v if v != null }
+  # Read the Zeebe client secret only where one is configured.
+  secret_statements = var.zeebe_client_secret_arn == null ? [] : [{
+    Sid      = "ZeebeClientSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.zeebe_client_secret_arn]
+  }]
+  lambda_trust = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+# ---------------------------------------------------------------- topics
+
+resource "aws_sns_topic" "jobs" {
+  name              = "zeebe_jobs"
+  kms_master_key_id = var.sns_kms_master_key_id
+  tags              = var.tags
+}
+
+resource "aws_sns_topic" "outcomes" {
+  name              = "zeebe_jobs2complete"
+  kms_master_key_id = var.sns_kms_master_key_id
+  tags              = var.tags
+}
+
+# ---------------------------------------------------------------- fulfiller queue
+
+resource "aws_sqs_queue" "outcomes_dlq" {
+  name                      = "zeebe_jobs2complete_dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "outcomes" {
+  name                       = "zeebe_jobs2complete"
+  visibility_timeout_seconds = 6 * local.fulfiller_timeout
+  message_retention_seconds  = 345600
+  sqs_managed_sse_enabled    = true
+  # Outcomes may be retried: Zeebe can be briefly unavailable.
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.outcomes_dlq.arn
+    maxReceiveCount     = 5
+  })
+  tags = var.tags
+}
+
+resource "aws_sqs_queue_policy" "outcomes" {
+  queue_url = aws_sqs_queue.outcomes.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowOutcomesTopic"
+      Effect    = "Allow"
+      Principal = { Service = "sns.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.outcomes.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_sns_topic.outcomes.arn } }
+    }]
+  })
+}
+
+resource "aws_sns_topic_subscription" "outcomes" {
+  topic_arn            = aws_sns_topic.outcomes.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.outcomes.arn
+  raw_message_delivery = true
+}
+
+# ---------------------------------------------------------------- fulfiller
+
+resource "aws_cloudwatch_log_group" "fulfiller" {
+  name              = "/aws/lambda/zeebe-fulfiller"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "fulfiller" {
+  name               = "zeebe-fulfiller"
+  assume_role_policy = local.lambda_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "fulfiller" {
+  name = "zeebe-fulfiller"
+  role = aws_iam_role.fulfiller.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.fulfiller.arn}:*"]
+      },
+      {
+        Sid      = "ReceiveOutcomes"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Resource = [aws_sqs_queue.outcomes.arn]
+      },
+    ], local.secret_statements)
+  })
+}
+
+resource "aws_lambda_function" "fulfiller" {
+  function_name    = "zeebe-fulfiller"
+  role             = aws_iam_role.fulfiller.arn
+  filename         = var.fulfiller_filename
+  source_code_hash = filebase64sha256(var.fulfiller_filename)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = var.architectures
+  timeout          = local.fulfiller_timeout
+  memory_size      = 128
+
+  environment {
+    variables = local.zeebe_environment
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.fulfiller]
+}
+
+resource "aws_lambda_event_source_mapping" "fulfiller" {
+  event_source_arn        = aws_sqs_queue.outcomes.arn
+  function_name           = aws_lambda_function.fulfiller.arn
+  batch_size              = 10
+  function_response_types = ["ReportBatchItemFailures"]
+  depends_on              = [aws_iam_role_policy.fulfiller]
+}
+
+# ---------------------------------------------------------------- poller
+
+resource "aws_cloudwatch_log_group" "poller" {
+  name              = "/aws/lambda/zeebe-poller"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "poller" {
+  name               = "zeebe-poller"
+  assume_role_policy = local.lambda_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "poller" {
+  name = "zeebe-poller"
+  role = aws_iam_role.poller.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.poller.arn}:*"]
+      },
+      {
+        Sid      = "PublishJobs"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [aws_sns_topic.jobs.arn]
+      },
+    ], local.secret_statements)
+  })
+}
+
+resource "aws_lambda_function" "poller" {
+  function_name    = "zeebe-poller"
+  role             = aws_iam_role.poller.arn
+  filename         = var.poller_filename
+  source_code_hash = filebase64sha256(var.poller_filename)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = var.architectures
+  timeout          = var.poller_timeout
+  memory_size      = 128
+
+  environment {
+    variables = merge(local.zeebe_environment, {
+      ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
+      JOB_TYPE             = var.job_type
+      JOB_TIMEOUT          = var.job_timeout
+      SAFETY_MARGIN        = var.poller_safety_margin
+    })
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.poller]
+}
+
+resource "aws_cloudwatch_event_rule" "poller" {
+  name                = "zeebe-poller-schedule"
+  description         = "Starts the zeebe-lambda-bridge poller."
+  schedule_expression = var.poller_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "poller" {
+  rule = aws_cloudwatch_event_rule.poller.name
+  arn  = aws_lambda_function.poller.arn
+}
+
+resource "aws_lambda_permission" "poller" {
+  statement_id  = "eventbridge-schedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.poller.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.poller.arn
+}
+
+# ---------------------------------------------------------------- alarms
+
+resource "aws_cloudwatch_metric_alarm" "outcomes_dlq" {
+  alarm_name          = "zeebe_jobs2complete_dlq-not-empty"
+  alarm_description   = "Outcomes reached the DLQ: the fulfiller could not apply them to Zeebe."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.outcomes_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,29 @@
+output "jobs_topic_arn" {
+  description = "ARN of the zeebe_jobs topic; pass it to each zeebe-lambda module."
+  value       = aws_sns_topic.jobs.arn
+}
+
+output "outcomes_topic_arn" {
+  description = "ARN of the zeebe_jobs2complete topic; pass it to each zeebe-lambda module."
+  value       = aws_sns_topic.outcomes.arn
+}
+
+output "outcomes_queue_arn" {
+  description = "ARN of the fulfiller's queue."
+  value       = aws_sqs_queue.outcomes.arn
+}
+
+output "outcomes_dlq_arn" {
+  description = "ARN of the fulfiller queue's DLQ."
+  value       = aws_sqs_queue.outcomes_dlq.arn
+}
+
+output "poller_function_arn" {
+  description = "ARN of the poller function."
+  value       = aws_lambda_function.poller.arn
+}
+
+output "fulfiller_function_arn" {
+  description = "ARN of the fulfiller function."
+  value       = aws_lambda_function.fulfiller.arn
+}

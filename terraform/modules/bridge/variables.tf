@@ -1,0 +1,124 @@
+variable "poller_filename" {
+  description = "Deployment zip of the poller (dist/zeebe-poller.zip from `make build`)."
+  type        = string
+}
+
+variable "fulfiller_filename" {
+  description = "Deployment zip of the fulfiller (dist/zeebe-fulfiller.zip)."
+  type        = string
+}
+
+variable "architectures" {
+  description = "Instruction set of the poller and fulfiller: [\"arm64\"] or [\"x86_64\"]."
+  type        = list(string)
+  default     = ["arm64"]
+
+  validation {
+    condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
+    error_message = "architectures must be [\"arm64\"] or [\"x86_64\"]."
+  }
+}
+
+variable "zeebe_address" {
+  description = "Zeebe gateway address, host:port (e.g. the cluster's gRPC address in Camunda SaaS)."
+  type        = string
+}
+
+variable "zeebe_client_id" {
+  description = "OAuth client id for Zeebe; null for a gateway without authentication."
+  type        = string
+  default     = null
+}
+
+variable "zeebe_client_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the OAuth client secret; read by poller and fulfiller at cold start."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zeebe_client_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.zeebe_client_secret_arn))
+    error_message = "zeebe_client_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "zeebe_authorization_server_url" {
+  description = "OAuth token URL (ZEEBE_AUTHORIZATION_SERVER_URL)."
+  type        = string
+  default     = null
+}
+
+variable "zeebe_token_audience" {
+  description = "OAuth audience (ZEEBE_TOKEN_AUDIENCE)."
+  type        = string
+  default     = null
+}
+
+variable "zeebe_insecure_connection" {
+  description = "Plaintext gRPC to the gateway (only for local brokers)."
+  type        = bool
+  default     = false
+}
+
+variable "job_type" {
+  description = "Job type the poller activates."
+  type        = string
+  default     = "lambda"
+}
+
+variable "job_timeout" {
+  description = "Job timeout the poller asks for (Go duration); the task header `timeout` overrides it per task."
+  type        = string
+  default     = "5m"
+}
+
+variable "poller_schedule" {
+  description = "EventBridge schedule of the poller. Each run lasts poller_timeout less poller_safety_margin, so runs follow each other."
+  type        = string
+  default     = "rate(14 minutes)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.poller_schedule))
+    error_message = "poller_schedule must be an EventBridge schedule expression such as rate(14 minutes)."
+  }
+}
+
+variable "poller_timeout" {
+  description = "Poller Lambda timeout in seconds."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.poller_timeout >= 60 && var.poller_timeout <= 900
+    error_message = "poller_timeout must be between 60 and 900 seconds (Lambda's limit)."
+  }
+}
+
+variable "poller_safety_margin" {
+  description = "The poller stops activating jobs this long before its deadline (Go duration)."
+  type        = string
+  default     = "30s"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the poller's and fulfiller's log groups."
+  type        = number
+  default     = 30
+}
+
+variable "sns_kms_master_key_id" {
+  description = "KMS key for server-side encryption of the topics."
+  type        = string
+  default     = "alias/aws/sns"
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified when an outcome lands in the zeebe_jobs2complete DLQ."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,163 @@
+locals {
+  queue_name = "zeebe_${var.function_name}"
+  dlq_name   = "zeebe_${var.function_name}_dlq"
+  # AWS recommends six times the function timeout for an SQS event source.
+  visibility_timeout = 6 * var.timeout
+  function_arn       = var.create_function ? aws_lambda_function.this[0].arn : var.function_arn
+  role_name          = var.create_function ? aws_iam_role.this[0].name : var.existing_role_name
+}
+
+resource "aws_sqs_queue" "dlq" {
+  name                      = local.dlq_name
+  message_retention_seconds = var.dlq_message_retention_seconds
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "this" {
+  name                       = local.queue_name
+  visibility_timeout_seconds = local.visibility_timeout
+  message_retention_seconds  = var.message_retention_seconds
+  sqs_managed_sse_enabled    = true
+  # One receive only: SQS never retries a job, Zeebe is the retry master.
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = 1
+  })
+  tags = var.tags
+}
+
+resource "aws_sqs_queue_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AllowZeebeJobsTopic"
+      Effect    = "Allow"
+      Principal = { Service = "sns.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.this.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = var.jobs_topic_arn } }
+    }]
+  })
+}
+
+resource "aws_sns_topic_subscription" "this" {
+  topic_arn            = var.jobs_topic_arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.this.arn
+  raw_message_delivery = true
+  filter_policy_scope  = "MessageAttributes"
+  filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
+}
+
+resource "aws_iam_role" "this" {
+  count = var.create_function ? 1 : 0
+
+  name = "zeebe-${var.function_name}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name = "zeebe-lambda"
+  role = local.role_name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
+      },
+      {
+        Sid      = "ReceiveJobs"
+        Effect   = "Allow"
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Resource = [aws_sqs_queue.this.arn]
+      },
+      {
+        Sid      = "PublishOutcomes"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [var.outcomes_topic_arn]
+      },
+    ]
+  })
+
+  lifecycle {
+    precondition {
+      condition     = var.create_function || var.existing_role_name != null
+      error_message = "existing_role_name is required when create_function is false: the module grants the function's role access to its queue and the outcomes topic."
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "/aws/lambda/${var.function_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  count = var.create_function ? 1 : 0
+
+  function_name    = var.function_name
+  role             = aws_iam_role.this[0].arn
+  filename         = var.filename
+  source_code_hash = var.filename == null ? null : filebase64sha256(var.filename)
+  handler          = var.handler
+  runtime          = var.runtime
+  architectures    = var.architectures
+  timeout          = var.timeout
+  memory_size      = var.memory_size
+
+  environment {
+    variables = merge(var.environment, {
+      ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
+      RETRY_BACKOFF           = var.retry_backoff
+    })
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.filename != null
+      error_message = "filename is required when create_function is true."
+    }
+  }
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  event_source_arn        = aws_sqs_queue.this.arn
+  function_name           = local.function_arn
+  batch_size              = var.batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+  depends_on              = [aws_iam_role_policy.this]
+}
+
+resource "aws_cloudwatch_metric_alarm" "dlq" {
+  alarm_name          = "${local.dlq_name}-not-empty"
+  alarm_description   = "Job messages of ${var.function_name} reached its DLQ: the function could not publish their outcome."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}

@@ -1,0 +1,39 @@
+output "function_arn" {
+  description = "ARN of the Zeebe-ready function."
+  value       = local.function_arn
+}
+
+output "role_arn" {
+  description = "ARN of the execution role the module created (null when attaching to an existing function)."
+  value       = var.create_function ? aws_iam_role.this[0].arn : null
+}
+
+output "queue_arn" {
+  description = "ARN of the function's queue zeebe_<function_name>."
+  value       = aws_sqs_queue.this.arn
+}
+
+output "queue_url" {
+  description = "URL of the function's queue."
+  value       = aws_sqs_queue.this.id
+}
+
+output "dlq_arn" {
+  description = "ARN of the function's dead-letter queue."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_url" {
+  description = "URL of the function's dead-letter queue."
+  value       = aws_sqs_queue.dlq.id
+}
+
+output "subscription_arn" {
+  description = "ARN of the filtered subscription to zeebe_jobs."
+  value       = aws_sns_topic_subscription.this.arn
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the SQS event source mapping."
+  value       = aws_lambda_event_source_mapping.this.uuid
+}

@@ -1,0 +1,156 @@
+variable "function_name" {
+  description = "Name of the Lambda function. It is also the BPMN task header `identifier` that routes jobs to it, and names its queue zeebe_<function_name>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1-64 letters, digits, '-' or '_' (a Lambda function name)."
+  }
+}
+
+variable "create_function" {
+  description = "Create the Lambda function from `filename`. Set to false to make an existing function (`function_arn`) Zeebe-ready."
+  type        = bool
+  default     = true
+}
+
+variable "function_arn" {
+  description = "ARN of an existing function to attach to when create_function is false."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.function_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:", var.function_arn))
+    error_message = "function_arn must be a Lambda function ARN (arn:aws:lambda:...)."
+  }
+}
+
+variable "existing_role_name" {
+  description = "Name of the existing function's execution role; the module attaches its queue and topic permissions to it when create_function is false."
+  type        = string
+  default     = null
+}
+
+variable "filename" {
+  description = "Path of the deployment zip (a `bootstrap` binary for provided.al2023) when create_function is true."
+  type        = string
+  default     = null
+}
+
+variable "handler" {
+  description = "Handler of the function (bootstrap for the provided runtimes)."
+  type        = string
+  default     = "bootstrap"
+}
+
+variable "runtime" {
+  description = "Lambda runtime."
+  type        = string
+  default     = "provided.al2023"
+}
+
+variable "architectures" {
+  description = "Instruction set of the function: [\"arm64\"] or [\"x86_64\"]."
+  type        = list(string)
+  default     = ["arm64"]
+
+  validation {
+    condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
+    error_message = "architectures must be [\"arm64\"] or [\"x86_64\"]."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds (also of an existing function: the queue's visibility timeout is six times it)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds between 1 and 900: Lambda stops every function after 900 seconds."
+  }
+}
+
+variable "memory_size" {
+  description = "Function memory in MB."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "environment" {
+  description = "Additional environment variables of the function."
+  type        = map(string)
+  default     = {}
+}
+
+variable "jobs_topic_arn" {
+  description = "ARN of the zeebe_jobs SNS topic (output jobs_topic_arn of the bridge module)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:sns:", var.jobs_topic_arn))
+    error_message = "jobs_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "outcomes_topic_arn" {
+  description = "ARN of the zeebe_jobs2complete SNS topic (output outcomes_topic_arn of the bridge module)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-zA-Z-]*:sns:", var.outcomes_topic_arn))
+    error_message = "outcomes_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "retry_backoff" {
+  description = "How long Zeebe waits before handing out a job the function failed (Go duration, e.g. 5s)."
+  type        = string
+  default     = "5s"
+}
+
+variable "batch_size" {
+  description = "Job messages per invocation."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.batch_size >= 1 && var.batch_size <= 10
+    error_message = "batch_size must be between 1 and 10."
+  }
+}
+
+variable "message_retention_seconds" {
+  description = "How long a job message may wait in the queue."
+  type        = number
+  default     = 345600
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long the DLQ keeps a message."
+  type        = number
+  default     = 1209600
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's CloudWatch log group."
+  type        = number
+  default     = 30
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified when a message lands in the DLQ (e.g. an SNS topic for the on-call)."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,220 @@
+package terraform_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
+)
+
+const (
+	jobsTopic     = "arn:aws:sns:eu-west-1:123456789012:zeebe_jobs"
+	outcomesTopic = "arn:aws:sns:eu-west-1:123456789012:zeebe_jobs2complete"
+)
+
+func zeebeLambda(t *testing.T, extra map[string]cty.Value) *module {
+	vars := map[string]cty.Value{
+		"function_name":      cty.StringVal("book-hotel"),
+		"filename":           cty.StringVal("dist/book-hotel.zip"),
+		"timeout":            cty.NumberIntVal(20),
+		"jobs_topic_arn":     cty.StringVal(jobsTopic),
+		"outcomes_topic_arn": cty.StringVal(outcomesTopic),
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return loadModule(t, "modules/zeebe-lambda", vars)
+}
+
+func TestZeebeLambdaQueues(t *testing.T) {
+	m := zeebeLambda(t, nil)
+	assert.Equal(t, "zeebe_book-hotel", m.str("aws_sqs_queue.this", "name"))
+	assert.Equal(t, "zeebe_book-hotel_dlq", m.str("aws_sqs_queue.dlq", "name"))
+	assert.Equal(t, int64(120), m.num("aws_sqs_queue.this", "visibility_timeout_seconds"), "6 x the 20 s timeout")
+
+	var redrive struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		MaxReceiveCount     int    `json:"maxReceiveCount"`
+	}
+	m.jsonDoc("aws_sqs_queue.this", "redrive_policy", &redrive)
+	assert.Equal(t, 1, redrive.MaxReceiveCount, "SQS must never retry a job")
+	assert.Equal(t, ref("aws_sqs_queue.dlq.arn"), redrive.DeadLetterTargetArn)
+
+	for _, q := range []string{"aws_sqs_queue.this", "aws_sqs_queue.dlq"} {
+		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
+	}
+
+	var qp struct {
+		Statement []struct {
+			Effect    string
+			Principal map[string]string
+			Action    string
+			Resource  string
+			Condition map[string]map[string]string
+		}
+	}
+	m.jsonDoc("aws_sqs_queue_policy.this", "policy", &qp)
+	require.Len(t, qp.Statement, 1, "the queue admits one sender")
+	s := qp.Statement[0]
+	assert.Equal(t, map[string]string{"Service": "sns.amazonaws.com"}, s.Principal)
+	assert.Equal(t, "sqs:SendMessage", s.Action)
+	assert.Equal(t, ref("aws_sqs_queue.this.arn"), s.Resource)
+	assert.Equal(t, jobsTopic, s.Condition["ArnEquals"]["aws:SourceArn"], "only the zeebe_jobs topic")
+}
+
+func TestZeebeLambdaSubscriptionAndTrigger(t *testing.T) {
+	m := zeebeLambda(t, nil)
+	assert.Equal(t, jobsTopic, m.str("aws_sns_topic_subscription.this", "topic_arn"))
+	assert.Equal(t, "sqs", m.str("aws_sns_topic_subscription.this", "protocol"))
+	assert.Equal(t, ref("aws_sqs_queue.this.arn"), m.str("aws_sns_topic_subscription.this", "endpoint"))
+	assert.True(t, m.attr("aws_sns_topic_subscription.this", "raw_message_delivery").True())
+	assert.JSONEq(t, `{"lambdaIdentifier":["book-hotel"]}`, m.str("aws_sns_topic_subscription.this", "filter_policy"))
+	assert.Equal(t, "MessageAttributes", m.str("aws_sns_topic_subscription.this", "filter_policy_scope"))
+
+	assert.Equal(t, ref("aws_sqs_queue.this.arn"), m.str("aws_lambda_event_source_mapping.this", "event_source_arn"))
+	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.this", "function_response_types")))
+	assert.Equal(t, ref("aws_lambda_function.this[*].arn"), m.str("aws_lambda_event_source_mapping.this", "function_name"))
+
+	env := m.attr("aws_lambda_function.this", "environment.variables").AsValueMap()
+	assert.Equal(t, outcomesTopic, env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
+	assert.Equal(t, int64(20), m.num("aws_lambda_function.this", "timeout"))
+	assert.Equal(t, "provided.al2023", m.str("aws_lambda_function.this", "runtime"))
+
+	attached := zeebeLambda(t, map[string]cty.Value{
+		"create_function":    cty.False,
+		"function_arn":       cty.StringVal("arn:aws:lambda:eu-west-1:123456789012:function:book-hotel"),
+		"existing_role_name": cty.StringVal("legacy-role"),
+	})
+	assert.Equal(t, "arn:aws:lambda:eu-west-1:123456789012:function:book-hotel", attached.str("aws_lambda_event_source_mapping.this", "function_name"))
+	assert.Equal(t, "legacy-role", attached.str("aws_iam_role_policy.this", "role"))
+}
+
+func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
+	m := zeebeLambda(t, nil)
+	got := policyStatements(t, m, "aws_iam_role_policy.this")
+	want := map[string]statement{
+		"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{ref("aws_cloudwatch_log_group.this.arn") + ":*"}},
+		"ReceiveJobs": {Sid: "ReceiveJobs", Effect: "Allow",
+			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+			Resource: []string{ref("aws_sqs_queue.this.arn")}},
+		"PublishOutcomes": {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{outcomesTopic}},
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, "/aws/lambda/book-hotel", m.str("aws_cloudwatch_log_group.this", "name"))
+
+	var trust struct {
+		Statement []struct{ Principal map[string]string }
+	}
+	m.jsonDoc("aws_iam_role.this", "assume_role_policy", &trust)
+	require.Len(t, trust.Statement, 1)
+	assert.Equal(t, map[string]string{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
+}
+
+func TestZeebeLambdaDLQAlarm(t *testing.T) {
+	m := zeebeLambda(t, map[string]cty.Value{"alarm_actions": cty.ListVal([]cty.Value{cty.StringVal("arn:aws:sns:eu-west-1:123456789012:oncall")})})
+	assert.Equal(t, `{"QueueName":"${aws_sqs_queue.dlq.name}"}`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.dlq", "dimensions")))
+	assert.Equal(t, "ApproximateNumberOfMessagesVisible", m.str("aws_cloudwatch_metric_alarm.dlq", "metric_name"))
+	assert.Equal(t, int64(0), m.num("aws_cloudwatch_metric_alarm.dlq", "threshold"))
+	assert.Equal(t, `["arn:aws:sns:eu-west-1:123456789012:oncall"]`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.dlq", "alarm_actions")))
+}
+
+func TestVariableValidation(t *testing.T) {
+	m := zeebeLambda(t, nil)
+	tests := []struct {
+		variable string
+		value    cty.Value
+		ok       bool
+		says     string
+	}{
+		{"timeout", cty.NumberIntVal(900), true, ""},
+		{"timeout", cty.NumberIntVal(901), false, "900 seconds"},
+		{"timeout", cty.NumberIntVal(0), false, "between 1 and 900"},
+		{"timeout", cty.NumberFloatVal(1.5), false, "whole number"},
+		{"batch_size", cty.NumberIntVal(11), false, "between 1 and 10"},
+		{"memory_size", cty.NumberIntVal(64), false, "128"},
+	}
+	for _, tt := range tests {
+		ok, msgs := m.validation(tt.variable, tt.value)
+		assert.Equal(t, tt.ok, ok, "%s = %s", tt.variable, tt.value.GoString())
+		if !tt.ok {
+			require.NotEmpty(t, msgs)
+			assert.Contains(t, strings.Join(msgs, " "), tt.says)
+		}
+	}
+	b := bridge(t, nil)
+	ok, msgs := b.validation("poller_timeout", cty.NumberIntVal(1000))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "900")
+}
+
+func bridge(t *testing.T, extra map[string]cty.Value) *module {
+	vars := map[string]cty.Value{
+		"poller_filename":    cty.StringVal("dist/zeebe-poller.zip"),
+		"fulfiller_filename": cty.StringVal("dist/zeebe-fulfiller.zip"),
+		"zeebe_address":      cty.StringVal("cluster.bru-2.zeebe.camunda.io:443"),
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return loadModule(t, "modules/bridge", vars)
+}
+
+func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
+	m := bridge(t, nil)
+	assert.Equal(t, "zeebe_jobs", m.str("aws_sns_topic.jobs", "name"))
+	assert.Equal(t, "zeebe_jobs2complete", m.str("aws_sns_topic.outcomes", "name"))
+	for _, topic := range []string{"aws_sns_topic.jobs", "aws_sns_topic.outcomes"} {
+		assert.Equal(t, "alias/aws/sns", m.str(topic, "kms_master_key_id"), "%s is encrypted", topic)
+	}
+	for _, q := range []string{"aws_sqs_queue.outcomes", "aws_sqs_queue.outcomes_dlq"} {
+		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
+	}
+	assert.Equal(t, "rate(14 minutes)", m.str("aws_cloudwatch_event_rule.poller", "schedule_expression"))
+	assert.Equal(t, int64(900), m.num("aws_lambda_function.poller", "timeout"))
+	assert.Equal(t, ref("aws_lambda_function.poller.arn"), m.str("aws_cloudwatch_event_target.poller", "arn"))
+	assert.Equal(t, "events.amazonaws.com", m.str("aws_lambda_permission.poller", "principal"))
+	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.fulfiller", "function_response_types")))
+	assert.Equal(t, `{"QueueName":"${aws_sqs_queue.outcomes_dlq.name}"}`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.outcomes_dlq", "dimensions")))
+
+	env := m.attr("aws_lambda_function.poller", "environment.variables").AsValueMap()
+	assert.Equal(t, ref("aws_sns_topic.jobs.arn"), env["ZEEBE_JOBS_TOPIC_ARN"].AsString())
+	assert.Equal(t, "cluster.bru-2.zeebe.camunda.io:443", env["ZEEBE_ADDRESS"].AsString())
+	assert.NotContains(t, env, "ZEEBE_CLIENT_SECRET_ARN", "no secret configured")
+	assert.NotContains(t, env, "ZEEBE_INSECURE_CONNECTION")
+}
+
+func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
+	secret := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:zeebe-AbCdEf"
+	for _, withSecret := range []bool{false, true} {
+		extra := map[string]cty.Value{}
+		if withSecret {
+			extra["zeebe_client_id"] = cty.StringVal("bridge")
+			extra["zeebe_client_secret_arn"] = cty.StringVal(secret)
+		}
+		m := bridge(t, extra)
+		secretStmt := statement{Sid: "ZeebeClientSecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secret}}
+
+		poller := map[string]statement{
+			"Logs":        {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.poller.arn") + ":*"}},
+			"PublishJobs": {Sid: "PublishJobs", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.jobs.arn")}},
+		}
+		fulfiller := map[string]statement{
+			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.fulfiller.arn") + ":*"}},
+			"ReceiveOutcomes": {Sid: "ReceiveOutcomes", Effect: "Allow",
+				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+				Resource: []string{ref("aws_sqs_queue.outcomes.arn")}},
+		}
+		if withSecret {
+			poller["ZeebeClientSecret"] = secretStmt
+			fulfiller["ZeebeClientSecret"] = secretStmt
+			env := m.attr("aws_lambda_function.fulfiller", "environment.variables").AsValueMap()
+			assert.Equal(t, secret, env["ZEEBE_CLIENT_SECRET_ARN"].AsString())
+			assert.Equal(t, "bridge", env["ZEEBE_CLIENT_ID"].AsString())
+		}
+		assert.Equal(t, poller, policyStatements(t, m, "aws_iam_role_policy.poller"), "poller, secret=%v", withSecret)
+		assert.Equal(t, fulfiller, policyStatements(t, m, "aws_iam_role_policy.fulfiller"), "fulfiller, secret=%v", withSecret)
+	}
+}
