@@ -80,7 +80,7 @@ lint-terraform: $(TERRAFORM) $(TFLINT) ## terraform fmt -check and tflint (bundl
 
 .PHONY: lint
 lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.local/*')); \
+	@out=$$(find . -path ./.local -prune -o -path ./dist -prune -o -name '*.go' -print | xargs gofmt -l); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags '$(E2E_TAGS)' ./...
 	$(STATICCHECK) -tags '$(E2E_TAGS)' ./...

@@ -1,11 +1,17 @@
 package lambdakit
 
-import "fmt"
+import (
+	"fmt"
+	"runtime/debug"
+)
 
-// BPMNError returns an error that, returned by a handler, throws a BPMN error
-// with this code in the process instead of failing the job. A boundary error
-// event with the same code catches it; vars (nil, a map or a struct) become
-// variables of the element. It may be wrapped with %w.
+// BPMNError returns an error that, returned by a handler, throws a BPMN
+// error with this code in the process instead of failing the job: a
+// boundary or event-subprocess error event with the same code catches it.
+// vars (nil, a map or a struct that encodes as a JSON object) become
+// variables of the catching scope. The error may be wrapped with %w;
+// lambdakit finds it with errors.As. An empty code is a bug in the
+// function and raises an incident.
 func BPMNError(code, message string, vars any) error {
 	return &bpmnError{code: code, message: message, vars: vars}
 }
@@ -17,3 +23,16 @@ type bpmnError struct {
 }
 
 func (e *bpmnError) Error() string { return fmt.Sprintf("BPMN error %s: %s", e.code, e.message) }
+
+// panicError is a recovered handler panic.
+type panicError struct {
+	value any
+	stack string
+}
+
+func newPanicError(v any) *panicError { return &panicError{value: v, stack: string(debug.Stack())} }
+
+func (e *panicError) Error() string { return fmt.Sprintf("handler panicked: %v", e.value) }
+
+// Value is the panic value as text, for logs.
+func (e *panicError) Value() string { return fmt.Sprint(e.value) }

@@ -1,5 +1,6 @@
-// Package snspub publishes contract messages to an SNS topic, ten per
-// PublishBatch call, reporting success or failure per message.
+// Package snspub publishes contract messages to an SNS topic, up to ten
+// (and 256 KiB) per PublishBatch call, reporting success or failure per
+// message.
 package snspub
 
 import (
@@ -34,15 +35,37 @@ type Publisher struct {
 // New returns a Publisher using the given SNS client.
 func New(api API) *Publisher { return &Publisher{api: api} }
 
+// MaxBatchBytes is the most SNS accepts in one PublishBatch call, all
+// entries' bodies and attributes together: the same 256 KiB as one message.
+const MaxBatchBytes = jobmsg.MaxMessageBytes
+
 // Publish sends msgs to the topic and returns one error per message, nil
 // where SNS accepted it. Every non-nil error wraps ErrPublish.
 func (p *Publisher) Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error {
 	errs := make([]error, len(msgs))
-	for start := 0; start < len(msgs); start += BatchSize {
-		end := min(start+BatchSize, len(msgs))
+	for start := 0; start < len(msgs); {
+		end := chunkEnd(msgs, start)
 		p.publishChunk(ctx, topicARN, msgs[start:end], errs[start:end])
+		start = end
 	}
 	return errs
+}
+
+// chunkEnd returns the end of the batch starting at start: at most
+// BatchSize entries and MaxBatchBytes together, since SNS rejects a whole
+// batch above that (BatchRequestTooLong), even when every entry fits on its
+// own. A batch always takes at least one message.
+func chunkEnd(msgs []jobmsg.Message, start int) int {
+	end, size := start, 0
+	for end < len(msgs) && end-start < BatchSize {
+		n := msgs[end].Size()
+		if end > start && size+n > MaxBatchBytes {
+			break
+		}
+		size += n
+		end++
+	}
+	return end
 }
 
 func (p *Publisher) publishChunk(ctx context.Context, topicARN string, msgs []jobmsg.Message, errs []error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,6 +72,36 @@ func TestPublishChunksByTen(t *testing.T) {
 		} else {
 			assert.NoError(t, err, "entry %d", i)
 		}
+	}
+}
+
+// TestPublishKeepsBatchesUnder256KiB: SNS rejects a whole PublishBatch whose
+// entries add up to more than 256 KiB, even if each entry fits on its own.
+func TestPublishKeepsBatchesUnder256KiB(t *testing.T) {
+	big := func(i int) jobmsg.Message {
+		return jobmsg.Message{Body: []byte(strconv.Itoa(i) + strings.Repeat("x", 100*1024)), Attributes: map[string]string{"lambdaIdentifier": "fn"}}
+	}
+	in := []jobmsg.Message{big(0), big(1), big(2), msgs(1)[0], big(4)}
+	f := &fakeSNS{}
+	errs := snspub.New(f).Publish(context.Background(), "arn:topic", in)
+	for i, err := range errs {
+		require.NoError(t, err, "entry %d", i)
+	}
+	var sent []string
+	for _, b := range f.batches {
+		size := 0
+		for _, e := range b {
+			size += len(aws.ToString(e.Message))
+			sent = append(sent, aws.ToString(e.Message))
+		}
+		assert.LessOrEqual(t, size, snspub.MaxBatchBytes)
+	}
+	require.Len(t, f.batches, 2)
+	assert.Len(t, f.batches[0], 2, "a third 100 KiB message would exceed 256 KiB")
+	assert.Len(t, f.batches[1], 3)
+	require.Len(t, sent, len(in))
+	for i, m := range in {
+		assert.Equal(t, string(m.Body), sent[i], "order is kept")
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package catalog lists the example functions: their Lambda names (which
-// are also their BPMN identifiers and directory names under functions/),
-// timeouts and handlers. Deployment and the in-process test harness read it,
-// so a function is declared once.
+// are also their BPMN identifiers and their directory names under
+// functions/), timeouts and handlers. Deployment, Terraform parity checks
+// and in-process test harnesses read it, so a function is declared once.
 package catalog
 
 import (
@@ -15,18 +15,26 @@ import (
 
 // Function describes one example Lambda.
 type Function struct {
-	Name    string
+	// Name is the Lambda function name, the BPMN task header identifier and
+	// the directory functions/<Name> holding the function's main.
+	Name string
+	// Timeout is the Lambda timeout to deploy with. lambdakit fails a job
+	// whose handler is still running DEADLINE_MARGIN before it.
 	Timeout time.Duration
-	New     func(cfg lambdakit.Config) (*lambdakit.Handler, error)
+	// New builds the function's handler, as its main does with
+	// lambdakit.Start but with the configuration given, so a harness can
+	// drive it with Invoke.
+	New func(cfg lambdakit.Config) (*lambdakit.Handler, error)
 }
 
+// fn binds a typed handler; it keeps the handler's types out of Function.
 func fn[In, Out any](name string, timeout time.Duration, h func(context.Context, In) (Out, error)) Function {
 	return Function{Name: name, Timeout: timeout, New: func(cfg lambdakit.Config) (*lambdakit.Handler, error) {
 		return lambdakit.New(h, cfg)
 	}}
 }
 
-// TripBooking are the functions of bpmn/trip-booking.bpmn.
+// TripBooking lists the functions of bpmn/trip-booking.bpmn.
 func TripBooking() []Function {
 	return []Function{
 		fn("book-hotel", 10*time.Second, tripbooking.BookHotel),
@@ -38,7 +46,8 @@ func TripBooking() []Function {
 	}
 }
 
-// Chaos are the misbehaving functions of the end-to-end tests.
+// Chaos lists the misbehaving functions of the end-to-end tests. Sleep has
+// a short timeout so that its timeout test does not take long.
 func Chaos() []Function {
 	return []Function{
 		fn("always-fail", 10*time.Second, chaos.AlwaysFail),
@@ -47,10 +56,11 @@ func Chaos() []Function {
 	}
 }
 
-// All lists every example function.
+// All lists every example function. Each call returns a new slice, so
+// callers may change it.
 func All() []Function { return append(TripBooking(), Chaos()...) }
 
-// ByName finds a function.
+// ByName finds a function by its Lambda name.
 func ByName(name string) (Function, bool) {
 	for _, f := range All() {
 		if f.Name == name {

@@ -2,11 +2,17 @@ package catalog_test
 
 import (
 	"context"
+	"encoding/json"
+	"go/build"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -17,8 +23,18 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/topology"
 )
 
-// TestCatalogMatchesMainDirectories keeps the catalog and the functions/<name>
-// main packages in step: each main must have an entry and each entry a main.
+func names(fns []catalog.Function) []string {
+	var out []string
+	for _, f := range fns {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// TestCatalogMatchesMainDirectories keeps the catalog and the
+// functions/<name> main packages in step: each main must have an entry and
+// each entry a main, since `make build` zips every main directory and
+// deployment reads the catalog.
 func TestCatalogMatchesMainDirectories(t *testing.T) {
 	entries, err := os.ReadDir("..")
 	require.NoError(t, err)
@@ -27,38 +43,82 @@ func TestCatalogMatchesMainDirectories(t *testing.T) {
 		if !e.IsDir() {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join("..", e.Name(), "main.go"))
+		pkg, err := build.ImportDir(filepath.Join("..", e.Name()), 0)
 		if err != nil {
-			continue
+			continue // no Go files
 		}
-		if regexp.MustCompile(`(?m)^package main$`).Match(src) {
+		if pkg.IsCommand() {
 			mains = append(mains, e.Name())
 		}
 	}
-	var names []string
-	for _, f := range catalog.All() {
-		names = append(names, f.Name)
-	}
-	assert.ElementsMatch(t, mains, names)
+	require.NotEmpty(t, mains)
+	assert.ElementsMatch(t, mains, names(catalog.All()))
+	assert.ElementsMatch(t, names(catalog.All()), names(append(catalog.TripBooking(), catalog.Chaos()...)))
 }
 
-func TestCatalogEntriesAreDeployable(t *testing.T) {
-	cfg := lambdakit.Config{Publisher: nopPublisher{}, OutcomeTopicARN: "arn", Logger: joblog.Discard()}
+// TestModelIdentifiersAreInTheCatalog checks that every function the trip
+// booking model calls exists.
+func TestModelIdentifiersAreInTheCatalog(t *testing.T) {
+	model, err := os.ReadFile("../../bpmn/trip-booking.bpmn")
+	require.NoError(t, err)
+	ids := regexp.MustCompile(`<zeebe:header key="identifier" value="([^"]+)"`).FindAllStringSubmatch(string(model), -1)
+	require.NotEmpty(t, ids)
+	for _, m := range ids {
+		assert.Contains(t, names(catalog.TripBooking()), m[1])
+	}
+}
+
+type capture struct{ outcomes []jobmsg.Outcome }
+
+func (c *capture) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
+	for _, m := range msgs {
+		o, _ := jobmsg.DecodeOutcome(m.Body)
+		c.outcomes = append(c.outcomes, o)
+	}
+	return make([]error, len(msgs))
+}
+
+// TestCatalogEntriesAreDeployableAndRun builds every entry's handler and
+// gives it one job, as the in-process harness would.
+func TestCatalogEntriesAreDeployableAndRun(t *testing.T) {
 	for _, f := range catalog.All() {
-		require.NoError(t, topology.ValidateFunction(f.Name, f.Timeout), f.Name)
-		h, err := f.New(cfg)
-		require.NoError(t, err, f.Name)
-		assert.NotNil(t, h)
-		got, ok := catalog.ByName(f.Name)
-		require.True(t, ok)
-		assert.Equal(t, f.Timeout, got.Timeout)
+		t.Run(f.Name, func(t *testing.T) {
+			require.NoError(t, topology.ValidateFunction(f.Name, f.Timeout))
+			got, ok := catalog.ByName(f.Name)
+			require.True(t, ok)
+			assert.Equal(t, f.Timeout, got.Timeout)
+
+			pub := &capture{}
+			h, err := f.New(lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn", Logger: joblog.Discard()})
+			require.NoError(t, err)
+			job, err := jobmsg.EncodeJob(jobmsg.Job{Key: 1, CustomHeaders: map[string]string{"identifier": f.Name}, Retries: 3,
+				Deadline: time.Now().Add(time.Minute).UnixMilli(), Variables: json.RawMessage(`{"tripId":"t1","sleepSeconds":0}`)})
+			require.NoError(t, err)
+			payload, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(job.Body), EventSource: "aws:sqs"}}})
+			require.NoError(t, err)
+			_, err = h.Invoke(context.Background(), payload)
+			require.NoError(t, err)
+			require.Len(t, pub.outcomes, 1, "every function publishes one outcome per job")
+		})
 	}
 	_, ok := catalog.ByName("nope")
 	assert.False(t, ok)
 }
 
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
-	return make([]error, len(msgs))
+// TestFunctionsDoNotImportTheZeebeClient guards the design's central
+// promise: a function's binary knows SQS, SNS and the contract, nothing of
+// the engine.
+func TestFunctionsDoNotImportTheZeebeClient(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	const module = "github.com/zeebe-lambda-bridge/zeebe-lambda-bridge"
+	out, err := exec.Command(goTool, "list", "-deps", module+"/lambdakit/...", module+"/functions/...").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, module+"/lambdakit", "go list must have listed the packages")
+	for _, d := range deps {
+		assert.False(t, strings.HasPrefix(d, "github.com/camunda/"), "lambdakit and functions/ depend on %s", d)
+	}
 }

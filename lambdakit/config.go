@@ -1,0 +1,138 @@
+package lambdakit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+)
+
+// Publisher publishes messages to an SNS topic and returns one error per
+// message, nil where it was accepted. *snspub.Publisher is the real one;
+// tests and harnesses pass fakes.
+type Publisher interface {
+	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
+}
+
+// Config configures a Handler. Publisher and OutcomeTopicARN are required;
+// every other field has a default.
+type Config struct {
+	// Publisher and OutcomeTopicARN say where outcomes go: the
+	// zeebe_jobs2complete topic.
+	Publisher       Publisher
+	OutcomeTopicARN string
+	// RetryBackoff is how long Zeebe waits before handing a failed job out
+	// again. Zero means DefaultRetryBackoff.
+	RetryBackoff time.Duration
+	// DeadlineMargin is how long before the Lambda deadline a still-running
+	// handler is given up and its job failed; it must leave time to publish
+	// that outcome. Zero means DefaultDeadlineMargin.
+	DeadlineMargin time.Duration
+	// Logger receives the JSON log lines. Nil means JSON at level Info on
+	// stderr, which Lambda sends to CloudWatch.
+	Logger *slog.Logger
+	// Now is the clock that decides whether a job's deadline has passed.
+	// Nil means time.Now; tests fix it.
+	Now func() time.Time
+}
+
+// Defaults for Config and the environment.
+const (
+	DefaultRetryBackoff   = 5 * time.Second
+	DefaultDeadlineMargin = 2 * time.Second
+)
+
+// Environment variables read by ConfigFromEnv and Start.
+const (
+	// EnvOutcomeTopicARN (required) is the ARN of the zeebe_jobs2complete topic.
+	EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
+	// EnvRetryBackoff is Config.RetryBackoff as a Go duration ("5s").
+	EnvRetryBackoff = "RETRY_BACKOFF"
+	// EnvDeadlineMargin is Config.DeadlineMargin as a Go duration ("2s").
+	EnvDeadlineMargin = "DEADLINE_MARGIN"
+	// EnvLogLevel set to "debug" turns on debug logging.
+	EnvLogLevel = "LOG_LEVEL"
+)
+
+// Option sets a default that Start and ConfigFromEnv use when the
+// environment does not say otherwise. The environment wins so that an
+// operator can tune a deployed function without rebuilding it.
+type Option func(*Config)
+
+// WithRetryBackoff sets the default backoff for failed jobs (RETRY_BACKOFF
+// overrides it).
+func WithRetryBackoff(d time.Duration) Option { return func(c *Config) { c.RetryBackoff = d } }
+
+// WithDeadlineMargin sets the default deadline margin (DEADLINE_MARGIN
+// overrides it). A handler that needs long to wind down wants a larger one.
+func WithDeadlineMargin(d time.Duration) Option { return func(c *Config) { c.DeadlineMargin = d } }
+
+// WithLogger makes lambdakit log to l; LOG_LEVEL is then ignored, since l
+// has its own level.
+func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
+
+// ConfigFromEnv builds the configuration Start uses: the outcome topic from
+// ZEEBE_FULFILLER_SNS_ARN, RETRY_BACKOFF and DEADLINE_MARGIN as Go
+// durations, LOG_LEVEL, and an SNS publisher from the AWS SDK's default
+// configuration chain (which honours AWS_ENDPOINT_URL, for LocalStack).
+// Errors name the variable at fault.
+func ConfigFromEnv(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (Config, error) {
+	cfg := Config{RetryBackoff: DefaultRetryBackoff, DeadlineMargin: DefaultDeadlineMargin}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	if err != nil {
+		return Config{}, err
+	}
+	if cfg.RetryBackoff, err = getenv.Duration(EnvRetryBackoff, cfg.RetryBackoff); err != nil {
+		return Config{}, err
+	}
+	if cfg.DeadlineMargin, err = getenv.Duration(EnvDeadlineMargin, cfg.DeadlineMargin); err != nil {
+		return Config{}, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = joblog.New(os.Stderr, strings.EqualFold(getenv(EnvLogLevel), "debug"))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Config{}, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
+	}
+	cfg.Publisher = snspub.New(sns.NewFromConfig(awsCfg))
+	cfg.OutcomeTopicARN = topic
+	return cfg, nil
+}
+
+// Start reads the configuration from the environment (see ConfigFromEnv),
+// wraps h with New and hands it to the Lambda runtime; it does not return.
+// A configuration problem is printed to stderr as one line naming the
+// variable, and the process exits with status 1, so the Lambda's init fails
+// visibly instead of every job timing out.
+func Start[In, Out any](h func(context.Context, In) (Out, error), opts ...Option) {
+	handler, err := newFromEnv(context.Background(), os.Getenv, h, opts)
+	if err != nil {
+		// One line, even if a wrapped error spans several.
+		fmt.Fprintln(os.Stderr, "lambdakit: "+strings.Join(strings.Fields(err.Error()), " "))
+		os.Exit(1)
+	}
+	lambda.Start(handler)
+}
+
+func newFromEnv[In, Out any](ctx context.Context, getenv envcfg.Getenv, h func(context.Context, In) (Out, error), opts []Option) (*Handler, error) {
+	cfg, err := ConfigFromEnv(ctx, getenv, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return New(h, cfg)
+}

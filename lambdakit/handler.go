@@ -1,0 +1,211 @@
+package lambdakit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+)
+
+// Handler runs a typed handler for the job messages of an SQS event, or for
+// a direct invocation. It implements aws-lambda-go's lambda.Handler, so the
+// Lambda runtime, tests and in-process harnesses all drive it through
+// Invoke. It is safe for concurrent use.
+type Handler struct {
+	cfg Config
+	// call decodes a JSON input into the handler's input type and runs the
+	// handler; it hides In and Out so that Handler needs no type parameters.
+	call func(ctx context.Context, input []byte) (any, error)
+}
+
+var _ lambda.Handler = (*Handler)(nil)
+
+// New wraps h in a Handler. cfg needs a Publisher and an OutcomeTopicARN;
+// zero values of the other fields take their defaults.
+func New[In, Out any](h func(context.Context, In) (Out, error), cfg Config) (*Handler, error) {
+	if h == nil {
+		return nil, errors.New("lambdakit: nil handler")
+	}
+	if cfg.Publisher == nil || cfg.OutcomeTopicARN == "" {
+		return nil, fmt.Errorf("lambdakit: the configuration needs a Publisher and an OutcomeTopicARN (%s)", EnvOutcomeTopicARN)
+	}
+	if cfg.RetryBackoff < 0 || cfg.DeadlineMargin < 0 {
+		return nil, fmt.Errorf("lambdakit: negative RetryBackoff (%s) or DeadlineMargin (%s)", cfg.RetryBackoff, cfg.DeadlineMargin)
+	}
+	if cfg.RetryBackoff == 0 {
+		cfg.RetryBackoff = DefaultRetryBackoff
+	}
+	if cfg.DeadlineMargin == 0 {
+		cfg.DeadlineMargin = DefaultDeadlineMargin
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = joblog.New(os.Stderr, false)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	call := func(ctx context.Context, input []byte) (any, error) {
+		var in In
+		// Absent variables leave the input at its zero value, as Zeebe
+		// jobs without variables are legitimate.
+		if len(bytes.TrimSpace(input)) > 0 {
+			if err := json.Unmarshal(input, &in); err != nil {
+				return nil, fmt.Errorf("the job's variables do not fit the handler's input type %T: %w", in, err)
+			}
+		}
+		return h(ctx, in)
+	}
+	return &Handler{cfg: cfg, call: call}, nil
+}
+
+// Invoke implements lambda.Handler. An SQS event is processed as a batch of
+// job messages and answered with an events.SQSEventResponse listing the
+// records to retry (batchItemFailures); any other payload is a direct
+// invocation, answered with the handler's output as JSON.
+func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	ev, isSQS, err := sqsEvent(payload)
+	if err != nil {
+		return nil, err
+	}
+	if isSQS {
+		return json.Marshal(sqsbatch.Process(ctx, ev, h.handleRecord))
+	}
+	return h.invokeDirect(ctx, payload)
+}
+
+// sqsEvent tells an SQS event, {"Records":[{"eventSource":"aws:sqs",...}]},
+// from anything else. A payload whose records come from another source (SNS,
+// S3, ...) is not one: it goes to the handler as a direct invocation.
+func sqsEvent(payload []byte) (events.SQSEvent, bool, error) {
+	var probe struct {
+		Records []struct {
+			EventSource string `json:"eventSource"`
+		} `json:"Records"`
+	}
+	if json.Unmarshal(payload, &probe) != nil || probe.Records == nil {
+		return events.SQSEvent{}, false, nil
+	}
+	for _, r := range probe.Records {
+		if r.EventSource != "aws:sqs" {
+			return events.SQSEvent{}, false, nil
+		}
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		// It claims to be an SQS event but is not one we can read: fail the
+		// invocation, so the whole batch goes to the DLQ rather than to the
+		// handler as if it were its input.
+		return events.SQSEvent{}, false, fmt.Errorf("lambdakit: unreadable SQS event: %w", err)
+	}
+	return ev, true, nil
+}
+
+// invokeDirect runs the handler on the payload as a plain Lambda would.
+func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte, err error) {
+	defer func() {
+		// The runtime would recover too, but then exit the process; an
+		// in-process harness would crash.
+		if p := recover(); p != nil {
+			pe := newPanicError(p)
+			h.cfg.Logger.Error("handler panicked on a direct invocation", "panic", pe.Value(), "stack", pe.stack)
+			resp, err = nil, pe
+		}
+	}()
+	out, err := h.call(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// handleRecord processes one SQS record and reports whether it may be
+// deleted from the queue.
+func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
+	body, _ := jobmsg.UnwrapRecord(r)
+	job, err := jobmsg.DecodeJob(body)
+	if err != nil {
+		reason := "not a job message"
+		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
+			reason = "job message of an unsupported contract version"
+		}
+		h.cfg.Logger.Error("rejecting SQS record: "+reason+"; reported as a batch item failure so it reaches the DLQ",
+			"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error())
+		return false
+	}
+	log := joblog.ForJob(h.cfg.Logger, job.Key, job.ProcessInstanceKey).With(
+		"bpmnProcessId", job.BPMNProcessID, "elementId", job.ElementID, "messageId", r.MessageId)
+	if n, ok := r.Attributes["ApproximateReceiveCount"]; ok {
+		// On every line: operators (and the end-to-end tests) read from it
+		// that SQS delivered the job once.
+		log = log.With("receiveCount", n)
+		if n != "1" {
+			// The queue's redrive policy should allow one receive: SQS does
+			// not retry jobs, Zeebe does.
+			log.Warn("job message received more than once; check the queue's redrive policy (maxReceiveCount=1)")
+		}
+	}
+	if job.Deadline > 0 && h.cfg.Now().After(job.DeadlineTime()) {
+		log.Warn("job deadline has passed: Zeebe has handed the job out again, so it is dropped without running",
+			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano))
+		return true
+	}
+	start := time.Now()
+	o := h.run(ctx, job, log)
+	return h.publish(ctx, job, o, time.Since(start), log)
+}
+
+// publish sends the job's outcome and reports whether it was accepted.
+func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger) bool {
+	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
+	msg, err := jobmsg.EncodeOutcome(o)
+	if errors.Is(err, jobmsg.ErrTooLarge) {
+		log.Error("outcome too large for SNS; failing the job with retries 0 instead", "outcome", string(o.Outcome), "error", err)
+		o = tooLarge(o, err)
+		msg, err = jobmsg.EncodeOutcome(o)
+	}
+	if err != nil {
+		log.Error("cannot encode the outcome; reporting the record (it goes to the DLQ and the job times out in Zeebe)", "error", err)
+		return false
+	}
+	// The handler context may be spent, but ctx still has DeadlineMargin
+	// left before the Lambda deadline: that is what the margin is for.
+	errs := h.cfg.Publisher.Publish(ctx, h.cfg.OutcomeTopicARN, []jobmsg.Message{msg})
+	if len(errs) != 1 || errs[0] != nil {
+		err := fmt.Errorf("publisher returned %d results for 1 message", len(errs))
+		if len(errs) == 1 {
+			err = errs[0]
+		}
+		log.Error("cannot publish the outcome; reporting the record (it goes to the DLQ and the job times out in Zeebe)",
+			"outcome", string(o.Outcome), "error", err)
+		return false
+	}
+	log.Info("outcome published", "outcome", string(o.Outcome), "retries", o.Retries,
+		"errorCode", o.ErrorCode, "errorMessage", o.ErrorMessage, "durationMs", took.Milliseconds())
+	return true
+}
+
+// tooLarge replaces an outcome SNS would reject with a failure that says so.
+// Retrying would produce the same oversized result, so retries are 0: an
+// incident tells a person to shrink the result (or store it elsewhere and
+// return a reference).
+func tooLarge(o jobmsg.Outcome, err error) jobmsg.Outcome {
+	what := "the handler's result is"
+	if o.Outcome == jobmsg.Error {
+		what = fmt.Sprintf("the variables of BPMN error %s are", o.ErrorCode)
+	}
+	return jobmsg.Outcome{
+		JobKey: o.JobKey, ProcessInstanceKey: o.ProcessInstanceKey, Outcome: jobmsg.Fail, Retries: 0,
+		ErrorMessage: fmt.Sprintf("%s too large for SNS (256 KiB): %v; return less data, or store it elsewhere and return a reference", what, err),
+	}
+}
