@@ -1,0 +1,109 @@
+package localzeebe_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/localzeebetest"
+)
+
+const oneTask = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="bench" isExecutable="true">
+    <bpmn:startEvent id="Start"/>
+    <bpmn:serviceTask id="T"><bpmn:extensionElements><zeebe:taskDefinition type="bench"/></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:endEvent id="End"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="T"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="T" targetRef="End"/>
+  </bpmn:process>
+</bpmn:definitions>`
+
+// BenchmarkActivateComplete measures the engine through the unmodified Go
+// client over gRPC: W workers each activate a job and complete it, against a
+// backlog of b.N one-task instances. It reports jobs/s and the activate→
+// complete round trip (p50, p99), the two numbers the README quotes.
+func BenchmarkActivateComplete(b *testing.B) {
+	for _, workers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			eng := localzeebetest.Start(b)
+			zb := localzeebetest.Client(b, eng.Addr())
+			ctx := context.Background()
+			_, err := zb.NewDeployResourceCommand().AddResource([]byte(oneTask), "bench.bpmn").Send(ctx)
+			require.NoError(b, err)
+			// The backlog is created concurrently, outside the timed part.
+			var wg sync.WaitGroup
+			var next atomic.Int64
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for next.Add(1) <= int64(b.N) {
+						cmd, err := zb.NewCreateInstanceCommand().BPMNProcessId("bench").LatestVersion().VariablesFromString(`{"n":1}`)
+						if err == nil {
+							_, err = cmd.Send(ctx)
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+
+			var done atomic.Int64
+			lat := make([][]time.Duration, workers)
+			b.ResetTimer()
+			start := time.Now()
+			for w := 0; w < workers; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for done.Load() < int64(b.N) {
+						t0 := time.Now()
+						jobs, err := zb.NewActivateJobsCommand().JobType("bench").MaxJobsToActivate(1).Timeout(time.Minute).WorkerName("bench").Send(ctx)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						for _, j := range jobs {
+							if _, err := zb.NewCompleteJobCommand().JobKey(j.Key).Send(ctx); err != nil {
+								b.Error(err)
+								return
+							}
+							lat[w] = append(lat[w], time.Since(t0))
+							done.Add(1)
+						}
+						if len(jobs) == 0 {
+							time.Sleep(time.Millisecond)
+						}
+					}
+				}(w)
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.StopTimer()
+			var all []time.Duration
+			for _, l := range lat {
+				all = append(all, l...)
+			}
+			sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+			if len(all) == 0 {
+				return
+			}
+			pct := func(p float64) float64 {
+				return float64(all[int(p*float64(len(all)-1))].Microseconds()) / 1000
+			}
+			b.ReportMetric(float64(len(all))/elapsed.Seconds(), "jobs/s")
+			b.ReportMetric(pct(0.50), "p50-ms")
+			b.ReportMetric(pct(0.99), "p99-ms")
+		})
+	}
+}

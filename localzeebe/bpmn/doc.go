@@ -1,0 +1,40 @@
+// Package bpmn parses and validates BPMN 2.0 resources for the local Zeebe-8.5-compatible
+// engine, and gives the engine a linked model of each executable process.
+//
+// Elements are matched by namespace URI and local name, never by prefix. Diagram
+// interchange, documentation, data declarations, lanes, text annotations, extension
+// elements of other namespaces and zeebe:properties carry no execution semantics and
+// are ignored.
+//
+// Supported, with Zeebe's rules:
+//   - process (only isExecutable="true" ones are returned; at least one is required);
+//   - none start event (at most one per process; none at all deploys, and instance
+//     creation fails later, as in Zeebe);
+//   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
+//     compensation end event;
+//   - service task with exactly one zeebe:taskDefinition (type required, retries
+//     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
+//     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
+//     bpmn:completionCondition), and isForCompensation="true" for compensation handlers;
+//   - exclusive gateway (conditions and a default flow), parallel gateway;
+//   - interrupting error boundary events (specific code or catch-all), interrupting
+//     timer boundary events with timeDuration, compensation boundary events linked to
+//     their handler by a bpmn:association;
+//   - intermediate catch events for a message (name and zeebe:subscription
+//     correlationKey) or a timeDuration timer;
+//   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
+//
+// Everything else (subprocesses, call activities, user/script/send/receive/
+// business-rule/manual/plain tasks, inclusive, event-based and complex gateways,
+// signal, escalation, message start/end, link, conditional and terminate events,
+// timeDate and timeCycle timers, non-interrupting boundary events, unknown
+// zeebe:* extension elements such as execution listeners) is rejected with a problem
+// naming the element id and type. The local engine does not implement those
+// semantics; deploying such a model and silently skipping the parts it does not
+// understand would make a process behave differently than on Zeebe, which is worse
+// than refusing it.
+//
+// Expressions are not evaluated here. A value is an expression when it starts with
+// '=' (Zeebe's rule); WithExpressionCheck lets the engine compile each one at deploy
+// time so a syntax error is a deployment error, not an incident.
+package bpmn

@@ -1,0 +1,128 @@
+package bpmn
+
+import "strings"
+
+// ElementType values are Zeebe's bpmnElementType names, so records can carry them unchanged.
+type ElementType string
+
+const (
+	Process                ElementType = "PROCESS"
+	StartEvent             ElementType = "START_EVENT"
+	EndEvent               ElementType = "END_EVENT"
+	ServiceTask            ElementType = "SERVICE_TASK"
+	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
+	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
+	BoundaryEvent          ElementType = "BOUNDARY_EVENT"
+	IntermediateCatchEvent ElementType = "INTERMEDIATE_CATCH_EVENT"
+	IntermediateThrowEvent ElementType = "INTERMEDIATE_THROW_EVENT"
+	SequenceFlowType       ElementType = "SEQUENCE_FLOW"
+	MultiInstanceBody      ElementType = "MULTI_INSTANCE_BODY"
+)
+
+// EventType values are Zeebe's bpmnEventType names.
+type EventType string
+
+const (
+	EventUnspecified  EventType = "UNSPECIFIED" // tasks and gateways
+	EventNone         EventType = "NONE"
+	EventError        EventType = "ERROR"
+	EventMessage      EventType = "MESSAGE"
+	EventTimer        EventType = "TIMER"
+	EventCompensation EventType = "COMPENSATION"
+)
+
+// Definitions is one parsed and validated BPMN resource.
+type Definitions struct {
+	Processes []*ProcessDef // only isExecutable="true" processes, in document order
+}
+
+// ProcessDef is one executable process.
+type ProcessDef struct {
+	ID, Name  string
+	Elements  map[string]*Element      // every flow node by id (not sequence flows)
+	Flows     map[string]*SequenceFlow // by id
+	Children  []*Element               // the process's direct flow nodes in document order, boundary events included
+	NoneStart *Element                 // the none start event, nil if none
+}
+
+// SequenceFlow connects two flow nodes of the same process.
+type SequenceFlow struct {
+	ID        string
+	Source    *Element
+	Target    *Element
+	Condition string // conditionExpression text trimmed, always starting with '='; "" if none
+}
+
+// Mapping is one zeebe:input or zeebe:output. Source is as written: "=expr" is FEEL,
+// anything else a static string, "" is allowed (the target is set to null).
+type Mapping struct{ Source, Target string }
+
+// Header is one zeebe:header; duplicate keys are kept in document order.
+type Header struct{ Key, Value string }
+
+// MultiInstance holds a service task's multiInstanceLoopCharacteristics.
+type MultiInstance struct {
+	Sequential                                                     bool
+	InputCollection, InputElement, OutputCollection, OutputElement string // as written in zeebe:loopCharacteristics
+	CompletionCondition                                            string // text of bpmn:completionCondition trimmed, "" if none
+}
+
+// Element is a flow node. Which fields are set depends on Type and EventType.
+type Element struct {
+	ID, Name  string
+	Type      ElementType
+	EventType EventType // EventUnspecified for tasks/gateways; EventNone/EventError/... for events
+
+	// Incoming and Outgoing follow the document order of the sequenceFlow elements.
+	Incoming, Outgoing []*SequenceFlow
+	Default            *SequenceFlow // exclusive gateway default flow, nil if none
+
+	// Service task.
+	JobType, JobRetries string // zeebe:taskDefinition as written; JobRetries is "3" when the attribute is absent
+	Headers             []Header
+	Inputs, Outputs     []Mapping      // zeebe:ioMapping; kept on any element type that carries one
+	Boundaries          []*Element     // boundary events attached to this activity, document order
+	IsForCompensation   bool           // a compensation handler: no flows, no boundary events
+	MultiInstance       *MultiInstance // nil if none
+
+	// Boundary events.
+	AttachedTo     *Element
+	CancelActivity bool // always true for a valid error or timer boundary event
+
+	// Error events (boundary catch, end throw).
+	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all
+	CatchAll  bool   // error boundary catching every code
+
+	// Compensation.
+	CompensationHandler *Element // compensation boundary event: the handler its association targets
+	ActivityRef         string   // compensation throw/end event: the activity to compensate, "" = all
+
+	// Message catch.
+	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
+
+	// Timer boundary and timer intermediate catch.
+	TimerDuration string // timeDuration text trimmed: a static ISO 8601 duration or "=expr"
+}
+
+// ValidationError lists every problem found in a resource. Each problem names the
+// element id it is about, except the document-level ones (malformed XML, no executable process).
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Option configures Parse.
+type Option func(*options)
+
+type options struct {
+	check func(expr string) error
+}
+
+// WithExpressionCheck makes Parse pass every expression value (one starting with '=')
+// to check, exactly as it is stored in the returned model ('=' included; condition,
+// completion-condition and timer texts trimmed). A non-nil error fails validation with a
+// problem naming the element id and the attribute. The values checked are conditions,
+// mapping sources, job type and retries, message names and correlation keys, input
+// collections, output elements, completion conditions, timer durations and thrown error codes.
+func WithExpressionCheck(check func(expr string) error) Option {
+	return func(o *options) { o.check = check }
+}

@@ -1,0 +1,443 @@
+package bpmn
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+const (
+	nsBPMN  = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+	nsZeebe = "http://camunda.org/schema/zeebe/1.0"
+)
+
+var (
+	// Zeebe accepts only dotted variable names as mapping targets and loop variables.
+	pathPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+	// Static timer durations: ISO 8601 periods and durations as Java's Period/Duration read them.
+	isoDurationPattern = regexp.MustCompile(`(?i)^[+-]?P(?:[+-]?\d+[YMWD])*(?:T(?:[+-]?\d+(?:[.,]\d+)?[HMS])+)?$`)
+)
+
+// Parse parses and validates one BPMN resource. Every problem found is reported, not
+// only the first; the error is then a *ValidationError and the model nil.
+func Parse(data []byte, opts ...Option) (*Definitions, error) {
+	p := &parser{messages: map[string]*messageInfo{}}
+	for _, o := range opts {
+		o(&p.opts)
+	}
+	root, malformed := decodeTree(data)
+	if malformed != "" {
+		return nil, &ValidationError{Problems: []string{malformed}}
+	}
+	if !root.is(nsBPMN, "definitions") {
+		return nil, &ValidationError{Problems: []string{fmt.Sprintf(
+			"The root element must be 'definitions' of namespace '%s', found '%s' of namespace '%s'",
+			nsBPMN, root.local, root.space)}}
+	}
+	p.checkDuplicateIDs(root)
+	p.errorNodes = map[string]*node{}
+	p.messageNodes = map[string]*node{}
+	for _, c := range root.children {
+		id := c.attr("id")
+		switch {
+		case id == "":
+		case c.is(nsBPMN, "error"):
+			p.errorNodes[id] = c
+		case c.is(nsBPMN, "message"):
+			p.messageNodes[id] = c
+		}
+	}
+	defs := &Definitions{}
+	for _, c := range root.children {
+		if c.is(nsBPMN, "process") && p.boolAttr(c, c.label(), "isExecutable", false) {
+			defs.Processes = append(defs.Processes, p.process(c))
+		}
+	}
+	if len(defs.Processes) == 0 {
+		p.problems = append(p.problems, "Must contain at least one executable process")
+	}
+	if len(p.problems) > 0 {
+		return nil, &ValidationError{Problems: p.problems}
+	}
+	return defs, nil
+}
+
+type parser struct {
+	opts         options
+	problems     []string
+	errorNodes   map[string]*node // root-level bpmn:error by id
+	messageNodes map[string]*node // root-level bpmn:message by id
+	messages     map[string]*messageInfo
+}
+
+// messageInfo caches a validated bpmn:message, so a message used twice is reported once.
+type messageInfo struct {
+	name, key string
+}
+
+// add records a problem about the element with the given id.
+func (p *parser) add(id, format string, args ...any) {
+	p.problems = append(p.problems, "Element: "+id+"\n    ERROR: "+fmt.Sprintf(format, args...))
+}
+
+// unsupported rejects what the local engine cannot run. Rejecting, rather than
+// ignoring, keeps a deployed process from behaving differently than on Zeebe.
+func (p *parser) unsupported(id, typ, detail string) {
+	msg := fmt.Sprintf("Element '%s' of type '%s'", id, typ)
+	if detail != "" {
+		msg += " " + detail
+	}
+	p.add(id, "%s is not supported by the local engine", msg)
+}
+
+// isExpression follows Zeebe: a value is FEEL only if it starts with '='.
+func isExpression(v string) bool { return strings.HasPrefix(v, "=") }
+
+// expr runs the caller's expression check on an expression value.
+func (p *parser) expr(id, attr, value string) {
+	if p.opts.check == nil || !isExpression(value) {
+		return
+	}
+	if err := p.opts.check(value); err != nil {
+		p.add(id, "Invalid expression in '%s' ('%s'): %v", attr, value, err)
+	}
+}
+
+// mustBeExpression reports a static value where Zeebe needs FEEL (conditions, collections).
+func (p *parser) mustBeExpression(id, attr, value string) {
+	if value != "" && !isExpression(value) {
+		p.add(id, "Expected an expression starting with '=' in '%s' but found static value '%s'", attr, value)
+	}
+	p.expr(id, attr, value)
+}
+
+// boolAttr reads an xs:boolean attribute.
+func (p *parser) boolAttr(n *node, id, name string, def bool) bool {
+	v, ok := n.attrOK(name)
+	if !ok {
+		return def
+	}
+	switch strings.TrimSpace(v) {
+	case "true", "1":
+		return true
+	case "false", "0":
+		return false
+	}
+	p.add(id, "Attribute '%s' must be 'true' or 'false', found '%s'", name, v)
+	return def
+}
+
+// checkDuplicateIDs reports ids used twice anywhere in the BPMN part of the document:
+// they are XML IDs, unique per document, and every lookup below relies on that.
+func (p *parser) checkDuplicateIDs(root *node) {
+	count := map[string]int{}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if id := n.attr("id"); id != "" && n.space == nsBPMN {
+			count[id]++
+			if count[id] == 2 {
+				p.add(id, "The id '%s' is used by more than one element", id)
+			}
+		}
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	walk(root)
+}
+
+// procBuilder holds the state of one process while it is built.
+type procBuilder struct {
+	*parser
+	def       *ProcessDef
+	nodes     map[*Element]*node
+	unknown   map[string]bool     // ids of children already rejected, so references to them add no noise
+	flowIDs   map[string]bool     // ids of all sequence flows, valid or not
+	flowOrder []*SequenceFlow     // valid flows in document order
+	assocs    map[string][]string // association sourceRef -> targetRefs
+}
+
+// process builds one executable process in passes: flow nodes, flows, element
+// details (which need the flows), then the checks that need every element.
+func (p *parser) process(pn *node) *ProcessDef {
+	def := &ProcessDef{
+		ID:       pn.attr("id"),
+		Name:     pn.attr("name"),
+		Elements: map[string]*Element{},
+		Flows:    map[string]*SequenceFlow{},
+	}
+	if def.ID == "" {
+		p.add(pn.label(), "Attribute 'id' must be present and not empty")
+	}
+	b := &procBuilder{
+		parser:  p,
+		def:     def,
+		nodes:   map[*Element]*node{},
+		unknown: map[string]bool{},
+		flowIDs: map[string]bool{},
+		assocs:  map[string][]string{},
+	}
+	var flows []*node
+	for _, c := range pn.children {
+		if c.space != nsBPMN {
+			continue
+		}
+		switch c.local {
+		case "sequenceFlow":
+			flows = append(flows, c)
+			b.flowIDs[c.attr("id")] = true
+		case "association":
+			src := c.attr("sourceRef")
+			b.assocs[src] = append(b.assocs[src], c.attr("targetRef"))
+		case "extensionElements":
+			b.processExtensions(c)
+		case "documentation", "laneSet", "textAnnotation", "group", "dataObject", "dataObjectReference",
+			"dataStoreReference", "property", "ioSpecification", "ioBinding", "auditing", "monitoring",
+			"supports", "correlationSubscription", "resourceRole", "performer":
+			// Documentation, diagram artifacts and data declarations: Zeebe does not execute them either.
+		default:
+			b.flowNode(c)
+		}
+	}
+	for _, f := range flows {
+		b.flow(f)
+	}
+	for _, e := range def.Children {
+		b.details(e)
+	}
+	for _, e := range def.Children {
+		b.crossCheck(e)
+	}
+	for _, f := range b.flowOrder {
+		if f.Condition != "" && f.Source.Type != ExclusiveGateway {
+			p.add(f.ID, "Conditional sequence flows are only supported when leaving an exclusive gateway, not '%s'", f.Source.ID)
+		}
+	}
+	return def
+}
+
+// processExtensions accepts process-level metadata and rejects Zeebe features that
+// would change execution (e.g. execution listeners).
+func (b *procBuilder) processExtensions(ext *node) {
+	for _, x := range ext.children {
+		if x.space != nsZeebe {
+			continue
+		}
+		switch x.local {
+		case "properties", "versionTag", "userTaskForm":
+		default:
+			b.add(b.def.ID, "Extension element 'zeebe:%s' is not supported by the local engine", x.local)
+		}
+	}
+}
+
+func elementType(local string) (ElementType, bool) {
+	switch local {
+	case "startEvent":
+		return StartEvent, true
+	case "endEvent":
+		return EndEvent, true
+	case "serviceTask":
+		return ServiceTask, true
+	case "exclusiveGateway":
+		return ExclusiveGateway, true
+	case "parallelGateway":
+		return ParallelGateway, true
+	case "boundaryEvent":
+		return BoundaryEvent, true
+	case "intermediateCatchEvent":
+		return IntermediateCatchEvent, true
+	case "intermediateThrowEvent":
+		return IntermediateThrowEvent, true
+	}
+	return "", false
+}
+
+// flowNode registers a direct child of the process, or rejects it.
+func (b *procBuilder) flowNode(n *node) {
+	id := n.attr("id")
+	if id == "" {
+		b.add(n.label(), "Attribute 'id' must be present and not empty")
+		return
+	}
+	if _, dup := b.def.Elements[id]; dup || b.unknown[id] {
+		return // reported by checkDuplicateIDs
+	}
+	typ, ok := elementType(n.local)
+	if !ok {
+		b.unknown[id] = true
+		b.unsupported(id, n.local, "")
+		return
+	}
+	e := &Element{ID: id, Name: n.attr("name"), Type: typ, EventType: EventUnspecified}
+	b.def.Elements[id] = e
+	b.def.Children = append(b.def.Children, e)
+	b.nodes[e] = n
+}
+
+// ref resolves a flow node reference of the element id; nil when it does not resolve.
+func (b *procBuilder) ref(id, attr, ref string) *Element {
+	if ref == "" {
+		b.add(id, "Attribute '%s' must be present and not empty", attr)
+		return nil
+	}
+	if e := b.def.Elements[ref]; e != nil {
+		return e
+	}
+	if !b.unknown[ref] {
+		b.add(id, "%s '%s' does not reference a flow node of process '%s'", attr, ref, b.def.ID)
+	}
+	return nil
+}
+
+func (b *procBuilder) flow(n *node) {
+	id := n.attr("id")
+	if id == "" {
+		b.add(n.label(), "Attribute 'id' must be present and not empty")
+		return
+	}
+	if _, dup := b.def.Flows[id]; dup {
+		return
+	}
+	f := &SequenceFlow{ID: id, Condition: text(n.child(nsBPMN, "conditionExpression"))}
+	b.mustBeExpression(id, "conditionExpression", f.Condition)
+	f.Source = b.ref(id, "sourceRef", n.attr("sourceRef"))
+	f.Target = b.ref(id, "targetRef", n.attr("targetRef"))
+	if f.Source == nil || f.Target == nil {
+		return
+	}
+	b.def.Flows[id] = f
+	b.flowOrder = append(b.flowOrder, f)
+	f.Source.Outgoing = append(f.Source.Outgoing, f)
+	f.Target.Incoming = append(f.Target.Incoming, f)
+}
+
+// crossCheck validates what depends on other elements: flow directions, default
+// flows, compensation links, and error codes per activity.
+func (b *procBuilder) crossCheck(e *Element) {
+	switch e.Type {
+	case StartEvent:
+		if len(e.Incoming) > 0 {
+			b.add(e.ID, "Start events must not have incoming sequence flows")
+		}
+	case EndEvent:
+		if len(e.Outgoing) > 0 {
+			b.add(e.ID, "End events must not have outgoing sequence flows")
+		}
+	case BoundaryEvent:
+		if len(e.Incoming) > 0 {
+			b.add(e.ID, "Boundary events must not have incoming sequence flows")
+		}
+		if e.EventType == EventCompensation {
+			if len(e.Outgoing) > 0 {
+				b.add(e.ID, "Compensation boundary events must not have outgoing sequence flows")
+			}
+			b.linkHandler(e)
+		}
+	case ExclusiveGateway:
+		b.gateway(e)
+	case ServiceTask:
+		b.activityBoundaries(e)
+	}
+	if e.IsForCompensation && (len(e.Incoming) > 0 || len(e.Outgoing) > 0 || len(e.Boundaries) > 0) {
+		b.add(e.ID, "A compensation handler (isForCompensation=\"true\") must have no incoming or outgoing sequence flows and no boundary events")
+	}
+	if e.ActivityRef != "" {
+		b.checkActivityRef(e)
+	}
+}
+
+func (b *procBuilder) gateway(e *Element) {
+	if d := b.nodes[e].attr("default"); d != "" {
+		switch f := b.def.Flows[d]; {
+		case f == nil:
+			if !b.flowIDs[d] {
+				b.add(e.ID, "Default flow '%s' does not exist in process '%s'", d, b.def.ID)
+			}
+		case f.Source != e:
+			b.add(e.ID, "Default flow '%s' must start at the gateway", d)
+		default:
+			e.Default = f
+		}
+	}
+	// With several ways out, a flow without a condition could never be chosen on purpose.
+	if len(e.Outgoing) > 1 {
+		for _, f := range e.Outgoing {
+			if f.Condition == "" && f != e.Default {
+				b.add(f.ID, "Must have a condition or be the default flow of gateway '%s'", e.ID)
+			}
+		}
+	}
+}
+
+// activityBoundaries rejects boundary events whose trigger would be ambiguous.
+func (b *procBuilder) activityBoundaries(a *Element) {
+	byCode := map[string]string{}
+	compensation := ""
+	for _, bd := range a.Boundaries {
+		switch bd.EventType {
+		case EventError:
+			key, what := "code:"+bd.ErrorCode, fmt.Sprintf("error code '%s'", bd.ErrorCode)
+			if bd.CatchAll {
+				key, what = "catch-all", "catching all errors"
+			}
+			if first, dup := byCode[key]; dup {
+				b.add(bd.ID, "Activity '%s' already has the error boundary event '%s' %s", a.ID, first, what)
+			} else {
+				byCode[key] = bd.ID
+			}
+		case EventCompensation:
+			if compensation != "" {
+				b.add(bd.ID, "Activity '%s' already has the compensation boundary event '%s'", a.ID, compensation)
+			} else {
+				compensation = bd.ID
+			}
+		}
+	}
+}
+
+// linkHandler follows a compensation boundary event's association to its handler.
+func (b *procBuilder) linkHandler(bd *Element) {
+	var handlers []*Element
+	for _, t := range b.assocs[bd.ID] {
+		if h := b.def.Elements[t]; h != nil {
+			handlers = append(handlers, h)
+		} else if b.unknown[t] {
+			return // an unsupported handler, already reported
+		}
+		// Other targets are text annotations and the like.
+	}
+	switch {
+	case len(handlers) == 0:
+		b.add(bd.ID, "Compensation boundary events must be connected to a compensation handler by an association")
+		return
+	case len(handlers) > 1:
+		b.add(bd.ID, "Compensation boundary events must be connected to exactly one compensation handler, found %d", len(handlers))
+		return
+	}
+	h := handlers[0]
+	switch {
+	case h.Type != ServiceTask:
+		b.add(bd.ID, "The compensation handler '%s' must be an activity", h.ID)
+	case !h.IsForCompensation:
+		b.add(bd.ID, "The compensation handler '%s' must have isForCompensation=\"true\"", h.ID)
+	default:
+		bd.CompensationHandler = h
+	}
+}
+
+func (b *procBuilder) checkActivityRef(e *Element) {
+	a := b.def.Elements[e.ActivityRef]
+	if a == nil || a.Type != ServiceTask {
+		if !b.unknown[e.ActivityRef] {
+			b.add(e.ID, "activityRef '%s' does not reference an activity of process '%s'", e.ActivityRef, b.def.ID)
+		}
+		return
+	}
+	for _, bd := range a.Boundaries {
+		if bd.EventType == EventCompensation {
+			return
+		}
+	}
+	b.add(e.ID, "The activity '%s' referenced by activityRef has no compensation boundary event", a.ID)
+}

@@ -1,0 +1,632 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/bpmn"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/feel"
+)
+
+// The element lifecycle follows Zeebe's: ACTIVATE_ELEMENT → ELEMENT_ACTIVATING
+// → ELEMENT_ACTIVATED → (COMPLETE_ELEMENT) → ELEMENT_COMPLETING →
+// ELEMENT_COMPLETED → SEQUENCE_FLOW_TAKEN → the next ACTIVATE_ELEMENT; or
+// TERMINATE_ELEMENT → ELEMENT_TERMINATING → ELEMENT_TERMINATED.
+
+// newChild prepares an element instance for an ACTIVATE_ELEMENT command.
+func (p *proc) newChild(scope *elemInst, el *bpmn.Element, key int64) *elemInst {
+	ei := &elemInst{key: key, def: scope.def, el: el, typ: string(el.Type), evType: string(el.EventType),
+		flowScope: scope.key, pi: scope.pi, state: "ELEMENT_ACTIVATING"}
+	if ei.evType == "" {
+		ei.evType = "UNSPECIFIED"
+	}
+	if el.MultiInstance != nil && scope.typ != string(bpmn.MultiInstanceBody) {
+		ei.typ = string(bpmn.MultiInstanceBody)
+	}
+	if el.IsForCompensation {
+		ei.evType = "COMPENSATION"
+	}
+	return ei
+}
+
+// activate writes the ACTIVATE_ELEMENT command for a new instance of el in scope.
+func (p *proc) activate(scope *elemInst, el *bpmn.Element) *elemInst {
+	ei := p.newChild(scope, el, p.st.nextKey())
+	p.queueActivation(scope, ei)
+	return ei
+}
+
+func (p *proc) queueActivation(scope, ei *elemInst) {
+	scope.tokens++
+	p.st.pending[ei.key] = ei
+	p.command(VTProcessInstance, "ACTIVATE_ELEMENT", ei.key, p.st.value(ei))
+}
+
+func (p *proc) transition(ei *elemInst, intent string) {
+	ei.state = intent
+	p.event(VTProcessInstance, intent, ei.key, p.st.value(ei))
+}
+
+func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
+	ei := p.st.pending[key]
+	if key == -1 {
+		if scope := p.st.elems[v.FlowScopeKey]; scope != nil {
+			if el := scope.def.model.Elements[v.ElementID]; el != nil {
+				ei = p.newChild(scope, el, p.st.nextKey())
+			}
+		}
+	}
+	if ei == nil {
+		return
+	}
+	delete(p.st.pending, key)
+	if scope := p.st.elems[ei.flowScope]; scope != nil {
+		scope.tokens--
+		if scope.state == "ELEMENT_TERMINATING" {
+			// The scope is being terminated: the token dies with it.
+			p.maybeScopeDone(scope)
+			return
+		}
+		scope.children++
+	}
+	p.st.elems[ei.key] = ei
+	p.transition(ei, "ELEMENT_ACTIVATING")
+	p.onActivating(ei)
+}
+
+// onActivating runs an element's activation behaviour; an incident stops it,
+// and resolving the incident runs it again.
+func (p *proc) onActivating(ei *elemInst) {
+	if ei.typ == "PROCESS" {
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		starts := ei.starts
+		if len(starts) == 0 {
+			starts = []*bpmn.Element{ei.def.model.NoneStart}
+		}
+		for _, el := range starts {
+			// As in Zeebe, the first element's command has no key yet: it gets one when processed.
+			ei.tokens++
+			c := p.newChild(ei, el, -1)
+			p.command(VTProcessInstance, "ACTIVATE_ELEMENT", -1, p.st.value(c))
+		}
+		return
+	}
+	el := ei.el
+	if len(el.Inputs) > 0 && ei.typ != string(bpmn.MultiInstanceBody) {
+		vars, err := p.applyMappings(toMappings(el.Inputs), ei.key, nil)
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		sv := p.scopeOf(ei)
+		for _, v := range vars {
+			p.setLocal(ei.key, sv, v.name, v.raw)
+		}
+	}
+	switch {
+	case ei.typ == string(bpmn.MultiInstanceBody):
+		p.activateMultiInstance(ei)
+	case el.Type == bpmn.ServiceTask:
+		if err := p.createJob(ei); err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+	case el.Type == bpmn.StartEvent:
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.EndEvent:
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		switch el.EventType {
+		case "ERROR":
+			p.throwError(ei, el.ErrorCode, "", nil, nil)
+		case "COMPENSATION":
+			if p.triggerCompensation(ei) == 0 {
+				p.completeDirectly(ei)
+			}
+		default:
+			p.completeDirectly(ei)
+		}
+	case el.Type == bpmn.IntermediateThrowEvent:
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		if el.EventType == "COMPENSATION" && p.triggerCompensation(ei) > 0 {
+			return
+		}
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.IntermediateCatchEvent:
+		switch el.EventType {
+		case "MESSAGE":
+			if err := p.openMessageSubscription(ei); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		case "TIMER":
+			if err := p.createTimer(ei, el); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		if el.EventType == "MESSAGE" {
+			p.correlateBuffered(ei)
+		}
+	case el.Type == bpmn.ExclusiveGateway:
+		flow, err := p.chooseFlow(ei)
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.transition(ei, "ELEMENT_COMPLETING")
+		p.finish(ei, "ELEMENT_COMPLETED")
+		scope := p.st.elems[ei.flowScope]
+		if flow != nil {
+			p.takeFlow(scope, flow)
+		} else {
+			p.maybeScopeDone(scope)
+		}
+	case el.Type == bpmn.ParallelGateway:
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.transition(ei, "ELEMENT_COMPLETING")
+		p.finish(ei, "ELEMENT_COMPLETED")
+		p.takeOutgoing(p.st.elems[ei.flowScope], el)
+	default:
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	}
+}
+
+func toMappings(ms []bpmn.Mapping) []mapping {
+	out := make([]mapping, len(ms))
+	for i, m := range ms {
+		out[i] = mapping{source: m.Source, target: m.Target}
+	}
+	return out
+}
+
+// chooseFlow evaluates an exclusive gateway's conditions in document order.
+func (p *proc) chooseFlow(ei *elemInst) (*bpmn.SequenceFlow, error) {
+	el := ei.el
+	if len(el.Outgoing) == 0 {
+		return nil, nil
+	}
+	if len(el.Outgoing) == 1 && el.Outgoing[0].Condition == "" {
+		return el.Outgoing[0], nil
+	}
+	for _, f := range el.Outgoing {
+		if f == el.Default || f.Condition == "" {
+			continue
+		}
+		v, err := p.evaluateAs(f.Condition, ei.key, nil, "BOOLEAN")
+		if err != nil {
+			return nil, err
+		}
+		if v == true {
+			return f, nil
+		}
+	}
+	if el.Default != nil {
+		return el.Default, nil
+	}
+	return nil, &evalError{"CONDITION_ERROR", "Expected at least one condition to evaluate to true, or to have a default flow"}
+}
+
+// completeDirectly completes an element within its activation (end events).
+func (p *proc) completeDirectly(ei *elemInst) {
+	p.transition(ei, "ELEMENT_COMPLETING")
+	if !p.applyOutputs(ei) {
+		return
+	}
+	p.finish(ei, "ELEMENT_COMPLETED")
+	p.afterCompleted(ei)
+}
+
+// finish writes the final transition and removes the instance.
+func (p *proc) finish(ei *elemInst, intent string) {
+	p.transition(ei, intent)
+	delete(p.st.elems, ei.key)
+	if ei.typ != "PROCESS" {
+		p.deleteScope(ei.key)
+	}
+	if scope := p.st.elems[ei.flowScope]; scope != nil {
+		scope.children--
+	}
+}
+
+// completeElement processes COMPLETE_ELEMENT.
+func (p *proc) completeElement(ei *elemInst) {
+	p.transition(ei, "ELEMENT_COMPLETING")
+	p.onCompleting(ei)
+}
+
+func (p *proc) onCompleting(ei *elemInst) {
+	if ei.typ == "PROCESS" {
+		p.completeProcess(ei)
+		return
+	}
+	if !p.applyOutputs(ei) {
+		return
+	}
+	if ei.inner {
+		if !p.collectOutput(ei) {
+			return
+		}
+	}
+	p.closeSubscriptions(ei)
+	p.createCompensationSubscription(ei)
+	p.finish(ei, "ELEMENT_COMPLETED")
+	p.afterCompleted(ei)
+}
+
+// applyOutputs consumes the trigger and merges the element's variables into
+// its flow scope; false when an incident stopped it.
+func (p *proc) applyOutputs(ei *elemInst) bool {
+	var vars []kv
+	if t := ei.trigger; t != nil {
+		p.event(VTProcessEvent, "TRIGGERED", t.key, p.processEventValue(ei, t))
+		ei.trigger = nil
+		var err error
+		if vars, err = ParseDocument(t.variables); err != nil {
+			vars = nil
+		}
+	}
+	if ei.typ == string(bpmn.MultiInstanceBody) {
+		if ei.el.MultiInstance.OutputCollection != "" {
+			raw, _ := p.lookupRaw(ei.key, ei.el.MultiInstance.OutputCollection)
+			if raw == nil {
+				raw = json.RawMessage("[]")
+			}
+			p.propagate(ei.flowScope, []kv{{name: ei.el.MultiInstance.OutputCollection, raw: raw}})
+		}
+		return true
+	}
+	el := ei.el
+	if el == nil {
+		return true
+	}
+	boundaryError := el.Type == bpmn.BoundaryEvent && el.EventType == "ERROR"
+	if len(el.Outputs) == 0 {
+		switch {
+		case boundaryError:
+			// Error variables stay local to the catch event unless it has output mappings.
+		case len(vars) > 0:
+			p.propagate(ei.key, vars)
+		}
+		return true
+	}
+	sv := p.scopeOf(ei)
+	for _, v := range vars {
+		p.setLocal(ei.key, sv, v.name, v.raw)
+	}
+	out, err := p.applyMappings(toMappings(el.Outputs), ei.key, map[string]any{})
+	if err != nil {
+		p.elementIncident(ei, err, "COMPLETE_ELEMENT")
+		return false
+	}
+	target := ei.flowScope
+	if ei.inner {
+		target = ei.key
+	}
+	p.propagate(target, out)
+	return true
+}
+
+func (p *proc) processEventValue(ei *elemInst, t *processEvent) ProcessEventValue {
+	return ProcessEventValue{ScopeKey: t.scope, TargetElementID: t.target, Variables: docOrEmpty(t.variables),
+		ProcessDefinitionKey: ei.def.key, ProcessInstanceKey: ei.pi, TenantID: DefaultTenant}
+}
+
+// afterCompleted continues after an element completed: flows, handlers,
+// multi-instance bookkeeping, or the scope's own completion.
+func (p *proc) afterCompleted(ei *elemInst) {
+	scope := p.st.elems[ei.flowScope]
+	if scope == nil {
+		return
+	}
+	switch {
+	case ei.compSub != nil:
+		p.compensationHandlerDone(ei)
+	case ei.inner:
+		p.innerInstanceDone(scope, ei, false)
+	default:
+		p.takeOutgoing(scope, ei.el)
+	}
+}
+
+func (p *proc) takeOutgoing(scope *elemInst, el *bpmn.Element) {
+	if len(el.Outgoing) == 0 {
+		p.maybeScopeDone(scope)
+		return
+	}
+	for _, f := range el.Outgoing {
+		p.takeFlow(scope, f)
+	}
+}
+
+// takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at a join.
+func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
+	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), ProcessInstanceValue{
+		BpmnProcessID: scope.def.id, Version: scope.def.version, ProcessDefinitionKey: scope.def.key, ProcessInstanceKey: scope.pi,
+		ElementID: f.ID, FlowScopeKey: scope.key, BpmnElementType: "SEQUENCE_FLOW", ParentProcessInstanceKey: -1,
+		ParentElementInstanceKey: -1, BpmnEventType: "UNSPECIFIED", TenantID: DefaultTenant})
+	t := f.Target
+	if t.Type == bpmn.ParallelGateway && len(t.Incoming) > 1 {
+		if scope.joins == nil {
+			scope.joins = map[string]map[string]int{}
+		}
+		j := scope.joins[t.ID]
+		if j == nil {
+			j = map[string]int{}
+			scope.joins[t.ID] = j
+		}
+		j[f.ID]++
+		scope.tokens++
+		for _, in := range t.Incoming {
+			if j[in.ID] == 0 {
+				return
+			}
+		}
+		for _, in := range t.Incoming {
+			j[in.ID]--
+			scope.tokens--
+		}
+	}
+	p.activate(scope, t)
+}
+
+// maybeScopeDone completes (or finishes terminating) a scope with nothing left in it.
+func (p *proc) maybeScopeDone(scope *elemInst) {
+	if scope == nil || scope.children > 0 || scope.tokens > 0 {
+		return
+	}
+	switch scope.state {
+	case "ELEMENT_ACTIVATED":
+		if scope.typ == "PROCESS" {
+			p.command(VTProcessInstance, "COMPLETE_ELEMENT", scope.key, p.st.value(scope))
+		}
+	case "ELEMENT_TERMINATING":
+		p.terminated(scope)
+	}
+}
+
+func (p *proc) completeProcess(ei *elemInst) {
+	for _, cs := range p.st.compSubs[ei.pi] {
+		p.event(VTCompensationSubscription, "DELETED", cs.key, cs.v)
+	}
+	delete(p.st.compSubs, ei.pi)
+	var result *InstanceResult
+	if ei.withResult {
+		result = &InstanceResult{Created: Created{ProcessDefinitionKey: ei.def.key, BpmnProcessID: ei.def.id,
+			Version: ei.def.version, ProcessInstanceKey: ei.pi}, Variables: p.visible(ei.key, ei.fetchVariables)}
+	}
+	p.finish(ei, "ELEMENT_COMPLETED")
+	p.deleteScope(ei.key)
+	if result != nil {
+		p.finished = append(p.finished, result)
+	}
+}
+
+// terminateElement processes TERMINATE_ELEMENT.
+func (p *proc) terminateElement(ei *elemInst) {
+	p.transition(ei, "ELEMENT_TERMINATING")
+	p.cancelJob(ei)
+	p.resolveElementIncidents(ei)
+	p.closeSubscriptions(ei)
+	if ei.children > 0 || ei.tokens > 0 {
+		for _, k := range sortedKeys(p.st.elems) {
+			c := p.st.elems[k]
+			if c.flowScope == ei.key && c.state != "ELEMENT_TERMINATING" {
+				p.command(VTProcessInstance, "TERMINATE_ELEMENT", c.key, p.st.value(c))
+				c.state = "TERMINATE_REQUESTED"
+			}
+		}
+		// Tokens waiting at joins die with the scope.
+		for _, j := range ei.joins {
+			for f, n := range j {
+				ei.tokens -= n
+				j[f] = 0
+			}
+		}
+		if ei.children > 0 || ei.tokens > 0 {
+			return
+		}
+	}
+	p.terminated(ei)
+}
+
+// terminated writes ELEMENT_TERMINATED and continues with whatever interrupted it.
+func (p *proc) terminated(ei *elemInst) {
+	if ei.typ == "PROCESS" {
+		for _, cs := range p.st.compSubs[ei.pi] {
+			p.event(VTCompensationSubscription, "DELETED", cs.key, cs.v)
+		}
+		delete(p.st.compSubs, ei.pi)
+		p.finish(ei, "ELEMENT_TERMINATED")
+		p.deleteScope(ei.key)
+		for _, k := range sortedKeys(p.st.vars) {
+			if p.st.vars[k].pi == ei.pi {
+				delete(p.st.vars, k)
+			}
+		}
+		return
+	}
+	p.finish(ei, "ELEMENT_TERMINATED")
+	scope := p.st.elems[ei.flowScope]
+	if scope == nil {
+		return
+	}
+	if t := ei.interruptedBy; t != nil {
+		p.event(VTProcessEvent, "TRIGGERED", t.key, p.processEventValue(ei, t))
+		p.activateBoundary(scope, ei.el, t)
+		return
+	}
+	if scope.typ == string(bpmn.MultiInstanceBody) && (scope.state == "ELEMENT_ACTIVATED" || scope.state == "MI_COMPLETING") {
+		p.innerInstanceDone(scope, ei, true)
+		return
+	}
+	p.maybeScopeDone(scope)
+}
+
+// activateBoundary activates the boundary event t.target of activity el.
+func (p *proc) activateBoundary(scope *elemInst, el *bpmn.Element, t *processEvent) {
+	var b *bpmn.Element
+	for _, x := range el.Boundaries {
+		if x.ID == t.target {
+			b = x
+		}
+	}
+	if b == nil {
+		return
+	}
+	be := p.newChild(scope, b, p.st.nextKey())
+	scope.children++
+	p.st.elems[be.key] = be
+	p.transition(be, "ELEMENT_ACTIVATING")
+	// The thrown variables become local variables of the catch event.
+	if vars, err := ParseDocument(t.variables); err == nil && len(vars) > 0 {
+		sv := p.scopeOf(be)
+		for _, v := range vars {
+			p.setLocal(be.key, sv, v.name, v.raw)
+		}
+	}
+	p.transition(be, "ELEMENT_ACTIVATED")
+	p.command(VTProcessInstance, "COMPLETE_ELEMENT", be.key, p.st.value(be))
+}
+
+// elementIncident raises an incident for a failed expression or mapping; the
+// element waits where it is until the incident is resolved.
+func (p *proc) elementIncident(ei *elemInst, err error, failed string) {
+	typ, msg := "UNKNOWN", err.Error()
+	if ee, ok := err.(*evalError); ok {
+		typ, msg = ee.errorType, ee.message
+	}
+	ei.failedCmd = failed
+	k := p.st.nextKey()
+	inc := &incident{key: k, v: IncidentValue{ErrorType: typ, ErrorMessage: msg, BpmnProcessID: ei.def.id,
+		ProcessDefinitionKey: ei.def.key, ProcessInstanceKey: ei.pi, ElementID: elementID(ei), ElementInstanceKey: ei.key,
+		JobKey: -1, VariableScopeKey: ei.key, TenantID: DefaultTenant}}
+	p.st.incidents[k] = inc
+	ei.incidentKey = k
+	p.event(VTIncident, "CREATED", k, inc.v)
+}
+
+func elementID(ei *elemInst) string {
+	if ei.el == nil {
+		return ei.def.id
+	}
+	return ei.el.ID
+}
+
+func (p *proc) resolveElementIncidents(ei *elemInst) {
+	if ei.incidentKey != 0 {
+		if inc := p.st.incidents[ei.incidentKey]; inc != nil {
+			delete(p.st.incidents, inc.key)
+			p.event(VTIncident, "RESOLVED", inc.key, inc.v)
+		}
+		ei.incidentKey = 0
+	}
+}
+
+// subscribeBoundaries opens the timers of an activity's boundary events.
+func (p *proc) subscribeBoundaries(ei *elemInst) bool {
+	for _, b := range ei.el.Boundaries {
+		if b.EventType == "TIMER" {
+			if err := p.createTimer(ei, b); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// throwError looks for a catch event from ei upwards; uncaught, it raises an
+// incident (on the job if there is one).
+func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessage, j *job) {
+	var available []string
+	for cur := ei; cur != nil; cur = p.st.elems[cur.flowScope] {
+		if cur.el == nil || cur.inner || cur.state == "ELEMENT_TERMINATING" {
+			continue
+		}
+		var match *bpmn.Element
+		for _, b := range cur.el.Boundaries {
+			if b.EventType != "ERROR" {
+				continue
+			}
+			if !b.CatchAll {
+				available = append(available, b.ErrorCode)
+			}
+			if !b.CatchAll && b.ErrorCode == code {
+				match = b
+				break
+			}
+		}
+		if match == nil {
+			for _, b := range cur.el.Boundaries {
+				if b.EventType == "ERROR" && b.CatchAll {
+					match = b
+					break
+				}
+			}
+		}
+		if match == nil {
+			continue
+		}
+		if j != nil {
+			p.removeJob(j)
+			ej := j.v
+			p.event(VTJob, "ERROR_THROWN", j.key, ej)
+			ei.jobKey = 0
+		}
+		t := &processEvent{key: p.st.nextKey(), target: match.ID, scope: cur.key, variables: docOrEmpty(vars)}
+		p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(cur, t))
+		cur.interruptedBy = t
+		p.command(VTProcessInstance, "TERMINATE_ELEMENT", cur.key, p.st.value(cur))
+		return
+	}
+	msg := fmt.Sprintf("Expected to throw an error event with the code '%s'", code)
+	if message != "" {
+		msg += fmt.Sprintf(" with message '%s'", message)
+	}
+	msg += ", but it was not caught."
+	if len(available) == 0 {
+		msg += " No error events are available in the scope."
+	} else {
+		msg += " Available error events are [" + strings.Join(available, ", ") + "]"
+	}
+	if j != nil {
+		j.state = jobErrorThrown
+		p.st.activatable[j.v.Type].remove(j.key)
+		p.event(VTJob, "ERROR_THROWN", j.key, j.v)
+		k := p.st.nextKey()
+		inc := &incident{key: k, v: IncidentValue{ErrorType: "UNHANDLED_ERROR_EVENT", ErrorMessage: msg, BpmnProcessID: j.v.BpmnProcessID,
+			ProcessDefinitionKey: j.v.ProcessDefinitionKey, ProcessInstanceKey: j.v.ProcessInstanceKey, ElementID: j.v.ElementID,
+			ElementInstanceKey: j.v.ElementInstanceKey, JobKey: j.key, VariableScopeKey: j.v.ElementInstanceKey, TenantID: DefaultTenant}}
+		p.st.incidents[k] = inc
+		j.incidentKey = k
+		p.event(VTIncident, "CREATED", k, inc.v)
+		return
+	}
+	p.elementIncident(ei, &evalError{"UNHANDLED_ERROR_EVENT", msg}, "ACTIVATE_ELEMENT")
+}
+
+// feelList decodes a JSON list's items.
+func feelList(v any) ([]json.RawMessage, bool) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]json.RawMessage, len(l))
+	for i, x := range l {
+		raw, err := feel.ToJSON(x)
+		if err != nil {
+			return nil, false
+		}
+		out[i] = raw
+	}
+	return out, true
+}
