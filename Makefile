@@ -21,7 +21,7 @@ TFLINT_VERSION    := v0.64.0
 TERRAFORM   := $(GOBIN)/terraform-$(TERRAFORM_VERSION)
 TFLINT      := $(GOBIN)/tflint-$(TFLINT_VERSION)
 STACK       := localstack/stack
-# Tests that need the real broker and LocalStack carry these build tags.
+# Tests that need the local Zeebe engine and LocalStack running carry these build tags.
 E2E_TAGS    := integration e2e
 TEST_FLAGS  ?=
 
@@ -35,7 +35,7 @@ export ZEEBE_RECORD_LOG ?= $(LOCAL)/logs/zeebe-records.jsonl
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 .PHONY: prereqs
 prereqs:
@@ -86,7 +86,7 @@ lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
 	$(STATICCHECK) -tags '$(E2E_TAGS)' ./...
 
 .PHONY: unit
-unit: prereqs ## unit tests only (no broker, no LocalStack)
+unit: prereqs ## unit tests only (no Zeebe, no LocalStack)
 	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
 .PHONY: up
@@ -98,7 +98,7 @@ down: ## stop what `make up` started
 	$(STACK) down
 
 .PHONY: test
-test: lint build ## everything: unit, integration (real broker) and end-to-end (broker + LocalStack)
+test: lint build ## everything: unit, integration (local Zeebe engine) and end-to-end (engine + LocalStack)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
 	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./... || rc=$$?; \
@@ -106,6 +106,17 @@ test: lint build ## everything: unit, integration (real broker) and end-to-end (
 	  if [ $$rc != 0 ]; then echo "tests failed; service logs: $$($(STACK) logs | tr '\n' ' ')"; fi; \
 	  echo "note: the Terraform apply/destroy test against LocalStack is not part of make test; run it with: make test-terraform"; \
 	  exit $$rc
+
+# ZEEBE_ADDRESS given on the command line or in the environment points the
+# conformance suite at that gateway (ZEEBE_CONFORMANCE_ADDRESS); without it the
+# suite starts a local engine in-process.
+CONFORMANCE_ADDRESS = $(if $(filter environment command,$(origin ZEEBE_ADDRESS)),$(ZEEBE_ADDRESS))
+
+.PHONY: test-zeebe-conformance
+test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEBE_ADDRESS (default: the local engine)
+	@echo "conformance suite against $(or $(CONFORMANCE_ADDRESS),a local engine started in-process)"
+	@echo "note: the checks that need the record log run only against the local engine (skipped against ZEEBE_ADDRESS)"
+	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: test-terraform
 test-terraform: build $(TERRAFORM) ## terraform init/apply/trip booking/destroy of terraform/examples/trip-booking on a fresh LocalStack

@@ -18,12 +18,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 // Zeebe is the part of the Zeebe client the fulfiller uses.
@@ -48,23 +47,24 @@ func (c Class) String() string {
 	return [...]string{"done", "duplicate", "retry", "rejected"}[c]
 }
 
-// Classify sorts an error from Zeebe by its gRPC status code.
+// Classify sorts an error from Zeebe by its gRPC status code (see
+// zeebeclient.IsNotFound and IsTransient), never by its text.
+//
+// A permanent rejection (INVALID_ARGUMENT, FAILED_PRECONDITION,
+// PERMISSION_DENIED, ...) is reported as failed rather than acknowledged: a
+// retry cannot make it succeed, but the queue's maxReceiveCount bounds the
+// retries and then the DLQ keeps the outcome, with its alarm, for someone to
+// look at. Acknowledging it would lose a function's result with nothing but a
+// log line to show for it.
 func Classify(err error) Class {
-	if err == nil {
+	switch {
+	case err == nil:
 		return Done
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return Retry
-	}
-	switch status.Code(err) {
-	case codes.NotFound:
+	case zeebeclient.IsNotFound(err):
 		return Duplicate
-	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted, codes.Canceled, codes.Internal:
+	case zeebeclient.IsTransient(err):
 		return Retry
 	default:
-		// InvalidArgument, FailedPrecondition, PermissionDenied ...: retrying
-		// the same command cannot succeed. The DLQ keeps it, with its alarm,
-		// for someone to look at; acknowledging would lose it silently.
 		return Rejected
 	}
 }
@@ -84,8 +84,11 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 
 // Handle is the Lambda handler for the zeebe_jobs2complete queue.
 //
-// Records are applied concurrently: each is an independent job, and a batch
-// should not wait on one slow command.
+// Records are applied concurrently: each names an independent job, all share
+// one Lambda deadline, and a batch should not wait on one slow command. The
+// event source mapping's batch size bounds the concurrency. Two outcomes for
+// the same job in one batch are harmless: Zeebe applies one and answers
+// NOT_FOUND to the other, which is acknowledged as a duplicate.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
 		c := h.record(ctx, r)
@@ -97,7 +100,14 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
 	body, _ := jobmsg.UnwrapRecord(r)
 	o, err := jobmsg.DecodeOutcome(body)
 	if err != nil {
-		h.Log.Error("not an outcome message; it goes to the DLQ", "messageId", r.MessageId, "error", err)
+		// Keys as far as the body gives them, so the line can still be found by job.
+		jobKey, pik := peekKeys(body)
+		reason := "not an outcome message"
+		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
+			reason = "outcome of a contract version this fulfiller does not speak"
+		}
+		joblog.ForJob(h.Log, jobKey, pik).Error(reason+"; reporting it failed so that it reaches the DLQ",
+			"messageId", r.MessageId, "error", err)
 		return Rejected
 	}
 	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
@@ -115,11 +125,22 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
 	case Duplicate:
 		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged", "error", err)
 	case Retry:
-		log.Warn("Zeebe unavailable; SQS will deliver the outcome again", "error", err)
+		log.Warn("Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again", "error", err)
 	case Rejected:
-		log.Error("Zeebe rejected the outcome; it goes to the DLQ", "error", err)
+		log.Error("Zeebe rejected the outcome; reporting it failed so that it reaches the DLQ", "error", err)
 	}
 	return c
+}
+
+// peekKeys reads jobKey and processInstanceKey from a body that did not
+// decode as an outcome, for the log line; zero where it cannot.
+func peekKeys(body []byte) (jobKey, processInstanceKey int64) {
+	var k struct {
+		JobKey             int64 `json:"jobKey"`
+		ProcessInstanceKey int64 `json:"processInstanceKey"`
+	}
+	_ = json.Unmarshal(body, &k)
+	return k.JobKey, k.ProcessInstanceKey
 }
 
 func (h *Handler) apply(ctx context.Context, o jobmsg.Outcome) error {

@@ -1,10 +1,12 @@
 package fulfiller_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -145,4 +147,109 @@ func TestBadRecordsFailAloneAndNeverReachZeebe(t *testing.T) {
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []events.SQSBatchItemFailure{{ItemIdentifier: "garbage"}, {ItemIdentifier: "future"}}, resp.BatchItemFailures)
 	assert.Equal(t, []call{{Op: "complete", Key: 6}}, zb.calls)
+}
+
+// blockingZeebe answers only when the call's context ends, as a hung gateway would.
+type blockingZeebe struct{ fakeZeebe }
+
+func (b *blockingZeebe) CompleteJob(ctx context.Context, _ int64, _ json.RawMessage) error {
+	<-ctx.Done()
+	return fmt.Errorf("complete job: %w", ctx.Err())
+}
+
+// A Zeebe call that outlives CallTimeout is retried through SQS, not lost.
+func TestSlowZeebeIsRetried(t *testing.T) {
+	h := fulfiller.New(&blockingZeebe{}, joblog.Discard())
+	h.CallTimeout = 50 * time.Millisecond
+	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		record(t, "m1", jobmsg.Outcome{JobKey: 1, Outcome: jobmsg.Complete}, false),
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m1"}}, resp.BatchItemFailures)
+}
+
+// Retries travel from the outcome to FailJob exactly: the fulfiller neither
+// decrements them again nor defaults them, whatever the record's shape.
+func TestFailRetriesPassThroughExactly(t *testing.T) {
+	for _, retries := range []int32{0, 1, 2, 3, 10} {
+		for _, envelope := range []bool{false, true} {
+			zb := &fakeZeebe{}
+			h := fulfiller.New(zb, joblog.Discard())
+			_, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+				record(t, "m", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Fail, Retries: retries, ErrorMessage: "x"}, envelope),
+			}})
+			require.NoError(t, err)
+			require.Len(t, zb.calls, 1)
+			assert.Equal(t, retries, zb.calls[0].Retries, "envelope=%v", envelope)
+		}
+	}
+}
+
+// A BPMN error's variables reach ThrowError as the outcome carries them.
+func TestBPMNErrorCarriesVariables(t *testing.T) {
+	zb := &fakeZeebe{}
+	h := fulfiller.New(zb, joblog.Discard())
+	o := jobmsg.Outcome{JobKey: 8, Outcome: jobmsg.Error, ErrorCode: "E", ErrorMessage: "m", Variables: json.RawMessage(`{"why":"x"}`)}
+	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{record(t, "m", o, true)}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+	assert.Equal(t, []call{{Op: "error", Key: 8, Code: "E", Msg: "m", Vars: `{"why":"x"}`}}, zb.calls)
+}
+
+// A batch mixing every kind of result reports exactly the records SQS must
+// deliver again or dead-letter, and applies the others.
+func TestMixedBatch(t *testing.T) {
+	zb := &keyedZeebe{errs: map[int64]error{
+		2: status.Error(codes.NotFound, "gone"),
+		3: status.Error(codes.Unavailable, "down"),
+		4: status.Error(codes.FailedPrecondition, "not activated"),
+	}}
+	h := fulfiller.New(zb, joblog.Discard())
+	var recs []events.SQSMessage
+	for k := int64(1); k <= 4; k++ {
+		recs = append(recs, record(t, fmt.Sprintf("m%d", k), jobmsg.Outcome{JobKey: k, Outcome: jobmsg.Complete}, k%2 == 0))
+	}
+	recs = append(recs, events.SQSMessage{MessageId: "bad", Body: `{"v":1,"jobKey":5,"outcome":"explode"}`})
+	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: recs})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m3"}, {ItemIdentifier: "m4"}, {ItemIdentifier: "bad"}}, resp.BatchItemFailures)
+}
+
+type keyedZeebe struct {
+	fakeZeebe
+	errs map[int64]error
+}
+
+func (k *keyedZeebe) CompleteJob(_ context.Context, key int64, _ json.RawMessage) error {
+	return k.errs[key]
+}
+
+// Every log line about a record carries jobKey and processInstanceKey, also
+// for a record that cannot be decoded as far as its body tells them.
+func TestLogLinesCarryJobKeys(t *testing.T) {
+	var buf bytes.Buffer
+	zb := &keyedZeebe{errs: map[int64]error{2: status.Error(codes.NotFound, "gone"), 3: status.Error(codes.Unavailable, "down")}}
+	h := fulfiller.New(zb, joblog.New(&buf, true))
+	recs := []events.SQSMessage{
+		record(t, "m1", jobmsg.Outcome{JobKey: 1, ProcessInstanceKey: 100, Outcome: jobmsg.Complete}, false),
+		record(t, "m2", jobmsg.Outcome{JobKey: 2, ProcessInstanceKey: 200, Outcome: jobmsg.Complete}, true),
+		record(t, "m3", jobmsg.Outcome{JobKey: 3, ProcessInstanceKey: 300, Outcome: jobmsg.Complete}, false),
+		{MessageId: "m4", Body: `{"v":9,"jobKey":4,"processInstanceKey":400,"outcome":"complete"}`},
+	}
+	_, err := h.Handle(context.Background(), events.SQSEvent{Records: recs})
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 4)
+	seen := map[int64]string{}
+	for _, l := range lines {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
+		require.Contains(t, m, joblog.KeyJob, l)
+		require.Contains(t, m, joblog.KeyProcessInstance, l)
+		jk := int64(m[joblog.KeyJob].(float64))
+		assert.Equal(t, float64(jk*100), m[joblog.KeyProcessInstance], l)
+		seen[jk] = m["msg"].(string)
+	}
+	assert.Contains(t, seen[2], "duplicate or stale")
+	assert.Contains(t, seen[4], "contract version")
 }

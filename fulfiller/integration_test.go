@@ -6,6 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,35 +24,16 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
-// These tests drive the fulfiller against the real broker. Each deploys its
+// These tests drive the fulfiller against the local engine. Each deploys its
 // own process with a job type of its own, so no other poller takes its jobs.
 
-// processWithBoundary is a task of jobType with an error boundary event for
-// errorCode leading to a second task of type jobType+"-handled".
-func processWithBoundary(id, jobType, errorCode string) []byte {
-	return []byte(fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="D_%[1]s" targetNamespace="http://bpmn.io/schema/bpmn">
-  <bpmn:error id="Err" name="err" errorCode="%[3]s"/>
-  <bpmn:process id="%[1]s" isExecutable="true">
-    <bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:serviceTask id="Task_Work">
-      <bpmn:extensionElements><zeebe:taskDefinition type="%[2]s" retries="3"/>
-        <zeebe:taskHeaders><zeebe:header key="identifier" value="work"/></zeebe:taskHeaders></bpmn:extensionElements>
-      <bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:endEvent id="End_Normal"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:boundaryEvent id="Boundary_Error" attachedToRef="Task_Work"><bpmn:outgoing>F3</bpmn:outgoing><bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>
-    <bpmn:serviceTask id="Task_Handle">
-      <bpmn:extensionElements><zeebe:taskDefinition type="%[2]s-handled"/></bpmn:extensionElements>
-      <bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:endEvent id="End_Error"><bpmn:incoming>F4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_Work"/>
-    <bpmn:sequenceFlow id="F2" sourceRef="Task_Work" targetRef="End_Normal"/>
-    <bpmn:sequenceFlow id="F3" sourceRef="Boundary_Error" targetRef="Task_Handle"/>
-    <bpmn:sequenceFlow id="F4" sourceRef="Task_Handle" targetRef="End_Error"/>
-  </bpmn:process>
-</bpmn:definitions>`, id, jobType, errorCode))
+// model reads testdata/boundary.bpmn with its process id and job type
+// replaced by processID and jobType.
+func model(t *testing.T, processID, jobType string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "boundary.bpmn"))
+	require.NoError(t, err)
+	return []byte(strings.NewReplacer("PROCESS_ID", processID, "JOB_TYPE", jobType).Replace(string(b)))
 }
 
 type env struct {
@@ -63,7 +47,7 @@ func setup(t *testing.T) env {
 	t.Helper()
 	zb := zeebetest.Client(t)
 	id := zeebetest.UniqueID("fulfiller-it")
-	zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", processWithBoundary(id, id, "BUSINESS_ERROR"))
+	zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", model(t, id, id))
 	return env{zb: zb, records: zeebetest.Records(t), h: fulfiller.New(zb, joblog.Discard()), jobType: id}
 }
 
@@ -85,6 +69,33 @@ func (e env) activate(t *testing.T, jobType string) jobmsg.Job {
 	}
 	t.Fatalf("no %s job became activatable within 30s", jobType)
 	return jobmsg.Job{}
+}
+
+// waitIncident asserts that the instance stopped on an incident: its job is
+// not handed out again, and the engine's record log shows the incident,
+// which it returns.
+func (e env) waitIncident(t *testing.T, pik int64) recordlog.Record {
+	t.Helper()
+	// A job with retries left would be activatable at once (the tests fail
+	// with no backoff); a few seconds of nothing says it has none.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		jobs, err := e.zb.ActivateJobs(ctx, e.jobType, "it", 10, time.Minute, time.Second)
+		if ctx.Err() != nil {
+			break
+		}
+		require.NoError(t, err)
+		for _, j := range jobs {
+			if j.ProcessInstanceKey == pik {
+				t.Fatalf("job %d of instance %d was activatable again with %d retries: no incident", j.Key, pik, j.Retries)
+			}
+		}
+	}
+	end, err := e.records.WaitEnd(wait(t), pik)
+	require.NoError(t, err)
+	require.NotNil(t, end.Incident, "the process must stop on an incident")
+	return *end.Incident
 }
 
 func (e env) deliver(t *testing.T, o jobmsg.Outcome) events.SQSEventResponse {
@@ -137,12 +148,10 @@ func TestFailCountsRetriesDownToAnIncident(t *testing.T) {
 	}
 	assert.Equal(t, []int32{3, 2, 1}, seen, "retries must decrease on every failure")
 
-	end, err := e.records.WaitEnd(wait(t), pik)
-	require.NoError(t, err)
-	require.NotNil(t, end.Incident, "the process must stop on an incident")
-	assert.Equal(t, "Task_Work", end.Incident.Value.ElementID)
-	assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
-	assert.Equal(t, "attempt 3 failed", end.Incident.Value.ErrorMessage)
+	incident := e.waitIncident(t, pik)
+	assert.Equal(t, "Task_Work", incident.Value.ElementID)
+	assert.Equal(t, "JOB_NO_RETRIES", incident.Value.ErrorType)
+	assert.Equal(t, "attempt 3 failed", incident.Value.ErrorMessage)
 
 	recs, err := e.records.Instance(pik)
 	require.NoError(t, err)

@@ -13,16 +13,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 // Zeebe is the part of the Zeebe client the poller uses.
 type Zeebe interface {
+	// ActivateJobs long-polls for at most max jobs for up to requestTimeout.
+	// It may return jobs together with an error when the stream broke after
+	// handing some out: those jobs are activated and the caller owns them.
 	ActivateJobs(ctx context.Context, jobType, worker string, max int32, timeout, requestTimeout time.Duration) ([]jobmsg.Job, error)
 	FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error
 	UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error
@@ -35,13 +41,16 @@ type Publisher interface {
 
 // Config is the poller's configuration.
 type Config struct {
-	TopicARN       string        // ZEEBE_JOBS_TOPIC_ARN: the zeebe_jobs topic
-	JobType        string        // JOB_TYPE
-	JobTimeout     time.Duration // JOB_TIMEOUT: how long a function has before Zeebe hands the job out again
-	MaxJobsActive  int32         // MAX_JOBS_ACTIVE: jobs per activation
-	Worker         string        // WORKER_NAME
-	LongPoll       time.Duration // LONG_POLL: longest single activation request
-	SafetyMargin   time.Duration // SAFETY_MARGIN: stop activating this long before the deadline
+	TopicARN      string        // ZEEBE_JOBS_TOPIC_ARN: the zeebe_jobs topic
+	JobType       string        // JOB_TYPE
+	JobTimeout    time.Duration // JOB_TIMEOUT: how long a function has before Zeebe hands the job out again
+	MaxJobsActive int32         // MAX_JOBS_ACTIVE: jobs per activation
+	Worker        string        // WORKER_NAME
+	LongPoll      time.Duration // LONG_POLL: longest single activation request
+	// SAFETY_MARGIN: stop activating this long before the deadline, to
+	// publish what the last poll returned; without a deadline, the time a
+	// hand-off may take, also after a shutdown signal.
+	SafetyMargin   time.Duration
 	PublishBackoff time.Duration // FAIL_BACKOFF: retry backoff of a job whose publication failed
 }
 
@@ -76,59 +85,140 @@ func ConfigFromEnv(getenv envcfg.Getenv) (Config, error) {
 	c.PublishBackoff, err = getenv.Duration("FAIL_BACKOFF", DefaultPublishBackoff)
 	errs = append(errs, err)
 	n, err := getenv.Int("MAX_JOBS_ACTIVE", DefaultMaxJobsActive)
+	if err == nil && n > math.MaxInt32 {
+		err = fmt.Errorf("%w MAX_JOBS_ACTIVE=%d: want at most %d", envcfg.ErrInvalid, n, math.MaxInt32)
+	}
 	errs = append(errs, err)
-	c.MaxJobsActive = int32(n)
-	if err := errors.Join(errs...); err != nil {
+	c.MaxJobsActive = int32(min(n, math.MaxInt32))
+	if err := oneLine(errs); err != nil {
 		return Config{}, err
 	}
 	return c, nil
 }
 
-// Stats counts what one Run did.
-type Stats struct {
-	Activated     int
-	Published     int
-	PublishFailed int // failed back to Zeebe with retries unchanged
-	Rejected      int // failed with retries 0: no identifier, bad timeout header, too large
+// oneLine joins the non-nil errors into one error whose text is a single
+// line (errors.Join would put each on a line of its own), keeping them all
+// for errors.Is.
+func oneLine(errs []error) error {
+	var set []error
+	var texts []string
+	for _, err := range errs {
+		if err != nil {
+			set = append(set, err)
+			texts = append(texts, err.Error())
+		}
+	}
+	switch len(set) {
+	case 0:
+		return nil
+	case 1:
+		return set[0]
+	}
+	return &joined{errs: set, text: strings.Join(texts, "; ")}
 }
 
-// ErrNoIdentifier classifies a job whose element lacks the identifier header.
-var ErrNoIdentifier = errors.New(`no "identifier" task header`)
+type joined struct {
+	errs []error
+	text string
+}
+
+func (j *joined) Error() string   { return j.text }
+func (j *joined) Unwrap() []error { return j.errs }
+
+// Stats counts what one Run did.
+type Stats struct {
+	Activated int
+	Published int
+	// PublishFailed jobs were not published because of a transient error (SNS,
+	// or Zeebe refusing the timeout update for now) and were handed back to
+	// Zeebe with their retries unchanged and FAIL_BACKOFF.
+	PublishFailed int
+	// Rejected jobs were failed with retries 0, so that Zeebe raises an
+	// incident: no identifier header, an unusable timeout header, or a job too
+	// large for SNS. A retry could not fix any of them.
+	Rejected int
+	// Gone jobs were no longer known to Zeebe when the poller acted on them
+	// (timed out or cancelled meanwhile); nothing was published.
+	Gone int
+}
+
+// Error classes.
+var (
+	// ErrNoIdentifier classifies a job whose element lacks the identifier header.
+	ErrNoIdentifier = errors.New(`no "identifier" task header`)
+	// ErrActivate: no activation succeeded during a run bounded by a deadline,
+	// so the invocation reports an error (Zeebe unreachable, bad credentials).
+	ErrActivate = errors.New("could not activate jobs")
+)
+
+// Backoff between failed activations: it doubles from the first to the last,
+// and resets after a successful one.
+const (
+	activateBackoffMin = time.Second
+	activateBackoffMax = 30 * time.Second
+)
+
+// minPoll is the shortest long poll worth a round trip; with less time before
+// the stop point the run ends.
+const minPoll = time.Second
 
 // Run activates and publishes jobs until the stop point: ctx's deadline less
-// the safety margin, or ctx's cancellation when it has no deadline.
+// the safety margin, or ctx's cancellation when it has no deadline. Every job
+// it activates is published, or handed back to Zeebe, before it returns.
+//
+// With a deadline (the Lambda) it returns an error wrapping ErrActivate when
+// no activation succeeded at all, so that a poller that cannot reach Zeebe
+// shows up as failed invocations. Without one (the long-lived process)
+// activation errors are retried with backoff until ctx is cancelled.
 func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger) (Stats, error) {
 	var st Stats
-	// Publishing and failing jobs happen on a context that outlives the stop
-	// point: a job we hold must reach SNS or go back to Zeebe.
-	workCtx := context.WithoutCancel(ctx)
+	var lastErr error
+	activated := false
+	backoff := activateBackoffMin
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < cfg.SafetyMargin+minPoll {
+		log.Warn("no time to poll: the invocation's time left is within SAFETY_MARGIN; give the function a longer timeout or lower SAFETY_MARGIN",
+			"timeLeft", time.Until(dl).Round(time.Millisecond).String(), "safetyMargin", cfg.SafetyMargin.String())
+	}
 	for {
 		wait, ok := nextPoll(ctx, cfg, time.Now())
 		if !ok {
 			break
 		}
 		jobs, err := zb.ActivateJobs(ctx, cfg.JobType, cfg.Worker, cfg.MaxJobsActive, cfg.JobTimeout, wait)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			log.Warn("activate jobs failed; retrying", "error", err)
-			sleep(ctx, time.Second)
+		if len(jobs) > 0 {
+			// Publish even when err is set: these jobs are activated and ours.
+			st.Activated += len(jobs)
+			handOff(ctx, cfg, zb, pub, log, jobs, &st)
+		}
+		if err == nil {
+			activated = true
+			backoff = activateBackoffMin
 			continue
 		}
-		if len(jobs) == 0 {
-			continue
+		if ctx.Err() != nil {
+			break
 		}
-		st.Activated += len(jobs)
-		publish(workCtx, cfg, zb, pub, log, jobs, &st)
+		lastErr = err
+		pause := backoff
+		if dl, ok := ctx.Deadline(); ok {
+			// Never sleep past the stop point: the run must end before its deadline.
+			pause = min(pause, time.Until(dl.Add(-cfg.SafetyMargin)))
+		}
+		log.Warn("activating jobs failed; retrying", "jobType", cfg.JobType, "error", err, "retryIn", pause.String())
+		sleep(ctx, pause)
+		backoff = min(2*backoff, activateBackoffMax)
 	}
 	log.Info("poller run finished", "activated", st.Activated, "published", st.Published,
-		"publishFailed", st.PublishFailed, "rejected", st.Rejected)
+		"publishFailed", st.PublishFailed, "rejected", st.Rejected, "gone", st.Gone)
+	if _, hasDeadline := ctx.Deadline(); hasDeadline && !activated && lastErr != nil {
+		return st, fmt.Errorf("%w of type %q: %w", ErrActivate, cfg.JobType, lastErr)
+	}
 	return st, nil
 }
 
 // nextPoll returns the long-poll timeout for the next activation, or false
-// when the poller must stop activating.
+// when the poller must stop activating. The stop point leaves the safety
+// margin before ctx's deadline for publishing what the last poll returns.
 func nextPoll(ctx context.Context, cfg Config, now time.Time) (time.Duration, bool) {
 	if ctx.Err() != nil {
 		return 0, false
@@ -138,76 +228,142 @@ func nextPoll(ctx context.Context, cfg Config, now time.Time) (time.Duration, bo
 		return cfg.LongPoll, true
 	}
 	left := deadline.Sub(now) - cfg.SafetyMargin
-	// A poll shorter than a second is not worth a round trip.
-	if left < time.Second {
+	if left < minPoll {
 		return 0, false
 	}
 	return min(cfg.LongPoll, left), true
 }
 
-func publish(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
+// handOff publishes the jobs and hands back those it cannot publish.
+//
+// It does not stop when ctx is cancelled: a job we hold must reach SNS or go
+// back to Zeebe, or it sits unseen until its timeout expires. It is bounded
+// all the same, by ctx's deadline when there is one (Lambda freezes the
+// process there anyway), else by the safety margin. Publishing gets three
+// quarters of that time so that handing back failures still has some.
+func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
+	base := context.WithoutCancel(ctx)
+	var hctx context.Context
+	var cancel context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		hctx, cancel = context.WithDeadline(base, dl)
+	} else {
+		hctx, cancel = context.WithTimeout(base, cfg.SafetyMargin)
+	}
+	defer cancel()
+	budget := time.Duration(0)
+	if dl, ok := hctx.Deadline(); ok {
+		budget = time.Until(dl)
+	}
+	pctx, pcancel := context.WithTimeout(hctx, budget*3/4)
+	defer pcancel()
+
 	var msgs []jobmsg.Message
-	var sent []jobmsg.Job
+	var ready []jobmsg.Job
 	for _, j := range jobs {
-		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey)
-		m, err := prepare(ctx, zb, j)
-		if err != nil {
+		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey).With("elementId", j.ElementID)
+		m, v, err := prepare(pctx, zb, j)
+		switch v {
+		case publishIt:
+			msgs = append(msgs, m)
+			ready = append(ready, j)
+		case rejectIt:
 			st.Rejected++
-			jl.Error("job rejected; failing it without retries so Zeebe raises an incident", "elementId", j.ElementID, "error", err)
-			if ferr := zb.FailJob(ctx, j.Key, 0, err.Error(), 0); ferr != nil {
-				jl.Error("could not fail rejected job", "error", ferr)
+			jl.Error("job rejected; failing it without retries so that Zeebe raises an incident", "error", err)
+			if ferr := zb.FailJob(hctx, j.Key, 0, err.Error(), 0); ferr != nil {
+				jl.Error("could not fail the rejected job; it returns when its timeout expires", "error", ferr)
 			}
-			continue
+		case handBackIt:
+			st.PublishFailed++
+			handBack(hctx, cfg, zb, jl, j, err)
+		case goneIt:
+			st.Gone++
+			jl.Info("job no longer known to Zeebe (timed out or cancelled meanwhile); not publishing it", "error", err)
 		}
-		msgs = append(msgs, m)
-		sent = append(sent, j)
 	}
 	if len(msgs) == 0 {
 		return
 	}
-	errs := pub.Publish(ctx, cfg.TopicARN, msgs)
-	for i, j := range sent {
-		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey)
-		if errs[i] == nil {
+	errs := pub.Publish(pctx, cfg.TopicARN, msgs)
+	for i, j := range ready {
+		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey).With("elementId", j.ElementID)
+		if i < len(errs) && errs[i] == nil {
 			st.Published++
-			jl.Info("job published", "elementId", j.ElementID, "lambdaIdentifier", j.Identifier(), "retries", j.Retries)
+			jl.Info("job published", "lambdaIdentifier", j.Identifier(), "retries", j.Retries)
 			continue
 		}
-		st.PublishFailed++
-		// Retries stay as they are: SNS failing is not the function failing.
-		msg := fmt.Sprintf("zeebe-lambda-bridge could not publish the job to SNS: %v", errs[i])
-		jl.Warn("publish failed; handing the job back to Zeebe with retries unchanged", "error", errs[i], "backoff", cfg.PublishBackoff.String())
-		if err := zb.FailJob(ctx, j.Key, j.Retries, msg, cfg.PublishBackoff); err != nil {
-			jl.Error("could not hand back the job; it returns when its timeout expires", "error", err)
+		err := errors.New("publisher returned no result for the job")
+		if i < len(errs) {
+			err = errs[i]
 		}
+		st.PublishFailed++
+		handBack(hctx, cfg, zb, jl, j, fmt.Errorf("could not publish the job to SNS: %w", err))
 	}
 }
 
-// prepare applies the job's timeout header and encodes it. Its errors are
-// modelling or payload problems that a retry cannot fix.
-func prepare(ctx context.Context, zb Zeebe, j jobmsg.Job) (jobmsg.Message, error) {
-	if j.Identifier() == "" {
-		return jobmsg.Message{}, fmt.Errorf("%w: element %q of process %q must name its Lambda function: add <zeebe:header key=%q value=\"<function name>\"/> to the service task",
-			ErrNoIdentifier, j.ElementID, j.BPMNProcessID, jobmsg.HeaderIdentifier)
+// handBack fails the job with its retries unchanged and the short
+// FAIL_BACKOFF: the function did not fail, so the attempt must not count, and
+// the job should not wait for its whole timeout either.
+func handBack(ctx context.Context, cfg Config, zb Zeebe, jl *slog.Logger, j jobmsg.Job, cause error) {
+	jl.Warn("handing the job back to Zeebe with retries unchanged", "error", cause, "retries", j.Retries, "backoff", cfg.PublishBackoff.String())
+	msg := fmt.Sprintf("zeebe-lambda-bridge poller: %v", cause)
+	if err := zb.FailJob(ctx, j.Key, j.Retries, msg, cfg.PublishBackoff); err != nil {
+		jl.Error("could not hand the job back; it returns when its timeout expires", "error", err)
 	}
-	if raw, ok := j.CustomHeaders[jobmsg.HeaderTimeout]; ok && raw != "" {
+}
+
+// verdict is what to do with an activated job.
+type verdict int
+
+const (
+	publishIt  verdict = iota
+	rejectIt           // fail with retries 0: a modelling or payload error
+	handBackIt         // fail with retries unchanged: a transient error of ours
+	goneIt             // Zeebe no longer knows the job: nothing to do
+)
+
+// prepare applies the job's timeout header and encodes it.
+func prepare(ctx context.Context, zb Zeebe, j jobmsg.Job) (jobmsg.Message, verdict, error) {
+	if j.Identifier() == "" {
+		return jobmsg.Message{}, rejectIt, fmt.Errorf("%w: task %q (element %s of process %s) must name its Lambda function: add <zeebe:header key=%q value=\"<function name>\"/> to the service task",
+			ErrNoIdentifier, j.ElementID, j.ElementID, j.BPMNProcessID, jobmsg.HeaderIdentifier)
+	}
+	if raw := j.CustomHeaders[jobmsg.HeaderTimeout]; raw != "" {
 		d, err := ParseISODuration(raw)
 		if err != nil {
-			return jobmsg.Message{}, fmt.Errorf("element %q: task header %q: %w", j.ElementID, jobmsg.HeaderTimeout, err)
+			return jobmsg.Message{}, rejectIt, fmt.Errorf("task %q: task header %q: %w", j.ElementID, jobmsg.HeaderTimeout, err)
 		}
+		// Taken before the call: Zeebe counts from when it processes the
+		// command, a little later, so this deadline errs on the early side,
+		// which is the safe side for lambdakit's check of expired jobs.
+		deadline := time.Now().Add(d)
 		if err := zb.UpdateJobTimeout(ctx, j.Key, d); err != nil {
-			return jobmsg.Message{}, fmt.Errorf("element %q: apply task header %s=%s: %w", j.ElementID, jobmsg.HeaderTimeout, raw, err)
+			err = fmt.Errorf("task %q: apply task header %s=%s: %w", j.ElementID, jobmsg.HeaderTimeout, raw, err)
+			switch {
+			case zeebeclient.IsNotFound(err):
+				return jobmsg.Message{}, goneIt, err
+			case zeebeclient.IsTransient(err):
+				return jobmsg.Message{}, handBackIt, err
+			default:
+				return jobmsg.Message{}, rejectIt, err
+			}
 		}
-		j.Deadline = time.Now().Add(d).UnixMilli()
+		j.Deadline = deadline.UnixMilli()
 	}
 	m, err := jobmsg.EncodeJob(j)
-	if errors.Is(err, jobmsg.ErrTooLarge) {
-		return jobmsg.Message{}, fmt.Errorf("element %q: %w; pass less data to the task (input mappings) or store it elsewhere and pass a reference", j.ElementID, err)
+	switch {
+	case errors.Is(err, jobmsg.ErrTooLarge):
+		return jobmsg.Message{}, rejectIt, fmt.Errorf("task %q: %w; pass less data to the task (input mappings) or store it elsewhere and pass a reference", j.ElementID, err)
+	case err != nil:
+		return jobmsg.Message{}, rejectIt, fmt.Errorf("task %q: %w", j.ElementID, err)
 	}
-	return m, err
+	return m, publishIt, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -10,13 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
 type failCall struct {
@@ -24,29 +30,50 @@ type failCall struct {
 	Retries int32
 	Msg     string
 	Backoff time.Duration
+	// CtxErr is the context's error when FailJob was called: a job must be
+	// handed back on a live context.
+	CtxErr error
 }
 
-// fakeZeebe hands out queued batches, then long-polls empty until the request timeout.
+// activation is one scripted answer of fakeZeebe.ActivateJobs.
+type activation struct {
+	jobs []jobmsg.Job
+	err  error
+	// before runs when the activation is answered (e.g. to cancel the run).
+	before func()
+}
+
+// fakeZeebe answers activations from its script, then long-polls empty until
+// the request timeout.
 type fakeZeebe struct {
 	mu              sync.Mutex
-	batches         [][]jobmsg.Job
+	script          []activation
+	alwaysErr       error // once the script is done: fail every activation with it
 	requestTimeouts []time.Duration
-	lastActivation  time.Time
+	activations     []time.Time
 	fails           []failCall
 	timeouts        map[int64]time.Duration
+	updateErr       map[int64]error
 }
 
 func (f *fakeZeebe) ActivateJobs(ctx context.Context, _, _ string, _ int32, _, requestTimeout time.Duration) ([]jobmsg.Job, error) {
 	f.mu.Lock()
 	f.requestTimeouts = append(f.requestTimeouts, requestTimeout)
-	f.lastActivation = time.Now()
-	if len(f.batches) > 0 {
-		b := f.batches[0]
-		f.batches = f.batches[1:]
+	f.activations = append(f.activations, time.Now())
+	if len(f.script) > 0 {
+		a := f.script[0]
+		f.script = f.script[1:]
 		f.mu.Unlock()
-		return b, nil
+		if a.before != nil {
+			a.before()
+		}
+		return a.jobs, a.err
 	}
+	alwaysErr := f.alwaysErr
 	f.mu.Unlock()
+	if alwaysErr != nil {
+		return nil, alwaysErr
+	}
 	select {
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -55,16 +82,19 @@ func (f *fakeZeebe) ActivateJobs(ctx context.Context, _, _ string, _ int32, _, r
 	}
 }
 
-func (f *fakeZeebe) FailJob(_ context.Context, key int64, retries int32, msg string, backoff time.Duration) error {
+func (f *fakeZeebe) FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.fails = append(f.fails, failCall{key, retries, msg, backoff})
+	f.fails = append(f.fails, failCall{key, retries, msg, backoff, ctx.Err()})
 	return nil
 }
 
 func (f *fakeZeebe) UpdateJobTimeout(_ context.Context, key int64, timeout time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.updateErr[key]; err != nil {
+		return err
+	}
 	if f.timeouts == nil {
 		f.timeouts = map[int64]time.Duration{}
 	}
@@ -72,18 +102,41 @@ func (f *fakeZeebe) UpdateJobTimeout(_ context.Context, key int64, timeout time.
 	return nil
 }
 
+func (f *fakeZeebe) failsByKey() map[int64]failCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[int64]failCall{}
+	for _, c := range f.fails {
+		m[c.Key] = c
+	}
+	return m
+}
+
 type fakePublisher struct {
 	mu        sync.Mutex
 	published []jobmsg.Message
+	calls     int
 	failKeys  map[int64]bool
-	at        time.Time
+	// hang makes Publish wait for its context to end, as a stuck SNS would.
+	hang   bool
+	ctxErr error // the context's error when Publish was called
 }
 
-func (p *fakePublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
+func (p *fakePublisher) Publish(ctx context.Context, _ string, msgs []jobmsg.Message) []error {
+	p.mu.Lock()
+	p.calls++
+	p.ctxErr = ctx.Err()
+	p.mu.Unlock()
+	errs := make([]error, len(msgs))
+	if p.hang {
+		<-ctx.Done()
+		for i := range errs {
+			errs[i] = ctx.Err()
+		}
+		return errs
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.at = time.Now()
-	errs := make([]error, len(msgs))
 	for i, m := range msgs {
 		j, err := jobmsg.DecodeJob(m.Body)
 		if err != nil {
@@ -99,9 +152,30 @@ func (p *fakePublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Messa
 	return errs
 }
 
+func (p *fakePublisher) jobs(t *testing.T) map[int64]jobmsg.Job {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[int64]jobmsg.Job{}
+	for _, m := range p.published {
+		j, err := jobmsg.DecodeJob(m.Body)
+		require.NoError(t, err)
+		out[j.Key] = j
+	}
+	return out
+}
+
 func job(key int64, headers map[string]string) jobmsg.Job {
 	return jobmsg.Job{Key: key, ProcessInstanceKey: key * 10, Type: "lambda", ElementID: fmt.Sprintf("Task_%d", key),
 		BPMNProcessID: "p", CustomHeaders: headers, Retries: 3, Variables: json.RawMessage(`{}`)}
+}
+
+func jobs(n int) []jobmsg.Job {
+	var out []jobmsg.Job
+	for i := int64(1); i <= int64(n); i++ {
+		out = append(out, job(i, map[string]string{"identifier": "fn"}))
+	}
+	return out
 }
 
 func cfg() poller.Config {
@@ -114,12 +188,10 @@ func cfg() poller.Config {
 // returns, no activation reaches into the safety margin, and Run returns
 // before the deadline.
 func TestRunStopsBeforeDeadlineAndPublishesEverything(t *testing.T) {
-	var batch []jobmsg.Job
-	for i := int64(1); i <= 25; i++ {
-		batch = append(batch, job(i, map[string]string{"identifier": "fn"}))
-	}
-	zb := &fakeZeebe{batches: [][]jobmsg.Job{batch}}
+	t.Parallel()
+	zb := &fakeZeebe{script: []activation{{jobs: jobs(25)}}}
 	pub := &fakePublisher{}
+	const margin = 300 * time.Millisecond
 	deadline := time.Now().Add(1800 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
@@ -131,16 +203,31 @@ func TestRunStopsBeforeDeadlineAndPublishesEverything(t *testing.T) {
 	assert.Equal(t, poller.Stats{Activated: 25, Published: 25}, st)
 	assert.Len(t, pub.published, 25)
 	assert.True(t, returned.Before(deadline), "Run returned %s after the deadline", returned.Sub(deadline))
-	for _, rt := range zb.requestTimeouts {
-		assert.LessOrEqual(t, rt, 1800*time.Millisecond-300*time.Millisecond, "long poll reaches into the safety margin")
+	require.GreaterOrEqual(t, len(zb.requestTimeouts), 2)
+	for i, rt := range zb.requestTimeouts {
+		// No long poll may end inside the safety margin (give or take the
+		// microseconds between Run computing the poll and the fake recording it).
+		assert.False(t, zb.activations[i].Add(rt).After(deadline.Add(-margin+10*time.Millisecond)), "poll %d reaches into the safety margin", i)
 	}
 	// The long polls shrink as the deadline approaches.
-	require.GreaterOrEqual(t, len(zb.requestTimeouts), 2)
 	assert.Less(t, zb.requestTimeouts[len(zb.requestTimeouts)-1], zb.requestTimeouts[0])
-	assert.True(t, zb.lastActivation.Before(deadline.Add(-300*time.Millisecond)))
+	assert.True(t, zb.activations[len(zb.activations)-1].Before(deadline.Add(-margin)))
+}
+
+// With less time left than the safety margin, Run does not poll at all.
+func TestRunWithNoTimeLeftDoesNotPoll(t *testing.T) {
+	t.Parallel()
+	zb := &fakeZeebe{}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	st, err := poller.Run(ctx, cfg(), zb, &fakePublisher{}, joblog.Discard())
+	require.NoError(t, err)
+	assert.Equal(t, poller.Stats{}, st)
+	assert.Empty(t, zb.requestTimeouts)
 }
 
 func TestRunWithoutDeadlineRunsUntilCancelled(t *testing.T) {
+	t.Parallel()
 	zb := &fakeZeebe{}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := cfg()
@@ -161,13 +248,52 @@ func TestRunWithoutDeadlineRunsUntilCancelled(t *testing.T) {
 	zb.mu.Lock()
 	defer zb.mu.Unlock()
 	assert.Greater(t, len(zb.requestTimeouts), 2)
-	assert.Equal(t, 50*time.Millisecond, zb.requestTimeouts[0])
+	assert.Equal(t, 50*time.Millisecond, zb.requestTimeouts[0], "without a deadline every poll is LONG_POLL")
+}
+
+// A shutdown signal arriving while jobs are held must not stop their
+// publication: the hand-off runs on a context that outlives the run's.
+func TestHandOffSurvivesCancellation(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	zb := &fakeZeebe{script: []activation{{jobs: jobs(3), before: cancel}}}
+	pub := &fakePublisher{}
+	st, err := poller.Run(ctx, cfg(), zb, pub, joblog.Discard())
+	require.NoError(t, err)
+	assert.Equal(t, poller.Stats{Activated: 3, Published: 3}, st)
+	assert.NoError(t, pub.ctxErr, "published on a cancelled context")
+}
+
+// A hanging SNS cannot hold the poller forever: publishing is bounded, and
+// the jobs go back to Zeebe, retries unchanged, on a context still alive.
+func TestHandOffIsBounded(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := cfg()
+	c.SafetyMargin = 400 * time.Millisecond
+	zb := &fakeZeebe{script: []activation{{jobs: jobs(2), before: cancel}}}
+	pub := &fakePublisher{hang: true}
+	start := time.Now()
+	st, err := poller.Run(ctx, c, zb, pub, joblog.Discard())
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Equal(t, poller.Stats{Activated: 2, PublishFailed: 2}, st)
+	fails := zb.failsByKey()
+	require.Len(t, fails, 2)
+	for _, f := range fails {
+		assert.Equal(t, int32(3), f.Retries)
+		assert.Equal(t, c.PublishBackoff, f.Backoff)
+		assert.NoError(t, f.CtxErr, "job %d handed back on a dead context", f.Key)
+	}
 }
 
 func TestRunHandlesBadJobs(t *testing.T) {
+	t.Parallel()
 	big := job(4, map[string]string{"identifier": "fn"})
 	big.Variables = json.RawMessage(fmt.Sprintf(`{"x":%q}`, strings.Repeat("a", jobmsg.MaxMessageBytes)))
-	jobs := []jobmsg.Job{
+	batch := []jobmsg.Job{
 		job(1, map[string]string{"identifier": "fn"}),
 		job(2, map[string]string{}),                   // no identifier
 		job(3, map[string]string{"identifier": "fn"}), // publish fails
@@ -175,7 +301,7 @@ func TestRunHandlesBadJobs(t *testing.T) {
 		job(5, map[string]string{"identifier": "fn", "timeout": "PT2M"}), // timeout header
 		job(6, map[string]string{"identifier": "fn", "timeout": "soon"}), // bad timeout header
 	}
-	zb := &fakeZeebe{batches: [][]jobmsg.Job{jobs}}
+	zb := &fakeZeebe{script: []activation{{jobs: batch}}}
 	pub := &fakePublisher{failKeys: map[int64]bool{3: true}}
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
@@ -184,15 +310,12 @@ func TestRunHandlesBadJobs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, poller.Stats{Activated: 6, Published: 2, PublishFailed: 1, Rejected: 3}, st)
 
-	fails := map[int64]failCall{}
-	for _, f := range zb.fails {
-		fails[f.Key] = f
-	}
+	fails := zb.failsByKey()
 	require.Len(t, fails, 4)
 
 	assert.Equal(t, int32(0), fails[2].Retries, "a missing identifier must raise an incident")
 	assert.Contains(t, fails[2].Msg, `"Task_2"`, "the message names the element")
-	assert.Contains(t, fails[2].Msg, `identifier`)
+	assert.Contains(t, fails[2].Msg, `"identifier"`)
 
 	assert.Equal(t, int32(3), fails[3].Retries, "a publish failure keeps the retries")
 	assert.Equal(t, 2*time.Second, fails[3].Backoff)
@@ -200,51 +323,189 @@ func TestRunHandlesBadJobs(t *testing.T) {
 
 	assert.Equal(t, int32(0), fails[4].Retries)
 	assert.Contains(t, fails[4].Msg, "256 KiB")
+	assert.Contains(t, fails[4].Msg, "Task_4")
 
 	assert.Equal(t, int32(0), fails[6].Retries)
 	assert.Contains(t, fails[6].Msg, `"timeout"`)
 	assert.Contains(t, fails[6].Msg, `Task_6`)
 
 	assert.Equal(t, 2*time.Minute, zb.timeouts[5])
-	var j5 jobmsg.Job
-	for _, m := range pub.published {
-		j, err := jobmsg.DecodeJob(m.Body)
+	assert.NotContains(t, zb.timeouts, int64(6))
+	published := pub.jobs(t)
+	require.Contains(t, published, int64(5))
+	assert.WithinDuration(t, time.Now().Add(2*time.Minute), published[5].DeadlineTime(), 5*time.Second,
+		"the message carries the deadline the timeout header set")
+	for _, k := range []int64{2, 3, 4, 6} {
+		assert.NotContains(t, published, k)
+	}
+}
+
+// What Zeebe answers to the timeout update decides the job's fate, by gRPC code.
+func TestTimeoutUpdateErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		err         error
+		want        poller.Stats
+		wantRetries int32 // of the FailJob call; -1: no call
+	}{
+		{"unavailable: handed back", status.Error(codes.Unavailable, "gateway down"),
+			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
+		{"backpressure: handed back", fmt.Errorf("update: %w", status.Error(codes.ResourceExhausted, "x")),
+			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
+		{"not found: the job is gone", status.Error(codes.NotFound, "no such job"),
+			poller.Stats{Activated: 1, Gone: 1}, -1},
+		{"invalid argument: incident", status.Error(codes.InvalidArgument, "bad timeout"),
+			poller.Stats{Activated: 1, Rejected: 1}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			zb := &fakeZeebe{script: []activation{{jobs: []jobmsg.Job{job(1, map[string]string{"identifier": "fn", "timeout": "PT1M"})}}},
+				updateErr: map[int64]error{1: tt.err}}
+			pub := &fakePublisher{}
+			ctx, cancel := context.WithTimeout(context.Background(), 1400*time.Millisecond)
+			defer cancel()
+			st, err := poller.Run(ctx, cfg(), zb, pub, joblog.Discard())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, st)
+			assert.Empty(t, pub.published)
+			fails := zb.failsByKey()
+			if tt.wantRetries < 0 {
+				assert.Empty(t, fails)
+				return
+			}
+			require.Contains(t, fails, int64(1))
+			assert.Equal(t, tt.wantRetries, fails[1].Retries)
+			assert.Contains(t, fails[1].Msg, "Task_1")
+		})
+	}
+}
+
+func TestActivationErrors(t *testing.T) {
+	t.Parallel()
+	unavailable := status.Error(codes.Unavailable, "connection refused")
+
+	t.Run("never reachable: error, before the deadline", func(t *testing.T) {
+		t.Parallel()
+		zb := &fakeZeebe{alwaysErr: unavailable}
+		deadline := time.Now().Add(2500 * time.Millisecond)
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		_, err := poller.Run(ctx, cfg(), zb, &fakePublisher{}, joblog.Discard())
+		require.ErrorIs(t, err, poller.ErrActivate)
+		assert.Equal(t, codes.Unavailable, status.Code(err), "the gRPC status survives")
+		assert.True(t, time.Now().Before(deadline))
+		// Backoff 1s, then 2s (cut short at the stop point): no busy loop.
+		assert.LessOrEqual(t, len(zb.activations), 3)
+		assert.GreaterOrEqual(t, len(zb.activations), 2)
+	})
+
+	t.Run("recovers: no error", func(t *testing.T) {
+		t.Parallel()
+		zb := &fakeZeebe{script: []activation{{err: unavailable}, {jobs: jobs(1)}}}
+		// Room for the 1s backoff and one more poll.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		st, err := poller.Run(ctx, cfg(), zb, &fakePublisher{}, joblog.Discard())
 		require.NoError(t, err)
-		if j.Key == 5 {
-			j5 = j
+		assert.Equal(t, poller.Stats{Activated: 1, Published: 1}, st)
+	})
+
+	t.Run("jobs that come with an error are still published", func(t *testing.T) {
+		t.Parallel()
+		zb := &fakeZeebe{script: []activation{{jobs: jobs(2), err: unavailable}}}
+		pub := &fakePublisher{}
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		st, _ := poller.Run(ctx, cfg(), zb, pub, joblog.Discard())
+		assert.Equal(t, 2, st.Published)
+		assert.Len(t, pub.published, 2)
+	})
+}
+
+// fakeSNS records PublishBatch calls and accepts every entry.
+type fakeSNS struct {
+	mu      sync.Mutex
+	batches [][]string // message bodies per call
+}
+
+func (f *fakeSNS) PublishBatch(_ context.Context, in *sns.PublishBatchInput, _ ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var bodies []string
+	out := &sns.PublishBatchOutput{}
+	for _, e := range in.PublishBatchRequestEntries {
+		bodies = append(bodies, aws.ToString(e.Message))
+		out.Successful = append(out.Successful, types.PublishBatchResultEntry{Id: e.Id})
+	}
+	f.batches = append(f.batches, bodies)
+	return out, nil
+}
+
+// Run hands all jobs of an activation to the publisher, which splits them
+// into PublishBatch calls of at most ten.
+func TestBatchingThroughSNSPublisher(t *testing.T) {
+	t.Parallel()
+	api := &fakeSNS{}
+	zb := &fakeZeebe{script: []activation{{jobs: jobs(25)}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	st, err := poller.Run(ctx, cfg(), zb, snspub.New(api), joblog.Discard())
+	require.NoError(t, err)
+	assert.Equal(t, poller.Stats{Activated: 25, Published: 25}, st)
+	var sizes []int
+	keys := map[int64]bool{}
+	for _, b := range api.batches {
+		sizes = append(sizes, len(b))
+		for _, body := range b {
+			j, err := jobmsg.DecodeJob([]byte(body))
+			require.NoError(t, err)
+			keys[j.Key] = true
 		}
 	}
-	assert.WithinDuration(t, time.Now().Add(2*time.Minute), j5.DeadlineTime(), 5*time.Second)
+	assert.Equal(t, []int{10, 10, 5}, sizes)
+	assert.Len(t, keys, 25)
 }
 
 func TestConfigFromEnv(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     map[string]string
-		wantErr string
+		wantErr []string // every one must be named, on one line
 		check   func(t *testing.T, c poller.Config)
 	}{
-		{name: "missing topic", env: map[string]string{}, wantErr: "ZEEBE_JOBS_TOPIC_ARN"},
-		{name: "bad timeout", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "JOB_TIMEOUT": "5 minutes"}, wantErr: "JOB_TIMEOUT"},
-		{name: "bad max", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "MAX_JOBS_ACTIVE": "-1"}, wantErr: "MAX_JOBS_ACTIVE"},
+		{name: "missing topic", env: map[string]string{}, wantErr: []string{"ZEEBE_JOBS_TOPIC_ARN"}},
+		{name: "bad timeout", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "JOB_TIMEOUT": "5 minutes"}, wantErr: []string{"JOB_TIMEOUT"}},
+		{name: "bad max", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "MAX_JOBS_ACTIVE": "-1"}, wantErr: []string{"MAX_JOBS_ACTIVE"}},
+		{name: "max beyond int32", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "MAX_JOBS_ACTIVE": "9999999999"}, wantErr: []string{"MAX_JOBS_ACTIVE"}},
+		{name: "bad long poll", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "LONG_POLL": "0s"}, wantErr: []string{"LONG_POLL"}},
+		{name: "several bad", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "SAFETY_MARGIN": "x", "FAIL_BACKOFF": "-1s"},
+			wantErr: []string{"SAFETY_MARGIN", "FAIL_BACKOFF"}},
 		{name: "defaults", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "AWS_LAMBDA_FUNCTION_NAME": "poller"}, check: func(t *testing.T, c poller.Config) {
 			assert.Equal(t, poller.Config{TopicARN: "arn", JobType: "lambda", JobTimeout: poller.DefaultJobTimeout,
 				MaxJobsActive: poller.DefaultMaxJobsActive, Worker: "poller", LongPoll: poller.DefaultLongPoll,
 				SafetyMargin: poller.DefaultSafetyMargin, PublishBackoff: poller.DefaultPublishBackoff}, c)
 		}},
-		{name: "overrides", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "JOB_TYPE": "aws", "JOB_TIMEOUT": "90s", "MAX_JOBS_ACTIVE": "5"}, check: func(t *testing.T, c poller.Config) {
-			assert.Equal(t, "aws", c.JobType)
-			assert.Equal(t, 90*time.Second, c.JobTimeout)
-			assert.Equal(t, int32(5), c.MaxJobsActive)
+		{name: "worker name outside Lambda", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn"}, check: func(t *testing.T, c poller.Config) {
+			assert.True(t, strings.HasPrefix(c.Worker, "zeebe-lambda-bridge-poller@"), c.Worker)
+		}},
+		{name: "overrides", env: map[string]string{"ZEEBE_JOBS_TOPIC_ARN": "arn", "JOB_TYPE": "aws", "JOB_TIMEOUT": "90s", "MAX_JOBS_ACTIVE": "5",
+			"WORKER_NAME": "me", "LONG_POLL": "5s", "SAFETY_MARGIN": "1m", "FAIL_BACKOFF": "1s"}, check: func(t *testing.T, c poller.Config) {
+			assert.Equal(t, poller.Config{TopicARN: "arn", JobType: "aws", JobTimeout: 90 * time.Second, MaxJobsActive: 5, Worker: "me",
+				LongPoll: 5 * time.Second, SafetyMargin: time.Minute, PublishBackoff: time.Second}, c)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := poller.ConfigFromEnv(envcfg.Map(tt.env))
-			if tt.wantErr != "" {
+			if tt.wantErr != nil {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
+				for _, v := range tt.wantErr {
+					assert.Contains(t, err.Error(), v)
+				}
 				assert.NotContains(t, err.Error(), "\n", "one line")
+				assert.True(t, errors.Is(err, envcfg.ErrMissing) || errors.Is(err, envcfg.ErrInvalid))
 				return
 			}
 			require.NoError(t, err)
@@ -261,22 +522,50 @@ func TestParseISODuration(t *testing.T) {
 	}{
 		{in: "PT5M", want: 5 * time.Minute},
 		{in: "PT1H30M", want: 90 * time.Minute},
+		{in: "PT1H30M15S", want: 90*time.Minute + 15*time.Second},
+		{in: "PT2H5S", want: 2*time.Hour + 5*time.Second},
 		{in: "P1D", want: 24 * time.Hour},
 		{in: "P1DT2H", want: 26 * time.Hour},
 		{in: "PT0.5S", want: 500 * time.Millisecond},
+		{in: "PT0.3S", want: 300 * time.Millisecond},
+		{in: "PT0,25S", want: 250 * time.Millisecond},
+		{in: "PT1.000000001S", want: time.Second + time.Nanosecond},
 		{in: "PT90S", want: 90 * time.Second},
+		{in: "PT120M", want: 2 * time.Hour},
+		{in: "pt5m", want: 5 * time.Minute},
+		{in: " PT5M ", want: 5 * time.Minute},
+		{in: "PT0H0M1S", want: time.Second},
 		{in: "5m", bad: true},
+		{in: "", bad: true},
 		{in: "P", bad: true},
 		{in: "PT", bad: true},
 		{in: "P1DT", bad: true},
 		{in: "PT0S", bad: true},
-		{in: "", bad: true},
+		{in: "-PT5M", bad: true},
+		{in: "PT-5M", bad: true},
+		{in: "P1Y", bad: true},
+		{in: "P1M", bad: true},
+		{in: "P1W", bad: true},
+		{in: "PT5", bad: true},
+		{in: "PT1M1H", bad: true},
+		{in: "PT1H1H", bad: true},
+		{in: "PT.5S", bad: true},
+		{in: "PT1.0000000001S", bad: true},
+		{in: "PT1.5M", bad: true},
+		{in: "P1.5D", bad: true},
+		{in: "PT5M ago", bad: true},
+		{in: "P999999999999D", bad: true},
+		{in: "PT9223372036854775807S", bad: true},
+		{in: "P106751DT23H47M17S", bad: true}, // just past the longest time.Duration
+		{in: "P106751DT23H47M16.854775808S", bad: true},
+		{in: "P106751DT23H47M16.854775807S", want: time.Duration(1<<63 - 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := poller.ParseISODuration(tt.in)
 			if tt.bad {
-				require.Error(t, err)
+				require.Error(t, err, "got %v", got)
+				assert.Contains(t, err.Error(), fmt.Sprintf("%q", tt.in))
 				return
 			}
 			require.NoError(t, err)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
 )
 
 // SecretsManagerAPI is the part of the Secrets Manager client used here.
@@ -30,6 +32,6 @@ func (g SecretsManagerGetter) GetSecret(ctx context.Context, arn string) (string
 
 // NewFromAWS builds a client from the environment, reading the client secret
 // from Secrets Manager when ZEEBE_CLIENT_SECRET_ARN asks for it.
-func NewFromAWS(ctx context.Context, getenv func(string) string, awsCfg aws.Config) (*Client, error) {
-	return New(ctx, getenv, SecretsManagerGetter{API: secretsmanager.NewFromConfig(awsCfg)})
+func NewFromAWS(ctx context.Context, getenv envcfg.Getenv, awsCfg aws.Config) (*Client, error) {
+	return New(ctx, getenv, WithSecrets(SecretsManagerGetter{API: secretsmanager.NewFromConfig(awsCfg)}))
 }

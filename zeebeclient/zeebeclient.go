@@ -8,11 +8,13 @@
 package zeebeclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,25 +26,40 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
-// Environment variables read here in addition to the Zeebe client's own
-// (ZEEBE_ADDRESS, ZEEBE_INSECURE_CONNECTION, ZEEBE_CA_CERTIFICATE_PATH, ...).
+// Environment variables: the Zeebe client's own names, read through the
+// given Getenv rather than the process environment so that configuration is
+// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN for AWS.
 const (
+	EnvAddress         = "ZEEBE_ADDRESS"
+	EnvInsecure        = "ZEEBE_INSECURE_CONNECTION"
+	EnvCACertificate   = "ZEEBE_CA_CERTIFICATE_PATH"
 	EnvClientID        = "ZEEBE_CLIENT_ID"
 	EnvClientSecret    = "ZEEBE_CLIENT_SECRET"
 	EnvClientSecretARN = "ZEEBE_CLIENT_SECRET_ARN"
 	EnvAuthServerURL   = "ZEEBE_AUTHORIZATION_SERVER_URL"
 	EnvTokenAudience   = "ZEEBE_TOKEN_AUDIENCE"
-	EnvAddress         = "ZEEBE_ADDRESS"
 )
 
-// DefaultAddress is used when ZEEBE_ADDRESS is not set.
-const DefaultAddress = "127.0.0.1:26500"
+// DefaultAddress is used when ZEEBE_ADDRESS is not set: the Zeebe client's
+// own default (zbc.DefaultAddressHost and DefaultAddressPort).
+const DefaultAddress = zbc.DefaultAddressHost + ":" + zbc.DefaultAddressPort
 
 // SecretGetter reads a secret's string value; the AWS Secrets Manager client
 // is adapted to it by SecretsManagerGetter.
 type SecretGetter interface {
 	GetSecret(ctx context.Context, arn string) (string, error)
 }
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	secrets SecretGetter
+}
+
+// WithSecrets sets where New reads ZEEBE_CLIENT_SECRET_ARN from. Without it
+// a configuration naming ZEEBE_CLIENT_SECRET_ARN is an error.
+func WithSecrets(s SecretGetter) Option { return func(o *options) { o.secrets = s } }
 
 // Client is a Zeebe client with the commands the bridge needs.
 type Client struct {
@@ -56,17 +73,41 @@ func Wrap(zb zbc.Client) *Client { return &Client{zb: zb} }
 // instances in tools and tests.
 func (c *Client) Zeebe() zbc.Client { return c.zb }
 
-// New builds a client from the environment. secrets may be nil when
-// ZEEBE_CLIENT_SECRET_ARN is not used.
-func New(ctx context.Context, getenv envcfg.Getenv, secrets SecretGetter) (*Client, error) {
-	cfg := &zbc.ClientConfig{GatewayAddress: getenv.String(EnvAddress, DefaultAddress)}
+// New builds a client from the environment as read by getenv. A nil Option
+// is ignored.
+//
+// Everything is passed to the Zeebe client as explicit configuration; nothing
+// is written to the process environment. (Outside tests the Zeebe client also
+// applies the process environment's ZEEBE_* variables over it; with getenv =
+// os.Getenv, as in the mains, both agree.)
+func New(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (*Client, error) {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	cfg := &zbc.ClientConfig{
+		GatewayAddress:    getenv.String(EnvAddress, DefaultAddress),
+		CaCertificatePath: getenv(EnvCACertificate),
+	}
+	if v := getenv(EnvInsecure); v != "" {
+		insecure, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w %s=%q: want true (plaintext, for the local engine) or false (TLS)", envcfg.ErrInvalid, EnvInsecure, v)
+		}
+		cfg.UsePlaintextConnection = insecure
+	}
 	clientID := getenv(EnvClientID)
 	secret := getenv(EnvClientSecret)
 	if arn := getenv(EnvClientSecretARN); arn != "" && secret == "" {
-		if secrets == nil {
+		if clientID == "" { // say so before a network call to Secrets Manager
+			return nil, fmt.Errorf("%w %s: set it to the OAuth client id whose secret %s names", envcfg.ErrMissing, EnvClientID, EnvClientSecretARN)
+		}
+		if o.secrets == nil {
 			return nil, fmt.Errorf("%w %s: no Secrets Manager client available to read it", envcfg.ErrInvalid, EnvClientSecretARN)
 		}
-		v, err := secrets.GetSecret(ctx, arn)
+		v, err := o.secrets.GetSecret(ctx, arn)
 		if err != nil {
 			return nil, fmt.Errorf("read Zeebe client secret from %s=%s: %w", EnvClientSecretARN, arn, err)
 		}
@@ -98,7 +139,7 @@ func New(ctx context.Context, getenv envcfg.Getenv, secrets SecretGetter) (*Clie
 			Cache: &memoryCache{},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("configure Zeebe OAuth: %w", err)
+			return nil, fmt.Errorf("configure Zeebe OAuth (%s, %s): %w", EnvClientID, EnvAuthServerURL, err)
 		}
 		cfg.CredentialsProvider = provider
 	}
@@ -114,9 +155,12 @@ func (c *Client) Close() error { return c.zb.Close() }
 
 // ActivateJobs long-polls for up to max jobs of jobType. requestTimeout bounds
 // the long poll; timeout is the job timeout Zeebe applies to what it hands out.
-// An empty poll is not an error.
+// An empty poll is not an error. When the stream breaks after some jobs
+// arrived, it returns those jobs together with the error: they are activated,
+// and the caller must publish them or hand them back.
 func (c *Client) ActivateJobs(ctx context.Context, jobType, worker string, max int32, timeout, requestTimeout time.Duration) ([]jobmsg.Job, error) {
-	// The client derives the gateway's long-poll timeout from the context deadline.
+	// The Zeebe client asks the gateway to long-poll for 90% of the time to
+	// the context's deadline, keeping the rest for the answer to arrive.
 	pctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	jobs, err := c.zb.NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(max).
@@ -128,8 +172,8 @@ func (c *Client) ActivateJobs(ctx context.Context, jobType, worker string, max i
 	for _, j := range jobs {
 		out = append(out, convert(j))
 	}
-	if err != nil && len(out) == 0 {
-		return nil, fmt.Errorf("activate %q jobs: %w", jobType, err)
+	if err != nil {
+		return out, fmt.Errorf("activate %q jobs: %w", jobType, err)
 	}
 	return out, nil
 }
@@ -162,10 +206,11 @@ func convert(j entities.Job) jobmsg.Job {
 	}
 }
 
-// CompleteJob completes the job with the given variables (a JSON object, or empty).
+// CompleteJob completes the job with the given variables (a JSON object, or
+// empty or null for none).
 func (c *Client) CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error {
 	step := c.zb.NewCompleteJobCommand().JobKey(key)
-	if len(vars) > 0 {
+	if hasVariables(vars) {
 		cmd, err := step.VariablesFromString(string(vars))
 		if err != nil {
 			return fmt.Errorf("complete job %d: variables: %w", key, err)
@@ -187,7 +232,7 @@ func (c *Client) FailJob(ctx context.Context, key int64, retries int32, msg stri
 // ThrowError throws a BPMN error from the job's element.
 func (c *Client) ThrowError(ctx context.Context, key int64, code, msg string, vars json.RawMessage) error {
 	step := c.zb.NewThrowErrorCommand().JobKey(key).ErrorCode(code).ErrorMessage(msg)
-	if len(vars) > 0 {
+	if hasVariables(vars) {
 		cmd, err := step.VariablesFromString(string(vars))
 		if err != nil {
 			return fmt.Errorf("throw error on job %d: variables: %w", key, err)
@@ -203,6 +248,13 @@ func (c *Client) ThrowError(ctx context.Context, key int64, code, msg string, va
 func (c *Client) UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error {
 	_, err := c.zb.NewUpdateJobTimeoutCommand().JobKey(key).Timeout(timeout.Milliseconds()).Send(ctx)
 	return wrap("update timeout of", key, err)
+}
+
+// hasVariables reports whether vars carries a document to send. JSON null
+// means none: the gateway would reject "null" as not an object.
+func hasVariables(vars json.RawMessage) bool {
+	t := bytes.TrimSpace(vars)
+	return len(t) > 0 && !bytes.Equal(t, []byte("null"))
 }
 
 func wrap(verb string, key int64, err error) error {

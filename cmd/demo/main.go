@@ -30,7 +30,7 @@ func main() {
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for each trip")
 	dist := flag.String("dist", "dist", "where `make build` put the Lambda zips")
 	flag.Parse()
-	// The local broker speaks plaintext; the Zeebe client reads this from the environment.
+	// The local engine speaks plaintext; the Zeebe client reads this from the environment.
 	if os.Getenv("ZEEBE_INSECURE_CONNECTION") == "" {
 		_ = os.Setenv("ZEEBE_INSECURE_CONNECTION", "true")
 	}

@@ -1,7 +1,7 @@
 //go:build e2e
 
-// Package e2e proves the bridge end to end the way it runs on AWS: the real
-// Zeebe broker, and LocalStack running the real function binaries (dist/,
+// Package e2e proves the bridge end to end the way it runs on AWS: the local
+// Zeebe engine, and LocalStack running the real function binaries (dist/,
 // from `make build`) through the bridge's runtime executor, with its own SNS
 // filters, SQS event source mappings, redrive policies and the EventBridge
 // schedule that starts the poller. The tests never invoke a function or the

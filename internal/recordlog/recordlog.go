@@ -1,5 +1,5 @@
-// Package recordlog reads the records the local Zeebe broker exports as JSON
-// lines (Zeebe's DebugLogExporter, routed to a file by localstack/stack). Zeebe
+// Package recordlog reads the records the local Zeebe engine writes as JSON
+// lines, in the shape Zeebe's exporters use (localstack/stack names the file). Zeebe
 // 8.5 has no query API over gRPC, so this is how the tests and the demo see
 // what the engine really did: which elements completed, which jobs failed with
 // how many retries left, which incidents were raised and why.

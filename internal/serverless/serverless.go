@@ -28,7 +28,7 @@ type Options struct {
 	AWS       aws.Config
 	Dist      string
 	Functions []catalog.Function
-	// ZeebeAddress is where the poller and fulfiller find the broker.
+	// ZeebeAddress is where the poller and fulfiller find Zeebe.
 	ZeebeAddress string
 	// RetryBackoff is lambdakit's backoff for failed jobs.
 	RetryBackoff time.Duration

@@ -1,6 +1,6 @@
-// Package zeebetest connects tests to the real local Zeebe broker that
+// Package zeebetest connects tests to the local Zeebe engine that
 // localstack/stack starts, deploys models and waits on the exported records.
-// A missing broker fails the test with a message saying how to start it;
+// A missing engine fails the test with a message saying how to start it;
 // nothing is skipped.
 package zeebetest
 
@@ -19,7 +19,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
-// Address is the broker's gateway: $ZEEBE_ADDRESS or 127.0.0.1:26500.
+// Address is the Zeebe gateway: $ZEEBE_ADDRESS or 127.0.0.1:26500.
 func Address() string {
 	if a := os.Getenv("ZEEBE_ADDRESS"); a != "" {
 		return a
@@ -27,13 +27,13 @@ func Address() string {
 	return zeebeclient.DefaultAddress
 }
 
-// Client connects to the local broker, or fails the test saying how to start it.
+// Client connects to the local engine, or fails the test saying how to start it.
 func Client(t testing.TB) *zeebeclient.Client {
 	t.Helper()
 	addr := Address()
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
-		t.Fatalf("no Zeebe broker at %s (%v): start the local stack with `localstack/stack up` (make test does it for you)", addr, err)
+		t.Fatalf("no Zeebe engine at %s (%v): start the local stack with `localstack/stack up` (make test does it for you)", addr, err)
 	}
 	_ = conn.Close()
 	zb, err := zbc.NewClient(&zbc.ClientConfig{GatewayAddress: addr, UsePlaintextConnection: true})
@@ -47,19 +47,19 @@ func Client(t testing.TB) *zeebeclient.Client {
 			break
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("Zeebe broker at %s has no healthy partition after 30s (last error: %v); see .local/logs/zeebe.log", addr, err)
+			t.Fatalf("Zeebe engine at %s has no healthy partition after 30s (last error: %v); see .local/logs/zeebe.log", addr, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	return zeebeclient.Wrap(zb)
 }
 
-// Records opens the broker's record log, or fails the test if it is missing.
+// Records opens the engine's record log, or fails the test if it is missing.
 func Records(t testing.TB) *recordlog.Log {
 	t.Helper()
 	p := recordlog.DefaultPath()
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("Zeebe record log %s not found (%v): the broker must be started by `localstack/stack up`, which enables the record exporter", p, err)
+		t.Fatalf("Zeebe record log %s not found (%v): the local engine must be started by `localstack/stack up`, which tells it to write the record log", p, err)
 	}
 	return recordlog.Open(p)
 }

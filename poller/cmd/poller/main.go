@@ -12,20 +12,25 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	svc, err := poller.FromEnv(ctx, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "poller:", err)
-		os.Exit(1)
+		return 1
 	}
 	defer svc.Close()
-	svc.Log.Info("poller started", "jobType", svc.Config.JobType, "topic", svc.Config.TopicARN)
-	// Without a deadline Run loops until the signal; activation errors are
-	// retried inside it.
+	svc.Log.Info("poller started", "jobType", svc.Config.JobType, "topic", svc.Config.TopicARN, "worker", svc.Config.Worker)
+	// Without a deadline Run loops until the signal. It retries failed
+	// activations itself, backing off from 1s to 30s, and the gRPC connection
+	// reconnects on its own; after the signal it still publishes (or hands
+	// back) the jobs it holds, for up to SAFETY_MARGIN.
 	if _, err := svc.Run(ctx); err != nil {
 		svc.Log.Error("poller stopped", "error", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

@@ -40,7 +40,7 @@ variable "zeebe_address" {
 }
 
 variable "zeebe_client_id" {
-  description = "OAuth client id (Camunda SaaS); null for a local broker."
+  description = "OAuth client id (Camunda SaaS); null for a local engine."
   type        = string
   default     = null
 }
@@ -58,7 +58,7 @@ variable "zeebe_authorization_server_url" {
 }
 
 variable "zeebe_insecure_connection" {
-  description = "Plaintext gRPC (local broker)."
+  description = "Plaintext gRPC (local engine)."
   type        = bool
   default     = false
 }

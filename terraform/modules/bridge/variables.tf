@@ -54,7 +54,7 @@ variable "zeebe_token_audience" {
 }
 
 variable "zeebe_insecure_connection" {
-  description = "Plaintext gRPC to the gateway (only for local brokers)."
+  description = "Plaintext gRPC to the gateway (only for a local engine)."
   type        = bool
   default     = false
 }

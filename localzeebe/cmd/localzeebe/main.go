@@ -1,0 +1,144 @@
+// Command localzeebe runs the project's own open-source, Zeebe-compatible
+// engine: it serves the Zeebe gateway gRPC API (and grpc.health.v1) on -addr
+// and keeps its state in an embedded store under -data, until SIGINT or
+// SIGTERM. `localstack/stack up` builds and starts it.
+//
+//	localzeebe [-addr 127.0.0.1:26500] [-data .local/zeebe-data] [-record-log FILE]
+//	localzeebe -health [-addr 127.0.0.1:26500]   exit 0 when the engine there is SERVING
+//	localzeebe -version
+//
+// Logs are JSON lines on stderr (LOG_LEVEL=debug for more). Everything about
+// the engine itself lives in package localzeebe; this is only its command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const healthTimeout = 2 * time.Second
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
+
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	flags := flag.NewFlagSet("localzeebe", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:26500", "address to serve the Zeebe gateway API on (host:port)")
+	dataDir := flags.String("data", ".local/zeebe-data", "directory of the embedded store (created if missing)")
+	recordLog := flags.String("record-log", "", "append every record to this JSON-lines file (empty: none)")
+	health := flags.Bool("health", false, "do not serve: exit 0 if the engine on -addr reports SERVING, else 1")
+	showVersion := flags.Bool("version", false, "print the version and exit")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "localzeebe: unexpected argument %q: it takes only flags (-h lists them)\n", flags.Arg(0))
+		return 2
+	}
+
+	switch {
+	case *showVersion:
+		fmt.Fprintln(stdout, "localzeebe", version)
+		return 0
+	case *health:
+		ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+		defer cancel()
+		if err := localzeebe.CheckHealth(ctx, *addr); err != nil {
+			msg := oneLine(err)
+			if !strings.Contains(msg, *addr) {
+				msg = "no healthy engine at " + *addr + ": " + msg
+			}
+			fmt.Fprintln(stderr, "localzeebe: "+msg)
+			return 1
+		}
+		return 0
+	}
+
+	level := slog.LevelInfo
+	if getenv("LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := localzeebe.Start(ctx, localzeebe.Options{
+		Addr:      *addr,
+		DataDir:   *dataDir,
+		RecordLog: *recordLog,
+		Logger:    logger,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "localzeebe: interrupted while starting")
+			return 1
+		}
+		fmt.Fprintln(stderr, "localzeebe: "+startProblem(err, *addr, *dataDir, *recordLog))
+		return 1
+	}
+	logger.Info("localzeebe running", "version", version, "pid", os.Getpid())
+
+	<-ctx.Done()
+	stop() // a second signal kills the process at once
+	logger.Info("localzeebe stopping")
+	if err := srv.Close(); err != nil {
+		logger.Error("localzeebe did not stop cleanly", "error", err)
+		return 1
+	}
+	logger.Info("localzeebe stopped")
+	return 0
+}
+
+// startProblem turns a failed Start into one line naming the problem and the fix.
+func startProblem(err error, addr, dataDir, recordLog string) string {
+	var pathErr *fs.PathError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Sprintf("port %s is in use: stop the other process or pass -addr", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("%s is not an address of this machine: pass -addr with a local address, e.g. 127.0.0.1:26500", addr)
+	case errors.As(err, &opErr) && opErr.Op == "listen":
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Sprintf("not allowed to listen on %s: pass -addr with a port above 1023", addr)
+		}
+		return fmt.Sprintf("cannot listen on %s (%s): pass -addr as host:port, e.g. 127.0.0.1:26500", addr, oneLine(err))
+	case errors.As(err, &pathErr) && recordLog != "" && !within(pathErr.Path, dataDir) &&
+		(within(pathErr.Path, filepath.Dir(recordLog)) || within(recordLog, pathErr.Path)):
+		return fmt.Sprintf("cannot write the record log %s (%s): fix the permissions of it or its directory, or pass another -record-log", recordLog, oneLine(err))
+	case errors.As(err, &pathErr):
+		return fmt.Sprintf("cannot use the data directory %s (%s): fix its permissions or pass another -data", dataDir, oneLine(err))
+	}
+	return fmt.Sprintf("cannot start on %s with data directory %s: %s", addr, dataDir, oneLine(err))
+}
+
+// within reports whether path is dir or lies below it.
+func within(path, dir string) bool {
+	path, dir = filepath.Clean(path), filepath.Clean(dir)
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
+}
+
+// oneLine keeps an error message on one line, as every message here is.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,41 @@
+package zeebeclient
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// IsNotFound reports whether Zeebe answered NOT_FOUND: the job (or whatever
+// the command named) does not exist anymore, typically because another
+// command already completed, failed or timed it out.
+func IsNotFound(err error) bool {
+	return err != nil && status.Code(err) == codes.NotFound
+}
+
+// IsTransient reports whether sending the same command again later may
+// succeed: the gateway or engine was unreachable, overloaded (backpressure)
+// or too slow, or our own context ran out. Everything else, such as
+// INVALID_ARGUMENT or FAILED_PRECONDITION, is a rejection that a retry of the
+// same command would only repeat.
+//
+// The decision is made on the gRPC status code alone, never on the text.
+// INTERNAL counts as transient because the gateway also reports engine-side
+// hiccups (leader changes, restarts) with it; callers that retry must bound
+// their retries (the fulfiller's queue has a maxReceiveCount and a DLQ).
+func IsTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted,
+		codes.Aborted, codes.Canceled, codes.Internal:
+		return true
+	}
+	return false
+}
