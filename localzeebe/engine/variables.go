@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/feel"
 )
@@ -289,7 +290,8 @@ func (p *proc) evaluate(attr string, scope int64, extra map[string]any) (any, []
 	if err != nil {
 		return nil, nil, &evalError{"EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate expression '%s': %v", strings.TrimPrefix(strings.TrimSpace(attr), "="), err)}
 	}
-	res := ex.Eval(p.lookup(scope, extra))
+	// The command's timestamp, not the wall clock: replaying the log must decide the same.
+	res := ex.EvalAt(p.lookup(scope, extra), time.UnixMilli(p.now))
 	return res.Value, res.Warnings, nil
 }
 
