@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // The store is the engine's log: every record, in position order, in one
@@ -34,7 +35,7 @@ func openStore(dir string, fsync bool) (*store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: !fsync, NoFreelistSync: true,
 		InitialMmapSize: 256 << 20, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: another engine holds it: stop that engine or use another data directory", path)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
