@@ -347,7 +347,8 @@ func (p *proc) applyMappings(mappings []mapping, scope int64, base map[string]an
 		top := parts[0]
 		cur, ok := result[top]
 		if !ok {
-			if raw, found := p.lookupRaw(scope, top); found && base == nil {
+			// Outputs merge into the variable as it is (context merge); inputs start afresh.
+			if raw, found := p.lookupRaw(scope, top); found && base != nil {
 				cur, _ = feel.FromJSON(raw)
 			} else if bv, found := extra[top]; found {
 				cur = bv
