@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,3 +87,68 @@ func TestReplayRebuildsTheState(t *testing.T) {
 }
 
 func itoa(i int64) string { return strings.TrimSpace(strings.ReplaceAll(string(marshal(i)), "\"", "")) }
+
+// TestReplayKeepsTimersAndIncidents restarts an engine that holds a pending
+// timer and an open incident: after the replay the incident resolves under
+// the same key and the timer still fires.
+func TestReplayKeepsTimersAndIncidents(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl"), TickInterval: 10 * time.Millisecond}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:parallelGateway id="fork"/>
+<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="fails"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after-timer"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork"/><bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="wait"/><bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="t"/>
+<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="after"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	_, err = e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1})
+	require.NoError(t, err)
+	jobs, err := e.ActivateJobs(ctx, ActivateRequest{Type: "fails", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, jobs.Jobs, 1)
+	require.NoError(t, e.FailJob(ctx, JobCommand{Key: jobs.Jobs[0].Key, Retries: 0, ErrorMessage: "out of luck"}))
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	var incidentKey int64
+	for _, line := range strings.Split(readFile(t, cfg.RecordLog), "\n") {
+		if strings.Contains(line, `"valueType":"INCIDENT"`) && strings.Contains(line, `"intent":"CREATED"`) {
+			rec, err := decodeRecord([]byte(line))
+			require.NoError(t, err)
+			incidentKey = rec.Key
+		}
+	}
+	require.NotZero(t, incidentKey, "the incident is in the record log")
+	require.NoError(t, e.UpdateJobRetries(ctx, JobCommand{Key: jobs.Jobs[0].Key, Retries: 1}))
+	require.NoError(t, e.ResolveIncident(ctx, incidentKey), "the incident survived the restart under its key")
+	again, err := e.ActivateJobs(ctx, ActivateRequest{Type: "fails", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, again.Jobs, 1)
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-timer", Worker: "w", Timeout: 60000, MaxJobs: 1})
+		require.NoError(t, err)
+		if len(after.Jobs) == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the timer did not fire after the restart")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
