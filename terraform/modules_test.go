@@ -200,6 +200,8 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		poller := map[string]statement{
 			"Logs":        {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.poller.arn") + ":*"}},
 			"PublishJobs": {Sid: "PublishJobs", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.jobs.arn")}},
+			"ReadRoutes": {Sid: "ReadRoutes", Effect: "Allow", Action: []string{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"},
+				Resource: []string{ref("aws_sns_topic.jobs.arn"), ref("aws_sns_topic.jobs.arn") + ":*"}},
 		}
 		fulfiller := map[string]statement{
 			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.fulfiller.arn") + ":*"}},

@@ -118,6 +118,7 @@ func (d *Deployer) Deploy(ctx context.Context, topo *provision.Topology, opts Op
 	}
 	pollArn, err := d.function(ctx, opts, PollerFunction, opts.PollerTimeout, pollEnv, rolePolicy(PollerFunction, []stmt{
 		{Actions: []string{"sns:Publish"}, Resources: []string{topo.JobsTopicARN}},
+		{Actions: []string{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"}, Resources: []string{topo.JobsTopicARN, topo.JobsTopicARN + ":*"}},
 	}))
 	if err != nil {
 		return err

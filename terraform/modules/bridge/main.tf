@@ -178,6 +178,15 @@ resource "aws_iam_role_policy" "poller" {
         Action   = ["sns:Publish"]
         Resource = [aws_sns_topic.jobs.arn]
       },
+      {
+        # The poller reads the topic's subscriptions and their filter
+        # policies, so that a job no function is subscribed for becomes an
+        # incident instead of a message SNS drops.
+        Sid      = "ReadRoutes"
+        Effect   = "Allow"
+        Action   = ["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
+        Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
+      },
     ], local.secret_statements)
   })
 }
