@@ -206,8 +206,10 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		fulfiller := map[string]statement{
 			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.fulfiller.arn") + ":*"}},
 			"ReceiveOutcomes": {Sid: "ReceiveOutcomes", Effect: "Allow",
-				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 				Resource: []string{ref("aws_sqs_queue.outcomes.arn")}},
+			"DeadLetterOutcomes": {Sid: "DeadLetterOutcomes", Effect: "Allow", Action: []string{"sqs:GetQueueUrl", "sqs:SendMessage"},
+				Resource: []string{ref("aws_sqs_queue.outcomes_dlq.arn")}},
 		}
 		if withSecret {
 			poller["ZeebeClientSecret"] = secretStmt

@@ -51,8 +51,9 @@ const (
 	// FunctionMaxReceiveCount is 1 so SQS never retries a job: Zeebe is the retry master.
 	FunctionMaxReceiveCount = 1
 	// OutcomesMaxReceiveCount lets SQS retry an outcome the fulfiller could
-	// not apply because Zeebe was briefly unavailable.
-	OutcomesMaxReceiveCount = 5
+	// not apply because Zeebe was briefly unavailable. With the fulfiller's
+	// backoff (1, 2, 4, 8, then 10 s) ten receives ride out a minute's outage.
+	OutcomesMaxReceiveCount = 10
 	// VisibilityTimeoutFactor: AWS recommends a queue visibility timeout of
 	// six times the function timeout for Lambda event source mappings.
 	VisibilityTimeoutFactor = 6

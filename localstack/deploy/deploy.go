@@ -100,7 +100,8 @@ func (d *Deployer) Deploy(ctx context.Context, topo *provision.Topology, opts Op
 		fulEnv[k] = v
 	}
 	fulArn, err := d.function(ctx, opts, FulfillerFunction, topology.FulfillerTimeout, fulEnv, rolePolicy(FulfillerFunction, []stmt{
-		{Actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}, Resources: []string{topo.OutcomesQueue.ARN}},
+		{Actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"}, Resources: []string{topo.OutcomesQueue.ARN}},
+		{Actions: []string{"sqs:GetQueueUrl", "sqs:SendMessage"}, Resources: []string{topo.OutcomesDLQ.ARN}},
 	}))
 	if err != nil {
 		return err

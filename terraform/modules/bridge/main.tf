@@ -53,10 +53,12 @@ resource "aws_sqs_queue" "outcomes" {
   visibility_timeout_seconds = 6 * local.fulfiller_timeout
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
-  # Outcomes may be retried: Zeebe can be briefly unavailable.
+  # Outcomes may be retried: Zeebe can be briefly unavailable. The fulfiller
+  # brings them back after 1, 2, 4, 8, then 10 s: ten receives ride out a
+  # minute's outage. What can never succeed it moves to the DLQ at once.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.outcomes_dlq.arn
-    maxReceiveCount     = 5
+    maxReceiveCount     = 10
   })
   tags = var.tags
 }
@@ -112,8 +114,15 @@ resource "aws_iam_role_policy" "fulfiller" {
       {
         Sid      = "ReceiveOutcomes"
         Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
         Resource = [aws_sqs_queue.outcomes.arn]
+      },
+      {
+        # An outcome that can never be applied goes to the DLQ at once.
+        Sid      = "DeadLetterOutcomes"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.outcomes_dlq.arn]
       },
     ], local.secret_statements)
   })
