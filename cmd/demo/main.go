@@ -64,7 +64,9 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 	}
 
 	step("deploying the bridge into LocalStack's Lambda service (functions from " + dist + ")")
-	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second})
+	// The functions reach the engine where this process does (ZEEBE_ADDRESS, e.g. with STACK_PORT_OFFSET).
+	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second,
+		ZeebeAddress: os.Getenv("ZEEBE_ADDRESS")})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
@@ -51,7 +52,7 @@ func TestServerless(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dist, "book-hotel.zip"))
 	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
 
-	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.All(), RetryBackoff: time.Second})
+	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.All(), RetryBackoff: time.Second, ZeebeAddress: zeebetest.Address()})
 	require.NoError(t, err, "deploy into LocalStack at %s", provision.DefaultEndpoint)
 	t.Cleanup(func() {
 		// Leave a running stack quiet: no scheduled poller, no consumers.
@@ -163,6 +164,49 @@ func TestServerless(t *testing.T) {
 		},
 	}
 
+	// Payloads that json.Marshal would inflate six-fold: they must reach the
+	// function and come back byte for byte.
+	markup := strings.Repeat(`<p class="x">a &amp; b</p>`, 200*1024/26)
+	amps := strings.Repeat("&", 200*1024)
+	echoes := func(doc string) func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+		return func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+			require.Nil(t, end.Incident)
+			require.True(t, end.Completed)
+			vars := recordlog.Variables(recs)
+			var echo string
+			require.NoError(t, json.Unmarshal(vars["echo"], &echo))
+			assert.True(t, echo == doc, "the echoed document differs from the one sent (%d bytes, want %d)", len(echo), len(doc))
+			assert.JSONEq(t, fmt.Sprint(len(doc)), string(vars["length"]), "the handler saw the document's exact bytes")
+		}
+	}
+	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg)
+	scenarios = append(scenarios,
+		scenario{
+			name:  "200 KiB of HTML reaches the function and comes back intact",
+			start: single("echo-html", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": markup}),
+			check: echoes(markup),
+		},
+		scenario{
+			name:  "200 KiB of '&' reaches the function and comes back intact",
+			start: single("echo-amp", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": amps}),
+			check: echoes(amps),
+		},
+		scenario{
+			name:  "an identifier no function is subscribed for becomes an incident naming it within 10 s",
+			start: single("unroutable", "Task_Unroutable", map[string]string{"identifier": "not-deployed"}, 3, nil),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.NotNil(t, end.Incident)
+				assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, `lambdaIdentifier="not-deployed"`)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, "zeebe_jobs")
+				f := firstFailure(t, recs)
+				activated := time.UnixMilli(f.Value.Deadline).Add(-pollerTimeout)
+				assert.Less(t, end.At.Sub(activated), 10*time.Second, "incident %s after the activation", end.At.Sub(activated))
+				assert.Equal(t, int32(0), f.Value.Retries)
+			},
+		},
+	)
+
 	// All instances start at once: the scheduled poller, which runs once a
 	// minute, picks them up together.
 	piks := make([]int64, len(scenarios))
@@ -240,6 +284,16 @@ func TestServerless(t *testing.T) {
 			assert.Equal(t, deploy.PollerFunction, w)
 		}
 	})
+}
+
+// jobTimeoutOfPoller reads JOB_TIMEOUT from the deployed poller's environment.
+func jobTimeoutOfPoller(ctx context.Context, t *testing.T, cfg aws.Config) time.Duration {
+	t.Helper()
+	out, err := lambda.NewFromConfig(cfg).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(deploy.PollerFunction)})
+	require.NoError(t, err)
+	d, err := time.ParseDuration(out.Environment.Variables["JOB_TIMEOUT"])
+	require.NoError(t, err, "the poller's JOB_TIMEOUT")
+	return d
 }
 
 func depth(ctx context.Context, t *testing.T, cfg aws.Config, url string) int {
