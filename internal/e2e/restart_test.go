@@ -112,6 +112,27 @@ func TestEngineKilledMidFlight(t *testing.T) {
 	for _, pik := range piks {
 		assert.Equal(t, 1, runs[pik], "instance %d: the function ran %d times", pik, runs[pik])
 	}
+
+	// The test proves what it claims only if outcomes did meet the dead
+	// engine and came back after the fulfiller's short backoff.
+	lines, err := serverless.Logs(ctx, awsCfg, "zeebe-fulfiller")
+	require.NoError(t, err)
+	ours := map[int64]bool{}
+	for _, pik := range piks {
+		ours[pik] = true
+	}
+	var backedOff int
+	for _, l := range lines {
+		var e struct {
+			Msg                string `json:"msg"`
+			ProcessInstanceKey int64  `json:"processInstanceKey"`
+		}
+		if json.Unmarshal([]byte(l), &e) == nil && e.Msg == "the outcome comes back after a backoff" && ours[e.ProcessInstanceKey] {
+			backedOff++
+		}
+	}
+	assert.Positive(t, backedOff, "no outcome met the dead engine: the kill came too late to test anything")
+	t.Logf("%d outcomes met the dead engine and came back after a backoff", backedOff)
 }
 
 // killEngine sends SIGKILL to the engine that localstack/stack started.
