@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 DeployProcess is deprecated in the protocol, but `zbctl deploy` still calls it.
+
 package localzeebe
 
 import (
@@ -169,7 +171,7 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 }
 
 // DeployProcess is the deprecated RPC that `zbctl deploy` still calls.
-func (g *gateway) DeployProcess(ctx context.Context, r *pb.DeployProcessRequest) (*pb.DeployProcessResponse, error) { //nolint:staticcheck // deprecated in the protocol, still served
+func (g *gateway) DeployProcess(ctx context.Context, r *pb.DeployProcessRequest) (*pb.DeployProcessResponse, error) {
 	var res []*pb.Resource
 	for _, p := range r.GetProcesses() {
 		res = append(res, &pb.Resource{Name: p.GetName(), Content: p.GetDefinition()})
@@ -178,7 +180,7 @@ func (g *gateway) DeployProcess(ctx context.Context, r *pb.DeployProcessRequest)
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.DeployProcessResponse{Key: out.Key} //nolint:staticcheck
+	resp := &pb.DeployProcessResponse{Key: out.Key}
 	for _, p := range out.Processes {
 		resp.Processes = append(resp.Processes, &pb.ProcessMetadata{BpmnProcessId: p.BpmnProcessID, Version: p.Version,
 			ProcessDefinitionKey: p.ProcessDefinitionKey, ResourceName: p.ResourceName, TenantId: engine.DefaultTenant})

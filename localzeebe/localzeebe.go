@@ -32,6 +32,7 @@ type Options struct {
 	Addr      string       // listen address, e.g. "127.0.0.1:26500"; "127.0.0.1:0" picks a free port
 	DataDir   string       // where the embedded store lives (created if missing)
 	RecordLog string       // JSON-lines file every record is appended to ("" = none)
+	Fsync     bool         // wait for the disk on every commit (see engine.Config.Fsync)
 	Logger    *slog.Logger // nil = discard
 }
 
@@ -62,7 +63,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		return nil, fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	eng, err := engine.Open(engine.Config{DataDir: opts.DataDir, RecordLog: opts.RecordLog, Logger: lg})
+	eng, err := engine.Open(engine.Config{DataDir: opts.DataDir, RecordLog: opts.RecordLog, Fsync: opts.Fsync, Logger: lg})
 	if err != nil {
 		_ = lis.Close()
 		return nil, err

@@ -53,17 +53,15 @@ func (r *Rejection) Error() string {
 
 // Engine is a running engine. Its methods are safe for concurrent use.
 type Engine struct {
-	cfg   Config
-	log   *slog.Logger
-	store *store
-	exp   *exporter
-	// exportFrom: records at or below this position are already in the record log.
-	exportFrom int64
-	st         *state
-	reqs       chan *request
-	quit       chan struct{}
-	done       chan struct{}
-	closeOnce  sync.Once
+	cfg       Config
+	log       *slog.Logger
+	store     *store
+	exp       *exporter
+	st        *state
+	reqs      chan *request
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 
 	mu        sync.Mutex
 	listeners map[int]func(jobTypes []string)

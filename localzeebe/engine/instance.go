@@ -64,7 +64,11 @@ func creationRecord(r CreateRequest, withResult bool, fetch []string) *Record {
 	if si == nil {
 		si = []StartInstruction{}
 	}
-	return &Record{ValueType: VTProcessInstanceCreation, Intent: "CREATE", Key: -1, Value: &CreationValue{
+	intent := "CREATE"
+	if withResult {
+		intent = "CREATE_WITH_AWAITING_RESULT"
+	}
+	return &Record{ValueType: VTProcessInstanceCreation, Intent: intent, Key: -1, Value: &CreationValue{
 		BpmnProcessID: r.BpmnProcessID, Version: r.Version, ProcessDefinitionKey: r.ProcessDefinitionKey, ProcessInstanceKey: -1,
 		StartInstructions: si, Variables: docOrEmpty(r.Variables), TenantID: DefaultTenant, FetchVariables: fetch, WithResult: withResult}}
 }
@@ -80,36 +84,36 @@ func (p *proc) createInstance(rec *Record) (any, error) {
 			}
 		}
 		if def == nil {
-			return nil, reject("CREATE", "NOT_FOUND", "Expected to find process definition with process ID '%s' and version '%d', but none found", v.BpmnProcessID, v.Version)
+			return nil, reject(rec.Intent, "NOT_FOUND", "Expected to find process definition with process ID '%s' and version '%d', but none found", v.BpmnProcessID, v.Version)
 		}
 	case v.BpmnProcessID != "":
 		if def = p.st.latest(v.BpmnProcessID); def == nil {
-			return nil, reject("CREATE", "NOT_FOUND", "Expected to find process definition with process ID '%s', but none found", v.BpmnProcessID)
+			return nil, reject(rec.Intent, "NOT_FOUND", "Expected to find process definition with process ID '%s', but none found", v.BpmnProcessID)
 		}
 	case v.ProcessDefinitionKey >= 0:
 		if def = p.st.procs[v.ProcessDefinitionKey]; def == nil {
-			return nil, reject("CREATE", "NOT_FOUND", "Expected to find process definition with key '%d', but none found", v.ProcessDefinitionKey)
+			return nil, reject(rec.Intent, "NOT_FOUND", "Expected to find process definition with key '%d', but none found", v.ProcessDefinitionKey)
 		}
 	default:
-		return nil, reject("CREATE", "INVALID_ARGUMENT", "Expected at least a bpmnProcessId or a key greater than -1, but none given")
+		return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected at least a bpmnProcessId or a key greater than -1, but none given")
 	}
 	vars, err := ParseDocument(v.Variables)
 	if err != nil {
-		return nil, reject("CREATE", "INVALID_ARGUMENT", "%s", err.Error())
+		return nil, reject(rec.Intent, "INVALID_ARGUMENT", "%s", err.Error())
 	}
 	var starts []*bpmn.Element
 	for _, si := range v.StartInstructions {
 		el := def.model.Elements[si.ElementID]
 		if el == nil {
-			return nil, reject("CREATE", "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but no element found with id '%s'.", si.ElementID)
+			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but no element found with id '%s'.", si.ElementID)
 		}
 		if el.Type == bpmn.BoundaryEvent || el.IsForCompensation {
-			return nil, reject("CREATE", "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' targets unsupported element type '%s'.", si.ElementID, el.Type)
+			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' targets unsupported element type '%s'.", si.ElementID, el.Type)
 		}
 		starts = append(starts, el)
 	}
 	if len(starts) == 0 && def.model.NoneStart == nil {
-		return nil, reject("CREATE", "INVALID_STATE", "Expected to create instance of process with none start event, but there is no such event")
+		return nil, reject(rec.Intent, "INVALID_STATE", "Expected to create instance of process with none start event, but there is no such event")
 	}
 	pi := p.st.nextKey()
 	root := &elemInst{key: pi, def: def, typ: "PROCESS", evType: "UNSPECIFIED", flowScope: -1, pi: pi,

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"sort"
 
@@ -388,5 +387,3 @@ func (e *Engine) processDue(now int64) []*proc {
 	}
 	return procs
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

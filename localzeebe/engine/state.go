@@ -117,7 +117,6 @@ type miState struct {
 	next      int // index of the next item to start (sequential)
 	completed int
 	active    int
-	output    []json.RawMessage
 }
 
 func (s *state) value(ei *elemInst) ProcessInstanceValue {

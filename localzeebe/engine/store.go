@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // The store is the engine's log: every record, in position order, in one
@@ -31,9 +32,10 @@ func openStore(dir string, fsync bool) (*store, error) {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, "engine.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: !fsync, NoFreelistSync: true})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: !fsync, NoFreelistSync: true,
+		InitialMmapSize: 256 << 20, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: another engine holds it: stop that engine or use another data directory", path)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -58,6 +60,8 @@ func posKey(p int64) []byte {
 func (s *store) append(recs []*Record, encoded [][]byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLog)
+		// Keys only ever grow: full pages instead of half-empty ones after a split.
+		b.FillPercent = 1.0
 		for i, r := range recs {
 			if err := b.Put(posKey(r.Position), encoded[i]); err != nil {
 				return err

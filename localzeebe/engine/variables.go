@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/feel"
 )
@@ -289,7 +290,8 @@ func (p *proc) evaluate(attr string, scope int64, extra map[string]any) (any, []
 	if err != nil {
 		return nil, nil, &evalError{"EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to evaluate expression '%s': %v", strings.TrimPrefix(strings.TrimSpace(attr), "="), err)}
 	}
-	res := ex.Eval(p.lookup(scope, extra))
+	// The command's timestamp, not the wall clock: replaying the log must decide the same.
+	res := ex.EvalAt(p.lookup(scope, extra), time.UnixMilli(p.now))
 	return res.Value, res.Warnings, nil
 }
 
@@ -345,7 +347,8 @@ func (p *proc) applyMappings(mappings []mapping, scope int64, base map[string]an
 		top := parts[0]
 		cur, ok := result[top]
 		if !ok {
-			if raw, found := p.lookupRaw(scope, top); found && base == nil {
+			// Outputs merge into the variable as it is (context merge); inputs start afresh.
+			if raw, found := p.lookupRaw(scope, top); found && base != nil {
 				cur, _ = feel.FromJSON(raw)
 			} else if bv, found := extra[top]; found {
 				cur = bv

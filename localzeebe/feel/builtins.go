@@ -3,6 +3,7 @@ package feel
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"regexp"
 	"sort"
 	"strings"
@@ -314,7 +315,7 @@ func fnSort(ev *evaluator, name string, args []any) any {
 		return ev.illegal(name, args)
 	}
 	out := append([]any{}, l...)
-	ev.charge(len(out))
+	ev.charge(len(out) * (bits.Len(uint(len(out))) + 1)) // n·log n comparisons
 	if len(args) == 2 {
 		f, ok := args[1].(*function)
 		if !ok {
@@ -624,11 +625,16 @@ func fnGetEntries(ev *evaluator, name string, args []any) any {
 	return out
 }
 
-func fnString(_ *evaluator, _ string, args []any) any {
+func fnString(ev *evaluator, name string, args []any) any {
 	if args[0] == nil {
 		return nil
 	}
-	return toString(args[0])
+	s := toString(args[0])
+	if len(s) > maxStringLen {
+		return ev.fail(name, "the result would be longer than %d bytes", maxStringLen)
+	}
+	ev.charge(len(s) / 16)
+	return s
 }
 
 func fnNumber(ev *evaluator, name string, args []any) any {

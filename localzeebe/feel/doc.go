@@ -88,12 +88,11 @@
 //     string/list functions added after 1.17, …).
 //   - Regular expressions use Go's RE2 syntax: the common subset of Java's,
 //     without back-references or look-arounds; flags i, s and m.
-//   - Java's "-2 ** 2"-style precedence: unary minus binds tighter than **,
-//     so -2 ** 2 = 4. sum([]) = 0, mean([]), min([]) and max([]) are null,
-//     string(null) is null.
+//   - Unary minus binds tighter than **, so -2 ** 2 = 4. sum([]) = 0;
+//     mean([]), min([]) and max([]) are null; string(null) is null.
 //   - Warning types and texts follow feel-scala's where known; failures of
 //     arithmetic (division by zero, overflow) and evaluations stopped by the
-//     safety limits (10 million evaluation steps, 64 nested user-function
+//     safety limits (5 million evaluation steps, 64 nested user-function
 //     calls, 16 MiB strings) are reported as FAILED_TO_EVALUATE_EXPRESSION.
 //   - ToJSON writes contexts with sorted keys (Go maps have no insertion
 //     order) and writes non-integral numbers, and integral ones beyond 64

@@ -7,8 +7,9 @@ import (
 )
 
 // Lookup returns the value of a top-level variable name, and whether it exists.
-// Values should be FEEL values (see FromJSON); plain Go scalars such as int
-// and float64 are converted on the fly.
+// Values must be FEEL values, nested ones included (FromJSON and Normalize
+// produce them). As a convenience a top-level plain Go scalar (int, float64,
+// …) is converted on the fly; nested ones are not.
 type Lookup func(name string) (any, bool)
 
 // Result is the outcome of an evaluation: a value (nil for null) and the
@@ -40,9 +41,9 @@ const (
 // or exhausting memory: evaluation is abandoned (null plus a warning) when
 // they are exceeded.
 const (
-	maxSteps     = 10_000_000 // evaluated nodes plus work done by built-ins
-	maxCallDepth = 64         // nested calls of user-defined functions
-	maxStringLen = 16 << 20   // bytes in a string built by the expression
+	maxSteps     = 5_000_000 // evaluated nodes plus work done by built-ins (about 0.5 s)
+	maxCallDepth = 64        // nested calls of user-defined functions
+	maxStringLen = 16 << 20  // bytes in a string built by the expression
 )
 
 // abort is panicked (and recovered in EvalAt) when a limit is exceeded.
@@ -81,8 +82,14 @@ type evaluator struct {
 	depth    int
 }
 
+// maxWarnings caps the warnings kept per evaluation: a loop that fails on
+// every element must not pile up megabytes of text.
+const maxWarnings = 100
+
 func (ev *evaluator) warn(typ, format string, args ...any) {
-	ev.warnings = append(ev.warnings, Warning{typ, fmt.Sprintf(format, args...)})
+	if len(ev.warnings) < maxWarnings {
+		ev.warnings = append(ev.warnings, Warning{typ, fmt.Sprintf(format, args...)})
+	}
 }
 
 // charge accounts for work; it aborts the evaluation beyond maxSteps.
@@ -256,7 +263,8 @@ func newFilter(base, cond node) node {
 		} else {
 			f.mode = filterPredicate
 		}
-	case *cmpNode, *andNode, *orNode, *betweenNode, *inNode, *instanceNode, *quantNode, *callNode:
+	case *cmpNode, *andNode, *orNode, *betweenNode, *inNode, *instanceNode, *quantNode:
+		// Boolean by construction. Calls stay dynamic: list[count(list)] is an index.
 		f.mode = filterPredicate
 	}
 	return f
@@ -314,7 +322,11 @@ func quotedKeys(m map[string]any) string {
 	if len(keys) == 0 {
 		return "none"
 	}
-	return "'" + strings.Join(keys, "', '") + "'"
+	more := ""
+	if len(keys) > 20 {
+		keys, more = keys[:20], ", ..."
+	}
+	return "'" + strings.Join(keys, "', '") + "'" + more
 }
 
 // property returns the named component of a temporal value.

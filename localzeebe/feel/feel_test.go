@@ -203,6 +203,8 @@ func TestNamesPathsFilters(t *testing.T) {
 		{src: "[1,2,3][-4]", want: "null"},
 		{src: "xs[i]", vars: doc, want: "2"},
 		{src: "xs[i + 1]", vars: doc, want: "3"},
+		{src: "xs[count(xs)]", vars: doc, want: "4"},
+		{src: `invoices[starts with(person, "p2")].amount`, vars: doc, want: "[20]"},
 		{src: "[1,2,3,4][item > 2]", want: "[3,4]"},
 		{src: "xs[item > 10]", vars: doc, want: "[]"},
 		{src: "xs[item > 2][1]", vars: doc, want: "3"},
@@ -572,6 +574,17 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestNestedInTestsParseLinearly(t *testing.T) {
+	// Deeply nested "in" lists must not trigger exponential backtracking.
+	src := strings.Repeat("x in [", 40) + "1" + strings.Repeat("]", 40)
+	start := time.Now()
+	e, err := Parse(src)
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), time.Second)
+	res := e.Eval(func(string) (any, bool) { return true, true })
+	assert.Equal(t, false, res.Value)
+}
+
 func TestExpressionString(t *testing.T) {
 	e, err := Parse(" totalPrice > 100")
 	require.NoError(t, err)
@@ -686,16 +699,16 @@ func TestZonedDateTime(t *testing.T) {
 
 func TestParseDuration(t *testing.T) {
 	good := map[string]time.Duration{
-		"PT5S":    5 * time.Second,
-		"P1D":     24 * time.Hour,
-		"PT1H30M": 90 * time.Minute,
-		"PT0.5S":  500 * time.Millisecond,
-		"-PT1S":   -time.Second,
-		"P1DT1H":  25 * time.Hour,
-		"PT0S":    0,
-		"pt1m":    time.Minute,
-		"PT-1S":   -time.Second,
-		"PT1.25S": 1250 * time.Millisecond,
+		"PT5S":                 5 * time.Second,
+		"P1D":                  24 * time.Hour,
+		"PT1H30M":              90 * time.Minute,
+		"PT0.5S":               500 * time.Millisecond,
+		"-PT1S":                -time.Second,
+		"P1DT1H":               25 * time.Hour,
+		"PT0S":                 0,
+		"pt1m":                 time.Minute,
+		"PT-1S":                -time.Second,
+		"PT1.25S":              1250 * time.Millisecond,
 		"P2DT3H4M5.000000006S": 2*24*time.Hour + 3*time.Hour + 4*time.Minute + 5*time.Second + 6,
 	}
 	for in, want := range good {
@@ -751,4 +764,30 @@ func TestIsExpressionAndStatic(t *testing.T) {
 	assert.Equal(t, "", Static(""))
 	assert.Equal(t, "3 ", Static("3 "))
 	assert.Equal(t, "payment", Static("payment"))
+}
+
+func BenchmarkCondition(b *testing.B) {
+	e, err := Parse(`totalPrice > 100 and status = "approved"`)
+	require.NoError(b, err)
+	vars := map[string]any{"totalPrice": NewNumber(150), "status": "approved"}
+	lookup := func(n string) (any, bool) { v, ok := vars[n]; return v, ok }
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := e.Eval(lookup); r.Value != true {
+			b.Fatal(r)
+		}
+	}
+}
+
+func BenchmarkMapping(b *testing.B) {
+	e, err := Parse(`{total: sum(items.price), big: items[price > 50], n: count(items)}`)
+	require.NoError(b, err)
+	v, err := FromJSON([]byte(`{"items": [{"price": 10}, {"price": 60.5}, {"price": 99}]}`))
+	require.NoError(b, err)
+	vars := v.(map[string]any)
+	lookup := func(n string) (any, bool) { v, ok := vars[n]; return v, ok }
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Eval(lookup)
+	}
 }

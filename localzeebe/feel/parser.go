@@ -381,6 +381,11 @@ func (p *parser) tryInterval() (t unaryTest, ok bool) {
 	if open.kind != tPunct || (open.text != "(" && open.text != "[" && open.text != "]") {
 		return unaryTest{}, false
 	}
+	if !p.rangeAhead() {
+		return unaryTest{}, false
+	}
+	// The scan can be fooled by a range inside the endpoint (for i in 1..3),
+	// so confirm by parsing, and back out if it was not a range after all.
 	save := p.i
 	ok = p.try(func() {
 		p.next()
@@ -411,6 +416,40 @@ func (p *parser) tryInterval() (t unaryTest, ok bool) {
 	t.loOpen = open.text != "["
 	t.hiOpen = closing.text != "]"
 	return t, true
+}
+
+// rangeAhead scans (without parsing) from the bracket at the current
+// position for a '..' at nesting depth 1, before the bracket closes or a ','
+// separates list elements. It keeps "x in [1, 2]" and nested lists linear.
+func (p *parser) rangeAhead() bool {
+	depth := 1
+	for k := p.i + 1; k < len(p.toks); k++ {
+		t := p.toks[k]
+		if t.kind == tEOF {
+			return false
+		}
+		if t.kind != tPunct {
+			continue
+		}
+		switch t.text {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			depth--
+			if depth == 0 {
+				return false
+			}
+		case ",":
+			if depth == 1 {
+				return false
+			}
+		case "..":
+			if depth == 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (p *parser) additive() node {

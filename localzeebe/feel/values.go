@@ -299,49 +299,68 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // toString renders a value as FEEL's string() does: strings unquoted, nested
-// strings quoted, "null" for null.
+// strings quoted, "null" for null. Rendering stops a little beyond
+// maxStringLen bytes (callers reject such results).
 func toString(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
 	var b strings.Builder
-	writeRepr(&b, v)
+	writeRepr(&b, v, maxStringLen)
 	return b.String()
 }
 
-// repr renders a value for warning messages (strings quoted).
+// reprLimit bounds the rendering of values in warning messages, so that a
+// warning about a huge list stays small.
+const reprLimit = 200
+
+// repr renders a value for warning messages (strings quoted), shortened with
+// "..." beyond reprLimit bytes.
 func repr(v any) string {
 	var b strings.Builder
-	writeRepr(&b, v)
+	writeRepr(&b, v, reprLimit)
+	if b.Len() > reprLimit {
+		return b.String()[:reprLimit] + "..."
+	}
 	return b.String()
 }
 
-func writeRepr(b *strings.Builder, v any) {
+// writeRepr renders v, stopping early once b holds more than limit bytes.
+func writeRepr(b *strings.Builder, v any, limit int) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
 	case bool:
 		b.WriteString(strconv.FormatBool(x))
 	case string:
+		if len(x) > limit {
+			x = x[:limit]
+		}
 		b.WriteString(strconv.Quote(x))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
+			if b.Len() > limit {
+				return
+			}
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, e)
+			writeRepr(b, e, limit)
 		}
 		b.WriteByte(']')
 	case map[string]any:
 		b.WriteByte('{')
 		for i, k := range sortedKeys(x) {
+			if b.Len() > limit {
+				return
+			}
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString(k)
 			b.WriteByte(':')
-			writeRepr(b, x[k])
+			writeRepr(b, x[k], limit)
 		}
 		b.WriteByte('}')
 	case *function:

@@ -43,6 +43,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	addr := flags.String("addr", "127.0.0.1:26500", "address to serve the Zeebe gateway API on (host:port)")
 	dataDir := flags.String("data", ".local/zeebe-data", "directory of the embedded store (created if missing)")
 	recordLog := flags.String("record-log", "", "append every record to this JSON-lines file (empty: none)")
+	fsync := flags.Bool("fsync", false, "wait for the disk on every commit (survives power loss; slower). Without it the store survives the engine being killed")
 	health := flags.Bool("health", false, "do not serve: exit 0 if the engine on -addr reports SERVING, else 1")
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
@@ -86,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		Addr:      *addr,
 		DataDir:   *dataDir,
 		RecordLog: *recordLog,
+		Fsync:     *fsync,
 		Logger:    logger,
 	})
 	if err != nil {

@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestExporterResumesAfterACrash(t *testing.T) {
+	tests := []struct {
+		name     string
+		content  string
+		wantLast int64
+		wantFile string
+	}{
+		{"missing file", "", 0, ""},
+		{"complete lines", "opened\n{\"position\":1}\n{\"position\":2}\n", 2, "opened\n{\"position\":1}\n{\"position\":2}\n"},
+		{"a line cut by kill -9", "{\"position\":1}\n{\"position\":2}\n{\"posi", 2, "{\"position\":1}\n{\"position\":2}\n"},
+		{"only a cut line", "{\"posi", 0, ""},
+		{"exporter text only", "Debug exporter opened\n", 0, "Debug exporter opened\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "records.jsonl")
+			if tt.content != "" {
+				require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o644))
+			}
+			x, last, err := openExporter(path)
+			require.NoError(t, err)
+			defer x.close()
+			assert.Equal(t, tt.wantLast, last)
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantFile, string(b))
+		})
+	}
+}
+
+// TestReplayRebuildsTheState closes an engine with work in flight, opens the
+// same store again and checks that the job it held is still there, with the
+// same key, and that the record log got each record once.
+func TestReplayRebuildsTheState(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="work" retries="2"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	created, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1, Variables: []byte(`{"x":1}`)})
+	require.NoError(t, err)
+	jobs, err := e.ActivateJobs(ctx, ActivateRequest{Type: "work", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, jobs.Jobs, 1)
+	require.NoError(t, e.FailJob(ctx, JobCommand{Key: jobs.Jobs[0].Key, Retries: 1, ErrorMessage: "boom"}))
+	require.NoError(t, e.Close())
+	before, err := os.ReadFile(cfg.RecordLog)
+	require.NoError(t, err)
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	again, err := e.ActivateJobs(ctx, ActivateRequest{Type: "work", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, again.Jobs, 1)
+	assert.Equal(t, jobs.Jobs[0].Key, again.Jobs[0].Key)
+	assert.Equal(t, int32(1), again.Jobs[0].Retries)
+	assert.Equal(t, created.ProcessInstanceKey, again.Jobs[0].ProcessInstanceKey)
+	assert.JSONEq(t, `{"x":1}`, string(again.Jobs[0].Variables))
+	require.NoError(t, e.CompleteJob(ctx, JobCommand{Key: again.Jobs[0].Key}))
+
+	after, err := os.ReadFile(cfg.RecordLog)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(after), string(before)), "the log after the restart extends the one before")
+	assert.Contains(t, string(after[len(before):]), `"bpmnElementType":"PROCESS","parentProcessInstanceKey":-1,"parentElementInstanceKey":-1,"bpmnEventType":"UNSPECIFIED","tenantId":"<default>"},"key":`+itoa(created.ProcessInstanceKey))
+	assert.Equal(t, strings.Count(string(before), "\n"), strings.Count(string(after[:len(before)]), "\n"))
+}
+
+func itoa(i int64) string { return strings.TrimSpace(strings.ReplaceAll(string(marshal(i)), "\"", "")) }
+
+// TestReplayKeepsTimersAndIncidents restarts an engine that holds a pending
+// timer and an open incident: after the replay the incident resolves under
+// the same key and the timer still fires.
+func TestReplayKeepsTimersAndIncidents(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl"), TickInterval: 10 * time.Millisecond}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:parallelGateway id="fork"/>
+<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="fails"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after-timer"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork"/><bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="wait"/><bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="t"/>
+<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="after"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	_, err = e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1})
+	require.NoError(t, err)
+	jobs, err := e.ActivateJobs(ctx, ActivateRequest{Type: "fails", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, jobs.Jobs, 1)
+	require.NoError(t, e.FailJob(ctx, JobCommand{Key: jobs.Jobs[0].Key, Retries: 0, ErrorMessage: "out of luck"}))
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	var incidentKey int64
+	for _, line := range strings.Split(readFile(t, cfg.RecordLog), "\n") {
+		if strings.Contains(line, `"valueType":"INCIDENT"`) && strings.Contains(line, `"intent":"CREATED"`) {
+			rec, err := decodeRecord([]byte(line))
+			require.NoError(t, err)
+			incidentKey = rec.Key
+		}
+	}
+	require.NotZero(t, incidentKey, "the incident is in the record log")
+	require.NoError(t, e.UpdateJobRetries(ctx, JobCommand{Key: jobs.Jobs[0].Key, Retries: 1}))
+	require.NoError(t, e.ResolveIncident(ctx, incidentKey), "the incident survived the restart under its key")
+	again, err := e.ActivateJobs(ctx, ActivateRequest{Type: "fails", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, again.Jobs, 1)
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		after, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-timer", Worker: "w", Timeout: 60000, MaxJobs: 1})
+		require.NoError(t, err)
+		if len(after.Jobs) == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the timer did not fire after the restart")
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
