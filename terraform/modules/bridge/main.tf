@@ -91,6 +91,8 @@ resource "aws_cloudwatch_log_group" "fulfiller" {
   tags              = var.tags
 }
 
+# Every role the modules create is named after its function, and its inline
+# policy zeebe-bridge-<function> (see modules/zeebe-lambda).
 resource "aws_iam_role" "fulfiller" {
   name               = "zeebe-fulfiller"
   assume_role_policy = local.lambda_trust
@@ -98,7 +100,7 @@ resource "aws_iam_role" "fulfiller" {
 }
 
 resource "aws_iam_role_policy" "fulfiller" {
-  name = "zeebe-fulfiller"
+  name = "zeebe-bridge-zeebe-fulfiller"
   role = aws_iam_role.fulfiller.name
   policy = jsonencode({
     Version = "2012-10-17"
@@ -143,7 +145,13 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
   function_name           = aws_lambda_function.fulfiller.arn
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
-  depends_on              = [aws_iam_role_policy.fulfiller]
+
+  # Throttled invocations would use up the five receives of an outcome.
+  scaling_config {
+    maximum_concurrency = var.fulfiller_maximum_concurrency
+  }
+
+  depends_on = [aws_iam_role_policy.fulfiller]
 }
 
 # ---------------------------------------------------------------- poller
@@ -161,7 +169,7 @@ resource "aws_iam_role" "poller" {
 }
 
 resource "aws_iam_role_policy" "poller" {
-  name = "zeebe-poller"
+  name = "zeebe-bridge-zeebe-poller"
   role = aws_iam_role.poller.name
   policy = jsonencode({
     Version = "2012-10-17"
