@@ -40,7 +40,8 @@ func TestZeebeLambdaQueues(t *testing.T) {
 		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
 		MaxReceiveCount     int    `json:"maxReceiveCount"`
 	}
-	m.jsonDoc("aws_sqs_queue.this", "redrive_policy", &redrive)
+	m.jsonDoc("aws_sqs_queue_redrive_policy.this", "redrive_policy", &redrive)
+	assert.Equal(t, ref("aws_sqs_queue.this.id"), m.str("aws_sqs_queue_redrive_policy.this", "queue_url"))
 	assert.Equal(t, 1, redrive.MaxReceiveCount, "SQS must never retry a job")
 	assert.Equal(t, ref("aws_sqs_queue.dlq.arn"), redrive.DeadLetterTargetArn)
 
@@ -247,6 +248,14 @@ func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
 	for _, topic := range []string{"aws_sns_topic.jobs", "aws_sns_topic.outcomes"} {
 		assert.Equal(t, "alias/aws/sns", m.str(topic, "kms_master_key_id"), "%s is encrypted", topic)
 	}
+	var redrive struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		MaxReceiveCount     int    `json:"maxReceiveCount"`
+	}
+	m.jsonDoc("aws_sqs_queue_redrive_policy.outcomes", "redrive_policy", &redrive)
+	assert.Equal(t, ref("aws_sqs_queue.outcomes.id"), m.str("aws_sqs_queue_redrive_policy.outcomes", "queue_url"))
+	assert.Equal(t, 5, redrive.MaxReceiveCount, "the fulfiller may retry an outcome while Zeebe is unavailable")
+	assert.Equal(t, ref("aws_sqs_queue.outcomes_dlq.arn"), redrive.DeadLetterTargetArn)
 	for _, q := range []string{"aws_sqs_queue.outcomes", "aws_sqs_queue.outcomes_dlq"} {
 		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
 	}

@@ -276,6 +276,21 @@ func TestServerless(t *testing.T) {
 			assert.Equal(t, int32(10), aws.ToInt32(m.ScalingConfig.MaximumConcurrency), fn)
 		}
 	})
+
+	t.Run("every function queue allows one receive, then dead-letters", func(t *testing.T) {
+		for name, fn := range stack.Functions {
+			out, err := sqs.NewFromConfig(awsCfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(fn.QueueURL),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy}})
+			require.NoError(t, err)
+			var redrive struct {
+				DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+				MaxReceiveCount     int    `json:"maxReceiveCount"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]), &redrive), name)
+			assert.Equal(t, 1, redrive.MaxReceiveCount, name)
+			assert.True(t, strings.HasSuffix(redrive.DeadLetterTargetArn, ":zeebe_"+name+"_dlq"), "%s: %s", name, redrive.DeadLetterTargetArn)
+		}
+	})
 }
 
 func names(fns []catalog.Function) []string {

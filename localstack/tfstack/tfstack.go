@@ -62,6 +62,9 @@ func AWSConfig(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
+// ErrProvider: terraform init could not install the AWS provider.
+var ErrProvider = errors.New("the AWS provider could not be installed")
+
 // parallelism lets every queue of the stack wait at once: the AWS provider
 // waits about 25 s for each queue's and queue policy's attributes to read back
 // consistently, and Terraform's default of 10 would queue those waits up.
@@ -206,8 +209,8 @@ func (r Root) init(ctx context.Context) (*tfexec.Terraform, error) {
 		tf.SetStderr(io.Discard)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("terraform init of %s could not install the AWS provider (%s): set TF_PLUGIN_MIRROR to a directory made with `terraform providers mirror`, or TF_CLI_CONFIG_FILE to a CLI configuration that names one (make does either when it finds a mirror); terraform said: %s",
-			r.Dir, providerSource(), errorLine(stderr.String()+"\n"+err.Error()))
+		return nil, fmt.Errorf("%w by terraform init of %s (from %s): set TF_PLUGIN_MIRROR to a directory made with `terraform providers mirror`, or TF_CLI_CONFIG_FILE to a CLI configuration that names one (make does either when it finds a mirror); terraform said: %s",
+			ErrProvider, r.Dir, providerSource(), errorLine(stderr.String()+"\n"+err.Error()))
 	}
 	return tf, nil
 }
@@ -384,6 +387,9 @@ func Deploy(ctx context.Context, opts Options) (*Stack, Root, error) {
 		return nil, Root{}, err
 	}
 	out, err := root.Apply(ctx)
+	if errors.Is(err, ErrProvider) {
+		return nil, root, err
+	}
 	if err != nil {
 		return nil, root, fmt.Errorf("%w (is LocalStack running at %s? `localstack/stack up`)", err, Endpoint())
 	}

@@ -53,12 +53,18 @@ resource "aws_sqs_queue" "outcomes" {
   visibility_timeout_seconds = 6 * local.fulfiller_timeout
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
+  tags                       = var.tags
+}
+
+# Its own resource, so the queue and its DLQ are created at the same time
+# (see modules/zeebe-lambda).
+resource "aws_sqs_queue_redrive_policy" "outcomes" {
+  queue_url = aws_sqs_queue.outcomes.id
   # Outcomes may be retried: Zeebe can be briefly unavailable.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.outcomes_dlq.arn
     maxReceiveCount     = 5
   })
-  tags = var.tags
 }
 
 resource "aws_sqs_queue_policy" "outcomes" {
@@ -81,6 +87,7 @@ resource "aws_sns_topic_subscription" "outcomes" {
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.outcomes.arn
   raw_message_delivery = true
+  depends_on           = [aws_sqs_queue_redrive_policy.outcomes]
 }
 
 # ---------------------------------------------------------------- fulfiller

@@ -28,12 +28,19 @@ resource "aws_sqs_queue" "this" {
   visibility_timeout_seconds = local.visibility_timeout
   message_retention_seconds  = var.message_retention_seconds
   sqs_managed_sse_enabled    = true
+  tags                       = var.tags
+}
+
+# A resource of its own, so the queue and its DLQ are created at the same
+# time: the AWS provider waits about 25 s for each queue's attributes to
+# settle, and a redrive_policy attribute would make the queue wait for the DLQ.
+resource "aws_sqs_queue_redrive_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
   # One receive only: SQS never retries a job, Zeebe is the retry master.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = 1
   })
-  tags = var.tags
 }
 
 resource "aws_sqs_queue_policy" "this" {
@@ -58,6 +65,9 @@ resource "aws_sns_topic_subscription" "this" {
   raw_message_delivery = true
   filter_policy_scope  = "MessageAttributes"
   filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
+
+  # No job may reach the queue before its single-receive redrive is in place.
+  depends_on = [aws_sqs_queue_redrive_policy.this]
 }
 
 resource "aws_iam_role" "this" {
