@@ -1,7 +1,7 @@
 # zeebe-lambda-bridge
 #
-#   make demo   start local Zeebe + LocalStack, deploy into LocalStack's Lambda, run the trip booking both ways
-#   make test   lint, unit, integration and end-to-end tests (starts what it needs)
+#   make demo   start local Zeebe + LocalStack, terraform apply the bridge to LocalStack, run the trip booking both ways
+#   make test   lint, unit, integration and end-to-end tests (starts what it needs, applies and destroys)
 #
 # Everything downloaded is cached under .local/ (git-ignored).
 
@@ -10,7 +10,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO          ?= go
-LOCAL       := $(CURDIR)/.local
+# BRIDGE_LOCAL_DIR and STACK_PORT_OFFSET run a second stack beside the first
+# (localstack/stack reads both); the addresses below follow them.
+LOCAL       := $(abspath $(or $(BRIDGE_LOCAL_DIR),$(CURDIR)/.local))
+STACK_PORT_OFFSET ?= 0
+export BRIDGE_LOCAL_DIR := $(LOCAL)
+export STACK_PORT_OFFSET
 GOBIN       := $(LOCAL)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
@@ -20,14 +25,38 @@ TERRAFORM_VERSION := v1.5.7
 TFLINT_VERSION    := v0.64.0
 TERRAFORM   := $(GOBIN)/terraform-$(TERRAFORM_VERSION)
 TFLINT      := $(GOBIN)/tflint-$(TFLINT_VERSION)
+# Terraform roots and modules that make lint checks.
+TF_DIRS     := terraform localstack/terraform
+# localstack/tfstack runs this Terraform.
+export TF_BINARY := $(TERRAFORM)
+# Providers are installed once into the plugin cache and linked from there.
+export TF_PLUGIN_CACHE_DIR := $(LOCAL)/terraform/plugin-cache
+
+# Where the AWS provider comes from, first match: TF_PLUGIN_MIRROR (a
+# `terraform providers mirror` directory); the CLI configuration
+# TF_CLI_CONFIG_FILE already names, if that file exists; the mirror at
+# /opt/tf-plugins, where a machine has one; the public registry.
+TF_DEFAULT_MIRROR := /opt/tf-plugins
+TF_USER_CLI_CONFIG := $(if $(TF_CLI_CONFIG_FILE),$(wildcard $(TF_CLI_CONFIG_FILE)))
+TF_MIRROR := $(or $(TF_PLUGIN_MIRROR),$(if $(TF_USER_CLI_CONFIG),,$(if $(wildcard $(TF_DEFAULT_MIRROR)/registry.terraform.io/hashicorp/aws),$(TF_DEFAULT_MIRROR))))
+ifneq ($(TF_MIRROR),)
+export TF_CLI_CONFIG_FILE := $(LOCAL)/terraform/cli.tfrc
+TF_PROVIDER_FROM := the filesystem mirror $(TF_MIRROR) (CLI configuration $(TF_CLI_CONFIG_FILE))
+else ifneq ($(TF_USER_CLI_CONFIG),)
+TF_PROVIDER_FROM := wherever your CLI configuration $(TF_USER_CLI_CONFIG) says
+else
+TF_PROVIDER_FROM := registry.terraform.io (no mirror found; set TF_PLUGIN_MIRROR to use one)
+endif
 STACK       := localstack/stack
 # Tests that need the local Zeebe engine and LocalStack running carry these build tags.
 E2E_TAGS    := integration e2e
 TEST_FLAGS  ?=
 
-export ZEEBE_ADDRESS ?= 127.0.0.1:26500
+ZEEBE_PORT      := $(shell echo $$((26500 + $(STACK_PORT_OFFSET))))
+LOCALSTACK_PORT := $(shell echo $$((4566 + $(STACK_PORT_OFFSET))))
+export ZEEBE_ADDRESS ?= 127.0.0.1:$(ZEEBE_PORT)
 export ZEEBE_INSECURE_CONNECTION ?= true
-export AWS_ENDPOINT_URL ?= http://127.0.0.1:4566
+export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
 export AWS_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
@@ -47,7 +76,9 @@ deps: prereqs ## download Go modules and tools
 	@test -x $(STATICCHECK) || { echo "installing staticcheck $(STATICCHECK_VERSION) into $(GOBIN)"; GOBIN=$(GOBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 
 # Lambda zips: one per function, a `bootstrap` inside (runtime provided.al2023).
-GOARCH_LAMBDA ?= amd64
+# amd64 is Lambda's x86_64, the modules' default architecture; localstack/tfstack
+# tells Terraform which one was built.
+export GOARCH_LAMBDA ?= amd64
 DIST        := $(CURDIR)/dist
 FUNCTIONS   := $(shell for d in functions/*/; do test -f $$d/main.go && basename $$d; done)
 
@@ -73,10 +104,20 @@ $(TFLINT):
 .PHONY: tools
 tools: $(TERRAFORM) $(TFLINT) ## build terraform and tflint into .local/bin
 
+.PHONY: terraform-provider
+terraform-provider: $(TERRAFORM) ## say where the AWS provider comes from; write the CLI configuration for a mirror
+	@mkdir -p $(TF_PLUGIN_CACHE_DIR)
+	@if [ -n "$(TF_MIRROR)" ]; then \
+	  test -d "$(TF_MIRROR)/registry.terraform.io/hashicorp/aws" || { echo "error: $(TF_MIRROR) has no registry.terraform.io/hashicorp/aws: set TF_PLUGIN_MIRROR to a directory made with \`terraform providers mirror\`"; exit 1; }; \
+	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' "$(TF_MIRROR)" >$(TF_CLI_CONFIG_FILE); \
+	fi
+	@echo "terraform: the AWS provider comes from $(TF_PROVIDER_FROM)"
+
 .PHONY: lint-terraform
 lint-terraform: $(TERRAFORM) $(TFLINT) ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
-	cd terraform && $(TFLINT) --recursive --config "$(CURDIR)/terraform/.tflint.hcl"
+	$(TERRAFORM) fmt -check -recursive -diff localstack/terraform
+	@for d in $(TF_DIRS); do (cd $$d && $(TFLINT) --recursive --config "$(CURDIR)/terraform/.tflint.hcl") || exit 1; done
 
 .PHONY: lint
 lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
@@ -98,13 +139,12 @@ down: ## stop what `make up` started
 	$(STACK) down
 
 .PHONY: test
-test: lint build ## everything: unit, integration (local Zeebe engine) and end-to-end (engine + LocalStack)
+test: lint build terraform-provider ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
 	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./... || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  if [ $$rc != 0 ]; then echo "tests failed; service logs: $$($(STACK) logs | tr '\n' ' ')"; fi; \
-	  echo "note: the Terraform apply/destroy test against LocalStack is not part of make test; run it with: make test-terraform"; \
 	  exit $$rc
 
 # ZEEBE_ADDRESS given on the command line or in the environment points the
@@ -118,12 +158,7 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	@echo "note: the checks that need the record log run only against the local engine (skipped against ZEEBE_ADDRESS)"
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
-.PHONY: test-terraform
-test-terraform: build $(TERRAFORM) ## terraform init/apply/trip booking/destroy of terraform/examples/trip-booking on a fresh LocalStack
-	$(STACK) reset
-	TF_BINARY=$(TERRAFORM) DIST=$(DIST) $(GO) test -count=1 -timeout 20m -tags terraform -run TestTerraform -v ./terraform/
-
 .PHONY: demo
-demo: build ## start the local stack, deploy the bridge into LocalStack's Lambda, run the trip booking both ways
+demo: build terraform-provider ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways
 	$(STACK) up
 	$(GO) run ./cmd/demo -dist $(DIST)

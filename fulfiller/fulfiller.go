@@ -19,9 +19,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 

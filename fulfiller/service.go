@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -17,7 +17,7 @@ import (
 // FromEnv builds a Handler on the real Zeebe client, configured by the Zeebe
 // client's variables (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or
 // ZEEBE_CLIENT_SECRET_ARN, ...). Close the returned client when done.
-func FromEnv(ctx context.Context, getenv envcfg.Getenv) (*Handler, *zeebeclient.Client, error) {
+func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclient.Client, error) {
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)

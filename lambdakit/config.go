@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
@@ -87,7 +87,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l }
 // durations, LOG_LEVEL, and an SNS publisher from the AWS SDK's default
 // configuration chain (which honours AWS_ENDPOINT_URL, for LocalStack).
 // Errors name the variable at fault.
-func ConfigFromEnv(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (Config, error) {
+func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (Config, error) {
 	cfg := Config{RetryBackoff: DefaultRetryBackoff, DeadlineMargin: DefaultDeadlineMargin}
 	for _, o := range opts {
 		o(&cfg)
@@ -129,7 +129,7 @@ func Start[In, Out any](h func(context.Context, In) (Out, error), opts ...Option
 	lambda.Start(handler)
 }
 
-func newFromEnv[In, Out any](ctx context.Context, getenv envcfg.Getenv, h func(context.Context, In) (Out, error), opts []Option) (*Handler, error) {
+func newFromEnv[In, Out any](ctx context.Context, getenv envconfig.Getenv, h func(context.Context, In) (Out, error), opts []Option) (*Handler, error) {
 	cfg, err := ConfigFromEnv(ctx, getenv, opts...)
 	if err != nil {
 		return nil, err

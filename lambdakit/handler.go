@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 )
 
 // Handler runs a typed handler for the job messages of an SQS event, or for

@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -576,20 +576,20 @@ func TestConfigFromEnv(t *testing.T) {
 		wantErr string
 		wantIs  error
 	}{
-		{"missing topic", map[string]string{}, "ZEEBE_FULFILLER_SNS_ARN", envcfg.ErrMissing},
-		{"bad backoff", map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "RETRY_BACKOFF": "soon"}, "RETRY_BACKOFF", envcfg.ErrInvalid},
-		{"bad margin", map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "DEADLINE_MARGIN": "-1s"}, "DEADLINE_MARGIN", envcfg.ErrInvalid},
+		{"missing topic", map[string]string{}, "ZEEBE_FULFILLER_SNS_ARN", envconfig.ErrMissing},
+		{"bad backoff", map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "RETRY_BACKOFF": "soon"}, "RETRY_BACKOFF", envconfig.ErrInvalid},
+		{"bad margin", map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "DEADLINE_MARGIN": "-1s"}, "DEADLINE_MARGIN", envconfig.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdakit.ConfigFromEnv(context.Background(), envcfg.Map(tt.env))
+			_, err := lambdakit.ConfigFromEnv(context.Background(), envconfig.Map(tt.env))
 			require.ErrorIs(t, err, tt.wantIs)
 			assert.ErrorContains(t, err, tt.wantErr)
 		})
 	}
 
 	t.Run("defaults", func(t *testing.T) {
-		c, err := lambdakit.ConfigFromEnv(context.Background(), envcfg.Map(map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "AWS_REGION": "us-east-1"}))
+		c, err := lambdakit.ConfigFromEnv(context.Background(), envconfig.Map(map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "AWS_REGION": "us-east-1"}))
 		require.NoError(t, err)
 		assert.Equal(t, "arn", c.OutcomeTopicARN)
 		assert.NotNil(t, c.Publisher)
@@ -601,7 +601,7 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Run("options are defaults the environment overrides", func(t *testing.T) {
 		logger := slog.New(slog.DiscardHandler)
 		c, err := lambdakit.ConfigFromEnv(context.Background(),
-			envcfg.Map(map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "RETRY_BACKOFF": "10s"}),
+			envconfig.Map(map[string]string{"ZEEBE_FULFILLER_SNS_ARN": "arn", "RETRY_BACKOFF": "10s"}),
 			lambdakit.WithRetryBackoff(time.Minute), lambdakit.WithDeadlineMargin(7*time.Second), lambdakit.WithLogger(logger))
 		require.NoError(t, err)
 		assert.Equal(t, 10*time.Second, c.RetryBackoff, "the environment wins")

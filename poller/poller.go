@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -84,7 +84,7 @@ const (
 
 // ConfigFromEnv reads the configuration; a missing or invalid variable is
 // reported by name.
-func ConfigFromEnv(getenv envcfg.Getenv) (Config, error) {
+func ConfigFromEnv(getenv envconfig.Getenv) (Config, error) {
 	var c Config
 	var err error
 	if c.TopicARN, err = getenv.Required("ZEEBE_JOBS_TOPIC_ARN", "the ARN of the zeebe_jobs SNS topic"); err != nil {
@@ -104,7 +104,7 @@ func ConfigFromEnv(getenv envcfg.Getenv) (Config, error) {
 	errs = append(errs, err)
 	n, err := getenv.Int("MAX_JOBS_ACTIVE", DefaultMaxJobsActive)
 	if err == nil && n > math.MaxInt32 {
-		err = fmt.Errorf("%w MAX_JOBS_ACTIVE=%d: want at most %d", envcfg.ErrInvalid, n, math.MaxInt32)
+		err = fmt.Errorf("%w MAX_JOBS_ACTIVE=%d: want at most %d", envconfig.ErrInvalid, n, math.MaxInt32)
 	}
 	errs = append(errs, err)
 	c.MaxJobsActive = int32(min(n, math.MaxInt32))

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
@@ -498,14 +498,14 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := poller.ConfigFromEnv(envcfg.Map(tt.env))
+			c, err := poller.ConfigFromEnv(envconfig.Map(tt.env))
 			if tt.wantErr != nil {
 				require.Error(t, err)
 				for _, v := range tt.wantErr {
 					assert.Contains(t, err.Error(), v)
 				}
 				assert.NotContains(t, err.Error(), "\n", "one line")
-				assert.True(t, errors.Is(err, envcfg.ErrMissing) || errors.Is(err, envcfg.ErrInvalid))
+				assert.True(t, errors.Is(err, envconfig.ErrMissing) || errors.Is(err, envconfig.ErrInvalid))
 				return
 			}
 			require.NoError(t, err)

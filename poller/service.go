@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/routes"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
@@ -29,7 +29,7 @@ type Service struct {
 // FromEnv configures a Service from the environment: the poller's variables
 // (ConfigFromEnv), the Zeebe client's (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ...) and
 // the AWS SDK's default chain.
-func FromEnv(ctx context.Context, getenv envcfg.Getenv) (*Service, error) {
+func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 	cfg, err := ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err

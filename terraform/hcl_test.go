@@ -292,16 +292,3 @@ func mustJSON(t *testing.T, v cty.Value) string {
 	require.NoError(t, err)
 	return string(b)
 }
-
-// withoutSid drops statement ids, which only the Terraform policies carry.
-func withoutSid(t *testing.T, policy string) string {
-	t.Helper()
-	var doc map[string]any
-	require.NoError(t, json.Unmarshal([]byte(policy), &doc))
-	for _, s := range doc["Statement"].([]any) {
-		delete(s.(map[string]any), "Sid")
-	}
-	b, err := json.Marshal(doc)
-	require.NoError(t, err)
-	return string(b)
-}

@@ -1,6 +1,8 @@
 package terraform_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,7 +40,8 @@ func TestZeebeLambdaQueues(t *testing.T) {
 		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
 		MaxReceiveCount     int    `json:"maxReceiveCount"`
 	}
-	m.jsonDoc("aws_sqs_queue.this", "redrive_policy", &redrive)
+	m.jsonDoc("aws_sqs_queue_redrive_policy.this", "redrive_policy", &redrive)
+	assert.Equal(t, ref("aws_sqs_queue.this.id"), m.str("aws_sqs_queue_redrive_policy.this", "queue_url"))
 	assert.Equal(t, 1, redrive.MaxReceiveCount, "SQS must never retry a job")
 	assert.Equal(t, ref("aws_sqs_queue.dlq.arn"), redrive.DeadLetterTargetArn)
 
@@ -91,12 +94,86 @@ func TestZeebeLambdaSubscriptionAndTrigger(t *testing.T) {
 	assert.Equal(t, "legacy-role", attached.str("aws_iam_role_policy.this", "role"))
 }
 
+func TestZeebeLambdaEventSourceCapsConcurrency(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra map[string]cty.Value
+		want  int64
+	}{
+		{"default", nil, 10},
+		{"set", map[string]cty.Value{"maximum_concurrency": cty.NumberIntVal(50)}, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := zeebeLambda(t, tt.extra)
+			assert.Equal(t, tt.want, m.num("aws_lambda_event_source_mapping.this", "scaling_config.maximum_concurrency"))
+		})
+	}
+	assert.Equal(t, int64(10), bridge(t, nil).num("aws_lambda_event_source_mapping.fulfiller", "scaling_config.maximum_concurrency"))
+}
+
+// TestZeebeLambdaLogGroupOnlyWithTheFunction: an existing function already
+// has its log group (Lambda creates it on the first run); creating it again
+// would fail the apply.
+func TestZeebeLambdaLogGroupOnlyWithTheFunction(t *testing.T) {
+	tests := []struct {
+		name       string
+		extra      map[string]cty.Value
+		groups     int64
+		statements []string
+	}{
+		{"module creates the function", nil, 1, []string{"Logs", "PublishOutcomes", "ReceiveJobs"}},
+		{"existing function", map[string]cty.Value{
+			"create_function":    cty.False,
+			"function_arn":       cty.StringVal("arn:aws:lambda:eu-west-1:123456789012:function:book-hotel"),
+			"existing_role_name": cty.StringVal("legacy-role"),
+		}, 0, []string{"PublishOutcomes", "ReceiveJobs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := zeebeLambda(t, tt.extra)
+			assert.Equal(t, tt.groups, m.num("aws_cloudwatch_log_group.this", "count"))
+			var sids []string
+			for sid := range policyStatements(t, m, "aws_iam_role_policy.this") {
+				sids = append(sids, sid)
+			}
+			assert.ElementsMatch(t, tt.statements, sids)
+		})
+	}
+}
+
+// TestIAMNames: every role the modules create is named after its function,
+// its inline policy zeebe-bridge-<function>.
+func TestIAMNames(t *testing.T) {
+	m := zeebeLambda(t, nil)
+	assert.Equal(t, "book-hotel", m.str("aws_iam_role.this", "name"))
+	assert.Equal(t, "zeebe-bridge-book-hotel", m.str("aws_iam_role_policy.this", "name"))
+	b := bridge(t, nil)
+	for _, fn := range []string{"poller", "fulfiller"} {
+		assert.Equal(t, b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role."+fn, "name"))
+		assert.Equal(t, "zeebe-bridge-"+b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role_policy."+fn, "name"))
+	}
+}
+
+// TestArchitectureDefault: `make build` builds amd64 unless GOARCH_LAMBDA says
+// otherwise, so the modules default to x86_64.
+func TestArchitectureDefault(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(mk), "export GOARCH_LAMBDA ?= amd64")
+	assert.Equal(t, `["x86_64"]`, mustJSON(t, zeebeLambda(t, nil).attr("aws_lambda_function.this", "architectures")))
+	b := bridge(t, nil)
+	for _, fn := range []string{"aws_lambda_function.poller", "aws_lambda_function.fulfiller"} {
+		assert.Equal(t, `["x86_64"]`, mustJSON(t, b.attr(fn, "architectures")), fn)
+	}
+}
+
 func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
 	m := zeebeLambda(t, nil)
 	got := policyStatements(t, m, "aws_iam_role_policy.this")
 	want := map[string]statement{
 		"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: []string{ref("aws_cloudwatch_log_group.this.arn") + ":*"}},
+			Resource: []string{ref("aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 		"ReceiveJobs": {Sid: "ReceiveJobs", Effect: "Allow",
 			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
 			Resource: []string{ref("aws_sqs_queue.this.arn")}},
@@ -135,6 +212,8 @@ func TestVariableValidation(t *testing.T) {
 		{"timeout", cty.NumberFloatVal(1.5), false, "whole number"},
 		{"batch_size", cty.NumberIntVal(11), false, "between 1 and 10"},
 		{"memory_size", cty.NumberIntVal(64), false, "128"},
+		{"maximum_concurrency", cty.NumberIntVal(1), false, "between 2 and 1000"},
+		{"maximum_concurrency", cty.NumberIntVal(2), true, ""},
 	}
 	for _, tt := range tests {
 		ok, msgs := m.validation(tt.variable, tt.value)
@@ -169,6 +248,14 @@ func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
 	for _, topic := range []string{"aws_sns_topic.jobs", "aws_sns_topic.outcomes"} {
 		assert.Equal(t, "alias/aws/sns", m.str(topic, "kms_master_key_id"), "%s is encrypted", topic)
 	}
+	var redrive struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		MaxReceiveCount     int    `json:"maxReceiveCount"`
+	}
+	m.jsonDoc("aws_sqs_queue_redrive_policy.outcomes", "redrive_policy", &redrive)
+	assert.Equal(t, ref("aws_sqs_queue.outcomes.id"), m.str("aws_sqs_queue_redrive_policy.outcomes", "queue_url"))
+	assert.Equal(t, 10, redrive.MaxReceiveCount, "the fulfiller may retry an outcome while Zeebe is unavailable: ten receives with its backoff outlast a minute")
+	assert.Equal(t, ref("aws_sqs_queue.outcomes_dlq.arn"), redrive.DeadLetterTargetArn)
 	for _, q := range []string{"aws_sqs_queue.outcomes", "aws_sqs_queue.outcomes_dlq"} {
 		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
 	}

@@ -16,9 +16,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -32,7 +32,7 @@ import (
 func newFromEnv(t *testing.T) *zeebeclient.Client {
 	t.Helper()
 	zeebetest.Client(t) // fails the test with a hint when no engine runs
-	c, err := zeebeclient.New(context.Background(), envcfg.Map(map[string]string{
+	c, err := zeebeclient.New(context.Background(), envconfig.Map(map[string]string{
 		"ZEEBE_ADDRESS":             zeebetest.Address(),
 		"ZEEBE_INSECURE_CONNECTION": "true",
 	}))
@@ -140,7 +140,7 @@ func TestErrorsKeepTheirGRPCStatus(t *testing.T) {
 
 // A gateway that is not there is a transient error.
 func TestUnreachableGatewayIsTransient(t *testing.T) {
-	c, err := zeebeclient.New(context.Background(), envcfg.Map(map[string]string{
+	c, err := zeebeclient.New(context.Background(), envconfig.Map(map[string]string{
 		"ZEEBE_ADDRESS": "127.0.0.1:1", "ZEEBE_INSECURE_CONNECTION": "true",
 	}))
 	require.NoError(t, err)

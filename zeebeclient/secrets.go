@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 )
 
 // SecretsManagerAPI is the part of the Secrets Manager client used here.
@@ -32,6 +32,6 @@ func (g SecretsManagerGetter) GetSecret(ctx context.Context, arn string) (string
 
 // NewFromAWS builds a client from the environment, reading the client secret
 // from Secrets Manager when ZEEBE_CLIENT_SECRET_ARN asks for it.
-func NewFromAWS(ctx context.Context, getenv envcfg.Getenv, awsCfg aws.Config) (*Client, error) {
+func NewFromAWS(ctx context.Context, getenv envconfig.Getenv, awsCfg aws.Config) (*Client, error) {
 	return New(ctx, getenv, WithSecrets(SecretsManagerGetter{API: secretsmanager.NewFromConfig(awsCfg)}))
 }

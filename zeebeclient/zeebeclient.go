@@ -22,7 +22,7 @@ import (
 	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
 	"golang.org/x/oauth2"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -80,7 +80,7 @@ func (c *Client) Zeebe() zbc.Client { return c.zb }
 // is written to the process environment. (Outside tests the Zeebe client also
 // applies the process environment's ZEEBE_* variables over it; with getenv =
 // os.Getenv, as in the mains, both agree.)
-func New(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (*Client, error) {
+func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client, error) {
 	var o options
 	for _, opt := range opts {
 		if opt != nil {
@@ -94,7 +94,7 @@ func New(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (*Client, er
 	if v := getenv(EnvInsecure); v != "" {
 		insecure, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, fmt.Errorf("%w %s=%q: want true (plaintext, for the local engine) or false (TLS)", envcfg.ErrInvalid, EnvInsecure, v)
+			return nil, fmt.Errorf("%w %s=%q: want true (plaintext, for the local engine) or false (TLS)", envconfig.ErrInvalid, EnvInsecure, v)
 		}
 		cfg.UsePlaintextConnection = insecure
 	}
@@ -102,10 +102,10 @@ func New(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (*Client, er
 	secret := getenv(EnvClientSecret)
 	if arn := getenv(EnvClientSecretARN); arn != "" && secret == "" {
 		if clientID == "" { // say so before a network call to Secrets Manager
-			return nil, fmt.Errorf("%w %s: set it to the OAuth client id whose secret %s names", envcfg.ErrMissing, EnvClientID, EnvClientSecretARN)
+			return nil, fmt.Errorf("%w %s: set it to the OAuth client id whose secret %s names", envconfig.ErrMissing, EnvClientID, EnvClientSecretARN)
 		}
 		if o.secrets == nil {
-			return nil, fmt.Errorf("%w %s: no Secrets Manager client available to read it", envcfg.ErrInvalid, EnvClientSecretARN)
+			return nil, fmt.Errorf("%w %s: no Secrets Manager client available to read it", envconfig.ErrInvalid, EnvClientSecretARN)
 		}
 		v, err := o.secrets.GetSecret(ctx, arn)
 		if err != nil {
@@ -115,13 +115,13 @@ func New(ctx context.Context, getenv envcfg.Getenv, opts ...Option) (*Client, er
 	}
 	if clientID != "" || secret != "" {
 		if clientID == "" {
-			return nil, fmt.Errorf("%w %s: set it to the OAuth client id that goes with the client secret", envcfg.ErrMissing, EnvClientID)
+			return nil, fmt.Errorf("%w %s: set it to the OAuth client id that goes with the client secret", envconfig.ErrMissing, EnvClientID)
 		}
 		if secret == "" {
-			return nil, fmt.Errorf("%w %s: set it (or %s) to the OAuth client secret of %s", envcfg.ErrMissing, EnvClientSecret, EnvClientSecretARN, EnvClientID)
+			return nil, fmt.Errorf("%w %s: set it (or %s) to the OAuth client secret of %s", envconfig.ErrMissing, EnvClientSecret, EnvClientSecretARN, EnvClientID)
 		}
 		if getenv(EnvAuthServerURL) == "" {
-			return nil, fmt.Errorf("%w %s: set it to the OAuth token URL, e.g. https://login.cloud.camunda.io/oauth/token", envcfg.ErrMissing, EnvAuthServerURL)
+			return nil, fmt.Errorf("%w %s: set it to the OAuth token URL, e.g. https://login.cloud.camunda.io/oauth/token", envconfig.ErrMissing, EnvAuthServerURL)
 		}
 		audience := getenv(EnvTokenAudience)
 		if audience == "" {

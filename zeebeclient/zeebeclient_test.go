@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envcfg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -39,19 +39,19 @@ func TestNewConfiguration(t *testing.T) {
 		{name: "defaults", env: map[string]string{}},
 		{name: "plaintext local engine", env: map[string]string{"ZEEBE_ADDRESS": "127.0.0.1:26500", "ZEEBE_INSECURE_CONNECTION": "true"}},
 		{name: "insecure not a boolean", env: map[string]string{"ZEEBE_INSECURE_CONNECTION": "yes please"},
-			wantErr: "ZEEBE_INSECURE_CONNECTION", wantIs: envcfg.ErrInvalid},
+			wantErr: "ZEEBE_INSECURE_CONNECTION", wantIs: envconfig.ErrInvalid},
 		{name: "secret ARN without a Secrets Manager client", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET_ARN": "arn:secret"},
-			wantErr: "ZEEBE_CLIENT_SECRET_ARN", wantIs: envcfg.ErrInvalid},
+			wantErr: "ZEEBE_CLIENT_SECRET_ARN", wantIs: envconfig.ErrInvalid},
 		{name: "secret ARN without client id", env: map[string]string{"ZEEBE_CLIENT_SECRET_ARN": "arn:secret"},
-			secrets: &fakeSecrets{val: "x"}, wantErr: "ZEEBE_CLIENT_ID", wantIs: envcfg.ErrMissing, noSecretRead: true},
+			secrets: &fakeSecrets{val: "x"}, wantErr: "ZEEBE_CLIENT_ID", wantIs: envconfig.ErrMissing, noSecretRead: true},
 		{name: "secret ARN ignored when the secret is set", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s", "ZEEBE_CLIENT_SECRET_ARN": "arn:secret",
 			"ZEEBE_AUTHORIZATION_SERVER_URL": "https://login.example/oauth/token"}, secrets: &fakeSecrets{err: errors.New("must not be called")}, noSecretRead: true},
 		{name: "client id without secret", env: map[string]string{"ZEEBE_CLIENT_ID": "id"},
-			wantErr: "ZEEBE_CLIENT_SECRET", wantIs: envcfg.ErrMissing},
+			wantErr: "ZEEBE_CLIENT_SECRET", wantIs: envconfig.ErrMissing},
 		{name: "secret without client id", env: map[string]string{"ZEEBE_CLIENT_SECRET": "s"},
-			wantErr: "ZEEBE_CLIENT_ID", wantIs: envcfg.ErrMissing},
+			wantErr: "ZEEBE_CLIENT_ID", wantIs: envconfig.ErrMissing},
 		{name: "oauth without token url", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s"},
-			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envcfg.ErrMissing},
+			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envconfig.ErrMissing},
 		{name: "secret from Secrets Manager", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET_ARN": "arn:secret",
 			"ZEEBE_AUTHORIZATION_SERVER_URL": "https://login.example/oauth/token", "ZEEBE_ADDRESS": "zeebe.example:443"},
 			secrets: &fakeSecrets{val: "from-sm"}},
@@ -64,7 +64,7 @@ func TestNewConfiguration(t *testing.T) {
 			if tt.secrets != nil {
 				opts = append(opts, zeebeclient.WithSecrets(tt.secrets))
 			}
-			c, err := zeebeclient.New(context.Background(), envcfg.Map(tt.env), opts...)
+			c, err := zeebeclient.New(context.Background(), envconfig.Map(tt.env), opts...)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				if tt.wantIs != nil {
@@ -89,7 +89,7 @@ func TestNewConfiguration(t *testing.T) {
 
 // A nil Option (as callers that have no Secrets Manager client pass) is ignored.
 func TestNewIgnoresNilOption(t *testing.T) {
-	c, err := zeebeclient.New(context.Background(), envcfg.Map(nil), nil)
+	c, err := zeebeclient.New(context.Background(), envconfig.Map(nil), nil)
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 }

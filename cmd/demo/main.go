@@ -1,8 +1,9 @@
 // Command demo runs the trip-booking saga end to end on the local stack
-// (`make demo` starts Zeebe and LocalStack and builds the zips first): it
-// deploys the bridge into LocalStack's Lambda service (topics, queues, the
-// functions with their event source mappings, the fulfiller, the poller on an
-// EventBridge schedule), deploys bpmn/trip-booking.bpmn, books one trip that
+// (`make demo` starts Zeebe and LocalStack and builds the zips and Terraform
+// first): it applies localstack/terraform, the Terraform modules users apply,
+// to LocalStack (topics, queues, the functions with their event source
+// mappings, the fulfiller, the poller on an EventBridge schedule), starts the
+// first poller run, deploys bpmn/trip-booking.bpmn, books one trip that
 // succeeds and one whose flight fails, and prints what happened to each. It
 // exits non-zero if either trip does not end as expected.
 package main
@@ -17,11 +18,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/deploy"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -58,21 +61,30 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 		return err
 	}
 	defer zb.Close()
-	awsCfg, err := provision.LocalConfig(ctx)
+	awsCfg, err := tfstack.AWSConfig(ctx)
 	if err != nil {
 		return err
 	}
 
-	step("deploying the bridge into LocalStack's Lambda service (functions from " + dist + ")")
-	// The functions reach the engine where this process does (ZEEBE_ADDRESS, e.g. with STACK_PORT_OFFSET).
-	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.TripBooking(), RetryBackoff: time.Second,
-		ZeebeAddress: os.Getenv("ZEEBE_ADDRESS")})
+	step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
+	began := time.Now()
+	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: catalog.TripBooking()})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", topo.JobsTopicARN, topo.OutcomesTopicARN)
-	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge rate(1 minute))\n", deploy.PollerFunction, deploy.FulfillerFunction, names(catalog.TripBooking()))
+	fmt.Printf("      applied in     %s (state: %s)\n", time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", stack.JobsTopicARN, stack.OutcomesTopicARN)
+	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge %s)\n", stack.PollerFunctionName, stack.FulfillerFunctionName,
+		strings.Join(stack.FunctionNames(), ", "), stack.PollerScheduleExpression)
 	fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack; %s\n", localstackLog)
+
+	// The schedule's first run may be up to a minute away: start one now.
+	// Runs overlap harmlessly, each activates only the jobs it can publish.
+	if _, err := lambda.NewFromConfig(awsCfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(stack.PollerFunctionName),
+		InvocationType: lambdatypes.InvocationTypeEvent}); err != nil {
+		return fmt.Errorf("start the first poller run: %w", err)
+	}
+	fmt.Printf("      poller         first run started now; the schedule starts the next ones\n")
 
 	step("deploying " + bpmnPath)
 	model, err := os.ReadFile(bpmnPath)
@@ -105,7 +117,6 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 		if err != nil {
 			return fmt.Errorf("start trip-booking: %w", err)
 		}
-		fmt.Println("      waiting for the scheduled poller to pick the jobs up (LocalStack runs it every minute)")
 		wctx, cancel := context.WithTimeout(ctx, timeout)
 		end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
 		cancel()
@@ -129,11 +140,3 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
-
-func names(fns []catalog.Function) string {
-	var out []string
-	for _, f := range fns {
-		out = append(out, f.Name)
-	}
-	return strings.Join(out, ", ")
-}

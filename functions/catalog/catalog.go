@@ -1,7 +1,8 @@
 // Package catalog lists the example functions: their Lambda names (which
 // are also their BPMN identifiers and their directory names under
-// functions/), timeouts and handlers. Deployment, Terraform parity checks
-// and in-process test harnesses read it, so a function is declared once.
+// functions/), timeouts and handlers. The local Terraform deployment
+// (localstack/tfstack passes them to localstack/terraform) and in-process
+// test harnesses read it, so a function is declared once.
 package catalog
 
 import (

@@ -28,9 +28,9 @@ variable "dist" {
 }
 
 variable "architectures" {
-  description = "[\"arm64\"] (build with GOARCH_LAMBDA=arm64) or [\"x86_64\"]."
+  description = "[\"x86_64\"] (what `make build` builds by default) or [\"arm64\"] (build with GOARCH_LAMBDA=arm64)."
   type        = list(string)
-  default     = ["arm64"]
+  default     = ["x86_64"]
 }
 
 variable "zeebe_address" {

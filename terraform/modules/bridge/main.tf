@@ -53,6 +53,13 @@ resource "aws_sqs_queue" "outcomes" {
   visibility_timeout_seconds = 6 * local.fulfiller_timeout
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
+  tags                       = var.tags
+}
+
+# Its own resource, so the queue and its DLQ are created at the same time
+# (see modules/zeebe-lambda).
+resource "aws_sqs_queue_redrive_policy" "outcomes" {
+  queue_url = aws_sqs_queue.outcomes.id
   # Outcomes may be retried: Zeebe can be briefly unavailable. The fulfiller
   # brings them back after 1, 2, 4, 8, then 10 s: ten receives ride out a
   # minute's outage. What can never succeed it moves to the DLQ at once.
@@ -60,7 +67,6 @@ resource "aws_sqs_queue" "outcomes" {
     deadLetterTargetArn = aws_sqs_queue.outcomes_dlq.arn
     maxReceiveCount     = 10
   })
-  tags = var.tags
 }
 
 resource "aws_sqs_queue_policy" "outcomes" {
@@ -83,6 +89,7 @@ resource "aws_sns_topic_subscription" "outcomes" {
   protocol             = "sqs"
   endpoint             = aws_sqs_queue.outcomes.arn
   raw_message_delivery = true
+  depends_on           = [aws_sqs_queue_redrive_policy.outcomes]
 }
 
 # ---------------------------------------------------------------- fulfiller
@@ -93,6 +100,8 @@ resource "aws_cloudwatch_log_group" "fulfiller" {
   tags              = var.tags
 }
 
+# Every role the modules create is named after its function, and its inline
+# policy zeebe-bridge-<function> (see modules/zeebe-lambda).
 resource "aws_iam_role" "fulfiller" {
   name               = "zeebe-fulfiller"
   assume_role_policy = local.lambda_trust
@@ -100,7 +109,7 @@ resource "aws_iam_role" "fulfiller" {
 }
 
 resource "aws_iam_role_policy" "fulfiller" {
-  name = "zeebe-fulfiller"
+  name = "zeebe-bridge-zeebe-fulfiller"
   role = aws_iam_role.fulfiller.name
   policy = jsonencode({
     Version = "2012-10-17"
@@ -152,7 +161,13 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
   function_name           = aws_lambda_function.fulfiller.arn
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
-  depends_on              = [aws_iam_role_policy.fulfiller]
+
+  # Throttled invocations would use up the five receives of an outcome.
+  scaling_config {
+    maximum_concurrency = var.fulfiller_maximum_concurrency
+  }
+
+  depends_on = [aws_iam_role_policy.fulfiller]
 }
 
 # ---------------------------------------------------------------- poller
@@ -170,7 +185,7 @@ resource "aws_iam_role" "poller" {
 }
 
 resource "aws_iam_role_policy" "poller" {
-  name = "zeebe-poller"
+  name = "zeebe-bridge-zeebe-poller"
   role = aws_iam_role.poller.name
   policy = jsonencode({
     Version = "2012-10-17"

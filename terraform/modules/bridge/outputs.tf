@@ -27,3 +27,33 @@ output "fulfiller_function_arn" {
   description = "ARN of the fulfiller function."
   value       = aws_lambda_function.fulfiller.arn
 }
+
+output "outcomes_queue_url" {
+  description = "URL of the fulfiller's queue."
+  value       = aws_sqs_queue.outcomes.id
+}
+
+output "outcomes_dlq_url" {
+  description = "URL of the fulfiller queue's DLQ."
+  value       = aws_sqs_queue.outcomes_dlq.id
+}
+
+output "poller_function_name" {
+  description = "Name of the poller function (also the worker name Zeebe records for the jobs it activates)."
+  value       = aws_lambda_function.poller.function_name
+}
+
+output "fulfiller_function_name" {
+  description = "Name of the fulfiller function."
+  value       = aws_lambda_function.fulfiller.function_name
+}
+
+output "poller_schedule_rule_name" {
+  description = "Name of the EventBridge rule that starts the poller."
+  value       = aws_cloudwatch_event_rule.poller.name
+}
+
+output "poller_schedule_expression" {
+  description = "Schedule of the poller."
+  value       = aws_cloudwatch_event_rule.poller.schedule_expression
+}

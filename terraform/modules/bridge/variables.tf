@@ -9,9 +9,9 @@ variable "fulfiller_filename" {
 }
 
 variable "architectures" {
-  description = "Instruction set of the poller and fulfiller: [\"arm64\"] or [\"x86_64\"]."
+  description = "Instruction set of the poller and fulfiller: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
   type        = list(string)
-  default     = ["arm64"]
+  default     = ["x86_64"]
 
   validation {
     condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
@@ -97,6 +97,17 @@ variable "poller_safety_margin" {
   description = "The poller stops activating jobs this long before its deadline (Go duration)."
   type        = string
   default     = "30s"
+}
+
+variable "fulfiller_maximum_concurrency" {
+  description = "Most concurrent fulfiller invocations the outcomes queue starts; keep it within the fulfiller's available concurrency."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fulfiller_maximum_concurrency >= 2 && var.fulfiller_maximum_concurrency <= 1000 && floor(var.fulfiller_maximum_concurrency) == var.fulfiller_maximum_concurrency
+    error_message = "fulfiller_maximum_concurrency must be a whole number between 2 and 1000 (the limits of the SQS event source)."
+  }
 }
 
 variable "log_retention_days" {

@@ -5,6 +5,15 @@ locals {
   visibility_timeout = 6 * var.timeout
   function_arn       = var.create_function ? aws_lambda_function.this[0].arn : var.function_arn
   role_name          = var.create_function ? aws_iam_role.this[0].name : var.existing_role_name
+  # An existing function keeps its own log group (Lambda creates one on its
+  # first run) and its role's log permissions: creating the group again would
+  # fail with ResourceAlreadyExistsException.
+  log_statements = var.create_function ? [{
+    Sid      = "Logs"
+    Effect   = "Allow"
+    Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    Resource = ["${aws_cloudwatch_log_group.this[0].arn}:*"]
+  }] : []
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -19,12 +28,19 @@ resource "aws_sqs_queue" "this" {
   visibility_timeout_seconds = local.visibility_timeout
   message_retention_seconds  = var.message_retention_seconds
   sqs_managed_sse_enabled    = true
+  tags                       = var.tags
+}
+
+# A resource of its own, so the queue and its DLQ are created at the same
+# time: the AWS provider waits about 25 s for each queue's attributes to
+# settle, and a redrive_policy attribute would make the queue wait for the DLQ.
+resource "aws_sqs_queue_redrive_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
   # One receive only: SQS never retries a job, Zeebe is the retry master.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dlq.arn
     maxReceiveCount     = 1
   })
-  tags = var.tags
 }
 
 resource "aws_sqs_queue_policy" "this" {
@@ -49,12 +65,17 @@ resource "aws_sns_topic_subscription" "this" {
   raw_message_delivery = true
   filter_policy_scope  = "MessageAttributes"
   filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
+
+  # No job may reach the queue before its single-receive redrive is in place.
+  depends_on = [aws_sqs_queue_redrive_policy.this]
 }
 
 resource "aws_iam_role" "this" {
   count = var.create_function ? 1 : 0
 
-  name = "zeebe-${var.function_name}"
+  # Every role the modules create is named after its function, and its inline
+  # policy zeebe-bridge-<function> (see modules/bridge).
+  name = var.function_name
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -67,17 +88,13 @@ resource "aws_iam_role" "this" {
 }
 
 resource "aws_iam_role_policy" "this" {
-  name = "zeebe-lambda"
+  # Named after the function, so several functions sharing an existing role
+  # each add their own policy.
+  name = "zeebe-bridge-${var.function_name}"
   role = local.role_name
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.this.arn}:*"]
-      },
+    Statement = concat(local.log_statements, [
       {
         Sid      = "ReceiveJobs"
         Effect   = "Allow"
@@ -90,7 +107,7 @@ resource "aws_iam_role_policy" "this" {
         Action   = ["sns:Publish"]
         Resource = [var.outcomes_topic_arn]
       },
-    ]
+    ])
   })
 
   lifecycle {
@@ -102,6 +119,8 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  count = var.create_function ? 1 : 0
+
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
   tags              = var.tags
@@ -143,7 +162,15 @@ resource "aws_lambda_event_source_mapping" "this" {
   function_name           = local.function_arn
   batch_size              = var.batch_size
   function_response_types = ["ReportBatchItemFailures"]
-  depends_on              = [aws_iam_role_policy.this]
+
+  # The queue allows one receive: a message SQS hands to a throttled function
+  # would come back and go to the DLQ without having run. Capping the pollers
+  # at what the function may run keeps SQS from handing it out at all.
+  scaling_config {
+    maximum_concurrency = var.maximum_concurrency
+  }
+
+  depends_on = [aws_iam_role_policy.this]
 }
 
 resource "aws_cloudwatch_metric_alarm" "dlq" {

@@ -3,6 +3,16 @@ output "function_arn" {
   value       = local.function_arn
 }
 
+output "function_name" {
+  description = "Name of the function, also its BPMN task header `identifier`."
+  value       = var.function_name
+}
+
+output "log_group_name" {
+  description = "The function's CloudWatch log group (the module creates it only with the function)."
+  value       = "/aws/lambda/${var.function_name}"
+}
+
 output "role_arn" {
   description = "ARN of the execution role the module created (null when attaching to an existing function)."
   value       = var.create_function ? aws_iam_role.this[0].arn : null
@@ -13,6 +23,11 @@ output "queue_arn" {
   value       = aws_sqs_queue.this.arn
 }
 
+output "queue_name" {
+  description = "Name of the function's queue."
+  value       = aws_sqs_queue.this.name
+}
+
 output "queue_url" {
   description = "URL of the function's queue."
   value       = aws_sqs_queue.this.id
@@ -21,6 +36,11 @@ output "queue_url" {
 output "dlq_arn" {
   description = "ARN of the function's dead-letter queue."
   value       = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_name" {
+  description = "Name of the function's dead-letter queue."
+  value       = aws_sqs_queue.dlq.name
 }
 
 output "dlq_url" {

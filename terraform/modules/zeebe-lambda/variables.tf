@@ -50,9 +50,9 @@ variable "runtime" {
 }
 
 variable "architectures" {
-  description = "Instruction set of the function: [\"arm64\"] or [\"x86_64\"]."
+  description = "Instruction set of the function: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
   type        = list(string)
-  default     = ["arm64"]
+  default     = ["x86_64"]
 
   validation {
     condition     = length(var.architectures) == 1 && contains(["arm64", "x86_64"], var.architectures[0])
@@ -122,6 +122,17 @@ variable "batch_size" {
   validation {
     condition     = var.batch_size >= 1 && var.batch_size <= 10
     error_message = "batch_size must be between 1 and 10."
+  }
+}
+
+variable "maximum_concurrency" {
+  description = "Most concurrent invocations the SQS event source starts. Keep it at or below the concurrency the function can get (its reserved concurrency, if set): with one receive per job, a throttled invocation would dead-letter the job."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.maximum_concurrency >= 2 && var.maximum_concurrency <= 1000 && floor(var.maximum_concurrency) == var.maximum_concurrency
+    error_message = "maximum_concurrency must be a whole number between 2 and 1000 (the limits of the SQS event source)."
   }
 }
 

@@ -2,10 +2,12 @@
 
 // Package e2e proves the bridge end to end the way it runs on AWS: the local
 // Zeebe engine, and LocalStack running the real function binaries (dist/,
-// from `make build`) through the bridge's runtime executor, with its own SNS
-// filters, SQS event source mappings, redrive policies and the EventBridge
-// schedule that starts the poller. The tests never invoke a function or the
-// poller themselves.
+// from `make build`) through the bridge's runtime executor, deployed by
+// `terraform apply` of the modules users apply (localstack/terraform), with
+// LocalStack's own SNS filters, SQS event source mappings, redrive policies
+// and the EventBridge schedule that starts the poller. The tests never invoke
+// a function or the poller themselves; at the end they destroy what they
+// applied.
 package e2e
 
 import (
@@ -14,12 +16,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -28,12 +32,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/deploy"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
 )
+
+var dist = filepath.Join("..", "..", "dist")
+
+// tfLog passes Terraform's output to the test log under -v; without it the
+// errors terraform-exec returns carry what matters.
+func tfLog(t *testing.T) *testWriter { return &testWriter{t: t} }
+
+type testWriter struct{ t *testing.T }
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
 
 // scenario is one process instance and what must be true of it.
 type scenario struct {
@@ -43,25 +60,30 @@ type scenario struct {
 }
 
 func TestServerless(t *testing.T) {
+	t.Parallel()
 	zb := zeebetest.Client(t)
 	records := zeebetest.Records(t)
 	ctx := context.Background()
-	awsCfg, err := provision.LocalConfig(ctx)
+	awsCfg, err := tfstack.AWSConfig(ctx)
 	require.NoError(t, err)
-	dist := filepath.Join("..", "..", "dist")
 	_, err = os.Stat(filepath.Join(dist, "book-hotel.zip"))
 	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
 
-	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.All(), RetryBackoff: time.Second, ZeebeAddress: zeebetest.Address()})
-	require.NoError(t, err, "deploy into LocalStack at %s", provision.DefaultEndpoint)
-	t.Cleanup(func() {
-		// Leave a running stack quiet: no scheduled poller, no consumers.
-		var names []string
-		for _, f := range catalog.All() {
-			names = append(names, f.Name)
-		}
-		assert.NoError(t, deploy.New(awsCfg).Teardown(context.Background(), names))
-	})
+	started := time.Now()
+	stack, root, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: catalog.All(), Log: tfLog(t)})
+	if root.Dir != "" {
+		// Destroy even after a failed apply: it removes what was created.
+		t.Cleanup(func() {
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			began := time.Now()
+			assert.NoError(t, root.Destroy(dctx), "terraform destroy")
+			t.Logf("terraform destroy took %s", time.Since(began).Round(time.Second))
+		})
+	}
+	require.NoError(t, err, "terraform apply of localstack/terraform")
+	t.Logf("terraform init and apply took %s", time.Since(started).Round(time.Second))
+	require.ElementsMatch(t, names(catalog.All()), stack.FunctionNames(), "the outputs list every function applied")
 
 	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "trip-booking.bpmn"))
 	single := func(prefix, element string, headers map[string]string, retries int, vars map[string]any) func(t *testing.T) int64 {
@@ -179,7 +201,7 @@ func TestServerless(t *testing.T) {
 			assert.JSONEq(t, fmt.Sprint(len(doc)), string(vars["length"]), "the handler saw the document's exact bytes")
 		}
 	}
-	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg)
+	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg, stack.PollerFunctionName)
 	scenarios = append(scenarios,
 		scenario{
 			name:  "200 KiB of HTML reaches the function and comes back intact",
@@ -246,7 +268,7 @@ func TestServerless(t *testing.T) {
 
 	t.Run("SQS never retried a job: one receive per message, nothing dead-lettered", func(t *testing.T) {
 		alwaysFail := piks[2]
-		lines, err := serverless.Logs(ctx, awsCfg, "always-fail")
+		lines, err := logs(ctx, awsCfg, stack.Functions["always-fail"].LogGroupName)
 		require.NoError(t, err)
 		var attempts int
 		for _, l := range lines {
@@ -262,13 +284,13 @@ func TestServerless(t *testing.T) {
 			assert.Equal(t, "1", entry.ReceiveCount, "a job message was received more than once: %s", l)
 		}
 		assert.Equal(t, 3, attempts, "the function ran once per Zeebe retry (its log lines reach CloudWatch Logs)")
-		for _, q := range []string{topo.Functions["always-fail"].Queue.URL, topo.Functions["always-fail"].DLQ.URL} {
+		for _, q := range []string{stack.Functions["always-fail"].QueueURL, stack.Functions["always-fail"].DLQURL} {
 			assert.Equal(t, 0, depth(ctx, t, awsCfg, q), "queue %s", q)
 		}
 	})
 
 	t.Run("the poller was started by the EventBridge schedule", func(t *testing.T) {
-		rule, err := eventbridge.NewFromConfig(awsCfg).DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(deploy.PollerRule)})
+		rule, err := eventbridge.NewFromConfig(awsCfg).DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(stack.PollerScheduleRuleName)})
 		require.NoError(t, err)
 		assert.Equal(t, "rate(1 minute)", aws.ToString(rule.ScheduleExpression))
 		// The test never invokes the poller. Zeebe records the worker that
@@ -281,15 +303,131 @@ func TestServerless(t *testing.T) {
 		}
 		require.Len(t, workers, 3)
 		for _, w := range workers {
-			assert.Equal(t, deploy.PollerFunction, w)
+			assert.Equal(t, stack.PollerFunctionName, w)
 		}
+	})
+
+	t.Run("every event source mapping reports item failures and caps its concurrency", func(t *testing.T) {
+		lc := lambda.NewFromConfig(awsCfg)
+		for _, fn := range append(stack.FunctionNames(), stack.FulfillerFunctionName) {
+			out, err := lc.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(fn)})
+			require.NoError(t, err)
+			require.Len(t, out.EventSourceMappings, 1, fn)
+			m := out.EventSourceMappings[0]
+			assert.Equal(t, "[ReportBatchItemFailures]", fmt.Sprint(m.FunctionResponseTypes), fn)
+			require.NotNil(t, m.ScalingConfig, fn)
+			assert.Equal(t, int32(10), aws.ToInt32(m.ScalingConfig.MaximumConcurrency), fn)
+		}
+	})
+
+	t.Run("every function queue allows one receive, then dead-letters", func(t *testing.T) {
+		for name, fn := range stack.Functions {
+			out, err := sqs.NewFromConfig(awsCfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(fn.QueueURL),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy}})
+			require.NoError(t, err)
+			var redrive struct {
+				DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+				MaxReceiveCount     int    `json:"maxReceiveCount"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)]), &redrive), name)
+			assert.Equal(t, 1, redrive.MaxReceiveCount, name)
+			assert.True(t, strings.HasSuffix(redrive.DeadLetterTargetArn, ":zeebe_"+name+"_dlq"), "%s: %s", name, redrive.DeadLetterTargetArn)
+		}
+	})
+
+	// Last, as they disturb the stack: poison on the outcomes queue, then the
+	// engine killed under load.
+	t.Run("poison outcomes reach the DLQ at once, with their reason", func(t *testing.T) {
+		poisonOutcomesReachTheDLQAtOnce(ctx, t, awsCfg, stack)
+	})
+	t.Run("the engine killed mid-flight: every instance completes, every function ran once", func(t *testing.T) {
+		engineKilledMidFlight(ctx, t, awsCfg, stack, zb, records)
 	})
 }
 
+func names(fns []catalog.Function) []string {
+	var out []string
+	for _, f := range fns {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// logs returns the lines of a CloudWatch log group, oldest first.
+func logs(ctx context.Context, cfg aws.Config, group string) ([]string, error) {
+	cw := cloudwatchlogs.NewFromConfig(cfg)
+	var lines []string
+	var token *string
+	for {
+		out, err := cw.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), NextToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("read log group %s: %w", group, err)
+		}
+		for _, e := range out.Events {
+			lines = append(lines, fmt.Sprintf("%020d %s", aws.ToInt64(e.Timestamp), strings.TrimRight(aws.ToString(e.Message), "\n")))
+		}
+		if out.NextToken == nil || aws.ToString(out.NextToken) == aws.ToString(token) {
+			break
+		}
+		token = out.NextToken
+	}
+	sort.Strings(lines)
+	for i, l := range lines {
+		lines[i] = l[21:]
+	}
+	return lines, nil
+}
+
+// TestZeebeLambdaOnAnExistingFunctionWithItsLogGroup applies
+// modules/zeebe-lambda with create_function = false to a function whose log
+// group already exists, as it does for any function that has run once: the
+// module must not try to create the group again.
+func TestZeebeLambdaOnAnExistingFunctionWithItsLogGroup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	awsCfg, err := tfstack.AWSConfig(ctx)
+	require.NoError(t, err)
+	zip, err := filepath.Abs(filepath.Join(dist, "book-hotel.zip"))
+	require.NoError(t, err)
+	_, err = os.Stat(zip)
+	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
+
+	name := fmt.Sprintf("existing-%d", time.Now().UnixNano())
+	group := "/aws/lambda/" + name
+	cw := cloudwatchlogs.NewFromConfig(awsCfg)
+	_, err = cw.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := cw.DeleteLogGroup(context.Background(), &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(group)})
+		assert.NoError(t, err, "the log group that existed before is still there after destroy")
+	})
+
+	root := tfstack.Root{Dir: filepath.Join("localstack", "terraform", "existing-function"), Name: "existing-function", Log: tfLog(t),
+		Vars: map[string]any{"localstack_endpoint": tfstack.Endpoint(), "function_name": name, "filename": zip, "architectures": []string{tfstack.Architecture()}}}
+	t.Cleanup(func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		assert.NoError(t, root.Destroy(dctx), "terraform destroy")
+	})
+	out, err := root.Apply(ctx)
+	require.NoError(t, err, "terraform apply of modules/zeebe-lambda to a function whose log group exists")
+
+	var uuid, fnARN string
+	require.NoError(t, json.Unmarshal(out["event_source_mapping_uuid"], &uuid))
+	require.NoError(t, json.Unmarshal(out["function_arn"], &fnARN))
+	m, err := lambda.NewFromConfig(awsCfg).GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+	require.NoError(t, err)
+	assert.Equal(t, fnARN, aws.ToString(m.FunctionArn), "the queue triggers the existing function")
+	groups, err := cw.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(group)})
+	require.NoError(t, err)
+	require.Len(t, groups.LogGroups, 1)
+	assert.Nil(t, groups.LogGroups[0].RetentionInDays, "the module left the existing log group as it was")
+}
+
 // jobTimeoutOfPoller reads JOB_TIMEOUT from the deployed poller's environment.
-func jobTimeoutOfPoller(ctx context.Context, t *testing.T, cfg aws.Config) time.Duration {
+func jobTimeoutOfPoller(ctx context.Context, t *testing.T, cfg aws.Config, poller string) time.Duration {
 	t.Helper()
-	out, err := lambda.NewFromConfig(cfg).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(deploy.PollerFunction)})
+	out, err := lambda.NewFromConfig(cfg).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(poller)})
 	require.NoError(t, err)
 	d, err := time.ParseDuration(out.Environment.Variables["JOB_TIMEOUT"])
 	require.NoError(t, err, "the poller's JOB_TIMEOUT")

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 )
 
 // testdata/compensation.jsonl was exported by a real Zeebe 8.5.8 broker running

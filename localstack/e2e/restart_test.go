@@ -15,31 +15,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
-// TestEngineKilledMidFlight kills the engine with SIGKILL while 20 jobs are
-// in flight through LocalStack and restarts it within seconds: every instance
+// engineKilledMidFlight kills the engine with SIGKILL while 20 jobs are in
+// flight through LocalStack and restarts it within seconds: every instance
 // completes, and every function ran exactly once (the fulfiller brings the
 // outcomes that met the dead engine back within seconds of its return, well
 // before the jobs time out).
-func TestEngineKilledMidFlight(t *testing.T) {
-	zb := zeebetest.Client(t)
-	records := zeebetest.Records(t)
-	ctx := context.Background()
-	awsCfg, err := provision.LocalConfig(ctx)
-	require.NoError(t, err)
-	dist := filepath.Join("..", "..", "dist")
-	_, err = serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: dist, Functions: catalog.All(), RetryBackoff: time.Second, ZeebeAddress: zeebetest.Address()})
-	require.NoError(t, err)
-
+func engineKilledMidFlight(ctx context.Context, t *testing.T, awsCfg aws.Config, stack *tfstack.Stack, zb *zeebeclient.Client, records *recordlog.Log) {
 	id := zeebetest.UniqueID("restart")
 	zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.SingleTaskProcess(id, "Task_Echo", map[string]string{"identifier": "echo"}, 3))
 	const n = 20
@@ -85,10 +76,10 @@ func TestEngineKilledMidFlight(t *testing.T) {
 	}
 
 	// Each function ran exactly once per instance: one published outcome each.
-	runs := map[int64]int{}
+	var runs map[int64]int
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		lines, err := serverless.Logs(ctx, awsCfg, "echo")
+		lines, err := logs(ctx, awsCfg, stack.Functions["echo"].LogGroupName)
 		require.NoError(t, err)
 		runs = map[int64]int{}
 		for _, l := range lines {
@@ -115,7 +106,7 @@ func TestEngineKilledMidFlight(t *testing.T) {
 
 	// The test proves what it claims only if outcomes did meet the dead
 	// engine and came back after the fulfiller's short backoff.
-	lines, err := serverless.Logs(ctx, awsCfg, "zeebe-fulfiller")
+	lines, err := logs(ctx, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName)
 	require.NoError(t, err)
 	ours := map[int64]bool{}
 	for _, pik := range piks {

@@ -1,6 +1,6 @@
-// Package envcfg reads bridge configuration from environment variables and
+// Package envconfig reads bridge configuration from environment variables and
 // reports a problem as one line that names the variable and what it wants.
-package envcfg
+package envconfig
 
 import (
 	"errors"

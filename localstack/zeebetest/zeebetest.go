@@ -15,7 +15,7 @@ import (
 	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,25 +14,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/serverless"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/provision"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 )
 
-// TestPoisonOutcomesReachTheDLQAtOnce puts records the fulfiller can never
-// apply on its queue, beside a good one: each poison record is in the DLQ
-// within seconds, with the reason, after one receive (not after
-// maxReceiveCount receives a visibility timeout apart), and nothing else is
-// lost.
-func TestPoisonOutcomesReachTheDLQAtOnce(t *testing.T) {
-	ctx := context.Background()
-	awsCfg, err := provision.LocalConfig(ctx)
-	require.NoError(t, err)
-	topo, err := serverless.Deploy(ctx, serverless.Options{AWS: awsCfg, Dist: filepath.Join("..", "..", "dist"),
-		Functions: catalog.All(), RetryBackoff: time.Second, ZeebeAddress: zeebetest.Address()})
-	require.NoError(t, err)
+// poisonOutcomesReachTheDLQAtOnce puts records the fulfiller can never
+// apply on its queue: each is in the DLQ within seconds, with the reason,
+// after one receive (not after maxReceiveCount receives a visibility timeout
+// apart), and nothing stays behind.
+func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, stack *tfstack.Stack) {
 	q := sqs.NewFromConfig(awsCfg)
 
 	nonce := time.Now().UnixNano()
@@ -48,7 +37,7 @@ func TestPoisonOutcomesReachTheDLQAtOnce(t *testing.T) {
 	sent := time.Now()
 	want := map[string]string{}
 	for _, p := range poison {
-		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(topo.OutcomesQueue.URL), MessageBody: aws.String(p.body)})
+		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(stack.OutcomesQueueURL), MessageBody: aws.String(p.body)})
 		require.NoError(t, err)
 		want[p.mark] = p.reason
 	}
@@ -66,7 +55,7 @@ func TestPoisonOutcomesReachTheDLQAtOnce(t *testing.T) {
 
 	found := map[string]string{}
 	for len(found) < len(want) && time.Since(sent) < 30*time.Second {
-		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(topo.OutcomesDLQ.URL),
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL),
 			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
 		require.NoError(t, err)
 		for _, m := range out.Messages {
@@ -77,7 +66,7 @@ func TestPoisonOutcomesReachTheDLQAtOnce(t *testing.T) {
 			if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
 				found[mark] = aws.ToString(r.StringValue)
 			}
-			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(topo.OutcomesDLQ.URL), ReceiptHandle: m.ReceiptHandle})
+			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
 	took := time.Since(sent)
@@ -86,8 +75,8 @@ func TestPoisonOutcomesReachTheDLQAtOnce(t *testing.T) {
 	}
 	assert.Less(t, took, 15*time.Second, "the poison records reached the DLQ after %s", took)
 	t.Logf("all %d poison records were in the DLQ after %s", len(want), took.Round(100*time.Millisecond))
-	left := depth(ctx, t, awsCfg, topo.OutcomesQueue.URL)
-	for end := time.Now().Add(5 * time.Second); left > 0 && time.Now().Before(end); left = depth(ctx, t, awsCfg, topo.OutcomesQueue.URL) {
+	left := depth(ctx, t, awsCfg, stack.OutcomesQueueURL)
+	for end := time.Now().Add(5 * time.Second); left > 0 && time.Now().Before(end); left = depth(ctx, t, awsCfg, stack.OutcomesQueueURL) {
 		time.Sleep(200 * time.Millisecond) // the event source mapping deletes the handled records
 	}
 	assert.Equal(t, 0, left, "nothing stays behind in the outcomes queue")

@@ -1,0 +1,46 @@
+# A function deployed by other means, whose log group already exists (the
+# test creates it before applying, as Lambda does on a function's first run),
+# made Zeebe-ready with modules/zeebe-lambda (create_function = false). The
+# module must leave the log group alone.
+resource "aws_sns_topic" "jobs" {
+  name = "${var.function_name}-jobs"
+}
+
+resource "aws_sns_topic" "outcomes" {
+  name = "${var.function_name}-outcomes"
+}
+
+resource "aws_iam_role" "existing" {
+  name = "${var.function_name}-own-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+resource "aws_lambda_function" "existing" {
+  function_name    = var.function_name
+  role             = aws_iam_role.existing.arn
+  filename         = var.filename
+  source_code_hash = filebase64sha256(var.filename)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = var.architectures
+  timeout          = 10
+}
+
+module "zeebe_ready" {
+  source = "../../../terraform/modules/zeebe-lambda"
+
+  function_name      = aws_lambda_function.existing.function_name
+  create_function    = false
+  function_arn       = aws_lambda_function.existing.arn
+  existing_role_name = aws_iam_role.existing.name
+  timeout            = aws_lambda_function.existing.timeout
+  jobs_topic_arn     = aws_sns_topic.jobs.arn
+  outcomes_topic_arn = aws_sns_topic.outcomes.arn
+}

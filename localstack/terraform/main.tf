@@ -1,0 +1,33 @@
+# The root module the demo and the end-to-end tests apply to LocalStack
+# (through localstack/tfstack): the same modules users apply, with the
+# settings that make a local run quick.
+module "bridge" {
+  source = "../../terraform/modules/bridge"
+
+  poller_filename           = "${var.dist}/zeebe-poller.zip"
+  fulfiller_filename        = "${var.dist}/zeebe-fulfiller.zip"
+  architectures             = var.architectures
+  zeebe_address             = var.zeebe_address
+  zeebe_insecure_connection = true
+  # EventBridge's shortest schedule; each run lasts a minute less the margin,
+  # so runs follow each other.
+  poller_schedule      = "rate(1 minute)"
+  poller_timeout       = 60
+  poller_safety_margin = "10s"
+  job_timeout          = "2m"
+  log_retention_days   = 1
+}
+
+module "functions" {
+  source   = "../../terraform/modules/zeebe-lambda"
+  for_each = var.functions
+
+  function_name      = each.key
+  filename           = "${var.dist}/${each.key}.zip"
+  architectures      = var.architectures
+  timeout            = each.value
+  jobs_topic_arn     = module.bridge.jobs_topic_arn
+  outcomes_topic_arn = module.bridge.outcomes_topic_arn
+  retry_backoff      = var.retry_backoff
+  log_retention_days = 1
+}

@@ -1,0 +1,50 @@
+output "jobs_topic_arn" {
+  description = "ARN of the zeebe_jobs topic."
+  value       = module.bridge.jobs_topic_arn
+}
+
+output "outcomes_topic_arn" {
+  description = "ARN of the zeebe_jobs2complete topic."
+  value       = module.bridge.outcomes_topic_arn
+}
+
+output "outcomes_queue_url" {
+  description = "URL of the fulfiller's queue."
+  value       = module.bridge.outcomes_queue_url
+}
+
+output "outcomes_dlq_url" {
+  description = "URL of the fulfiller queue's DLQ."
+  value       = module.bridge.outcomes_dlq_url
+}
+
+output "poller_function_name" {
+  description = "Name of the poller function."
+  value       = module.bridge.poller_function_name
+}
+
+output "fulfiller_function_name" {
+  description = "Name of the fulfiller function."
+  value       = module.bridge.fulfiller_function_name
+}
+
+output "poller_schedule_rule_name" {
+  description = "EventBridge rule that starts the poller."
+  value       = module.bridge.poller_schedule_rule_name
+}
+
+output "poller_schedule_expression" {
+  description = "Schedule of the poller."
+  value       = module.bridge.poller_schedule_expression
+}
+
+output "functions" {
+  description = "Per function: its name, ARN, log group, queue and DLQ."
+  value = { for k, m in module.functions : k => {
+    function_name  = m.function_name
+    function_arn   = m.function_arn
+    log_group_name = m.log_group_name
+    queue_url      = m.queue_url
+    dlq_url        = m.dlq_url
+  } }
+}

@@ -1,0 +1,39 @@
+variable "localstack_endpoint" {
+  description = "LocalStack's endpoint (localstack/stack up; AWS_ENDPOINT_URL)."
+  type        = string
+  default     = "http://127.0.0.1:4566"
+}
+
+variable "region" {
+  description = "AWS region LocalStack emulates."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "dist" {
+  description = "Absolute path of the directory with the zips from `make build`."
+  type        = string
+}
+
+variable "architectures" {
+  description = "Instruction set the zips were built for (GOARCH_LAMBDA amd64 = x86_64)."
+  type        = list(string)
+  default     = ["x86_64"]
+}
+
+variable "functions" {
+  description = "Functions to make Zeebe-ready: name (= BPMN identifier, zip dist/<name>.zip) to timeout in seconds. localstack/tfstack passes functions/catalog."
+  type        = map(number)
+}
+
+variable "zeebe_address" {
+  description = "Address of the local Zeebe engine, as the Lambdas (host processes) reach it."
+  type        = string
+  default     = "127.0.0.1:26500"
+}
+
+variable "retry_backoff" {
+  description = "Backoff before Zeebe hands a failed job out again (short, so retries show quickly)."
+  type        = string
+  default     = "1s"
+}
