@@ -296,7 +296,9 @@ func (g *gateway) ActivateJobs(r *pb.ActivateJobsRequest, stream pb.Gateway_Acti
 			return nil // completed with OK and no message, as Zeebe does
 		case <-ctx.Done():
 			cancel()
-			return nil
+			// The client's deadline or cancellation, not an empty OK: a
+			// client whose deadline passed must see DEADLINE_EXCEEDED.
+			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
 }
