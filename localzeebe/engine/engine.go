@@ -61,6 +61,7 @@ type Engine struct {
 	st        *state
 	reqs      chan *request
 	quit      chan struct{}
+	failed    chan struct{} // closed when a commit failed: the engine stops
 	done      chan struct{}
 	closeOnce sync.Once
 
@@ -98,7 +99,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, log: lg, store: s, st: newState(), reqs: make(chan *request, 1024),
-		quit: make(chan struct{}), done: make(chan struct{}), listeners: map[int]func([]string){},
+		quit: make(chan struct{}), failed: make(chan struct{}), done: make(chan struct{}), listeners: map[int]func([]string){},
 		results: map[int64][]chan *InstanceResult{}}
 	start := time.Now()
 	n, err := e.replay()
@@ -238,13 +239,26 @@ func (e *Engine) send(ctx context.Context, req *request) (any, error) {
 const maxBatch = 256
 
 func (e *Engine) loop() {
-	defer close(e.done)
+	// The writer commits, exports and answers one batch while the loop
+	// processes the next: processing and storage use a core each. It keeps
+	// the batches' order, and nobody hears of a batch before it is committed.
+	commits := make(chan *pending, 2)
+	written := make(chan struct{})
+	go e.writer(commits, written)
+	defer func() {
+		close(commits)
+		<-written
+		close(e.done)
+	}()
 	tick := time.NewTicker(e.cfg.TickInterval)
 	defer tick.Stop()
 	for {
 		var batch []*request
 		select {
 		case <-e.quit:
+			e.drain()
+			return
+		case <-e.failed:
 			e.drain()
 			return
 		case r := <-e.reqs:
@@ -258,9 +272,9 @@ func (e *Engine) loop() {
 					break drain
 				}
 			}
-			e.processBatch(batch, false)
+			commits <- e.processBatch(batch, false)
 		case <-tick.C:
-			e.processBatch(nil, true)
+			commits <- e.processBatch(nil, true)
 		}
 	}
 }
@@ -276,50 +290,70 @@ func (e *Engine) drain() {
 	}
 }
 
-// processBatch processes the requests (and, on a tick, what is due), commits
-// every record written in one transaction, exports them, then answers.
-func (e *Engine) processBatch(batch []*request, tick bool) {
-	var procs []*proc
-	outs := make([]outcome, len(batch))
+// pending is a processed batch waiting to be committed and answered.
+type pending struct {
+	batch []*request
+	outs  []outcome
+	procs []*proc
+}
+
+// processBatch processes the requests (and, on a tick, what is due); the
+// writer commits what they wrote.
+func (e *Engine) processBatch(batch []*request, tick bool) *pending {
+	pb := &pending{batch: batch, outs: make([]outcome, len(batch))}
 	for i, r := range batch {
 		p := e.newProc(e.cfg.Now().UnixMilli())
 		p.req = r
 		value, err := p.run(r.rec)
-		outs[i] = outcome{value: value, err: err}
-		procs = append(procs, p)
+		pb.outs[i] = outcome{value: value, err: err}
+		pb.procs = append(pb.procs, p)
 	}
 	if tick {
-		procs = append(procs, e.processDue(e.cfg.Now().UnixMilli())...)
+		pb.procs = append(pb.procs, e.processDue(e.cfg.Now().UnixMilli())...)
 	}
-	var recs []*Record
-	var encoded [][]byte
-	for _, p := range procs {
-		for _, r := range p.written {
-			recs = append(recs, r)
-			encoded = append(encoded, marshal(r))
-		}
-	}
-	if len(recs) > 0 {
-		if err := e.store.append(recs, encoded); err != nil {
-			// The state already moved on; without the log it cannot be trusted.
-			e.log.Error("could not commit records; the engine stops", "error", err)
-			for i := range outs {
-				outs[i] = outcome{err: fmt.Errorf("commit records: %w", err)}
+	return pb
+}
+
+// writer commits every record of a batch in one transaction, exports them,
+// then answers the batch's commands and tells the listeners.
+func (e *Engine) writer(commits <-chan *pending, done chan<- struct{}) {
+	defer close(done)
+	var broken error
+	for pb := range commits {
+		if broken != nil {
+			for _, r := range pb.batch {
+				r.resp <- outcome{err: broken}
 			}
-			for i, r := range batch {
-				r.resp <- outs[i]
+			continue
+		}
+		var recs []*Record
+		var encoded [][]byte
+		for _, p := range pb.procs {
+			for _, r := range p.written {
+				recs = append(recs, r)
+				encoded = append(encoded, marshal(r))
 			}
-			go func() { _ = e.Close() }()
-			return
 		}
-		if err := e.exp.export(encoded); err != nil {
-			e.log.Error("could not write the record log", "error", err)
+		if len(recs) > 0 {
+			if err := e.store.append(recs, encoded); err != nil {
+				// The state already moved on; without the log it cannot be trusted.
+				e.log.Error("could not commit records; the engine stops", "error", err)
+				broken = fmt.Errorf("commit records: %w", err)
+				for _, r := range pb.batch {
+					r.resp <- outcome{err: broken}
+				}
+				close(e.failed)
+				continue
+			}
+			if err := e.exp.export(encoded); err != nil {
+				e.log.Error("could not write the record log", "error", err)
+			}
 		}
+		for i, r := range pb.batch {
+			r.resp <- pb.outs[i]
+		}
+		e.notify(pb.procs)
 	}
-	for i, r := range batch {
-		r.resp <- outs[i]
-	}
-	e.notify(procs)
 }
 
 func (e *Engine) notify(procs []*proc) {
