@@ -68,7 +68,7 @@ help: ## list the targets
 
 .PHONY: prereqs
 prereqs:
-	@command -v $(GO) >/dev/null || { echo "error: go not found: install Go 1.22 or newer (https://go.dev/dl)"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "error: go not found: install Go 1.26 or newer (https://go.dev/dl)"; exit 1; }
 
 .PHONY: deps
 deps: prereqs ## download Go modules and tools

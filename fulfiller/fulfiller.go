@@ -69,12 +69,25 @@ func Classify(err error) Class {
 	}
 }
 
+// Redelivery decides when a record comes back (see package redelivery).
+type Redelivery interface {
+	// RetryLater brings the record back after a short backoff.
+	RetryLater(ctx context.Context, r events.SQSMessage) (time.Duration, error)
+	// DeadLetter moves the record to its queue's DLQ at once, with the reason.
+	DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error
+}
+
 // Handler applies outcome records.
 type Handler struct {
 	Zeebe Zeebe
 	Log   *slog.Logger
 	// CallTimeout bounds each call to Zeebe.
 	CallTimeout time.Duration
+	// Redelivery, when set, brings a record that met an unavailable engine
+	// back within seconds (not after the queue's visibility timeout) and moves
+	// one that can never succeed to the DLQ at once (not after
+	// maxReceiveCount receives). Without it, both are left to the queue.
+	Redelivery Redelivery
 }
 
 // New returns a Handler.
@@ -91,12 +104,36 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 // NOT_FOUND to the other, which is acknowledged as a duplicate.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
-		c := h.record(ctx, r)
-		return c == Done || c == Duplicate
+		c, why, log := h.record(ctx, r)
+		switch {
+		case c == Done || c == Duplicate:
+			return true
+		case h.Redelivery == nil:
+			return false
+		case c == Retry:
+			d, err := h.Redelivery.RetryLater(ctx, r)
+			if err != nil {
+				log.Warn("could not shorten the record's visibility; it comes back after the queue's visibility timeout", "error", err)
+			} else {
+				log.Info("the outcome comes back after a backoff", "backoff", d.String(), "receiveCount", redeliveryCount(r))
+			}
+			return false
+		default: // Rejected: a retry cannot help
+			if err := h.Redelivery.DeadLetter(ctx, r, why); err != nil {
+				log.Error("could not move the record to the DLQ; it gets there after maxReceiveCount receives", "error", err)
+				return false
+			}
+			log.Error("record moved to the DLQ at once", "reason", why)
+			return true
+		}
 	}), nil
 }
 
-func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
+func redeliveryCount(r events.SQSMessage) string { return r.Attributes["ApproximateReceiveCount"] }
+
+// record applies one record; it returns its class, the reason when it can
+// never succeed, and the logger that carries its keys.
+func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
 	body, _ := jobmsg.UnwrapRecord(r)
 	o, err := jobmsg.DecodeOutcome(body)
 	if err != nil {
@@ -106,9 +143,9 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
 		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
 			reason = "outcome of a contract version this fulfiller does not speak"
 		}
-		joblog.ForJob(h.Log, jobKey, pik).Error(reason+"; reporting it failed so that it reaches the DLQ",
-			"messageId", r.MessageId, "error", err)
-		return Rejected
+		jl := joblog.ForJob(h.Log, jobKey, pik).With("messageId", r.MessageId)
+		jl.Error(reason+"; it goes to the DLQ", "error", err)
+		return Rejected, fmt.Sprintf("%s: %v", reason, err), jl
 	}
 	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
 	cctx := ctx
@@ -127,9 +164,10 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) Class {
 	case Retry:
 		log.Warn("Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again", "error", err)
 	case Rejected:
-		log.Error("Zeebe rejected the outcome; reporting it failed so that it reaches the DLQ", "error", err)
+		log.Error("Zeebe rejected the outcome; it goes to the DLQ", "error", err)
+		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
 	}
-	return c
+	return c, "", log
 }
 
 // peekKeys reads jobKey and processInstanceKey from a body that did not

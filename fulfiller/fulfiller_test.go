@@ -253,3 +253,83 @@ func TestLogLinesCarryJobKeys(t *testing.T) {
 	assert.Contains(t, seen[2], "duplicate or stale")
 	assert.Contains(t, seen[4], "contract version")
 }
+
+// fakeRedelivery records what the handler asked of the queue.
+type fakeRedelivery struct {
+	mu          sync.Mutex
+	retried     []string
+	deadLetters map[string]string // message id -> reason
+	failDLQ     bool
+}
+
+func (f *fakeRedelivery) RetryLater(_ context.Context, r events.SQSMessage) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.retried = append(f.retried, r.MessageId)
+	return time.Second, nil
+}
+
+func (f *fakeRedelivery) DeadLetter(_ context.Context, r events.SQSMessage, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failDLQ {
+		return errors.New("AccessDenied")
+	}
+	if f.deadLetters == nil {
+		f.deadLetters = map[string]string{}
+	}
+	f.deadLetters[r.MessageId] = reason
+	return nil
+}
+
+// TestRedelivery: with Redelivery set, what can never succeed goes to the DLQ
+// at once (and is acknowledged), what met an unavailable engine comes back
+// after a backoff (and is reported), and the rest of the batch is untouched.
+func TestRedelivery(t *testing.T) {
+	tests := []struct {
+		name         string
+		record       events.SQSMessage
+		zeebeErr     error
+		failDLQ      bool
+		wantReported bool
+		wantRetried  bool
+		wantReason   string // substring; "" = not dead-lettered
+	}{
+		{"not JSON", events.SQSMessage{MessageId: "x", Body: "not json"}, nil, false, false, false, "not an outcome message"},
+		{"unknown contract version", events.SQSMessage{MessageId: "x", Body: `{"v":2,"jobKey":5,"outcome":"complete"}`}, nil, false, false, false, "contract version"},
+		{"rejected by the engine", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
+			status.Error(codes.InvalidArgument, "bad variables"), false, false, false, "Zeebe rejected the complete outcome for job 7"},
+		{"engine unavailable", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
+			status.Error(codes.Unavailable, "down"), false, true, true, ""},
+		{"DLQ unreachable: left to maxReceiveCount", events.SQSMessage{MessageId: "x", Body: "not json"}, nil, true, true, false, ""},
+		{"duplicate", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
+			status.Error(codes.NotFound, "gone"), false, false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			zb := &keyedZeebe{errs: map[int64]error{7: tt.zeebeErr}}
+			rd := &fakeRedelivery{failDLQ: tt.failDLQ}
+			h := fulfiller.New(zb, joblog.Discard())
+			h.Redelivery = rd
+			good := record(t, "good", jobmsg.Outcome{JobKey: 8, Outcome: jobmsg.Complete}, true)
+			resp, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{tt.record, good}})
+			require.NoError(t, err)
+			var reported []string
+			for _, f := range resp.BatchItemFailures {
+				reported = append(reported, f.ItemIdentifier)
+			}
+			if tt.wantReported {
+				assert.Equal(t, []string{"x"}, reported)
+			} else {
+				assert.Empty(t, reported)
+			}
+			assert.Equal(t, tt.wantRetried, len(rd.retried) == 1)
+			if tt.wantReason == "" {
+				assert.Empty(t, rd.deadLetters)
+			} else {
+				assert.Contains(t, rd.deadLetters["x"], tt.wantReason)
+			}
+			assert.NotContains(t, rd.deadLetters, "good")
+		})
+	}
+}

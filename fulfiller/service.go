@@ -6,9 +6,11 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -24,5 +26,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	if err != nil {
 		return nil, nil, err
 	}
-	return New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug")), zb, nil
+	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
+	h.Redelivery = redelivery.New(sqs.NewFromConfig(awsCfg))
+	return h, zb, nil
 }

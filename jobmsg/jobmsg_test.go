@@ -222,3 +222,32 @@ func TestUnwrapLeavesNonNotificationsAlone(t *testing.T) {
 	got, _ := jobmsg.Unwrap(body, nil)
 	assert.Equal(t, body, string(got))
 }
+
+// TestPayloadsPassThroughUnescaped: text full of markup or "&" keeps its
+// bytes, so a 200 KiB variable stays under the SNS limit and comes back as it
+// went in, in a job and in an outcome.
+func TestPayloadsPassThroughUnescaped(t *testing.T) {
+	html := strings.Repeat(`<p class="x">a &amp; b</p>`, 200*1024/26)
+	amps := strings.Repeat("&", 200*1024)
+	for name, text := range map[string]string{"HTML": html, "ampersands": amps} {
+		t.Run(name, func(t *testing.T) {
+			vars, err := json.Marshal(map[string]string{"doc": text})
+			require.NoError(t, err)
+			vars = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(vars)))
+
+			m, err := jobmsg.EncodeJob(jobmsg.Job{Key: 1, CustomHeaders: map[string]string{"identifier": "fn"}, Variables: vars})
+			require.NoError(t, err, "a %d-byte variable fits in a job message", len(text))
+			assert.Less(t, m.Size(), len(vars)+1024, "the message is the variables plus a small envelope")
+			j, err := jobmsg.DecodeJob(m.Body)
+			require.NoError(t, err)
+			assert.Equal(t, string(vars), string(j.Variables))
+
+			om, err := jobmsg.EncodeOutcome(jobmsg.Outcome{JobKey: 1, Outcome: jobmsg.Complete, Variables: vars})
+			require.NoError(t, err)
+			assert.Less(t, om.Size(), len(vars)+1024)
+			o, err := jobmsg.DecodeOutcome(om.Body)
+			require.NoError(t, err)
+			assert.Equal(t, string(vars), string(o.Variables))
+		})
+	}
+}

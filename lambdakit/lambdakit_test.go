@@ -231,6 +231,9 @@ func handlerReturning[Out any](out Out) func(cfg lambdakit.Config) (*lambdakit.H
 	}
 }
 
+// markup is 200 KiB that json.Marshal would escape to 1.2 MiB.
+var markup = strings.Repeat("<&>", 200*1024/3)
+
 func TestResultShapes(t *testing.T) {
 	tests := []struct {
 		name           string
@@ -248,6 +251,8 @@ func TestResultShapes(t *testing.T) {
 		{"empty struct sets nothing", handlerReturning(struct{}{}), "", jobmsg.Complete, `{}`, ""},
 		{"map", handlerReturning(map[string]int{"n": 1}), "", jobmsg.Complete, `{"n":1}`, ""},
 		{"unencodable result is an incident", handlerReturning(map[string]any{"f": func() {}}), "", jobmsg.Fail, "", "cannot be encoded as JSON"},
+		{"200 KiB of markup and '&' is not inflated past the limit", handlerReturning(map[string]string{"doc": markup}), "",
+			jobmsg.Complete, `{"doc":"` + markup + `"}`, ""},
 		{"too large result is an incident", handlerReturning(map[string]string{"blob": strings.Repeat("x", jobmsg.MaxMessageBytes)}), "",
 			jobmsg.Fail, "", "the handler's result is too large for SNS (256 KiB)"},
 	}

@@ -34,6 +34,24 @@ type Zeebe interface {
 	UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error
 }
 
+// Router tells whether a published job would reach a function: SNS drops a
+// message that matches no subscription's filter, without a word.
+type Router interface {
+	Routable(ctx context.Context, identifier string) (bool, error)
+}
+
+// Option adds an optional collaborator to Run.
+type Option func(*collaborators)
+
+type collaborators struct {
+	router Router
+}
+
+// WithRouter makes Run fail a job whose identifier no subscription routes
+// (retries 0: an incident naming the identifier) instead of publishing it
+// into nothing.
+func WithRouter(r Router) Option { return func(c *collaborators) { c.router = r } }
+
 // Publisher publishes messages to an SNS topic, one error per message.
 type Publisher interface {
 	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
@@ -146,6 +164,9 @@ type Stats struct {
 var (
 	// ErrNoIdentifier classifies a job whose element lacks the identifier header.
 	ErrNoIdentifier = errors.New(`no "identifier" task header`)
+	// ErrUnroutable classifies a job whose identifier matches no subscription
+	// of the topic: no function is deployed for it.
+	ErrUnroutable = errors.New("no function subscribed for the identifier")
 	// ErrActivate: no activation succeeded during a run bounded by a deadline,
 	// so the invocation reports an error (Zeebe unreachable, bad credentials).
 	ErrActivate = errors.New("could not activate jobs")
@@ -170,7 +191,11 @@ const minPoll = time.Second
 // no activation succeeded at all, so that a poller that cannot reach Zeebe
 // shows up as failed invocations. Without one (the long-lived process)
 // activation errors are retried with backoff until ctx is cancelled.
-func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger) (Stats, error) {
+func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger, opts ...Option) (Stats, error) {
+	var co collaborators
+	for _, o := range opts {
+		o(&co)
+	}
 	var st Stats
 	var lastErr error
 	activated := false
@@ -188,7 +213,7 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Log
 		if len(jobs) > 0 {
 			// Publish even when err is set: these jobs are activated and ours.
 			st.Activated += len(jobs)
-			handOff(ctx, cfg, zb, pub, log, jobs, &st)
+			handOff(ctx, cfg, zb, pub, co, log, jobs, &st)
 		}
 		if err == nil {
 			activated = true
@@ -241,7 +266,7 @@ func nextPoll(ctx context.Context, cfg Config, now time.Time) (time.Duration, bo
 // all the same, by ctx's deadline when there is one (Lambda freezes the
 // process there anyway), else by the safety margin. Publishing gets three
 // quarters of that time so that handing back failures still has some.
-func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
+func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collaborators, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
 	base := context.WithoutCancel(ctx)
 	var hctx context.Context
 	var cancel context.CancelFunc
@@ -262,7 +287,7 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog
 	var ready []jobmsg.Job
 	for _, j := range jobs {
 		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey).With("elementId", j.ElementID)
-		m, v, err := prepare(pctx, zb, j)
+		m, v, err := prepare(pctx, cfg, zb, co, jl, j)
 		switch v {
 		case publishIt:
 			msgs = append(msgs, m)
@@ -323,10 +348,21 @@ const (
 )
 
 // prepare applies the job's timeout header and encodes it.
-func prepare(ctx context.Context, zb Zeebe, j jobmsg.Job) (jobmsg.Message, verdict, error) {
+func prepare(ctx context.Context, cfg Config, zb Zeebe, co collaborators, jl *slog.Logger, j jobmsg.Job) (jobmsg.Message, verdict, error) {
 	if j.Identifier() == "" {
 		return jobmsg.Message{}, rejectIt, fmt.Errorf("%w: task %q (element %s of process %s) must name its Lambda function: add <zeebe:header key=%q value=\"<function name>\"/> to the service task",
 			ErrNoIdentifier, j.ElementID, j.ElementID, j.BPMNProcessID, jobmsg.HeaderIdentifier)
+	}
+	if co.router != nil {
+		ok, err := co.router.Routable(ctx, j.Identifier())
+		if err != nil {
+			// Without the listing the job is published as before the check existed.
+			jl.Warn("could not check that a function is subscribed for the job; publishing it anyway", "lambdaIdentifier", j.Identifier(), "error", err)
+		}
+		if !ok {
+			return jobmsg.Message{}, rejectIt, fmt.Errorf("%w: no subscription of %s routes %s=%q (task %q of process %s): deploy the function %q with the zeebe-lambda Terraform module, which subscribes its queue with that filter, then resolve the incident",
+				ErrUnroutable, cfg.TopicARN, jobmsg.AttrLambdaIdentifier, j.Identifier(), j.ElementID, j.BPMNProcessID, j.Identifier())
+		}
 	}
 	if raw := j.CustomHeaders[jobmsg.HeaderTimeout]; raw != "" {
 		d, err := ParseISODuration(raw)

@@ -573,3 +573,51 @@ func TestParseISODuration(t *testing.T) {
 		})
 	}
 }
+
+// fakeRouter routes the identifiers it knows; err comes with every answer.
+type fakeRouter struct {
+	known map[string]bool
+	err   error
+}
+
+func (f fakeRouter) Routable(_ context.Context, id string) (bool, error) {
+	if f.err != nil {
+		return true, f.err
+	}
+	return f.known[id], nil
+}
+
+func TestRunFailsUnroutableJobsIntoAnIncident(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name          string
+		router        fakeRouter
+		wantPublished int
+		wantRejected  int
+	}{
+		{"routable and unroutable", fakeRouter{known: map[string]bool{"fn": true}}, 1, 1},
+		{"listing failed: publish as before", fakeRouter{err: errors.New("AccessDenied")}, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			batch := []jobmsg.Job{job(1, map[string]string{"identifier": "fn"}), job(2, map[string]string{"identifier": "not-deployed"})}
+			zb := &fakeZeebe{script: []activation{{jobs: batch}}}
+			pub := &fakePublisher{}
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			defer cancel()
+			st, err := poller.Run(ctx, cfg(), zb, pub, joblog.Discard(), poller.WithRouter(tt.router))
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantPublished, st.Published)
+			assert.Equal(t, tt.wantRejected, st.Rejected)
+			if tt.wantRejected == 0 {
+				return
+			}
+			f := zb.failsByKey()[2]
+			assert.Equal(t, int32(0), f.Retries, "no retry can help: an incident at once")
+			assert.Contains(t, f.Msg, `lambdaIdentifier="not-deployed"`)
+			assert.Contains(t, f.Msg, cfg().TopicARN, "the message names the topic")
+			assert.Contains(t, f.Msg, "resolve the incident")
+		})
+	}
+}

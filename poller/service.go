@@ -11,6 +11,8 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/routes"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -20,6 +22,7 @@ type Service struct {
 	Config    Config
 	Zeebe     *zeebeclient.Client
 	Publisher Publisher
+	Router    Router // nil: publish every job without checking its route
 	Log       *slog.Logger
 }
 
@@ -39,17 +42,23 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	snsClient := sns.NewFromConfig(awsCfg)
 	return &Service{
 		Config:    cfg,
 		Zeebe:     zb,
-		Publisher: snspub.New(sns.NewFromConfig(awsCfg)),
+		Publisher: snspub.New(snsClient),
+		Router:    routes.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
 		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
 	}, nil
 }
 
 // Run runs the poller loop once, until ctx's deadline less the safety margin.
 func (s *Service) Run(ctx context.Context) (Stats, error) {
-	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log)
+	var opts []Option
+	if s.Router != nil {
+		opts = append(opts, WithRouter(s.Router))
+	}
+	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, opts...)
 }
 
 // Close releases the Zeebe connection.

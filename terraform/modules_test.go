@@ -254,7 +254,7 @@ func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
 	}
 	m.jsonDoc("aws_sqs_queue_redrive_policy.outcomes", "redrive_policy", &redrive)
 	assert.Equal(t, ref("aws_sqs_queue.outcomes.id"), m.str("aws_sqs_queue_redrive_policy.outcomes", "queue_url"))
-	assert.Equal(t, 5, redrive.MaxReceiveCount, "the fulfiller may retry an outcome while Zeebe is unavailable")
+	assert.Equal(t, 10, redrive.MaxReceiveCount, "the fulfiller may retry an outcome while Zeebe is unavailable: ten receives with its backoff outlast a minute")
 	assert.Equal(t, ref("aws_sqs_queue.outcomes_dlq.arn"), redrive.DeadLetterTargetArn)
 	for _, q := range []string{"aws_sqs_queue.outcomes", "aws_sqs_queue.outcomes_dlq"} {
 		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
@@ -287,12 +287,16 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		poller := map[string]statement{
 			"Logs":        {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.poller.arn") + ":*"}},
 			"PublishJobs": {Sid: "PublishJobs", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.jobs.arn")}},
+			"ReadRoutes": {Sid: "ReadRoutes", Effect: "Allow", Action: []string{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"},
+				Resource: []string{ref("aws_sns_topic.jobs.arn"), ref("aws_sns_topic.jobs.arn") + ":*"}},
 		}
 		fulfiller := map[string]statement{
 			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.fulfiller.arn") + ":*"}},
 			"ReceiveOutcomes": {Sid: "ReceiveOutcomes", Effect: "Allow",
-				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 				Resource: []string{ref("aws_sqs_queue.outcomes.arn")}},
+			"DeadLetterOutcomes": {Sid: "DeadLetterOutcomes", Effect: "Allow", Action: []string{"sqs:GetQueueUrl", "sqs:SendMessage"},
+				Resource: []string{ref("aws_sqs_queue.outcomes_dlq.arn")}},
 		}
 		if withSecret {
 			poller["ZeebeClientSecret"] = secretStmt

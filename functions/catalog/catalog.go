@@ -54,6 +54,7 @@ func Chaos() []Function {
 		fn("always-fail", 10*time.Second, chaos.AlwaysFail),
 		fn("panic", 10*time.Second, chaos.Panic),
 		fn("sleep", 5*time.Second, chaos.Sleep),
+		fn("echo", 10*time.Second, chaos.Echo),
 	}
 }
 

@@ -1,6 +1,7 @@
-// Package chaos holds misbehaving Lambdas for the end-to-end tests: one that
-// always fails, one that panics and one that outlives its timeout. They show
-// that Zeebe, not SQS, retries a job, and what a user sees in each case.
+// Package chaos holds the Lambdas of the end-to-end tests: one that always
+// fails, one that panics and one that outlives its timeout, which show that
+// Zeebe, not SQS, retries a job and what a user sees in each case; and one
+// that echoes its input, which shows that payloads pass through unchanged.
 package chaos
 
 import (
@@ -33,4 +34,20 @@ func Panic(context.Context, Input) (Result, error) { panic("panic: simulated cra
 func Sleep(_ context.Context, in Input) (Result, error) {
 	time.Sleep(time.Duration(in.SleepSeconds * float64(time.Second)))
 	return Result{}, nil
+}
+
+// EchoInput is what Echo reads.
+type EchoInput struct {
+	Doc string `json:"doc"`
+}
+
+// EchoResult is what Echo returns.
+type EchoResult struct {
+	Echo   string `json:"echo"`
+	Length int    `json:"length"`
+}
+
+// Echo returns its input document, and its length in bytes as the handler saw it.
+func Echo(_ context.Context, in EchoInput) (EchoResult, error) {
+	return EchoResult{Echo: in.Doc, Length: len(in.Doc)}, nil
 }

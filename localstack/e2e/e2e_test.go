@@ -186,6 +186,49 @@ func TestServerless(t *testing.T) {
 		},
 	}
 
+	// Payloads that json.Marshal would inflate six-fold: they must reach the
+	// function and come back byte for byte.
+	markup := strings.Repeat(`<p class="x">a &amp; b</p>`, 200*1024/26)
+	amps := strings.Repeat("&", 200*1024)
+	echoes := func(doc string) func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+		return func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+			require.Nil(t, end.Incident)
+			require.True(t, end.Completed)
+			vars := recordlog.Variables(recs)
+			var echo string
+			require.NoError(t, json.Unmarshal(vars["echo"], &echo))
+			assert.True(t, echo == doc, "the echoed document differs from the one sent (%d bytes, want %d)", len(echo), len(doc))
+			assert.JSONEq(t, fmt.Sprint(len(doc)), string(vars["length"]), "the handler saw the document's exact bytes")
+		}
+	}
+	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg, stack.PollerFunctionName)
+	scenarios = append(scenarios,
+		scenario{
+			name:  "200 KiB of HTML reaches the function and comes back intact",
+			start: single("echo-html", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": markup}),
+			check: echoes(markup),
+		},
+		scenario{
+			name:  "200 KiB of '&' reaches the function and comes back intact",
+			start: single("echo-amp", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": amps}),
+			check: echoes(amps),
+		},
+		scenario{
+			name:  "an identifier no function is subscribed for becomes an incident naming it within 10 s",
+			start: single("unroutable", "Task_Unroutable", map[string]string{"identifier": "not-deployed"}, 3, nil),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.NotNil(t, end.Incident)
+				assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, `lambdaIdentifier="not-deployed"`)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, "zeebe_jobs")
+				f := firstFailure(t, recs)
+				activated := time.UnixMilli(f.Value.Deadline).Add(-pollerTimeout)
+				assert.Less(t, end.At.Sub(activated), 10*time.Second, "incident %s after the activation", end.At.Sub(activated))
+				assert.Equal(t, int32(0), f.Value.Retries)
+			},
+		},
+	)
+
 	// All instances start at once: the scheduled poller, which runs once a
 	// minute, picks them up together.
 	piks := make([]int64, len(scenarios))
@@ -291,6 +334,15 @@ func TestServerless(t *testing.T) {
 			assert.True(t, strings.HasSuffix(redrive.DeadLetterTargetArn, ":zeebe_"+name+"_dlq"), "%s: %s", name, redrive.DeadLetterTargetArn)
 		}
 	})
+
+	// Last, as they disturb the stack: poison on the outcomes queue, then the
+	// engine killed under load.
+	t.Run("poison outcomes reach the DLQ at once, with their reason", func(t *testing.T) {
+		poisonOutcomesReachTheDLQAtOnce(ctx, t, awsCfg, stack)
+	})
+	t.Run("the engine killed mid-flight: every instance completes, every function ran once", func(t *testing.T) {
+		engineKilledMidFlight(ctx, t, awsCfg, stack, zb, records)
+	})
 }
 
 func names(fns []catalog.Function) []string {
@@ -370,6 +422,16 @@ func TestZeebeLambdaOnAnExistingFunctionWithItsLogGroup(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, groups.LogGroups, 1)
 	assert.Nil(t, groups.LogGroups[0].RetentionInDays, "the module left the existing log group as it was")
+}
+
+// jobTimeoutOfPoller reads JOB_TIMEOUT from the deployed poller's environment.
+func jobTimeoutOfPoller(ctx context.Context, t *testing.T, cfg aws.Config, poller string) time.Duration {
+	t.Helper()
+	out, err := lambda.NewFromConfig(cfg).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(poller)})
+	require.NoError(t, err)
+	d, err := time.ParseDuration(out.Environment.Variables["JOB_TIMEOUT"])
+	require.NoError(t, err, "the poller's JOB_TIMEOUT")
+	return d
 }
 
 func depth(ctx context.Context, t *testing.T, cfg aws.Config, url string) int {

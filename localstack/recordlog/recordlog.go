@@ -51,6 +51,7 @@ type Value struct {
 	Name               string            `json:"name"`      // variable
 	Value              string            `json:"value"`     // variable, as JSON text
 	ScopeKey           int64             `json:"scopeKey"`  // variable
+	Deadline           int64             `json:"deadline"`  // job, epoch ms (-1 before activation)
 }
 
 // Time is the record's timestamp.

@@ -14,6 +14,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -126,21 +127,26 @@ func Open(cfg Config) (*Engine, error) {
 // replay processes the stored root commands again to rebuild the state.
 func (e *Engine) replay() (int, error) {
 	n := 0
-	err := e.store.each(1, func(pos int64, b []byte) error {
-		if pos > e.st.position {
-			e.st.position = pos - 1
+	err := e.store.each(1, func(b []byte) error {
+		// Only root commands are processed again; the events they caused
+		// follow from them. A header is enough to tell which is which.
+		var head struct {
+			Position             int64  `json:"position"`
+			RecordType           string `json:"recordType"`
+			SourceRecordPosition int64  `json:"sourceRecordPosition"`
+		}
+		if err := json.Unmarshal(b, &head); err != nil {
+			return fmt.Errorf("replay: record after position %d: %w", e.st.position, err)
+		}
+		if head.RecordType != Command || head.SourceRecordPosition != -1 {
+			e.st.position = max(e.st.position, head.Position)
+			return nil
 		}
 		rec, err := decodeRecord(b)
 		if err != nil {
-			return fmt.Errorf("replay: record at position %d: %w", pos, err)
+			return fmt.Errorf("replay: record at position %d: %w", head.Position, err)
 		}
-		if rec.RecordType != Command || rec.SourceRecordPosition != -1 {
-			if rec.Position > e.st.position {
-				e.st.position = rec.Position
-			}
-			return nil
-		}
-		e.st.position = pos - 1
+		e.st.position = head.Position - 1
 		p := e.newProc(rec.Timestamp)
 		p.replaying = true
 		p.run(rec)
@@ -152,7 +158,13 @@ func (e *Engine) replay() (int, error) {
 
 func (e *Engine) exportStored(from int64) error {
 	var batch [][]byte
-	err := e.store.each(from, func(_ int64, b []byte) error {
+	err := e.store.each(from, func(b []byte) error {
+		var p struct {
+			Position int64 `json:"position"`
+		}
+		if json.Unmarshal(b, &p) != nil || p.Position < from {
+			return nil
+		}
 		batch = append(batch, append([]byte(nil), b...))
 		if len(batch) == 1024 {
 			err := e.exp.export(batch)

@@ -56,28 +56,58 @@ func posKey(p int64) []byte {
 	return k[:]
 }
 
-// append commits the records in one transaction.
+// append commits a batch's records in one transaction, as one entry keyed by
+// the batch's first position: the log is only ever read in order, and one
+// entry a batch keeps bbolt's page writes and tree upkeep per record small.
 func (s *store) append(recs []*Record, encoded [][]byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	n := len(encoded) - 1
+	for _, e := range encoded {
+		n += len(e)
+	}
+	v := make([]byte, 0, n)
+	for i, e := range encoded {
+		if i > 0 {
+			v = append(v, '\n')
+		}
+		v = append(v, e...)
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLog)
 		// Keys only ever grow: full pages instead of half-empty ones after a split.
 		b.FillPercent = 1.0
-		for i, r := range recs {
-			if err := b.Put(posKey(r.Position), encoded[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return b.Put(posKey(recs[0].Position), v)
 	})
 }
 
-// each calls fn for every stored record from position from on, in order.
-func (s *store) each(from int64, fn func(pos int64, b []byte) error) error {
+// each calls fn for every stored record, in order, from the batch holding
+// position from on (records before from in that batch included: callers
+// skip by position).
+func (s *store) each(from int64, fn func(b []byte) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketLog).Cursor()
-		for k, v := c.Seek(posKey(from)); k != nil; k, v = c.Next() {
-			if err := fn(int64(binary.BigEndian.Uint64(k)), v); err != nil {
-				return err
+		k, v := c.Seek(posKey(from))
+		if k == nil || int64(binary.BigEndian.Uint64(k)) > from {
+			// from lies inside the batch before.
+			if pk, pv := c.Prev(); pk != nil {
+				k, v = pk, pv
+			} else {
+				k, v = c.First()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			for len(v) > 0 {
+				line := v
+				if i := bytes.IndexByte(v, '\n'); i >= 0 {
+					line, v = v[:i], v[i+1:]
+				} else {
+					v = nil
+				}
+				if err := fn(line); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

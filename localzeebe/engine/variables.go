@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,16 +57,16 @@ func ParseDocument(doc []byte) ([]kv, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
 		}
-		var c bytes.Buffer
-		if err := json.Compact(&c, raw); err != nil {
+		norm, err := normalize(raw)
+		if err != nil {
 			return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
 		}
 		if i, ok := idx[name]; ok { // a repeated key: the last value wins
-			out[i].raw = c.Bytes()
+			out[i].raw = norm
 			continue
 		}
 		idx[name] = len(out)
-		out = append(out, kv{name: name, raw: c.Bytes()})
+		out = append(out, kv{name: name, raw: norm})
 	}
 	if _, err := dec.Token(); err != nil {
 		return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
@@ -73,6 +75,68 @@ func ParseDocument(doc []byte) ([]kv, error) {
 		return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
 	}
 	return out, nil
+}
+
+// normalize re-encodes a JSON value the way Zeebe's round trip through
+// MessagePack does: compact, object keys in their order, strings with no
+// escapes beyond what JSON needs (a client's "\u003c" comes back as "<", so a
+// document of markup keeps its size), numbers as written.
+func normalize(raw []byte) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var b bytes.Buffer
+	// needComma[i]: the container at depth i has had an element; inKey: the
+	// next string in an object is a key.
+	var needComma []bool
+	var inObject []bool
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			b.WriteByte(byte(d))
+			needComma, inObject = needComma[:len(needComma)-1], inObject[:len(inObject)-1]
+			expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
+			continue
+		}
+		if n := len(needComma); n > 0 {
+			isValue := inObject[n-1] && !expectKey
+			if !isValue && needComma[n-1] {
+				b.WriteByte(',')
+			}
+			if !isValue {
+				needComma[n-1] = true
+			}
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			b.WriteByte(byte(v))
+			needComma = append(needComma, false)
+			inObject = append(inObject, v == '{')
+			expectKey = v == '{'
+			continue
+		case string:
+			b.Write(marshal(v))
+		case json.Number:
+			b.WriteString(v.String())
+		case bool:
+			b.WriteString(strconv.FormatBool(v))
+		case nil:
+			b.WriteString("null")
+		}
+		if n := len(inObject); n > 0 && inObject[n-1] {
+			if expectKey {
+				b.WriteByte(':')
+			}
+			expectKey = !expectKey
+		}
+	}
+	return b.Bytes(), nil
 }
 
 // encodeDocument writes variables as one JSON object, in order.

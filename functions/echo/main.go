@@ -1,0 +1,9 @@
+// Command echo is the Lambda "echo" (BPMN task header identifier=echo).
+package main
+
+import (
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+func main() { lambdakit.Start(chaos.Echo) }

@@ -1,0 +1,83 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
+)
+
+// poisonOutcomesReachTheDLQAtOnce puts records the fulfiller can never
+// apply on its queue: each is in the DLQ within seconds, with the reason,
+// after one receive (not after maxReceiveCount receives a visibility timeout
+// apart), and nothing stays behind.
+func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, stack *tfstack.Stack) {
+	q := sqs.NewFromConfig(awsCfg)
+
+	nonce := time.Now().UnixNano()
+	// Each body carries the nonce and a word of its own, so it is found again
+	// in the DLQ (LocalStack's event source mapping hands the function JSON
+	// bodies re-serialised, so the copy need not be byte-equal).
+	poison := []struct{ body, mark, reason string }{
+		{fmt.Sprintf("not json at all %d", nonce), "not json", "not an outcome message"},
+		{fmt.Sprintf(`{"v":99,"jobKey":1,"outcome":"complete","n":%d}`, nonce), "99", "contract version"},
+		{fmt.Sprintf(`{"v":1,"jobKey":1,"outcome":"explode","n":%d}`, nonce), "explode", "not an outcome message"},
+	}
+	sent := time.Now()
+	want := map[string]string{}
+	for _, p := range poison {
+		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(stack.OutcomesQueueURL), MessageBody: aws.String(p.body)})
+		require.NoError(t, err)
+		want[p.mark] = p.reason
+	}
+	markOf := func(body string) string {
+		if !strings.Contains(body, fmt.Sprint(nonce)) {
+			return ""
+		}
+		for _, p := range poison {
+			if strings.Contains(body, p.mark) {
+				return p.mark
+			}
+		}
+		return ""
+	}
+
+	found := map[string]string{}
+	for len(found) < len(want) && time.Since(sent) < 30*time.Second {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL),
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			mark := markOf(aws.ToString(m.Body))
+			if mark == "" {
+				continue
+			}
+			if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
+				found[mark] = aws.ToString(r.StringValue)
+			}
+			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	took := time.Since(sent)
+	for mark, reason := range want {
+		assert.Contains(t, found[mark], reason, "record %q in the DLQ with its reason", mark)
+	}
+	assert.Less(t, took, 15*time.Second, "the poison records reached the DLQ after %s", took)
+	t.Logf("all %d poison records were in the DLQ after %s", len(want), took.Round(100*time.Millisecond))
+	left := depth(ctx, t, awsCfg, stack.OutcomesQueueURL)
+	for end := time.Now().Add(5 * time.Second); left > 0 && time.Now().Before(end); left = depth(ctx, t, awsCfg, stack.OutcomesQueueURL) {
+		time.Sleep(200 * time.Millisecond) // the event source mapping deletes the handled records
+	}
+	assert.Equal(t, 0, left, "nothing stays behind in the outcomes queue")
+}
