@@ -104,9 +104,12 @@ $(TFLINT):
 .PHONY: tools
 tools: $(TERRAFORM) $(TFLINT) ## build terraform and tflint into .local/bin
 
+# Terraform refuses to start when TF_PLUGIN_CACHE_DIR does not exist.
+$(TF_PLUGIN_CACHE_DIR):
+	@mkdir -p $@
+
 .PHONY: terraform-provider
-terraform-provider: $(TERRAFORM) ## say where the AWS provider comes from; write the CLI configuration for a mirror
-	@mkdir -p $(TF_PLUGIN_CACHE_DIR)
+terraform-provider: $(TERRAFORM) | $(TF_PLUGIN_CACHE_DIR) ## say where the AWS provider comes from; write the CLI configuration for a mirror
 	@if [ -n "$(TF_MIRROR)" ]; then \
 	  test -d "$(TF_MIRROR)/registry.terraform.io/hashicorp/aws" || { echo "error: $(TF_MIRROR) has no registry.terraform.io/hashicorp/aws: set TF_PLUGIN_MIRROR to a directory made with \`terraform providers mirror\`"; exit 1; }; \
 	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' "$(TF_MIRROR)" >$(TF_CLI_CONFIG_FILE); \
@@ -114,7 +117,7 @@ terraform-provider: $(TERRAFORM) ## say where the AWS provider comes from; write
 	@echo "terraform: the AWS provider comes from $(TF_PROVIDER_FROM)"
 
 .PHONY: lint-terraform
-lint-terraform: $(TERRAFORM) $(TFLINT) ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
+lint-terraform: $(TERRAFORM) $(TFLINT) | $(TF_PLUGIN_CACHE_DIR) ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	$(TERRAFORM) fmt -check -recursive -diff localstack/terraform
 	@for d in $(TF_DIRS); do (cd $$d && $(TFLINT) --recursive --config "$(CURDIR)/terraform/.tflint.hcl") || exit 1; done

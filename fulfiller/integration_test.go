@@ -78,13 +78,12 @@ func (e env) waitIncident(t *testing.T, pik int64) recordlog.Record {
 	t.Helper()
 	// A job with retries left would be activatable at once (the tests fail
 	// with no backoff); a few seconds of nothing says it has none.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
+	// Each call long-polls a second with a context of its own: a call cut by
+	// a shared deadline races the engine's DEADLINE_EXCEEDED against ctx.Err().
+	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		jobs, err := e.zb.ActivateJobs(ctx, e.jobType, "it", 10, time.Minute, time.Second)
-		if ctx.Err() != nil {
-			break
-		}
+		cancel()
 		require.NoError(t, err)
 		for _, j := range jobs {
 			if j.ProcessInstanceKey == pik {

@@ -97,15 +97,6 @@ func (r Root) Apply(ctx context.Context) (map[string]json.RawMessage, error) {
 	return r.outputs(ctx, tf)
 }
 
-// Outputs reads the outputs of the last apply.
-func (r Root) Outputs(ctx context.Context) (map[string]json.RawMessage, error) {
-	tf, err := r.terraform()
-	if err != nil {
-		return nil, err
-	}
-	return r.outputs(ctx, tf)
-}
-
 // Destroy runs terraform destroy with the variables of the last Apply.
 func (r Root) Destroy(ctx context.Context) error {
 	tf, err := r.init(ctx)
