@@ -13,6 +13,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -125,23 +126,26 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// rootCommandSuffix ends every root command as marshal writes it: a command
+// from a client or the clock, with no source record.
+var rootCommandSuffix = []byte(`"sourceRecordPosition":-1,"brokerVersion":"` + BrokerVersion + `","recordType":"COMMAND"}`)
+
 // replay processes the stored root commands again to rebuild the state.
 func (e *Engine) replay() (int, error) {
 	n := 0
 	err := e.store.each(1, func(b []byte) error {
-		// Only root commands are processed again; the events they caused
-		// follow from them. A header is enough to tell which is which.
+		// Only root commands are processed again; the records they caused
+		// follow from them, positions included. Records are written by
+		// marshal, so a root command is told by its last fields without
+		// decoding the rest (a record may hold megabytes of variables).
+		if !bytes.HasSuffix(b, rootCommandSuffix) {
+			return nil
+		}
 		var head struct {
-			Position             int64  `json:"position"`
-			RecordType           string `json:"recordType"`
-			SourceRecordPosition int64  `json:"sourceRecordPosition"`
+			Position int64 `json:"position"`
 		}
 		if err := json.Unmarshal(b, &head); err != nil {
 			return fmt.Errorf("replay: record after position %d: %w", e.st.position, err)
-		}
-		if head.RecordType != Command || head.SourceRecordPosition != -1 {
-			e.st.position = max(e.st.position, head.Position)
-			return nil
 		}
 		rec, err := decodeRecord(b)
 		if err != nil {
