@@ -31,7 +31,7 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 	// bodies re-serialised, so the copy need not be byte-equal).
 	poison := []struct{ body, mark, reason string }{
 		{fmt.Sprintf("not json at all %d", nonce), "not json", "not an outcome message"},
-		{fmt.Sprintf(`{"v":99,"jobKey":1,"outcome":"complete","n":%d}`, nonce), "99", "contract version"},
+		{fmt.Sprintf(`{"v":99,"jobKey":1,"outcome":"complete","n":%d}`, nonce), "complete", "contract version"},
 		{fmt.Sprintf(`{"v":1,"jobKey":1,"outcome":"explode","n":%d}`, nonce), "explode", "not an outcome message"},
 	}
 	sent := time.Now()

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
@@ -202,6 +203,9 @@ func TestServerless(t *testing.T) {
 		}
 	}
 	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg, stack.PollerFunctionName)
+	// An identifier of this run alone, so that nothing routes it until the test says so.
+	unroutable := fmt.Sprintf("not-deployed-%d", time.Now().UnixNano())
+	unroutableScenario := len(scenarios) + 2
 	scenarios = append(scenarios,
 		scenario{
 			name:  "200 KiB of HTML reaches the function and comes back intact",
@@ -215,11 +219,11 @@ func TestServerless(t *testing.T) {
 		},
 		scenario{
 			name:  "an identifier no function is subscribed for becomes an incident naming it within 10 s",
-			start: single("unroutable", "Task_Unroutable", map[string]string{"identifier": "not-deployed"}, 3, nil),
+			start: single("unroutable", "Task_Unroutable", map[string]string{"identifier": unroutable}, 3, nil),
 			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
 				require.NotNil(t, end.Incident)
 				assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
-				assert.Contains(t, end.Incident.Value.ErrorMessage, `lambdaIdentifier="not-deployed"`)
+				assert.Contains(t, end.Incident.Value.ErrorMessage, fmt.Sprintf("lambdaIdentifier=%q", unroutable))
 				assert.Contains(t, end.Incident.Value.ErrorMessage, "zeebe_jobs")
 				f := firstFailure(t, recs)
 				activated := time.UnixMilli(f.Value.Deadline).Add(-pollerTimeout)
@@ -333,6 +337,50 @@ func TestServerless(t *testing.T) {
 			assert.Equal(t, 1, redrive.MaxReceiveCount, name)
 			assert.True(t, strings.HasSuffix(redrive.DeadLetterTargetArn, ":zeebe_"+name+"_dlq"), "%s: %s", name, redrive.DeadLetterTargetArn)
 		}
+	})
+
+	t.Run("once a subscription routes the identifier, resolving the incident dispatches the job", func(t *testing.T) {
+		// What deploying the function with modules/zeebe-lambda does for
+		// routing: a queue subscribed with a filter on the identifier. The
+		// echo function's subscription takes the identifier too, for the
+		// test's length (SNS allows one subscription per topic and queue).
+		r := results[unroutableScenario]
+		require.NotNil(t, r.end.Incident, "the unroutable scenario ended on an incident")
+		q := sqs.NewFromConfig(awsCfg)
+		attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(stack.Functions["echo"].QueueURL),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+		require.NoError(t, err)
+		echoQueue := attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+		topic := sns.NewFromConfig(awsCfg)
+		subs, err := topic.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(stack.JobsTopicARN)})
+		require.NoError(t, err)
+		var echoSub *string
+		for _, s := range subs.Subscriptions {
+			if aws.ToString(s.Endpoint) == echoQueue {
+				echoSub = s.SubscriptionArn
+			}
+		}
+		require.NotNil(t, echoSub, "the echo function's subscription")
+		setFilter := func(ids ...string) {
+			b, err := json.Marshal(map[string][]string{"lambdaIdentifier": ids})
+			require.NoError(t, err)
+			_, err = topic.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: echoSub,
+				AttributeName: aws.String("FilterPolicy"), AttributeValue: aws.String(string(b))})
+			require.NoError(t, err)
+		}
+		setFilter("echo", unroutable)
+		defer setFilter("echo")
+
+		_, err = zb.Zeebe().NewUpdateJobRetriesCommand().JobKey(r.end.Incident.Value.JobKey).Retries(3).Send(ctx)
+		require.NoError(t, err)
+		_, err = zb.Zeebe().NewResolveIncidentCommand().IncidentKey(r.end.Incident.Key).Send(ctx)
+		require.NoError(t, err)
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		_, err = records.WaitFor(wctx, piks[unroutableScenario], func(rec recordlog.Record) bool {
+			return rec.Is("PROCESS_INSTANCE", "ELEMENT_COMPLETED") && rec.Value.BPMNElementType == "PROCESS"
+		})
+		require.NoError(t, err, "the instance completes once its job is routed")
 	})
 
 	// Last, as they disturb the stack: poison on the outcomes queue, then the
