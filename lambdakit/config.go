@@ -8,13 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
@@ -45,6 +48,17 @@ type Config struct {
 	// Now is the clock that decides whether a job's deadline has passed.
 	// Nil means time.Now; tests fix it.
 	Now func() time.Time
+	// DeadLetters, when set, takes a record that is not a job message (not
+	// JSON, an unknown contract version) to the queue's DLQ at once, with
+	// the reason; without it the record waits out the queue's visibility
+	// timeout first. ConfigFromEnv sets it.
+	DeadLetters DeadLetterer
+}
+
+// DeadLetterer moves an SQS record to its queue's DLQ at once, with the
+// reason; *redelivery.Queues is the real one.
+type DeadLetterer interface {
+	DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error
 }
 
 // Defaults for Config and the environment.
@@ -110,6 +124,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 		return Config{}, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
 	}
 	cfg.Publisher = snspub.New(sns.NewFromConfig(awsCfg))
+	cfg.DeadLetters = redelivery.New(sqs.NewFromConfig(awsCfg))
 	cfg.OutcomeTopicARN = topic
 	return cfg, nil
 }

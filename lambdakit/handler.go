@@ -139,6 +139,16 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
 			reason = "job message of an unsupported contract version"
 		}
+		if h.cfg.DeadLetters != nil {
+			derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err))
+			if derr == nil {
+				h.cfg.Logger.Error("rejecting SQS record: "+reason+"; moved to the DLQ at once",
+					"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error())
+				return true
+			}
+			h.cfg.Logger.Error("could not move the record to the DLQ; it gets there when its visibility timeout ends",
+				"messageId", r.MessageId, "error", derr)
+		}
 		h.cfg.Logger.Error("rejecting SQS record: "+reason+"; reported as a batch item failure so it reaches the DLQ",
 			"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error())
 		return false

@@ -642,3 +642,60 @@ func TestStartExitsWithOneLineNamingTheVariable(t *testing.T) {
 		})
 	}
 }
+
+// fakeDeadLetters records what was dead-lettered; err fails every call.
+type fakeDeadLetters struct {
+	mu      sync.Mutex
+	reasons map[string]string
+	err     error
+}
+
+func (f *fakeDeadLetters) DeadLetter(_ context.Context, r events.SQSMessage, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if f.reasons == nil {
+		f.reasons = map[string]string{}
+	}
+	f.reasons[r.MessageId] = reason
+	return nil
+}
+
+// TestPoisonRecordsGoToTheDLQAtOnce: with DeadLetters set, a record that is
+// not a job message is moved to the DLQ with its reason and acknowledged; if
+// that fails, it is reported as before. Its good neighbour runs either way.
+func TestPoisonRecordsGoToTheDLQAtOnce(t *testing.T) {
+	tests := []struct {
+		name         string
+		dlqErr       error
+		wantReported []events.SQSBatchItemFailure
+	}{
+		{"moved at once", nil, []events.SQSBatchItemFailure{}},
+		{"DLQ unreachable: left to the redrive policy", errors.New("AccessDenied"),
+			[]events.SQSBatchItemFailure{{ItemIdentifier: "garbage"}, {ItemIdentifier: "future"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{}
+			dl := &fakeDeadLetters{err: tt.dlqErr}
+			cfg := testConfig(pub)
+			cfg.DeadLetters = dl
+			h, err := lambdakit.New(book, cfg)
+			require.NoError(t, err)
+			resp := invoke(context.Background(), t, h,
+				events.SQSMessage{MessageId: "garbage", Body: "{", EventSource: "aws:sqs"},
+				events.SQSMessage{MessageId: "future", Body: `{"v":9,"key":1,"customHeaders":{"identifier":"x"}}`, EventSource: "aws:sqs"},
+				jobRecord(t, "good", `{"tripId":"t1"}`, nil),
+			)
+			assert.ElementsMatch(t, tt.wantReported, resp.BatchItemFailures)
+			require.Len(t, pub.outcomes, 1, "the good neighbour is processed")
+			if tt.dlqErr == nil {
+				assert.Contains(t, dl.reasons["garbage"], "not a job message")
+				assert.Contains(t, dl.reasons["future"], "unsupported contract version")
+				assert.NotContains(t, dl.reasons, "good")
+			}
+		})
+	}
+}

@@ -122,12 +122,12 @@ func TestZeebeLambdaLogGroupOnlyWithTheFunction(t *testing.T) {
 		groups     int64
 		statements []string
 	}{
-		{"module creates the function", nil, 1, []string{"Logs", "PublishOutcomes", "ReceiveJobs"}},
+		{"module creates the function", nil, 1, []string{"DeadLetterJobs", "Logs", "PublishOutcomes", "ReceiveJobs"}},
 		{"existing function", map[string]cty.Value{
 			"create_function":    cty.False,
 			"function_arn":       cty.StringVal("arn:aws:lambda:eu-west-1:123456789012:function:book-hotel"),
 			"existing_role_name": cty.StringVal("legacy-role"),
-		}, 0, []string{"PublishOutcomes", "ReceiveJobs"}},
+		}, 0, []string{"DeadLetterJobs", "PublishOutcomes", "ReceiveJobs"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,8 +175,10 @@ func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
 		"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{ref("aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 		"ReceiveJobs": {Sid: "ReceiveJobs", Effect: "Allow",
-			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 			Resource: []string{ref("aws_sqs_queue.this.arn")}},
+		"DeadLetterJobs": {Sid: "DeadLetterJobs", Effect: "Allow", Action: []string{"sqs:GetQueueUrl", "sqs:SendMessage"},
+			Resource: []string{ref("aws_sqs_queue.dlq.arn")}},
 		"PublishOutcomes": {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{outcomesTopic}},
 	}
 	assert.Equal(t, want, got)

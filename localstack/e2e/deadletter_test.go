@@ -81,3 +81,33 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 	}
 	assert.Equal(t, 0, left, "nothing stays behind in the outcomes queue")
 }
+
+// poisonJobsReachTheFunctionDLQAtOnce puts a record that is not a job message
+// on a function's queue: lambdakit moves it to the function's DLQ at once,
+// with the reason, instead of leaving it to wait out the visibility timeout.
+func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, fn tfstack.Function) {
+	q := sqs.NewFromConfig(awsCfg)
+	body := fmt.Sprintf("not a job message %d", time.Now().UnixNano())
+	sent := time.Now()
+	_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(fn.QueueURL), MessageBody: aws.String(body)})
+	require.NoError(t, err)
+	var reason string
+	for reason == "" && time.Since(sent) < 30*time.Second {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(fn.DLQURL),
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			if aws.ToString(m.Body) != body {
+				continue
+			}
+			if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
+				reason = aws.ToString(r.StringValue)
+			}
+			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(fn.DLQURL), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	took := time.Since(sent)
+	assert.Contains(t, reason, "not a job message")
+	assert.Less(t, took, 15*time.Second, "the record reached %s's DLQ after %s", fn.FunctionName, took)
+	t.Logf("the record was in %s's DLQ after %s", fn.FunctionName, took.Round(100*time.Millisecond))
+}

@@ -388,6 +388,9 @@ func TestServerless(t *testing.T) {
 	t.Run("poison outcomes reach the DLQ at once, with their reason", func(t *testing.T) {
 		poisonOutcomesReachTheDLQAtOnce(ctx, t, awsCfg, stack)
 	})
+	t.Run("a record that is not a job message reaches the function's DLQ at once, with its reason", func(t *testing.T) {
+		poisonJobsReachTheFunctionDLQAtOnce(ctx, t, awsCfg, stack.Functions["echo"])
+	})
 	t.Run("the engine killed mid-flight: every instance completes, every function ran once", func(t *testing.T) {
 		engineKilledMidFlight(ctx, t, awsCfg, stack, zb, records)
 	})

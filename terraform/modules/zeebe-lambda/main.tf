@@ -98,8 +98,15 @@ resource "aws_iam_role_policy" "this" {
       {
         Sid      = "ReceiveJobs"
         Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
         Resource = [aws_sqs_queue.this.arn]
+      },
+      {
+        # A record that is not a job message goes to the DLQ at once (lambdakit).
+        Sid      = "DeadLetterJobs"
+        Effect   = "Allow"
+        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+        Resource = [aws_sqs_queue.dlq.arn]
       },
       {
         Sid      = "PublishOutcomes"
