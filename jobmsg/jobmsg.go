@@ -133,7 +133,7 @@ func EncodeJob(j Job) (Message, error) {
 	if j.CustomHeaders == nil {
 		j.CustomHeaders = map[string]string{}
 	}
-	body, err := marshal(j)
+	body, err := Marshal(j)
 	if err != nil {
 		return Message{}, fmt.Errorf("%w: job %d: %v", ErrMalformed, j.Key, err)
 	}
@@ -159,7 +159,7 @@ func EncodeOutcome(o Outcome) (Message, error) {
 	default:
 		return Message{}, fmt.Errorf("%w: outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
 	}
-	body, err := marshal(o)
+	body, err := Marshal(o)
 	if err != nil {
 		return Message{}, fmt.Errorf("%w: outcome for job %d: %v", ErrMalformed, o.JobKey, err)
 	}
@@ -167,10 +167,11 @@ func EncodeOutcome(o Outcome) (Message, error) {
 	return m, checkSize(m, "outcome", o.JobKey)
 }
 
-// marshal encodes without json.Marshal's HTML escaping: variables pass through
+// Marshal is json.Marshal without its HTML escaping: variables pass through
 // as the bytes they are, instead of "<" growing to "\u003c" (six-fold for
-// text full of markup or "&") and hitting the SNS limit early.
-func marshal(v any) ([]byte, error) {
+// text full of markup or "&") and hitting the SNS limit early. Everything
+// that encodes payloads for the bridge's messages uses it.
+func Marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -170,12 +170,12 @@ func incident(msg string) jobmsg.Outcome {
 // object, or any value wrapped under resultVariable when the model names one.
 // A nil output sets no variables.
 func variables(out any, resultVariable string) (json.RawMessage, error) {
-	raw, err := marshalJSON(out)
+	raw, err := jobmsg.Marshal(out)
 	if err != nil {
 		return nil, fmt.Errorf("the handler's result cannot be encoded as JSON: %w", err)
 	}
 	if resultVariable != "" {
-		return marshalJSON(map[string]json.RawMessage{resultVariable: raw})
+		return jobmsg.Marshal(map[string]json.RawMessage{resultVariable: raw})
 	}
 	switch {
 	case bytes.Equal(raw, []byte("null")):
@@ -186,18 +186,6 @@ func variables(out any, resultVariable string) (json.RawMessage, error) {
 		return nil, fmt.Errorf("the handler returned %s, which is not a JSON object, so it cannot become process variables: set the task header %q to the name of the variable it should be stored under",
 			preview(string(raw), 60), jobmsg.HeaderResultVariable)
 	}
-}
-
-// marshalJSON is json.Marshal without HTML escaping: a result full of markup
-// or "&" keeps its size instead of growing up to six-fold on its way to SNS.
-func marshalJSON(v any) (json.RawMessage, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // capMessage limits an error message to MaxErrorMessageBytes, saying so.

@@ -114,17 +114,9 @@ func toStatus(err error) error {
 // checkDocument validates a variables document as the gateway does, before the engine.
 func checkDocument(doc string) (json.RawMessage, error) {
 	if _, err := engine.ParseDocument([]byte(doc)); err != nil {
-		return nil, status.Error(codes.InvalidArgument, trimPrefix(err.Error()))
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return json.RawMessage(doc), nil
-}
-
-func trimPrefix(s string) string {
-	const p = "invalid variables document: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 func checkTenant(cmd, tenant string) error {
@@ -391,15 +383,13 @@ func (g *gateway) StreamActivatedJobs(r *pb.StreamActivatedJobsRequest, stream p
 	}
 }
 
-func jobStatus(err error) error { return toStatus(err) }
-
 // CompleteJob completes a job.
 func (g *gateway) CompleteJob(ctx context.Context, r *pb.CompleteJobRequest) (*pb.CompleteJobResponse, error) {
 	vars, err := checkDocument(r.GetVariables())
 	if err != nil {
 		return nil, err
 	}
-	return &pb.CompleteJobResponse{}, jobStatus(g.eng.CompleteJob(ctx, engine.JobCommand{Key: r.GetJobKey(), Variables: vars}))
+	return &pb.CompleteJobResponse{}, toStatus(g.eng.CompleteJob(ctx, engine.JobCommand{Key: r.GetJobKey(), Variables: vars}))
 }
 
 // FailJob fails a job.
@@ -408,7 +398,7 @@ func (g *gateway) FailJob(ctx context.Context, r *pb.FailJobRequest) (*pb.FailJo
 	if err != nil {
 		return nil, err
 	}
-	return &pb.FailJobResponse{}, jobStatus(g.eng.FailJob(ctx, engine.JobCommand{Key: r.GetJobKey(), Retries: r.GetRetries(),
+	return &pb.FailJobResponse{}, toStatus(g.eng.FailJob(ctx, engine.JobCommand{Key: r.GetJobKey(), Retries: r.GetRetries(),
 		ErrorMessage: r.GetErrorMessage(), RetryBackoff: r.GetRetryBackOff(), Variables: vars}))
 }
 
@@ -418,18 +408,18 @@ func (g *gateway) ThrowError(ctx context.Context, r *pb.ThrowErrorRequest) (*pb.
 	if err != nil {
 		return nil, err
 	}
-	return &pb.ThrowErrorResponse{}, jobStatus(g.eng.ThrowError(ctx, engine.JobCommand{Key: r.GetJobKey(), ErrorCode: r.GetErrorCode(),
+	return &pb.ThrowErrorResponse{}, toStatus(g.eng.ThrowError(ctx, engine.JobCommand{Key: r.GetJobKey(), ErrorCode: r.GetErrorCode(),
 		ErrorMessage: r.GetErrorMessage(), Variables: vars}))
 }
 
 // UpdateJobRetries sets a job's retries.
 func (g *gateway) UpdateJobRetries(ctx context.Context, r *pb.UpdateJobRetriesRequest) (*pb.UpdateJobRetriesResponse, error) {
-	return &pb.UpdateJobRetriesResponse{}, jobStatus(g.eng.UpdateJobRetries(ctx, engine.JobCommand{Key: r.GetJobKey(), Retries: r.GetRetries()}))
+	return &pb.UpdateJobRetriesResponse{}, toStatus(g.eng.UpdateJobRetries(ctx, engine.JobCommand{Key: r.GetJobKey(), Retries: r.GetRetries()}))
 }
 
 // UpdateJobTimeout moves an activated job's deadline.
 func (g *gateway) UpdateJobTimeout(ctx context.Context, r *pb.UpdateJobTimeoutRequest) (*pb.UpdateJobTimeoutResponse, error) {
-	return &pb.UpdateJobTimeoutResponse{}, jobStatus(g.eng.UpdateJobTimeout(ctx, engine.JobCommand{Key: r.GetJobKey(), Timeout: r.GetTimeout()}))
+	return &pb.UpdateJobTimeoutResponse{}, toStatus(g.eng.UpdateJobTimeout(ctx, engine.JobCommand{Key: r.GetJobKey(), Timeout: r.GetTimeout()}))
 }
 
 // ResolveIncident resolves an incident.

@@ -19,8 +19,18 @@ type kv struct {
 	raw  json.RawMessage
 }
 
-// ErrInvalidDocument is returned for a variables document that is not a JSON object.
+// ErrInvalidDocument classifies a variables document that is not a JSON object.
 var ErrInvalidDocument = errors.New("invalid variables document")
+
+// documentError is an invalid document, with the text Zeebe's gateway gives.
+type documentError struct{ msg string }
+
+func (e *documentError) Error() string        { return e.msg }
+func (e *documentError) Is(target error) bool { return target == ErrInvalidDocument }
+
+func invalidDocument(format string, args ...any) error {
+	return &documentError{msg: fmt.Sprintf(format, args...)}
+}
 
 // ParseDocument reads a variables document, keeping its order. An empty or
 // blank document, and JSON null, are the empty document, as in Zeebe.
@@ -33,7 +43,7 @@ func ParseDocument(doc []byte) ([]kv, error) {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+		return nil, invalidDocument("Invalid JSON value: %s", doc)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		kind := "VALUE"
@@ -43,23 +53,23 @@ func ParseDocument(doc []byte) ([]kv, error) {
 		case tok == nil:
 			kind = "NIL"
 		}
-		return nil, fmt.Errorf("%w: Expected document to be a root level object, but was '%s'", ErrInvalidDocument, kind)
+		return nil, invalidDocument("Expected document to be a root level object, but was '%s'", kind)
 	}
 	var out []kv
 	idx := map[string]int{}
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+			return nil, invalidDocument("Invalid JSON value: %s", doc)
 		}
 		name, _ := t.(string)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+			return nil, invalidDocument("Invalid JSON value: %s", doc)
 		}
 		norm, err := normalize(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+			return nil, invalidDocument("Invalid JSON value: %s", doc)
 		}
 		if i, ok := idx[name]; ok { // a repeated key: the last value wins
 			out[i].raw = norm
@@ -69,10 +79,10 @@ func ParseDocument(doc []byte) ([]kv, error) {
 		out = append(out, kv{name: name, raw: norm})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+		return nil, invalidDocument("Invalid JSON value: %s", doc)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%w: Invalid JSON value: %s", ErrInvalidDocument, doc)
+		return nil, invalidDocument("Invalid JSON value: %s", doc)
 	}
 	return out, nil
 }
