@@ -85,8 +85,8 @@ FUNCTIONS   := $(shell for d in functions/*/; do test -f $$d/main.go && basename
 .PHONY: build
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
 	@rm -rf $(DIST) && mkdir -p $(DIST)
-	@for fn in $(FUNCTIONS) zeebe-poller zeebe-fulfiller; do \
-	  case $$fn in zeebe-poller) pkg=./poller/cmd/poller-lambda;; zeebe-fulfiller) pkg=./fulfiller/cmd/fulfiller-lambda;; *) pkg=./functions/$$fn;; esac; \
+	@for fn in $(FUNCTIONS) zeebe-poller zeebe-fulfiller zeebe-returner; do \
+	  case $$fn in zeebe-poller) pkg=./poller/cmd/poller-lambda;; zeebe-fulfiller) pkg=./fulfiller/cmd/fulfiller-lambda;; zeebe-returner) pkg=./returner/cmd/returner-lambda;; *) pkg=./functions/$$fn;; esac; \
 	  mkdir -p $(DIST)/$$fn; \
 	  GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap $$pkg; \
 	  (cd $(DIST)/$$fn && python3 -m zipfile -c ../$$fn.zip bootstrap); \
@@ -117,7 +117,7 @@ terraform-provider: $(TERRAFORM) | $(TF_PLUGIN_CACHE_DIR) ## say where the AWS p
 	@echo "terraform: the AWS provider comes from $(TF_PROVIDER_FROM)"
 
 .PHONY: lint-terraform
-lint-terraform: $(TERRAFORM) $(TFLINT) | $(TF_PLUGIN_CACHE_DIR) ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
+lint-terraform: $(TFLINT) terraform-provider ## terraform fmt -check and tflint (bundled terraform ruleset, all rules)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	$(TERRAFORM) fmt -check -recursive -diff localstack/terraform
 	@for d in $(TF_DIRS); do (cd $$d && $(TFLINT) --recursive --config "$(CURDIR)/terraform/.tflint.hcl") || exit 1; done
@@ -150,6 +150,17 @@ test: lint build terraform-provider ## everything: unit, integration (local engi
 	  $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./localstack/e2e/ || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  if [ $$rc != 0 ]; then echo "tests failed; service logs: $$($(STACK) logs | tr '\n' ' ')"; fi; \
+	  exit $$rc
+
+SOAK_INSTANCES ?= 50
+SOAK_TURNS     ?= 200
+.PHONY: soak
+soak: build terraform-provider ## the long echo-loop soak under injected faults (SOAK_INSTANCES x SOAK_TURNS, default 50 x 200); report in .local/soak/
+	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
+	  $(STACK) up; \
+	  rc=0; SOAK_INSTANCES=$(SOAK_INSTANCES) SOAK_TURNS=$(SOAK_TURNS) SOAK_REPORT_DIR=$(LOCAL)/soak \
+	    $(GO) test -count=1 -timeout 180m -tags '$(E2E_TAGS)' -run '^TestSoak$$' -v ./localstack/e2e/ || rc=$$?; \
+	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc
 
 # ZEEBE_ADDRESS given on the command line or in the environment points the

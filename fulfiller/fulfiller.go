@@ -123,7 +123,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 				log.Error("could not move the record to the DLQ; it gets there after maxReceiveCount receives", "error", err)
 				return false
 			}
-			log.Error("record moved to the DLQ at once", "reason", why)
+			log.Error("record moved to the DLQ at once", "reason", why, "receiveCount", redeliveryCount(r))
 			return true
 		}
 	}), nil
@@ -138,7 +138,7 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	o, err := jobmsg.DecodeOutcome(body)
 	if err != nil {
 		// Keys as far as the body gives them, so the line can still be found by job.
-		jobKey, pik := peekKeys(body)
+		jobKey, pik := jobmsg.PeekKeys(body)
 		reason := "not an outcome message"
 		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
 			reason = "outcome of a contract version this fulfiller does not speak"
@@ -168,17 +168,6 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
 	}
 	return c, "", log
-}
-
-// peekKeys reads jobKey and processInstanceKey from a body that did not
-// decode as an outcome, for the log line; zero where it cannot.
-func peekKeys(body []byte) (jobKey, processInstanceKey int64) {
-	var k struct {
-		JobKey             int64 `json:"jobKey"`
-		ProcessInstanceKey int64 `json:"processInstanceKey"`
-	}
-	_ = json.Unmarshal(body, &k)
-	return k.JobKey, k.ProcessInstanceKey
 }
 
 func (h *Handler) apply(ctx context.Context, o jobmsg.Outcome) error {

@@ -220,6 +220,19 @@ func DecodeOutcome(body []byte) (Outcome, error) {
 	return o, nil
 }
 
+// PeekKeys reads the job key ("key" of a job message, "jobKey" of an
+// outcome) and the process instance key from a body that did not decode, so
+// that the log line about it can still be found by job; zero where it cannot.
+func PeekKeys(body []byte) (jobKey, processInstanceKey int64) {
+	var k struct {
+		Key                int64 `json:"key"`
+		JobKey             int64 `json:"jobKey"`
+		ProcessInstanceKey int64 `json:"processInstanceKey"`
+	}
+	_ = json.Unmarshal(body, &k)
+	return max(k.Key, k.JobKey), k.ProcessInstanceKey
+}
+
 // decode checks the version before anything else so that a future message is
 // reported as such, not as garbage.
 func decode(body []byte, v any) error {

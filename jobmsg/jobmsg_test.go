@@ -251,3 +251,19 @@ func TestPayloadsPassThroughUnescaped(t *testing.T) {
 		})
 	}
 }
+
+func TestPeekKeys(t *testing.T) {
+	for _, tt := range []struct {
+		body     string
+		job, pik int64
+	}{
+		{`{"v":9,"key":7,"processInstanceKey":3}`, 7, 3},
+		{`{"v":9,"jobKey":8,"processInstanceKey":4}`, 8, 4},
+		{`not json`, 0, 0},
+		{`{"key":"x"}`, 0, 0},
+	} {
+		job, pik := jobmsg.PeekKeys([]byte(tt.body))
+		assert.Equal(t, tt.job, job, tt.body)
+		assert.Equal(t, tt.pik, pik, tt.body)
+	}
+}

@@ -143,7 +143,8 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 			derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err))
 			if derr == nil {
 				h.cfg.Logger.Error("rejecting SQS record: "+reason+"; moved to the DLQ at once",
-					"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error())
+					"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error(),
+					"receiveCount", r.Attributes["ApproximateReceiveCount"])
 				return true
 			}
 			h.cfg.Logger.Error("could not move the record to the DLQ; it gets there when its visibility timeout ends",
@@ -172,11 +173,28 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 	}
 	start := time.Now()
 	o := h.run(ctx, job, log)
-	return h.publish(ctx, job, o, time.Since(start), log)
+	err = h.publish(ctx, job, o, time.Since(start), log)
+	if err == nil {
+		return true
+	}
+	// The outcome is lost. Dead-lettered now, the job message reaches the
+	// returner at once, which hands the job back to Zeebe with its retries
+	// unchanged; reported as a batch item failure instead, it would reach the
+	// DLQ only after the queue's visibility timeout.
+	if h.cfg.DeadLetters != nil {
+		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("the function ran, but its outcome could not be published: %v", err))
+		if derr == nil {
+			log.Error("cannot publish the outcome; the job message was moved to the DLQ at once, to be handed back to Zeebe", "error", err)
+			return true
+		}
+		log.Error("could not move the record to the DLQ either", "error", derr)
+	}
+	log.Error("cannot publish the outcome; reporting the record (it reaches the DLQ after the queue's visibility timeout)", "error", err)
+	return false
 }
 
-// publish sends the job's outcome and reports whether it was accepted.
-func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger) bool {
+// publish sends the job's outcome; an error means it was not accepted.
+func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger) error {
 	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
 	msg, err := jobmsg.EncodeOutcome(o)
 	if errors.Is(err, jobmsg.ErrTooLarge) {
@@ -185,8 +203,7 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 		msg, err = jobmsg.EncodeOutcome(o)
 	}
 	if err != nil {
-		log.Error("cannot encode the outcome; reporting the record (it goes to the DLQ and the job times out in Zeebe)", "error", err)
-		return false
+		return fmt.Errorf("encode the %s outcome: %w", o.Outcome, err)
 	}
 	// The handler context may be spent, but ctx still has DeadlineMargin
 	// left before the Lambda deadline: that is what the margin is for.
@@ -196,13 +213,11 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 		if len(errs) == 1 {
 			err = errs[0]
 		}
-		log.Error("cannot publish the outcome; reporting the record (it goes to the DLQ and the job times out in Zeebe)",
-			"outcome", string(o.Outcome), "error", err)
-		return false
+		return fmt.Errorf("publish the %s outcome: %w", o.Outcome, err)
 	}
 	log.Info("outcome published", "outcome", string(o.Outcome), "retries", o.Retries,
 		"errorCode", o.ErrorCode, "errorMessage", o.ErrorMessage, "durationMs", took.Milliseconds())
-	return true
+	return nil
 }
 
 // tooLarge replaces an outcome SNS would reject with a failure that says so.

@@ -699,3 +699,60 @@ func TestPoisonRecordsGoToTheDLQAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestUnpublishedOutcomesGoToTheDLQAtOnce: a job whose outcome cannot be
+// published is moved to the DLQ at once, with the reason (the returner hands
+// it back to Zeebe from there), instead of waiting out the visibility
+// timeout; if the DLQ is unreachable too, it is reported. Its neighbour in
+// the batch, published fine, is done either way.
+func TestUnpublishedOutcomesGoToTheDLQAtOnce(t *testing.T) {
+	tests := []struct {
+		name         string
+		dlqErr       error
+		wantReported []events.SQSBatchItemFailure
+	}{
+		{"moved at once", nil, []events.SQSBatchItemFailure{}},
+		{"DLQ unreachable too: left to the redrive policy", errors.New("AccessDenied"), []events.SQSBatchItemFailure{{ItemIdentifier: "lost"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &selectivePublisher{fail: "lost-trip"}
+			dl := &fakeDeadLetters{err: tt.dlqErr}
+			cfg := testConfig(pub)
+			cfg.DeadLetters = dl
+			h, err := lambdakit.New(book, cfg)
+			require.NoError(t, err)
+			resp := invoke(context.Background(), t, h,
+				jobRecord(t, "lost", `{"tripId":"lost-trip"}`, nil),
+				jobRecord(t, "good", `{"tripId":"t1"}`, nil),
+			)
+			assert.ElementsMatch(t, tt.wantReported, resp.BatchItemFailures)
+			assert.Equal(t, 1, pub.ok, "the good neighbour's outcome is published")
+			if tt.dlqErr == nil {
+				assert.Contains(t, dl.reasons["lost"], "the function ran, but its outcome could not be published: publish the complete outcome: sns down")
+				assert.NotContains(t, dl.reasons, "good")
+			}
+		})
+	}
+}
+
+// selectivePublisher fails the outcomes whose variables mention fail.
+type selectivePublisher struct {
+	mu   sync.Mutex
+	fail string
+	ok   int
+}
+
+func (p *selectivePublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		if strings.Contains(string(m.Body), p.fail) {
+			errs[i] = errors.New("sns down")
+			continue
+		}
+		p.ok++
+	}
+	return errs
+}

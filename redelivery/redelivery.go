@@ -79,17 +79,32 @@ func ReceiveCount(r events.SQSMessage) int {
 // RetryLater sets the record's visibility to Backoff(receive count); the
 // caller then reports the record failed.
 func (q *Queues) RetryLater(ctx context.Context, r events.SQSMessage) (time.Duration, error) {
-	qu, err := q.lookup(ctx, r.EventSourceARN, false)
-	if err != nil {
+	d := Backoff(ReceiveCount(r))
+	if err := q.Hold(ctx, r, d); err != nil {
 		return 0, err
 	}
-	d := Backoff(ReceiveCount(r))
+	return d, nil
+}
+
+// MaxHold is the longest SQS keeps a received message invisible (12 hours).
+const MaxHold = 12 * time.Hour
+
+// Hold keeps the record invisible for d (whole seconds, at most MaxHold)
+// from now on; the caller then reports the record failed, and it comes back
+// after d. Held for MaxHold, a record a consumer cannot use stays in its
+// queue without being received again and again.
+func (q *Queues) Hold(ctx context.Context, r events.SQSMessage, d time.Duration) error {
+	qu, err := q.lookup(ctx, r.EventSourceARN, false)
+	if err != nil {
+		return err
+	}
+	d = min(max(d, 0), MaxHold)
 	_, err = q.api.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(qu.url),
 		ReceiptHandle: aws.String(r.ReceiptHandle), VisibilityTimeout: int32(d / time.Second)})
 	if err != nil {
-		return 0, fmt.Errorf("change the visibility of message %s: %w", r.MessageId, err)
+		return fmt.Errorf("change the visibility of message %s: %w", r.MessageId, err)
 	}
-	return d, nil
+	return nil
 }
 
 // DeadLetter sends a copy of the record, its attributes and the reason to the

@@ -98,3 +98,15 @@ func TestBackoffsOutlastAMinuteOutage(t *testing.T) {
 	}
 	assert.Greater(t, total, time.Minute)
 }
+
+func TestHoldIsCappedAtTwelveHours(t *testing.T) {
+	f := newFake()
+	q := redelivery.New(f)
+	for _, tt := range []struct {
+		hold time.Duration
+		want int32
+	}{{0, 0}, {-time.Second, 0}, {90 * time.Second, 90}, {24 * time.Hour, 43200}} {
+		require.NoError(t, q.Hold(context.Background(), events.SQSMessage{EventSourceARN: source, ReceiptHandle: "rh"}, tt.hold))
+		assert.Equal(t, tt.want, f.changed[len(f.changed)-1].VisibilityTimeout, "hold %s", tt.hold)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -246,6 +247,7 @@ var functions = map[string]function.Function{
 	"contains":   stdlib.ContainsFunc,
 	"length":     stdlib.LengthFunc,
 	"regex":      stdlib.RegexFunc,
+	"can":        tryfunc.CanFunc,
 	"filebase64sha256": function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "path", Type: cty.String}},
 		Type:   function.StaticReturnType(cty.String),

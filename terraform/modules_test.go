@@ -149,7 +149,7 @@ func TestIAMNames(t *testing.T) {
 	assert.Equal(t, "book-hotel", m.str("aws_iam_role.this", "name"))
 	assert.Equal(t, "zeebe-bridge-book-hotel", m.str("aws_iam_role_policy.this", "name"))
 	b := bridge(t, nil)
-	for _, fn := range []string{"poller", "fulfiller"} {
+	for _, fn := range []string{"poller", "fulfiller", "returner"} {
 		assert.Equal(t, b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role."+fn, "name"))
 		assert.Equal(t, "zeebe-bridge-"+b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role_policy."+fn, "name"))
 	}
@@ -163,7 +163,7 @@ func TestArchitectureDefault(t *testing.T) {
 	assert.Contains(t, string(mk), "export GOARCH_LAMBDA ?= amd64")
 	assert.Equal(t, `["x86_64"]`, mustJSON(t, zeebeLambda(t, nil).attr("aws_lambda_function.this", "architectures")))
 	b := bridge(t, nil)
-	for _, fn := range []string{"aws_lambda_function.poller", "aws_lambda_function.fulfiller"} {
+	for _, fn := range []string{"aws_lambda_function.poller", "aws_lambda_function.fulfiller", "aws_lambda_function.returner"} {
 		assert.Equal(t, `["x86_64"]`, mustJSON(t, b.attr(fn, "architectures")), fn)
 	}
 }
@@ -194,10 +194,66 @@ func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
 
 func TestZeebeLambdaDLQAlarm(t *testing.T) {
 	m := zeebeLambda(t, map[string]cty.Value{"alarm_actions": cty.ListVal([]cty.Value{cty.StringVal("arn:aws:sns:eu-west-1:123456789012:oncall")})})
-	assert.Equal(t, `{"QueueName":"${aws_sqs_queue.dlq.name}"}`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.dlq", "dimensions")))
-	assert.Equal(t, "ApproximateNumberOfMessagesVisible", m.str("aws_cloudwatch_metric_alarm.dlq", "metric_name"))
+	alarm := m.resource("aws_cloudwatch_metric_alarm.dlq")
+	metrics := map[string]string{}
+	var expression string
+	for _, q := range alarm.Body.Blocks {
+		require.Equal(t, "metric_query", q.Type)
+		id := m.eval(q.Body.Attributes["id"].Expr).AsString()
+		if e, ok := q.Body.Attributes["expression"]; ok {
+			expression = m.eval(e.Expr).AsString()
+			continue
+		}
+		require.Len(t, q.Body.Blocks, 1, "metric_query %s has one metric", id)
+		metric := q.Body.Blocks[0].Body.Attributes
+		assert.Equal(t, `{"QueueName":"${aws_sqs_queue.dlq.name}"}`, mustJSON(t, m.eval(metric["dimensions"].Expr)), id)
+		assert.Equal(t, "Minimum", m.eval(metric["stat"].Expr).AsString(), "%s: only what stayed through the period", id)
+		metrics[id] = m.eval(metric["metric_name"].Expr).AsString()
+	}
+	assert.Equal(t, map[string]string{"visible": "ApproximateNumberOfMessagesVisible", "inflight": "ApproximateNumberOfMessagesNotVisible"}, metrics,
+		"a record the returner holds is in flight, not visible: both count")
+	assert.Equal(t, "visible + inflight", expression)
 	assert.Equal(t, int64(0), m.num("aws_cloudwatch_metric_alarm.dlq", "threshold"))
 	assert.Equal(t, `["arn:aws:sns:eu-west-1:123456789012:oncall"]`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.dlq", "alarm_actions")))
+}
+
+// TestZeebeLambdaReturner: given the bridge's returner, the module lets it
+// read this function's DLQ, and no other queue, and triggers it from there.
+func TestZeebeLambdaReturner(t *testing.T) {
+	returner := cty.ObjectVal(map[string]cty.Value{
+		"function_arn": cty.StringVal("arn:aws:lambda:eu-west-1:123456789012:function:zeebe-returner"),
+		"role_name":    cty.StringVal("zeebe-returner"),
+		"timeout":      cty.NumberIntVal(20),
+	})
+	m := zeebeLambda(t, map[string]cty.Value{"returner": returner})
+	assert.Equal(t, "zeebe-returner", m.str("aws_iam_role_policy.returner", "role"))
+	assert.Equal(t, "zeebe-bridge-returner-book-hotel", m.str("aws_iam_role_policy.returner", "name"))
+	assert.Equal(t, map[string]statement{
+		"ReturnDeadLetteredJobs": {Sid: "ReturnDeadLetteredJobs", Effect: "Allow",
+			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+			Resource: []string{ref("aws_sqs_queue.dlq.arn")}},
+	}, policyStatements(t, m, "aws_iam_role_policy.returner"))
+	assert.Equal(t, ref("aws_sqs_queue.dlq.arn"), m.str("aws_lambda_event_source_mapping.returner", "event_source_arn"))
+	assert.Equal(t, "arn:aws:lambda:eu-west-1:123456789012:function:zeebe-returner", m.str("aws_lambda_event_source_mapping.returner", "function_name"))
+	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.returner", "function_response_types")))
+	assert.Equal(t, int64(120), m.num("aws_sqs_queue.dlq", "visibility_timeout_seconds"), "6 x the returner's timeout")
+	assert.Equal(t, int64(30), zeebeLambda(t, nil).num("aws_sqs_queue.dlq", "visibility_timeout_seconds"), "SQS's default without a returner")
+	without := zeebeLambda(t, nil)
+	for _, r := range []string{"aws_iam_role_policy.returner", "aws_lambda_event_source_mapping.returner"} {
+		assert.True(t, m.eval(m.resource(r).Body.Attributes["count"].Expr).Equals(cty.NumberIntVal(1)).True(), "%s with a returner", r)
+		assert.True(t, without.eval(without.resource(r).Body.Attributes["count"].Expr).Equals(cty.NumberIntVal(0)).True(), "%s without one", r)
+	}
+
+	b := bridge(t, nil)
+	assert.Equal(t, int64(20), b.num("aws_lambda_function.returner", "timeout"))
+	env := b.attr("aws_lambda_function.returner", "environment.variables").AsValueMap()
+	assert.Equal(t, "1s", env["RETURN_BACKOFF"].AsString())
+	assert.Equal(t, "cluster.bru-2.zeebe.camunda.io:443", env["ZEEBE_ADDRESS"].AsString())
+	ok, msgs := b.validation("return_backoff", cty.StringVal("soon"))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "Go duration")
+	ok, _ = b.validation("return_backoff", cty.StringVal("500ms"))
+	assert.True(t, ok)
 }
 
 func TestVariableValidation(t *testing.T) {
@@ -235,6 +291,7 @@ func bridge(t *testing.T, extra map[string]cty.Value) *module {
 	vars := map[string]cty.Value{
 		"poller_filename":    cty.StringVal("dist/zeebe-poller.zip"),
 		"fulfiller_filename": cty.StringVal("dist/zeebe-fulfiller.zip"),
+		"returner_filename":  cty.StringVal("dist/zeebe-returner.zip"),
 		"zeebe_address":      cty.StringVal("cluster.bru-2.zeebe.camunda.io:443"),
 	}
 	for k, v := range extra {

@@ -7,10 +7,12 @@ package catalog
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/tripbooking"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
@@ -55,7 +57,23 @@ func Chaos() []Function {
 		fn("panic", 10*time.Second, chaos.Panic),
 		fn("sleep", 5*time.Second, chaos.Sleep),
 		fn("echo", 10*time.Second, chaos.Echo),
+		loop(),
 	}
+}
+
+// loop is the soak test's function: its outcomes go through
+// chaos.LosingPublisher, which loses the ones the handler marks.
+func loop() Function {
+	return Function{Name: "loop", Timeout: 10 * time.Second, New: func(cfg lambdakit.Config) (*lambdakit.Handler, error) {
+		if cfg.Publisher != nil {
+			cfg.Publisher = chaos.LosingPublisher{Publisher: cfg.Publisher}
+		}
+		log := cfg.Logger
+		if log == nil {
+			log = joblog.New(os.Stderr, false)
+		}
+		return lambdakit.New(chaos.NewLoop(log).Handle, cfg)
+	}}
 }
 
 // All lists every example function. Each call returns a new slice, so

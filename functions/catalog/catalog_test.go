@@ -58,12 +58,14 @@ func TestCatalogMatchesMainDirectories(t *testing.T) {
 // TestModelIdentifiersAreInTheCatalog checks that every function the trip
 // booking model calls exists.
 func TestModelIdentifiersAreInTheCatalog(t *testing.T) {
-	model, err := os.ReadFile("../../bpmn/trip-booking.bpmn")
-	require.NoError(t, err)
-	ids := regexp.MustCompile(`<zeebe:header key="identifier" value="([^"]+)"`).FindAllStringSubmatch(string(model), -1)
-	require.NotEmpty(t, ids)
-	for _, m := range ids {
-		assert.Contains(t, names(catalog.TripBooking()), m[1])
+	for model, fns := range map[string][]catalog.Function{"trip-booking.bpmn": catalog.TripBooking(), "echo-loop.bpmn": catalog.Chaos()} {
+		src, err := os.ReadFile("../../bpmn/" + model)
+		require.NoError(t, err)
+		ids := regexp.MustCompile(`<zeebe:header key="identifier" value="([^"]+)"`).FindAllStringSubmatch(string(src), -1)
+		require.NotEmpty(t, ids, model)
+		for _, m := range ids {
+			assert.Contains(t, names(fns), m[1], model)
+		}
 	}
 }
 

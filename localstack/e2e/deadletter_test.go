@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -36,10 +37,12 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 	}
 	sent := time.Now()
 	want := map[string]string{}
+	var ids []string
 	for _, p := range poison {
-		_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(stack.OutcomesQueueURL), MessageBody: aws.String(p.body)})
+		out, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(stack.OutcomesQueueURL), MessageBody: aws.String(p.body)})
 		require.NoError(t, err)
 		want[p.mark] = p.reason
+		ids = append(ids, aws.ToString(out.MessageId))
 	}
 	markOf := func(body string) string {
 		if !strings.Contains(body, fmt.Sprint(nonce)) {
@@ -80,6 +83,32 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 		time.Sleep(200 * time.Millisecond) // the event source mapping deletes the handled records
 	}
 	assert.Equal(t, 0, left, "nothing stays behind in the outcomes queue")
+	receivedOnce(ctx, t, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName, "record moved to the DLQ at once", ids...)
+}
+
+// receivedOnce checks, from the log lines (whose message ends with msg) a
+// consumer wrote when it moved records to the DLQ, that each of them was
+// received once, not maxReceiveCount times.
+func receivedOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, group, msg string, ids ...string) {
+	t.Helper()
+	counts := map[string]string{}
+	for deadline := time.Now().Add(30 * time.Second); len(counts) < len(ids) && time.Now().Before(deadline); time.Sleep(time.Second) {
+		lines, err := logs(ctx, awsCfg, group)
+		require.NoError(t, err)
+		for _, l := range lines {
+			var e struct {
+				Msg          string `json:"msg"`
+				MessageID    string `json:"messageId"`
+				ReceiveCount string `json:"receiveCount"`
+			}
+			if json.Unmarshal([]byte(l), &e) == nil && strings.HasSuffix(e.Msg, msg) {
+				counts[e.MessageID] = e.ReceiveCount
+			}
+		}
+	}
+	for _, id := range ids {
+		assert.Equal(t, "1", counts[id], "record %s went to the DLQ after its first receive", id)
+	}
 }
 
 // poisonJobsReachTheFunctionDLQAtOnce puts a record that is not a job message
@@ -89,7 +118,7 @@ func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsC
 	q := sqs.NewFromConfig(awsCfg)
 	body := fmt.Sprintf("not a job message %d", time.Now().UnixNano())
 	sent := time.Now()
-	_, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(fn.QueueURL), MessageBody: aws.String(body)})
+	out, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(fn.QueueURL), MessageBody: aws.String(body)})
 	require.NoError(t, err)
 	var reason string
 	for reason == "" && time.Since(sent) < 30*time.Second {
@@ -110,4 +139,5 @@ func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsC
 	assert.Contains(t, reason, "not a job message")
 	assert.Less(t, took, 15*time.Second, "the record reached %s's DLQ after %s", fn.FunctionName, took)
 	t.Logf("the record was in %s's DLQ after %s", fn.FunctionName, took.Round(100*time.Millisecond))
+	receivedOnce(ctx, t, awsCfg, fn.LogGroupName, "moved to the DLQ at once", aws.ToString(out.MessageId))
 }

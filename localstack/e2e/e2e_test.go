@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,6 +34,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
@@ -60,6 +62,53 @@ type scenario struct {
 	check func(t *testing.T, end recordlog.Ending, recs []recordlog.Record)
 }
 
+// shared is the stack localstack/terraform applies once for all tests of the
+// package; TestMain destroys it.
+var shared struct {
+	once  sync.Once
+	stack *tfstack.Stack
+	root  tfstack.Root
+	took  time.Duration
+	err   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.root.Dir != "" {
+		// Destroy even after a failed apply: it removes what was created.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		began := time.Now()
+		if err := shared.root.Destroy(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "terraform destroy:", err)
+			code = 1
+		} else {
+			fmt.Fprintf(os.Stderr, "terraform destroy took %s\n", time.Since(began).Round(time.Second))
+		}
+		cancel()
+	}
+	os.Exit(code)
+}
+
+// deployed applies localstack/terraform with every catalog function, once.
+func deployed(t *testing.T) *tfstack.Stack {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(dist, "book-hotel.zip"))
+	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
+	shared.once.Do(func() {
+		started := time.Now()
+		var log io.Writer = io.Discard
+		if testing.Verbose() {
+			log = os.Stderr
+		}
+		shared.stack, shared.root, shared.err = tfstack.Deploy(context.Background(), tfstack.Options{Dist: dist, Functions: catalog.All(), Log: log})
+		shared.took = time.Since(started)
+	})
+	require.NoError(t, shared.err, "terraform apply of localstack/terraform")
+	t.Logf("terraform init and apply took %s", shared.took.Round(time.Second))
+	require.ElementsMatch(t, names(catalog.All()), shared.stack.FunctionNames(), "the outputs list every function applied")
+	return shared.stack
+}
+
 func TestServerless(t *testing.T) {
 	t.Parallel()
 	zb := zeebetest.Client(t)
@@ -67,24 +116,7 @@ func TestServerless(t *testing.T) {
 	ctx := context.Background()
 	awsCfg, err := tfstack.AWSConfig(ctx)
 	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(dist, "book-hotel.zip"))
-	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
-
-	started := time.Now()
-	stack, root, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: catalog.All(), Log: tfLog(t)})
-	if root.Dir != "" {
-		// Destroy even after a failed apply: it removes what was created.
-		t.Cleanup(func() {
-			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			began := time.Now()
-			assert.NoError(t, root.Destroy(dctx), "terraform destroy")
-			t.Logf("terraform destroy took %s", time.Since(began).Round(time.Second))
-		})
-	}
-	require.NoError(t, err, "terraform apply of localstack/terraform")
-	t.Logf("terraform init and apply took %s", time.Since(started).Round(time.Second))
-	require.ElementsMatch(t, names(catalog.All()), stack.FunctionNames(), "the outputs list every function applied")
+	stack := deployed(t)
 
 	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "trip-booking.bpmn"))
 	single := func(prefix, element string, headers map[string]string, retries int, vars map[string]any) func(t *testing.T) int64 {
@@ -233,6 +265,37 @@ func TestServerless(t *testing.T) {
 		},
 	)
 
+	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "echo-loop.bpmn"))
+	scenarios = append(scenarios, scenario{
+		name: "a job whose outcome could not be published is handed back from the DLQ within 10 s, retries unchanged, and runs again at once",
+		start: func(t *testing.T) int64 {
+			// One turn, whose first run loses its outcome (LosingPublisher): lambdakit
+			// moves the job message to loop's DLQ, where the returner picks it up.
+			return zeebetest.Start(t, zb.Zeebe(), "echo-loop", map[string]any{"i": 0, "n": 1,
+				"faults": chaos.LoopFaults{LoseEvery: 1}})
+		},
+		check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+			require.Nil(t, end.Incident)
+			require.True(t, end.Completed)
+			f := firstFailure(t, recs)
+			assert.Equal(t, int32(3), f.Value.Retries, "handed back with its retries unchanged")
+			assert.Contains(t, f.Value.ErrorMessage, `the job message for function "loop" reached its dead-letter queue`)
+			assert.Contains(t, f.Value.ErrorMessage, "injected fault: SNS publish failed")
+			activated := time.UnixMilli(f.Value.Deadline).Add(-pollerTimeout)
+			assert.Less(t, f.Time().Sub(activated), 10*time.Second, "handed back %s after the activation", f.Time().Sub(activated))
+			var completed recordlog.Record
+			for _, r := range recordlog.Jobs(recs) {
+				if r.Intent == "COMPLETED" {
+					completed = r
+				}
+			}
+			require.NotZero(t, completed.Key)
+			assert.Less(t, completed.Time().Sub(f.Time()), 10*time.Second, "ran again and completed %s after it was handed back", completed.Time().Sub(f.Time()))
+			runs := loopRuns(ctx, t, awsCfg, stack, f.Value.ProcessInstanceKey, 2)
+			assert.Equal(t, []string{chaos.FaultLose, chaos.FaultNone}, runs, "the function ran twice: once losing its outcome, once more")
+		},
+	})
+
 	// All instances start at once: the scheduled poller, which runs once a
 	// minute, picks them up together.
 	piks := make([]int64, len(scenarios))
@@ -322,6 +385,18 @@ func TestServerless(t *testing.T) {
 			require.NotNil(t, m.ScalingConfig, fn)
 			assert.Equal(t, int32(10), aws.ToInt32(m.ScalingConfig.MaximumConcurrency), fn)
 		}
+		out, err := lc.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(stack.ReturnerFunctionName)})
+		require.NoError(t, err)
+		var sources []string
+		for _, m := range out.EventSourceMappings {
+			sources = append(sources, aws.ToString(m.EventSourceArn)[strings.LastIndex(aws.ToString(m.EventSourceArn), ":")+1:])
+			assert.Equal(t, "[ReportBatchItemFailures]", fmt.Sprint(m.FunctionResponseTypes))
+		}
+		var dlqs []string
+		for _, fn := range stack.FunctionNames() {
+			dlqs = append(dlqs, "zeebe_"+fn+"_dlq")
+		}
+		assert.ElementsMatch(t, dlqs, sources, "the returner reads every function's DLQ")
 	})
 
 	t.Run("every function queue allows one receive, then dead-letters", func(t *testing.T) {
@@ -497,4 +572,30 @@ func depth(ctx context.Context, t *testing.T, cfg aws.Config, url string) int {
 		n += x
 	}
 	return n
+}
+
+// loopRuns returns the faults of the loop function's runs for one process
+// instance, in order, from its "loop run" log lines; it waits up to 30 s for
+// at least want of them to reach CloudWatch Logs.
+func loopRuns(ctx context.Context, t *testing.T, cfg aws.Config, stack *tfstack.Stack, pik int64, want int) []string {
+	t.Helper()
+	var runs []string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Second) {
+		lines, err := logs(ctx, cfg, stack.Functions["loop"].LogGroupName)
+		require.NoError(t, err)
+		runs = nil
+		for _, l := range lines {
+			var e struct {
+				Msg                string `json:"msg"`
+				ProcessInstanceKey int64  `json:"processInstanceKey"`
+				Fault              string `json:"fault"`
+			}
+			if json.Unmarshal([]byte(l), &e) == nil && e.Msg == "loop run" && e.ProcessInstanceKey == pik {
+				runs = append(runs, e.Fault)
+			}
+		}
+		if len(runs) >= want || time.Now().After(deadline) {
+			return runs
+		}
+	}
 }

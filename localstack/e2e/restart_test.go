@@ -126,8 +126,8 @@ func engineKilledMidFlight(ctx context.Context, t *testing.T, awsCfg aws.Config,
 	t.Logf("%d outcomes met the dead engine and came back after a backoff", backedOff)
 }
 
-// killEngine sends SIGKILL to the engine that localstack/stack started.
-func killEngine(t *testing.T, root string) {
+// enginePID is the process id of the engine that localstack/stack started.
+func enginePID(t *testing.T, root string) int {
 	t.Helper()
 	local := os.Getenv("BRIDGE_LOCAL_DIR")
 	if local == "" {
@@ -137,6 +137,13 @@ func killEngine(t *testing.T, root string) {
 	require.NoError(t, err, "the engine's pid file: was the stack started by localstack/stack?")
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
+	return pid
+}
+
+// killEngine sends SIGKILL to the engine that localstack/stack started.
+func killEngine(t *testing.T, root string) {
+	t.Helper()
+	pid := enginePID(t, root)
 	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 	for i := 0; i < 50 && syscall.Kill(pid, 0) == nil; i++ {
 		time.Sleep(100 * time.Millisecond)

@@ -6,6 +6,7 @@ module "bridge" {
 
   poller_filename           = "${var.dist}/zeebe-poller.zip"
   fulfiller_filename        = "${var.dist}/zeebe-fulfiller.zip"
+  returner_filename         = "${var.dist}/zeebe-returner.zip"
   architectures             = var.architectures
   zeebe_address             = var.zeebe_address
   zeebe_insecure_connection = true
@@ -15,7 +16,10 @@ module "bridge" {
   poller_timeout       = 60
   poller_safety_margin = "10s"
   job_timeout          = "2m"
-  log_retention_days   = 1
+  # The outcomes of a crashed fulfiller invocation come back after six times
+  # this (one minute), well inside the job timeout.
+  fulfiller_timeout  = 10
+  log_retention_days = 1
 }
 
 module "functions" {
@@ -29,5 +33,6 @@ module "functions" {
   jobs_topic_arn     = module.bridge.jobs_topic_arn
   outcomes_topic_arn = module.bridge.outcomes_topic_arn
   retry_backoff      = var.retry_backoff
+  returner           = module.bridge.returner
   log_retention_days = 1
 }

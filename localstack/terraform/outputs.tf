@@ -28,6 +28,11 @@ output "fulfiller_function_name" {
   value       = module.bridge.fulfiller_function_name
 }
 
+output "returner_function_name" {
+  description = "Name of the returner function."
+  value       = module.bridge.returner_function_name
+}
+
 output "poller_schedule_rule_name" {
   description = "EventBridge rule that starts the poller."
   value       = module.bridge.poller_schedule_rule_name

@@ -323,6 +323,7 @@ type Stack struct {
 	OutcomesDLQURL           string              `json:"outcomes_dlq_url"`
 	PollerFunctionName       string              `json:"poller_function_name"`
 	FulfillerFunctionName    string              `json:"fulfiller_function_name"`
+	ReturnerFunctionName     string              `json:"returner_function_name"`
 	PollerScheduleRuleName   string              `json:"poller_schedule_rule_name"`
 	PollerScheduleExpression string              `json:"poller_schedule_expression"`
 	Functions                map[string]Function `json:"functions"`

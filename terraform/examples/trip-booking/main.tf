@@ -3,6 +3,7 @@ module "bridge" {
 
   poller_filename                = "${var.dist}/zeebe-poller.zip"
   fulfiller_filename             = "${var.dist}/zeebe-fulfiller.zip"
+  returner_filename              = "${var.dist}/zeebe-returner.zip"
   architectures                  = var.architectures
   zeebe_address                  = var.zeebe_address
   zeebe_client_id                = var.zeebe_client_id
@@ -26,4 +27,5 @@ module "functions" {
   jobs_topic_arn     = module.bridge.jobs_topic_arn
   outcomes_topic_arn = module.bridge.outcomes_topic_arn
   retry_backoff      = var.retry_backoff
+  returner           = module.bridge.returner
 }

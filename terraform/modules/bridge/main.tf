@@ -1,5 +1,5 @@
 locals {
-  fulfiller_timeout = 30
+  returner_timeout = 20
   zeebe_environment = { for k, v in {
     ZEEBE_ADDRESS                  = var.zeebe_address
     ZEEBE_CLIENT_ID                = var.zeebe_client_id
@@ -50,7 +50,7 @@ resource "aws_sqs_queue" "outcomes_dlq" {
 
 resource "aws_sqs_queue" "outcomes" {
   name                       = "zeebe_jobs2complete"
-  visibility_timeout_seconds = 6 * local.fulfiller_timeout
+  visibility_timeout_seconds = 6 * var.fulfiller_timeout
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
   tags                       = var.tags
@@ -145,7 +145,7 @@ resource "aws_lambda_function" "fulfiller" {
   handler          = "bootstrap"
   runtime          = "provided.al2023"
   architectures    = var.architectures
-  timeout          = local.fulfiller_timeout
+  timeout          = var.fulfiller_timeout
   memory_size      = 128
 
   environment {
@@ -168,6 +168,63 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
   }
 
   depends_on = [aws_iam_role_policy.fulfiller]
+}
+
+# ---------------------------------------------------------------- returner
+
+# The returner reads every function's DLQ (each zeebe-lambda module given
+# this module's `returner` output adds the event source mapping and the right
+# to read its own DLQ) and hands each dead-lettered job back to Zeebe with its
+# retries unchanged, so no job waits out its job timeout because its message
+# was lost between SQS, Lambda and SNS.
+
+resource "aws_cloudwatch_log_group" "returner" {
+  name              = "/aws/lambda/zeebe-returner"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "returner" {
+  name               = "zeebe-returner"
+  assume_role_policy = local.lambda_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "returner" {
+  name = "zeebe-bridge-zeebe-returner"
+  role = aws_iam_role.returner.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.returner.arn}:*"]
+      },
+    ], local.secret_statements)
+  })
+}
+
+resource "aws_lambda_function" "returner" {
+  function_name    = "zeebe-returner"
+  role             = aws_iam_role.returner.arn
+  filename         = var.returner_filename
+  source_code_hash = filebase64sha256(var.returner_filename)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = var.architectures
+  timeout          = local.returner_timeout
+  memory_size      = 128
+
+  environment {
+    variables = merge(local.zeebe_environment, {
+      RETURN_BACKOFF = var.return_backoff
+    })
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.returner]
 }
 
 # ---------------------------------------------------------------- poller

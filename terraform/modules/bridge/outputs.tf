@@ -57,3 +57,17 @@ output "poller_schedule_expression" {
   description = "Schedule of the poller."
   value       = aws_cloudwatch_event_rule.poller.schedule_expression
 }
+
+output "returner" {
+  description = "The returner, to pass as `returner` to each zeebe-lambda module: it then hands that function's dead-lettered jobs back to Zeebe at once."
+  value = {
+    function_arn = aws_lambda_function.returner.arn
+    role_name    = aws_iam_role.returner.name
+    timeout      = aws_lambda_function.returner.timeout
+  }
+}
+
+output "returner_function_name" {
+  description = "Name of the returner function."
+  value       = aws_lambda_function.returner.function_name
+}

@@ -8,8 +8,24 @@ variable "fulfiller_filename" {
   type        = string
 }
 
+variable "returner_filename" {
+  description = "Deployment zip of the returner, which hands dead-lettered jobs back to Zeebe (dist/zeebe-returner.zip)."
+  type        = string
+}
+
+variable "return_backoff" {
+  description = "Backoff before Zeebe hands a returned (dead-lettered) job out again (Go duration): short, so the job runs again at once, but not zero, so a fault that persists does not spin."
+  type        = string
+  default     = "1s"
+
+  validation {
+    condition     = can(regex("^([0-9]+(\\.[0-9]+)?(ms|s|m))+$", var.return_backoff))
+    error_message = "return_backoff must be a Go duration such as \"1s\" or \"500ms\"."
+  }
+}
+
 variable "architectures" {
-  description = "Instruction set of the poller and fulfiller: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
+  description = "Instruction set of the poller, fulfiller and returner: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
   type        = list(string)
   default     = ["x86_64"]
 
@@ -99,6 +115,17 @@ variable "poller_safety_margin" {
   default     = "30s"
 }
 
+variable "fulfiller_timeout" {
+  description = "Timeout of the fulfiller in seconds. The outcomes queue's visibility timeout is six times it, which is also how long the outcomes of a fulfiller invocation that crashed wait before they are received again: keep that below the job timeout, or their jobs time out and run again."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.fulfiller_timeout >= 5 && var.fulfiller_timeout <= 900 && floor(var.fulfiller_timeout) == var.fulfiller_timeout
+    error_message = "fulfiller_timeout must be a whole number of seconds between 5 and 900."
+  }
+}
+
 variable "fulfiller_maximum_concurrency" {
   description = "Most concurrent fulfiller invocations the outcomes queue starts; keep it within the fulfiller's available concurrency."
   type        = number
@@ -111,7 +138,7 @@ variable "fulfiller_maximum_concurrency" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the poller's and fulfiller's log groups."
+  description = "Retention of the poller's, fulfiller's and returner's log groups."
   type        = number
   default     = 30
 }

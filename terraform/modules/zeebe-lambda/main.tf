@@ -19,8 +19,11 @@ locals {
 resource "aws_sqs_queue" "dlq" {
   name                      = local.dlq_name
   message_retention_seconds = var.dlq_message_retention_seconds
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
+  # The returner's event source mapping needs at least its function's
+  # timeout; six times it, as AWS recommends.
+  visibility_timeout_seconds = var.returner == null ? 30 : 6 * var.returner.timeout
+  sqs_managed_sse_enabled    = true
+  tags                       = var.tags
 }
 
 resource "aws_sqs_queue" "this" {
@@ -180,18 +183,82 @@ resource "aws_lambda_event_source_mapping" "this" {
   depends_on = [aws_iam_role_policy.this]
 }
 
+# ---------------------------------------------------------------- returner
+
+resource "aws_iam_role_policy" "returner" {
+  count = var.returner == null ? 0 : 1
+
+  name = "zeebe-bridge-returner-${var.function_name}"
+  role = var.returner.role_name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ReturnDeadLetteredJobs"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      Resource = [aws_sqs_queue.dlq.arn]
+    }]
+  })
+}
+
+resource "aws_lambda_event_source_mapping" "returner" {
+  count = var.returner == null ? 0 : 1
+
+  event_source_arn        = aws_sqs_queue.dlq.arn
+  function_name           = var.returner.function_arn
+  batch_size              = 10
+  function_response_types = ["ReportBatchItemFailures"]
+
+  # A DLQ is quiet; two concurrent returns are plenty.
+  scaling_config {
+    maximum_concurrency = 2
+  }
+
+  depends_on = [aws_iam_role_policy.returner]
+}
+
+# ---------------------------------------------------------------- alarm
+
+# With a returner on the DLQ, a returned job message is there for a moment
+# only; what stays (what the returner cannot decode, held invisible) is what
+# an operator must see. So the alarm counts visible and in-flight messages
+# and fires when some stayed through a whole period.
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   alarm_name          = "${local.dlq_name}-not-empty"
-  alarm_description   = "Job messages of ${var.function_name} reached its DLQ: the function could not publish their outcome."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = aws_sqs_queue.dlq.name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
+  alarm_description   = "Job messages of ${var.function_name} stayed in its DLQ for five minutes: the returner could not hand them back to Zeebe (see its log lines with deadLetterReason)."
   comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 1
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
   tags                = var.tags
+
+  metric_query {
+    id          = "stayed"
+    expression  = "visible + inflight"
+    label       = "Messages in ${local.dlq_name} through the whole period"
+    return_data = true
+  }
+
+  metric_query {
+    id = "visible"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = aws_sqs_queue.dlq.name }
+      stat        = "Minimum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "inflight"
+    metric {
+      namespace   = "AWS/SQS"
+      metric_name = "ApproximateNumberOfMessagesNotVisible"
+      dimensions  = { QueueName = aws_sqs_queue.dlq.name }
+      stat        = "Minimum"
+      period      = 300
+    }
+  }
 }

@@ -114,6 +114,16 @@ variable "retry_backoff" {
   default     = "5s"
 }
 
+variable "returner" {
+  description = "The bridge's returner (module bridge's output `returner`). When set, it reads this function's DLQ and hands each dead-lettered job back to Zeebe at once with its retries unchanged; what it cannot decode stays in the DLQ. Null leaves a dead-lettered job to wait out its Zeebe job timeout."
+  type = object({
+    function_arn = string
+    role_name    = string
+    timeout      = number
+  })
+  default = null
+}
+
 variable "batch_size" {
   description = "Job messages per invocation."
   type        = number

@@ -1,0 +1,171 @@
+// Package returner hands the job messages that reach a function's
+// dead-letter queue back to Zeebe at once.
+//
+// A function queue allows one receive, so SQS never retries a job. A job
+// message lands in the DLQ when its function could not publish the outcome,
+// when its invocation failed as a whole, or (on AWS) when a throttled
+// delivery counted as its one receive. Left there, the job would wait out its
+// whole Zeebe job timeout before being handed out again. The returner, an
+// SQS-triggered Lambda on every function DLQ, fails such a job with its
+// retries unchanged (the attempt never reached Zeebe, so it must not count)
+// and a short backoff, with a message saying why: Zeebe hands it out again
+// within seconds.
+//
+// What it cannot decode stays in the DLQ, held invisible for hours so that it
+// is not received again and again, where the DLQ's alarm shows it.
+package returner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+)
+
+// Zeebe is the part of the Zeebe client the returner uses.
+type Zeebe interface {
+	FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error
+}
+
+// Redelivery decides when a record the returner could not finish comes back
+// (*redelivery.Queues is the real one).
+type Redelivery interface {
+	// RetryLater brings the record back after a short backoff.
+	RetryLater(ctx context.Context, r events.SQSMessage) (time.Duration, error)
+	// Hold keeps the record invisible for d.
+	Hold(ctx context.Context, r events.SQSMessage, d time.Duration) error
+}
+
+// DefaultBackoff is how long Zeebe waits before handing a returned job out
+// again: long enough not to spin on a fault that persists, short enough that
+// the job runs again at once.
+const DefaultBackoff = time.Second
+
+// Handler returns dead-lettered job messages to Zeebe.
+type Handler struct {
+	Zeebe Zeebe
+	Log   *slog.Logger
+	// Backoff is the retry backoff of a returned job (DefaultBackoff if zero).
+	Backoff time.Duration
+	// CallTimeout bounds each call to Zeebe (10 s if zero).
+	CallTimeout time.Duration
+	// Redelivery, when set, brings a record that met an unavailable engine
+	// back within seconds and holds an undecodable one for redelivery.MaxHold.
+	// Without it both come back after the DLQ's visibility timeout.
+	Redelivery Redelivery
+	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
+	Now func() time.Time
+}
+
+// Verdict is what happened to one record.
+type Verdict int
+
+// Verdicts, one per record.
+const (
+	Returned  Verdict = iota // failed back to Zeebe with its retries unchanged; deleted
+	Stale                    // Zeebe no longer waits for this activation; deleted
+	RetryLate                // Zeebe unavailable; comes back after a backoff
+	Kept                     // not a job message; stays in the DLQ
+)
+
+func (v Verdict) String() string {
+	return [...]string{"returned", "stale", "retry", "kept"}[v]
+}
+
+// Handle is the Lambda handler for the function DLQs (an event source mapping
+// with ReportBatchItemFailures on each).
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
+		v := h.Record(ctx, r)
+		return v == Returned || v == Stale
+	}), nil
+}
+
+// Record handles one record and says what became of it.
+func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
+	log := h.Log.With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN)
+	body, _ := jobmsg.UnwrapRecord(r)
+	job, err := jobmsg.DecodeJob(body)
+	if err != nil {
+		jobKey, pik := jobmsg.PeekKeys(body)
+		log = joblog.ForJob(log, jobKey, pik)
+		reason := "not a job message"
+		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
+			reason = "a job message of a contract version this returner does not speak"
+		}
+		if h.Redelivery != nil {
+			if herr := h.Redelivery.Hold(ctx, r, redelivery.MaxHold); herr != nil {
+				log.Warn("could not hold the record; it comes back after the DLQ's visibility timeout", "error", herr)
+			}
+		}
+		log.Error(reason+"; it stays in the DLQ for a person to look at", "error", err.Error(), "deadLetterReason", reasonOf(r))
+		return Kept
+	}
+	log = joblog.ForJob(log, job.Key, job.ProcessInstanceKey).With("identifier", job.Identifier(), "elementId", job.ElementID)
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	if job.Deadline > 0 && now().After(job.DeadlineTime()) {
+		// Zeebe has timed the activation out and may have handed the job to
+		// someone else: failing it now would fail that newer attempt.
+		log.Info("job deadline has passed: Zeebe has already handed the job out again, nothing to return",
+			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano))
+		return Stale
+	}
+
+	why := reasonOf(r)
+	if why == "" {
+		why = "SQS moved it there after a receive that did not end in an outcome (a failed or throttled invocation)"
+	}
+	msg := fmt.Sprintf("the job message for function %q reached its dead-letter queue: %s; handed back to Zeebe with its retries unchanged",
+		job.Identifier(), why)
+	backoff := h.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	timeout := h.CallTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = h.Zeebe.FailJob(cctx, job.Key, job.Retries, msg, backoff)
+	switch {
+	case err == nil:
+		log.Info("dead-lettered job handed back to Zeebe", "retries", job.Retries, "backoff", backoff.String(), "reason", why)
+		return Returned
+	case zeebeclient.IsTransient(err):
+		if h.Redelivery != nil {
+			if d, rerr := h.Redelivery.RetryLater(ctx, r); rerr == nil {
+				log.Warn("Zeebe unavailable; the record comes back after a backoff", "error", err, "backoff", d.String())
+				return RetryLate
+			}
+		}
+		log.Warn("Zeebe unavailable; the record comes back after the DLQ's visibility timeout", "error", err)
+		return RetryLate
+	default:
+		// NOT_FOUND: completed or cancelled meanwhile. Any other rejection:
+		// the job is not activated any more (failed, timed out, incident), so
+		// Zeebe is not waiting for this attempt.
+		log.Info("Zeebe no longer waits for this job; nothing to return", "error", err)
+		return Stale
+	}
+}
+
+// reasonOf is the reason lambdakit gave when it dead-lettered the record.
+func reasonOf(r events.SQSMessage) string {
+	if a, ok := r.MessageAttributes[redelivery.AttrReason]; ok && a.StringValue != nil {
+		return *a.StringValue
+	}
+	return ""
+}
