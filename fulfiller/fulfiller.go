@@ -21,6 +21,7 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -88,6 +89,17 @@ type Handler struct {
 	// one that can never succeed to the DLQ at once (not after
 	// maxReceiveCount receives). Without it, both are left to the queue.
 	Redelivery Redelivery
+	// Verifier, when set, checks every outcome's job token before anything
+	// reaches Zeebe (package jobtoken): an outcome it rejects is never
+	// applied. Nil applies every outcome (job tokens off).
+	Verifier Verifier
+}
+
+// Verifier checks an outcome's job token. An error wrapping
+// jobtoken.ErrInvalid means the outcome must never be applied; any other
+// error (the keys could not be read) is worth a retry.
+type Verifier interface {
+	Verify(ctx context.Context, o jobmsg.Outcome) error
 }
 
 // New returns a Handler.
@@ -148,6 +160,16 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		return Rejected, fmt.Sprintf("%s: %v", reason, err), jl
 	}
 	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
+	if h.Verifier != nil {
+		switch err := h.Verifier.Verify(ctx, o); {
+		case errors.Is(err, jobtoken.ErrInvalid):
+			log.Error("outcome not applied: its job token failed a check; it goes to the DLQ", "check", err.Error())
+			return Rejected, fmt.Sprintf("job token: %v", err), log
+		case err != nil:
+			log.Warn("cannot check the outcome's job token now; SQS will deliver it again", "error", err)
+			return Retry, "", log
+		}
+	}
 	cctx := ctx
 	if h.CallTimeout > 0 {
 		var cancel context.CancelFunc

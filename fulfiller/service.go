@@ -6,10 +6,12 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -28,5 +30,10 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
 	h.Redelivery = redelivery.New(sqs.NewFromConfig(awsCfg))
+	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
+		h.Verifier = jobtoken.Verifier{Keys: keys}
+	} else {
+		h.Log.Warn("job tokens are off: " + jobtoken.EnvSecretARN + " is not set, so every outcome is applied unchecked")
+	}
 	return h, zb, nil
 }

@@ -72,6 +72,21 @@ type Job struct {
 	Deadline  int64           `json:"deadline"`
 	TenantID  string          `json:"tenantId"`
 	Variables json.RawMessage `json:"variables"`
+	// Token is the poller's signature on this activation (package jobtoken),
+	// when the bridge signs jobs. lambdakit hands it back with the outcome.
+	Token *Token `json:"token,omitempty"`
+}
+
+// Token is the poller's signature on one activation of a job: an
+// HMAC-SHA256 over the job key, Deadline, Identifier and KeyID (package
+// jobtoken computes and checks it). It travels from the job message into the
+// outcome unchanged; the fulfiller applies no outcome whose token it cannot
+// verify.
+type Token struct {
+	KeyID      string `json:"kid"`
+	Deadline   int64  `json:"deadline"`
+	Identifier string `json:"identifier"`
+	Sig        string `json:"sig"`
 }
 
 // Identifier is the target Lambda named by the task header "identifier".
@@ -103,6 +118,11 @@ type Outcome struct {
 	ErrorMessage       string          `json:"errorMessage,omitempty"`
 	Retries            int32           `json:"retries"`
 	RetryBackoffMs     int64           `json:"retryBackoffMs,omitempty"`
+	// Token is the job message's token, unchanged; MAC authenticates the
+	// outcome's content with it (package jobtoken). Both are empty when the
+	// bridge does not sign jobs.
+	Token *Token `json:"token,omitempty"`
+	MAC   string `json:"mac,omitempty"`
 }
 
 // Message is an encoded message ready for SNS: a body and string attributes.

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -53,6 +54,22 @@ type Config struct {
 	// the reason; without it the record waits out the queue's visibility
 	// timeout first. ConfigFromEnv sets it.
 	DeadLetters DeadLetterer
+	// Payloads, when set, reads job messages that point at S3 and offloads
+	// outcomes above its threshold there (the claim-check pattern), instead
+	// of failing those above SNS's 256 KiB. ConfigFromEnv sets it when
+	// PAYLOAD_BUCKET names a bucket.
+	Payloads Payloads
+	// MaxVariablesBytes is the largest result Zeebe accepts as variables; a
+	// larger one fails the job with retries 0. Zero means
+	// DefaultMaxVariablesBytes.
+	MaxVariablesBytes int
+}
+
+// Payloads offloads and resolves message bodies (*claimcheck.Store).
+type Payloads interface {
+	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
+	Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
+	Delete(ctx context.Context, p claimcheck.Pointer) error
 }
 
 // DeadLetterer moves an SQS record to its queue's DLQ at once, with the
@@ -65,6 +82,9 @@ type DeadLetterer interface {
 const (
 	DefaultRetryBackoff   = 5 * time.Second
 	DefaultDeadlineMargin = 2 * time.Second
+	// DefaultMaxVariablesBytes is Zeebe's default maximum message size (4 MB)
+	// less room for the rest of the command.
+	DefaultMaxVariablesBytes = 4*1024*1024 - 64*1024
 )
 
 // Environment variables read by ConfigFromEnv and Start.
@@ -77,6 +97,9 @@ const (
 	EnvDeadlineMargin = "DEADLINE_MARGIN"
 	// EnvLogLevel set to "debug" turns on debug logging.
 	EnvLogLevel = "LOG_LEVEL"
+	// EnvMaxVariablesBytes is Config.MaxVariablesBytes, for a cluster whose
+	// maximum message size is not Zeebe's default.
+	EnvMaxVariablesBytes = "ZEEBE_MAX_VARIABLES_BYTES"
 )
 
 // Option sets a default that Start and ConfigFromEnv use when the
@@ -116,6 +139,9 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 	if cfg.DeadlineMargin, err = getenv.Duration(EnvDeadlineMargin, cfg.DeadlineMargin); err != nil {
 		return Config{}, err
 	}
+	if cfg.MaxVariablesBytes, err = getenv.Int(EnvMaxVariablesBytes, cfg.MaxVariablesBytes); err != nil {
+		return Config{}, err
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = joblog.New(os.Stderr, strings.EqualFold(getenv(EnvLogLevel), "debug"))
 	}
@@ -126,6 +152,13 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 	cfg.Publisher = snspub.New(sns.NewFromConfig(awsCfg))
 	cfg.DeadLetters = redelivery.New(sqs.NewFromConfig(awsCfg))
 	cfg.OutcomeTopicARN = topic
+	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
+	if err != nil {
+		return Config{}, err
+	}
+	if payloads != nil {
+		cfg.Payloads = payloads
+	}
 	return cfg, nil
 }
 

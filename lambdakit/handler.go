@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 )
 
@@ -48,6 +50,9 @@ func New[In, Out any](h func(context.Context, In) (Out, error), cfg Config) (*Ha
 	}
 	if cfg.DeadlineMargin == 0 {
 		cfg.DeadlineMargin = DefaultDeadlineMargin
+	}
+	if cfg.MaxVariablesBytes <= 0 {
+		cfg.MaxVariablesBytes = DefaultMaxVariablesBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = joblog.New(os.Stderr, false)
@@ -133,26 +138,25 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 // deleted from the queue.
 func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 	body, _ := jobmsg.UnwrapRecord(r)
+	var payload *claimcheck.Pointer
+	if h.cfg.Payloads != nil {
+		var err error
+		if body, payload, err = h.cfg.Payloads.Resolve(ctx, body); err != nil {
+			// Dead-lettered, the job goes back to Zeebe through the returner,
+			// which reads the payload again.
+			return h.reject(ctx, r, "job message whose offloaded payload cannot be read", err)
+		}
+	} else if _, ok := claimcheck.Parse(body); ok {
+		return h.reject(ctx, r, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
+			errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)"))
+	}
 	job, err := jobmsg.DecodeJob(body)
 	if err != nil {
 		reason := "not a job message"
 		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
 			reason = "job message of an unsupported contract version"
 		}
-		if h.cfg.DeadLetters != nil {
-			derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err))
-			if derr == nil {
-				h.cfg.Logger.Error("rejecting SQS record: "+reason+"; moved to the DLQ at once",
-					"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error(),
-					"receiveCount", r.Attributes["ApproximateReceiveCount"])
-				return true
-			}
-			h.cfg.Logger.Error("could not move the record to the DLQ; it gets there when its visibility timeout ends",
-				"messageId", r.MessageId, "error", derr)
-		}
-		h.cfg.Logger.Error("rejecting SQS record: "+reason+"; reported as a batch item failure so it reaches the DLQ",
-			"messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error())
-		return false
+		return h.reject(ctx, r, reason, err)
 	}
 	log := joblog.ForJob(h.cfg.Logger, job.Key, job.ProcessInstanceKey).With(
 		"bpmnProcessId", job.BPMNProcessID, "elementId", job.ElementID, "messageId", r.MessageId)
@@ -175,6 +179,12 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 	o := h.run(ctx, job, log)
 	err = h.publish(ctx, job, o, time.Since(start), log)
 	if err == nil {
+		if payload != nil {
+			// Served; the bucket's lifecycle rule removes what is never deleted.
+			if derr := h.cfg.Payloads.Delete(ctx, *payload); derr != nil {
+				log.Warn("could not delete the job's offloaded payload; the bucket's lifecycle rule will", "error", derr)
+			}
+		}
 		return true
 	}
 	// The outcome is lost. Dead-lettered now, the job message reaches the
@@ -193,13 +203,51 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 	return false
 }
 
+// reject moves a record that cannot be handled as a job to the DLQ at once,
+// with the reason, or reports it so that it gets there after the visibility
+// timeout; it says whether the record may be deleted.
+func (h *Handler) reject(ctx context.Context, r events.SQSMessage, reason string, err error) bool {
+	jobKey, pik := jobmsg.PeekKeys([]byte(r.Body))
+	log := joblog.ForJob(h.cfg.Logger, jobKey, pik).With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error(),
+		"receiveCount", r.Attributes["ApproximateReceiveCount"])
+	if h.cfg.DeadLetters != nil {
+		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err))
+		if derr == nil {
+			log.Error("rejecting SQS record: " + reason + "; moved to the DLQ at once")
+			return true
+		}
+		log.Error("could not move the record to the DLQ; it gets there when its visibility timeout ends", "error", derr)
+	}
+	log.Error("rejecting SQS record: " + reason + "; reported as a batch item failure so it reaches the DLQ")
+	return false
+}
+
 // publish sends the job's outcome; an error means it was not accepted.
 func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger) error {
-	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
+	if n := len(o.Variables); n > h.cfg.MaxVariablesBytes {
+		log.Error("result too large for Zeebe; failing the job with retries 0 instead", "outcome", string(o.Outcome), "bytes", n)
+		o = beyondZeebe(o, n, h.cfg.MaxVariablesBytes)
+	}
+	o, err := jobtoken.Attach(job, o)
+	if err != nil {
+		return err
+	}
 	msg, err := jobmsg.EncodeOutcome(o)
+	if h.cfg.Payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
+		var offloaded bool
+		msg, offloaded, err = h.cfg.Payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixOutcomes, job.Identifier(), job.Key, job.Deadline), msg)
+		if err != nil {
+			return fmt.Errorf("offload the %s outcome: %w", o.Outcome, err)
+		}
+		if offloaded {
+			log.Debug("outcome offloaded to S3", "bytes", msg.Attributes[claimcheck.AttrSize])
+		}
+	}
 	if errors.Is(err, jobmsg.ErrTooLarge) {
 		log.Error("outcome too large for SNS; failing the job with retries 0 instead", "outcome", string(o.Outcome), "error", err)
-		o = tooLarge(o, err)
+		if o, err = jobtoken.Attach(job, tooLarge(o, err)); err != nil {
+			return err
+		}
 		msg, err = jobmsg.EncodeOutcome(o)
 	}
 	if err != nil {
@@ -218,6 +266,14 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 	log.Info("outcome published", "outcome", string(o.Outcome), "retries", o.Retries,
 		"errorCode", o.ErrorCode, "errorMessage", o.ErrorMessage, "durationMs", took.Milliseconds())
 	return nil
+}
+
+// beyondZeebe replaces an outcome whose variables Zeebe would reject with a
+// failure naming both limits: a retry would produce the same result.
+func beyondZeebe(o jobmsg.Outcome, n, limit int) jobmsg.Outcome {
+	return jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 0, ErrorMessage: fmt.Sprintf(
+		"the handler's %s result is %d bytes of variables: above Zeebe's limit of %d bytes per command (%s), which no offloading can pass (the bridge moves what exceeds SNS's 256 KiB per message to S3, but Zeebe must hold the variables themselves); return less data, or store it elsewhere and return a reference",
+		o.Outcome, n, limit, EnvMaxVariablesBytes)}
 }
 
 // tooLarge replaces an outcome SNS would reject with a failure that says so.

@@ -23,6 +23,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
@@ -755,4 +756,32 @@ func (p *selectivePublisher) Publish(_ context.Context, _ string, msgs []jobmsg.
 		p.ok++
 	}
 	return errs
+}
+
+// TestTokensComeBackWithTheOutcome: lambdakit hands a signed job's token back
+// unchanged and seals the outcome with it, for every kind of outcome, so the
+// fulfiller can check both; a job without a token gets an outcome without one.
+func TestTokensComeBackWithTheOutcome(t *testing.T) {
+	key := jobtoken.Key{ID: "k1", Secret: strings.Repeat("k", 32)}
+	ring := jobtoken.Keyring{Current: key}
+	for _, fail := range []string{"", "bpmn", "error", "panic"} {
+		t.Run("fail="+fail, func(t *testing.T) {
+			pub := &fakePublisher{}
+			var token *jobmsg.Token
+			resp := invoke(context.Background(), t, newHandler(t, pub), jobRecord(t, "m", `{"tripId":"t1","fail":"`+fail+`"}`, func(j *jobmsg.Job) {
+				j.Token = jobtoken.Sign(key, j.Key, j.Deadline, j.Identifier())
+				token = j.Token
+			}))
+			assert.Empty(t, resp.BatchItemFailures)
+			require.Len(t, pub.outcomes, 1)
+			o := pub.outcomes[0]
+			assert.Equal(t, token, o.Token, "the token comes back untouched")
+			assert.NoError(t, jobtoken.Check(ring, o, now().UnixMilli()), "and the seal checks out")
+		})
+	}
+	pub := &fakePublisher{}
+	invoke(context.Background(), t, newHandler(t, pub), jobRecord(t, "m", `{"tripId":"t1"}`, nil))
+	require.Len(t, pub.outcomes, 1)
+	assert.Nil(t, pub.outcomes[0].Token)
+	assert.Empty(t, pub.outcomes[0].MAC)
 }

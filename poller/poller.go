@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -44,8 +45,29 @@ type Router interface {
 type Option func(*collaborators)
 
 type collaborators struct {
-	router Router
+	router   Router
+	signer   Signer
+	payloads Offloader
 }
+
+// Offloader stores a message's body elsewhere when it is above a threshold
+// and returns the message that points at it (*claimcheck.Store).
+type Offloader interface {
+	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
+}
+
+// WithPayloads makes Run offload job messages above the store's threshold
+// (S3, by the claim-check pattern) instead of failing those above SNS's limit.
+func WithPayloads(o Offloader) Option { return func(c *collaborators) { c.payloads = o } }
+
+// Signer signs a job message (package jobtoken), so that the fulfiller
+// applies only outcomes of jobs the poller handed out.
+type Signer interface {
+	Sign(ctx context.Context, j *jobmsg.Job) error
+}
+
+// WithSigner makes Run sign every job it publishes.
+func WithSigner(s Signer) Option { return func(c *collaborators) { c.signer = s } }
 
 // WithRouter makes Run fail a job whose identifier no subscription routes
 // (retries 0: an incident naming the identifier) instead of publishing it
@@ -386,7 +408,25 @@ func prepare(ctx context.Context, cfg Config, zb Zeebe, co collaborators, jl *sl
 		}
 		j.Deadline = deadline.UnixMilli()
 	}
+	if co.signer != nil {
+		// After the timeout header: the token signs the deadline lambdakit sees.
+		if err := co.signer.Sign(ctx, &j); err != nil {
+			return jobmsg.Message{}, handBackIt, fmt.Errorf("sign the job message: %w", err)
+		}
+	}
 	m, err := jobmsg.EncodeJob(j)
+	if co.payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
+		var offloaded bool
+		var oerr error
+		m, offloaded, oerr = co.payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixJobs, j.Identifier(), j.Key, j.Deadline), m)
+		if oerr != nil {
+			return jobmsg.Message{}, handBackIt, oerr
+		}
+		if offloaded {
+			jl.Debug("job variables offloaded to S3", "bytes", m.Attributes[claimcheck.AttrSize])
+			err = nil
+		}
+	}
 	switch {
 	case errors.Is(err, jobmsg.ErrTooLarge):
 		return jobmsg.Message{}, rejectIt, fmt.Errorf("task %q: %w; pass less data to the task (input mappings) or store it elsewhere and pass a reference", j.ElementID, err)

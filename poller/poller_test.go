@@ -21,6 +21,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
@@ -618,6 +619,45 @@ func TestRunFailsUnroutableJobsIntoAnIncident(t *testing.T) {
 			assert.Contains(t, f.Msg, `lambdaIdentifier="not-deployed"`)
 			assert.Contains(t, f.Msg, cfg().TopicARN, "the message names the topic")
 			assert.Contains(t, f.Msg, "resolve the incident")
+		})
+	}
+}
+
+// TestRunSignsEveryJob: with a signer, every published job carries a token
+// over its key, deadline and identifier; a keyring that cannot be read hands
+// the jobs back with retries unchanged instead of publishing them unsigned.
+func TestRunSignsEveryJob(t *testing.T) {
+	key := jobtoken.Key{ID: "k1", Secret: strings.Repeat("p", 32)}
+	for _, tt := range []struct {
+		name   string
+		keys   *jobtoken.Keys
+		signed bool
+	}{
+		{"keyring readable", jobtoken.Static(jobtoken.Keyring{Current: key}), true},
+		{"keyring unreadable", jobtoken.NewKeys(func(context.Context) (string, error) { return "", errors.New("denied") }), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			zb := &fakeZeebe{script: []activation{{jobs: jobs(3)}}}
+			pub := &fakePublisher{}
+			ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+			defer cancel()
+			st, err := poller.Run(ctx, cfg(), zb, pub, joblog.Discard(), poller.WithSigner(jobtoken.Signer{Keys: tt.keys}))
+			require.NoError(t, err)
+			if !tt.signed {
+				assert.Zero(t, st.Published)
+				require.Len(t, zb.failsByKey(), 3)
+				for _, f := range zb.failsByKey() {
+					assert.Equal(t, int32(3), f.Retries, "handed back with retries unchanged")
+					assert.Contains(t, f.Msg, "sign the job message")
+				}
+				return
+			}
+			published := pub.jobs(t)
+			require.Len(t, published, 3)
+			for k, j := range published {
+				require.NotNil(t, j.Token, "job %d", k)
+				assert.Equal(t, jobtoken.Sign(key, k, j.Deadline, j.Identifier()), j.Token)
+			}
 		})
 	}
 }

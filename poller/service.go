@@ -7,11 +7,14 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/routes"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
@@ -22,7 +25,9 @@ type Service struct {
 	Config    Config
 	Zeebe     *zeebeclient.Client
 	Publisher Publisher
-	Router    Router // nil: publish every job without checking its route
+	Router    Router    // nil: publish every job without checking its route
+	Signer    Signer    // nil: publish jobs unsigned
+	Payloads  Offloader // nil: fail jobs above SNS's limit
 	Log       *slog.Logger
 }
 
@@ -43,13 +48,26 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		return nil, err
 	}
 	snsClient := sns.NewFromConfig(awsCfg)
-	return &Service{
+	svc := &Service{
 		Config:    cfg,
 		Zeebe:     zb,
 		Publisher: snspub.New(snsClient),
 		Router:    routes.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
 		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
-	}, nil
+	}
+	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if payloads != nil {
+		svc.Payloads = payloads
+	}
+	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
+		svc.Signer = jobtoken.Signer{Keys: keys}
+	} else {
+		svc.Log.Warn("job tokens are off: " + jobtoken.EnvSecretARN + " is not set, so job messages go out unsigned")
+	}
+	return svc, nil
 }
 
 // Run runs the poller loop once, until ctx's deadline less the safety margin.
@@ -57,6 +75,12 @@ func (s *Service) Run(ctx context.Context) (Stats, error) {
 	var opts []Option
 	if s.Router != nil {
 		opts = append(opts, WithRouter(s.Router))
+	}
+	if s.Signer != nil {
+		opts = append(opts, WithSigner(s.Signer))
+	}
+	if s.Payloads != nil {
+		opts = append(opts, WithPayloads(s.Payloads))
 	}
 	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, opts...)
 }

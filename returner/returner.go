@@ -6,9 +6,12 @@
 // when its invocation failed as a whole, or (on AWS) when a throttled
 // delivery counted as its one receive. Left there, the job would wait out its
 // whole Zeebe job timeout before being handed out again. The returner, an
-// SQS-triggered Lambda on every function DLQ, fails such a job with its
-// retries unchanged (the attempt never reached Zeebe, so it must not count)
-// and a short backoff, with a message saying why: Zeebe hands it out again
+// SQS-triggered Lambda on every function DLQ, answers such a job as its
+// function would have: it publishes a fail outcome with the job's retries
+// unchanged (the attempt never reached Zeebe, so it must not count), a short
+// backoff and a message saying why, sealed with the job's token like any
+// outcome. The fulfiller verifies and applies it, so the returner needs no
+// access to Zeebe and no signing key, and Zeebe hands the job out again
 // within seconds.
 //
 // What it cannot decode stays in the DLQ, held invisible for hours so that it
@@ -26,14 +29,15 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
-// Zeebe is the part of the Zeebe client the returner uses.
-type Zeebe interface {
-	FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error
+// Publisher publishes messages to an SNS topic, one error per message
+// (*snspub.Publisher is the real one).
+type Publisher interface {
+	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
 }
 
 // Redelivery decides when a record the returner could not finish comes back
@@ -52,15 +56,17 @@ const DefaultBackoff = time.Second
 
 // Handler returns dead-lettered job messages to Zeebe.
 type Handler struct {
-	Zeebe Zeebe
-	Log   *slog.Logger
+	// Publisher and OutcomeTopicARN say where the fail outcomes go: the
+	// zeebe_jobs2complete topic.
+	Publisher       Publisher
+	OutcomeTopicARN string
+	Log             *slog.Logger
 	// Backoff is the retry backoff of a returned job (DefaultBackoff if zero).
 	Backoff time.Duration
-	// CallTimeout bounds each call to Zeebe (10 s if zero).
-	CallTimeout time.Duration
-	// Redelivery, when set, brings a record that met an unavailable engine
-	// back within seconds and holds an undecodable one for redelivery.MaxHold.
-	// Without it both come back after the DLQ's visibility timeout.
+	// Redelivery, when set, brings a record whose outcome could not be
+	// published back within seconds and holds an undecodable one for
+	// redelivery.MaxHold. Without it both come back after the DLQ's
+	// visibility timeout.
 	Redelivery Redelivery
 	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
 	Now func() time.Time
@@ -71,9 +77,9 @@ type Verdict int
 
 // Verdicts, one per record.
 const (
-	Returned  Verdict = iota // failed back to Zeebe with its retries unchanged; deleted
+	Returned  Verdict = iota // a fail outcome with its retries unchanged published; deleted
 	Stale                    // Zeebe no longer waits for this activation; deleted
-	RetryLate                // Zeebe unavailable; comes back after a backoff
+	RetryLate                // the outcome could not be published; comes back after a backoff
 	Kept                     // not a job message; stays in the DLQ
 )
 
@@ -133,33 +139,33 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	if backoff <= 0 {
 		backoff = DefaultBackoff
 	}
-	timeout := h.CallTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
+	o, err := jobtoken.Attach(job, jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: job.Retries, RetryBackoffMs: backoff.Milliseconds(), ErrorMessage: msg})
+	var out jobmsg.Message
+	if err == nil {
+		out, err = jobmsg.EncodeOutcome(o)
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	err = h.Zeebe.FailJob(cctx, job.Key, job.Retries, msg, backoff)
-	switch {
-	case err == nil:
+	if err != nil {
+		// Cannot happen with a job message that decoded; kept for a person.
+		log.Error("cannot build the fail outcome; the record stays in the DLQ", "error", err)
+		return Kept
+	}
+	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
+	if len(errs) == 1 && errs[0] == nil {
 		log.Info("dead-lettered job handed back to Zeebe", "retries", job.Retries, "backoff", backoff.String(), "reason", why)
 		return Returned
-	case zeebeclient.IsTransient(err):
-		if h.Redelivery != nil {
-			if d, rerr := h.Redelivery.RetryLater(ctx, r); rerr == nil {
-				log.Warn("Zeebe unavailable; the record comes back after a backoff", "error", err, "backoff", d.String())
-				return RetryLate
-			}
-		}
-		log.Warn("Zeebe unavailable; the record comes back after the DLQ's visibility timeout", "error", err)
-		return RetryLate
-	default:
-		// NOT_FOUND: completed or cancelled meanwhile. Any other rejection:
-		// the job is not activated any more (failed, timed out, incident), so
-		// Zeebe is not waiting for this attempt.
-		log.Info("Zeebe no longer waits for this job; nothing to return", "error", err)
-		return Stale
 	}
+	err = fmt.Errorf("publisher returned %d results for 1 message", len(errs))
+	if len(errs) == 1 {
+		err = errs[0]
+	}
+	if h.Redelivery != nil {
+		if d, rerr := h.Redelivery.RetryLater(ctx, r); rerr == nil {
+			log.Warn("could not publish the fail outcome; the record comes back after a backoff", "error", err, "backoff", d.String())
+			return RetryLate
+		}
+	}
+	log.Warn("could not publish the fail outcome; the record comes back after the DLQ's visibility timeout", "error", err)
+	return RetryLate
 }
 
 // reasonOf is the reason lambdakit gave when it dead-lettered the record.

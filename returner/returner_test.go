@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,34 +14,41 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/returner"
 )
 
-type failCall struct {
-	Key     int64
-	Retries int32
-	Msg     string
-	Backoff time.Duration
+// fakePublisher decodes what it is given; errs fails the outcomes of some jobs.
+type fakePublisher struct {
+	mu       sync.Mutex
+	outcomes []jobmsg.Outcome
+	errs     map[int64]error // by job key
 }
 
-type fakeZeebe struct {
-	mu    sync.Mutex
-	calls []failCall
-	errs  map[int64]error // by job key
-}
-
-func (f *fakeZeebe) FailJob(_ context.Context, key int64, retries int32, msg string, backoff time.Duration) error {
+func (f *fakePublisher) Publish(_ context.Context, topic string, msgs []jobmsg.Message) []error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, failCall{key, retries, msg, backoff})
-	return f.errs[key]
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		o, err := jobmsg.DecodeOutcome(m.Body)
+		if err != nil || topic != outcomes {
+			errs[i] = fmt.Errorf("bad outcome or topic: %v %s", err, topic)
+			continue
+		}
+		if errs[i] = f.errs[o.JobKey]; errs[i] == nil {
+			f.outcomes = append(f.outcomes, o)
+		}
+	}
+	return errs
 }
+
+const outcomes = "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"
+
+var key = jobtoken.Key{ID: "k1", Secret: strings.Repeat("s", 32)}
 
 type fakeRedelivery struct {
 	mu      sync.Mutex
@@ -64,10 +72,12 @@ func (f *fakeRedelivery) Hold(_ context.Context, r events.SQSMessage, d time.Dur
 
 var now = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 
-func jobRecord(t *testing.T, id string, key int64, retries int32, deadline time.Time, reason string) events.SQSMessage {
+func jobRecord(t *testing.T, id string, jobKey int64, retries int32, deadline time.Time, reason string) events.SQSMessage {
 	t.Helper()
-	m, err := jobmsg.EncodeJob(jobmsg.Job{Key: key, ProcessInstanceKey: key * 10, Type: "lambda", Retries: retries,
-		Deadline: deadline.UnixMilli(), ElementID: "Task_A", CustomHeaders: map[string]string{"identifier": "book-hotel"}})
+	j := jobmsg.Job{Key: jobKey, ProcessInstanceKey: jobKey * 10, Type: "lambda", Retries: retries,
+		Deadline: deadline.UnixMilli(), ElementID: "Task_A", CustomHeaders: map[string]string{"identifier": "book-hotel"}}
+	j.Token = jobtoken.Sign(key, j.Key, j.Deadline, j.Identifier())
+	m, err := jobmsg.EncodeJob(j)
 	require.NoError(t, err)
 	r := events.SQSMessage{MessageId: id, Body: string(m.Body), EventSource: "aws:sqs",
 		EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:zeebe_book-hotel_dlq"}
@@ -82,7 +92,7 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 	tests := []struct {
 		name    string
 		rec     func(t *testing.T) events.SQSMessage
-		zbErr   error
+		pubErr  error
 		want    returner.Verdict
 		failed  bool   // reported in batchItemFailures
 		msgHas  string // the FailJob message contains this
@@ -101,15 +111,9 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 		{name: "deadline passed: Zeebe already handed the job out again",
 			rec:  func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, now.Add(-time.Second), "") },
 			want: returner.Stale, noCall: true, logHas: "job deadline has passed"},
-		{name: "job completed meanwhile (NOT_FOUND)",
-			rec:   func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, later, "") },
-			zbErr: status.Error(codes.NotFound, "no job 7"), want: returner.Stale, logHas: "Zeebe no longer waits for this job"},
-		{name: "job no longer activated (FAILED_PRECONDITION)",
-			rec:   func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, later, "") },
-			zbErr: status.Error(codes.FailedPrecondition, "job 7 is FAILED"), want: returner.Stale, logHas: "Zeebe no longer waits for this job"},
-		{name: "Zeebe unavailable: comes back after a short backoff",
-			rec:   func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, later, "") },
-			zbErr: status.Error(codes.Unavailable, "down"), want: returner.RetryLate, failed: true, logHas: "Zeebe unavailable"},
+		{name: "SNS unavailable: comes back after a short backoff",
+			rec:    func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, later, "") },
+			pubErr: errors.New("sns down"), want: returner.RetryLate, failed: true, noCall: true, logHas: "could not publish the fail outcome"},
 		{name: "not JSON: stays in the DLQ, held",
 			rec: func(*testing.T) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", Body: "garbage", EventSource: "aws:sqs"}
@@ -123,10 +127,10 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			zb := &fakeZeebe{errs: map[int64]error{7: tt.zbErr}}
+			pub := &fakePublisher{errs: map[int64]error{7: tt.pubErr}}
 			rd := &fakeRedelivery{held: map[string]time.Duration{}}
 			var logs bytes.Buffer
-			h := &returner.Handler{Zeebe: zb, Log: joblog.New(&logs, false), Redelivery: rd, Now: func() time.Time { return now }}
+			h := &returner.Handler{Publisher: pub, OutcomeTopicARN: outcomes, Log: joblog.New(&logs, false), Redelivery: rd, Now: func() time.Time { return now }}
 			// Every bad record shares its batch with a good one, which must be
 			// returned whatever happens to its neighbour.
 			good := jobRecord(t, "good", 8, 1, later, "")
@@ -142,12 +146,12 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 			} else {
 				assert.Empty(t, failures)
 			}
-			var ours, neighbour []failCall
-			for _, c := range zb.calls {
-				if c.Key == 8 {
-					neighbour = append(neighbour, c)
+			var ours, neighbour []jobmsg.Outcome
+			for _, o := range pub.outcomes {
+				if o.JobKey == 8 {
+					neighbour = append(neighbour, o)
 				} else {
-					ours = append(ours, c)
+					ours = append(ours, o)
 				}
 			}
 			require.Len(t, neighbour, 1, "the good record of the batch was returned once")
@@ -156,18 +160,26 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 				assert.Empty(t, ours)
 			} else {
 				require.Len(t, ours, 1)
-				assert.Equal(t, retriesOf(t, tt.rec(t)), ours[0].Retries, "retries unchanged")
-				assert.Equal(t, returner.DefaultBackoff, ours[0].Backoff)
-				assert.Contains(t, ours[0].Msg, `function "book-hotel"`)
-				assert.Contains(t, ours[0].Msg, tt.msgHas)
+				o := ours[0]
+				assert.Equal(t, jobmsg.Fail, o.Outcome)
+				assert.Equal(t, retriesOf(t, tt.rec(t)), o.Retries, "retries unchanged")
+				assert.Equal(t, returner.DefaultBackoff.Milliseconds(), o.RetryBackoffMs)
+				assert.Contains(t, o.ErrorMessage, `function "book-hotel"`)
+				assert.Contains(t, o.ErrorMessage, tt.msgHas)
+				assert.EqualValues(t, 70, o.ProcessInstanceKey)
+				// Sealed with the job's token: the fulfiller will apply it.
+				assert.NoError(t, jobtoken.Check(jobtoken.Keyring{Current: key}, o, now.UnixMilli()))
 			}
 			assert.Equal(t, tt.heldFor, rd.held["bad"])
 			assert.Equal(t, tt.want, h.Record(context.Background(), tt.rec(t)), "Record's verdict")
-			line := lineWith(t, logs.String(), tt.logHas)
-			if !strings.Contains(tt.name, "not JSON") {
-				assert.EqualValues(t, 7, line["jobKey"], "the line carries the job key")
-				assert.EqualValues(t, 70, line["processInstanceKey"], "and the process instance key")
+			// The bad record's line: its job key, and its process instance key,
+			// where the body gives them (not for a body that is not JSON).
+			var key, pik float64 = 7, 70
+			if strings.Contains(tt.name, "not JSON") {
+				key, pik = 0, 0
 			}
+			line := lineWith(t, logs.String(), tt.logHas, key)
+			assert.Equal(t, pik, line["processInstanceKey"], "the line carries the process instance key")
 		})
 	}
 }
@@ -178,15 +190,16 @@ func retriesOf(t *testing.T, r events.SQSMessage) int32 {
 	return j.Retries
 }
 
-func lineWith(t *testing.T, logs, msg string) map[string]any {
+// lineWith finds the log line that says msg about the job with this key.
+func lineWith(t *testing.T, logs, msg string, jobKey float64) map[string]any {
 	t.Helper()
 	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
-		if strings.Contains(fmt.Sprint(m["msg"]), msg) {
+		if strings.Contains(fmt.Sprint(m["msg"]), msg) && m["jobKey"] == jobKey {
 			return m
 		}
 	}
-	t.Fatalf("no log line says %q in:\n%s", msg, logs)
+	t.Fatalf("no log line says %q about job %v in:\n%s", msg, jobKey, logs)
 	return nil
 }

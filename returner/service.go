@@ -6,35 +6,39 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
-// EnvBackoff is Handler.Backoff as a Go duration ("1s").
-const EnvBackoff = "RETURN_BACKOFF"
+// Environment variables read by FromEnv.
+const (
+	// EnvOutcomeTopicARN (required) is the ARN of the zeebe_jobs2complete topic.
+	EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
+	// EnvBackoff is Handler.Backoff as a Go duration ("1s").
+	EnvBackoff = "RETURN_BACKOFF"
+)
 
-// FromEnv builds a Handler on the real Zeebe client, configured by the Zeebe
-// client's variables (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or
-// ZEEBE_CLIENT_SECRET_ARN, ...) and RETURN_BACKOFF. Close the returned client
-// when done.
-func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclient.Client, error) {
+// FromEnv builds a Handler from ZEEBE_FULFILLER_SNS_ARN, RETURN_BACKOFF,
+// LOG_LEVEL and the AWS SDK's default configuration chain.
+func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
+	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	if err != nil {
+		return nil, err
+	}
 	backoff, err := getenv.Duration(EnvBackoff, DefaultBackoff)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	h := &Handler{Zeebe: zb, Log: joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"), Backoff: backoff,
-		Redelivery: redelivery.New(sqs.NewFromConfig(awsCfg))}
-	return h, zb, nil
+	return &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
+		Log: joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"), Backoff: backoff,
+		Redelivery: redelivery.New(sqs.NewFromConfig(awsCfg))}, nil
 }

@@ -248,7 +248,9 @@ func TestZeebeLambdaReturner(t *testing.T) {
 	assert.Equal(t, int64(20), b.num("aws_lambda_function.returner", "timeout"))
 	env := b.attr("aws_lambda_function.returner", "environment.variables").AsValueMap()
 	assert.Equal(t, "1s", env["RETURN_BACKOFF"].AsString())
-	assert.Equal(t, "cluster.bru-2.zeebe.camunda.io:443", env["ZEEBE_ADDRESS"].AsString())
+	assert.Equal(t, ref("aws_sns_topic.outcomes.arn"), env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
+	assert.NotContains(t, env, "ZEEBE_ADDRESS", "the returner answers through the fulfiller: no Zeebe access")
+	assert.NotContains(t, env, "JOB_TOKEN_SECRET_ARN", "and no keyring")
 	ok, msgs := b.validation("return_backoff", cty.StringVal("soon"))
 	assert.False(t, ok)
 	assert.Contains(t, strings.Join(msgs, " "), "Go duration")
@@ -356,6 +358,18 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 				Resource: []string{ref("aws_sqs_queue.outcomes.arn")}},
 			"DeadLetterOutcomes": {Sid: "DeadLetterOutcomes", Effect: "Allow", Action: []string{"sqs:GetQueueUrl", "sqs:SendMessage"},
 				Resource: []string{ref("aws_sqs_queue.outcomes_dlq.arn")}},
+		}
+		keyring := statement{Sid: "JobTokenKeyring", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
+			Resource: []string{ref("aws_secretsmanager_secret.job_token.arn")}}
+		poller["JobTokenKeyring"], fulfiller["JobTokenKeyring"] = keyring, keyring
+		returner := map[string]statement{
+			"Logs":            {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.returner.arn") + ":*"}},
+			"PublishOutcomes": {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
+		}
+		assert.Equal(t, returner, policyStatements(t, m, "aws_iam_role_policy.returner"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
+		for _, fn := range []string{"poller", "fulfiller"} {
+			env := m.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+			assert.Equal(t, ref("aws_secretsmanager_secret.job_token.arn"), env["JOB_TOKEN_SECRET_ARN"].AsString(), fn)
 		}
 		if withSecret {
 			poller["ZeebeClientSecret"] = secretStmt

@@ -59,7 +59,7 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 	found := map[string]string{}
 	for len(found) < len(want) && time.Since(sent) < 30*time.Second {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL),
-			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1, MessageAttributeNames: []string{"All"}})
 		require.NoError(t, err)
 		for _, m := range out.Messages {
 			mark := markOf(aws.ToString(m.Body))
@@ -123,7 +123,7 @@ func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsC
 	var reason string
 	for reason == "" && time.Since(sent) < 30*time.Second {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(fn.DLQURL),
-			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: []string{"All"}})
+			MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 1, MessageAttributeNames: []string{"All"}})
 		require.NoError(t, err)
 		for _, m := range out.Messages {
 			if aws.ToString(m.Body) != body {

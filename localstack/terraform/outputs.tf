@@ -53,3 +53,8 @@ output "functions" {
     dlq_url        = m.dlq_url
   } }
 }
+
+output "job_token_secret_arn" {
+  description = "ARN of the job token keyring secret."
+  value       = module.bridge.job_token_secret_arn
+}

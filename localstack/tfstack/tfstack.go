@@ -324,6 +324,7 @@ type Stack struct {
 	PollerFunctionName       string              `json:"poller_function_name"`
 	FulfillerFunctionName    string              `json:"fulfiller_function_name"`
 	ReturnerFunctionName     string              `json:"returner_function_name"`
+	JobTokenSecretARN        string              `json:"job_token_secret_arn"`
 	PollerScheduleRuleName   string              `json:"poller_schedule_rule_name"`
 	PollerScheduleExpression string              `json:"poller_schedule_expression"`
 	Functions                map[string]Function `json:"functions"`

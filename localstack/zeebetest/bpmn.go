@@ -12,6 +12,12 @@ import (
 // call with the given task headers; an empty header map models a task that
 // forgot its identifier.
 func SingleTaskProcess(processID, elementID string, headers map[string]string, retries int) []byte {
+	return SingleTaskProcessOfType(processID, elementID, "lambda", headers, retries)
+}
+
+// SingleTaskProcessOfType is SingleTaskProcess with a job type of its own, for
+// jobs that a test activates itself (the poller only activates "lambda").
+func SingleTaskProcessOfType(processID, elementID, jobType string, headers map[string]string, retries int) []byte {
 	esc := func(s string) string {
 		var b bytes.Buffer
 		_ = xml.EscapeText(&b, []byte(s))
@@ -32,7 +38,7 @@ func SingleTaskProcess(processID, elementID string, headers map[string]string, r
     <bpmn:startEvent id="Start"><bpmn:outgoing>ToTask</bpmn:outgoing></bpmn:startEvent>
     <bpmn:serviceTask id="%[2]s">
       <bpmn:extensionElements>
-        <zeebe:taskDefinition type="lambda" retries="%[3]d"/>
+        <zeebe:taskDefinition type="%[5]s" retries="%[3]d"/>
         <zeebe:taskHeaders>%[4]s</zeebe:taskHeaders>
       </bpmn:extensionElements>
       <bpmn:incoming>ToTask</bpmn:incoming><bpmn:outgoing>ToEnd</bpmn:outgoing>
@@ -42,5 +48,5 @@ func SingleTaskProcess(processID, elementID string, headers map[string]string, r
     <bpmn:sequenceFlow id="ToEnd" sourceRef="%[2]s" targetRef="End"/>
   </bpmn:process>
 </bpmn:definitions>
-`, esc(processID), esc(elementID), retries, hs.String()))
+`, esc(processID), esc(elementID), retries, hs.String(), esc(jobType)))
 }

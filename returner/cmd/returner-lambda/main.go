@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, _, err := returner.FromEnv(context.Background(), os.Getenv)
+	h, err := returner.FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "returner:", err)
 		os.Exit(1)

@@ -15,6 +15,14 @@ locals {
     Action   = ["secretsmanager:GetSecretValue"]
     Resource = [var.zeebe_client_secret_arn]
   }]
+  # The poller signs job messages and the fulfiller checks outcomes with the
+  # keyring in this secret; nothing else may read it.
+  job_token_statement = {
+    Sid      = "JobTokenKeyring"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [aws_secretsmanager_secret.job_token.arn]
+  }
   lambda_trust = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -37,6 +45,36 @@ resource "aws_sns_topic" "outcomes" {
   name              = "zeebe_jobs2complete"
   kms_master_key_id = var.sns_kms_master_key_id
   tags              = var.tags
+}
+
+# ---------------------------------------------------------------- job tokens
+
+# The keyring the poller signs job messages with and the fulfiller checks
+# outcomes against (package jobtoken). Its first key is drawn here; rotate it
+# with `zeebe-bridge rotate-key`, which keeps the previous key valid. The
+# value is Terraform's only at creation: later rotations are left alone.
+data "aws_secretsmanager_random_password" "job_token" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "job_token" {
+  name_prefix             = "zeebe-bridge-job-token-"
+  description             = "Keyring of zeebe-lambda-bridge job tokens: {\"current\":{\"id\",\"secret\"},\"previous\":[...]}."
+  kms_key_id              = var.job_token_kms_key_id
+  recovery_window_in_days = var.job_token_recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "job_token" {
+  secret_id = aws_secretsmanager_secret.job_token.id
+  secret_string = jsonencode({
+    current = { id = "k1", secret = data.aws_secretsmanager_random_password.job_token.random_password }
+  })
+
+  lifecycle {
+    ignore_changes = [secret_string]
+  }
 }
 
 # ---------------------------------------------------------------- fulfiller queue
@@ -133,6 +171,7 @@ resource "aws_iam_role_policy" "fulfiller" {
         Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
         Resource = [aws_sqs_queue.outcomes_dlq.arn]
       },
+      local.job_token_statement,
     ], local.secret_statements)
   })
 }
@@ -149,7 +188,9 @@ resource "aws_lambda_function" "fulfiller" {
   memory_size      = 128
 
   environment {
-    variables = local.zeebe_environment
+    variables = merge(local.zeebe_environment, {
+      JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
+    })
   }
 
   tags       = var.tags
@@ -195,14 +236,22 @@ resource "aws_iam_role_policy" "returner" {
   role = aws_iam_role.returner.name
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = concat([
+    Statement = [
       {
         Sid      = "Logs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = ["${aws_cloudwatch_log_group.returner.arn}:*"]
       },
-    ], local.secret_statements)
+      {
+        # It answers a dead-lettered job with a fail outcome, which the
+        # fulfiller checks and applies: it needs neither Zeebe nor the keyring.
+        Sid      = "PublishOutcomes"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [aws_sns_topic.outcomes.arn]
+      },
+    ]
   })
 }
 
@@ -218,9 +267,10 @@ resource "aws_lambda_function" "returner" {
   memory_size      = 128
 
   environment {
-    variables = merge(local.zeebe_environment, {
-      RETURN_BACKOFF = var.return_backoff
-    })
+    variables = {
+      ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
+      RETURN_BACKOFF          = var.return_backoff
+    }
   }
 
   tags       = var.tags
@@ -268,6 +318,7 @@ resource "aws_iam_role_policy" "poller" {
         Action   = ["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
         Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
       },
+      local.job_token_statement,
     ], local.secret_statements)
   })
 }
@@ -289,6 +340,7 @@ resource "aws_lambda_function" "poller" {
       JOB_TYPE             = var.job_type
       JOB_TIMEOUT          = var.job_timeout
       SAFETY_MARGIN        = var.poller_safety_margin
+      JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     })
   }
 

@@ -71,3 +71,8 @@ output "returner_function_name" {
   description = "Name of the returner function."
   value       = aws_lambda_function.returner.function_name
 }
+
+output "job_token_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the job token keyring (read by the poller and the fulfiller only)."
+  value       = aws_secretsmanager_secret.job_token.arn
+}

@@ -149,6 +149,23 @@ variable "sns_kms_master_key_id" {
   default     = "alias/aws/sns"
 }
 
+variable "job_token_kms_key_id" {
+  description = "KMS key that encrypts the job token keyring secret; null uses the account's aws/secretsmanager key."
+  type        = string
+  default     = null
+}
+
+variable "job_token_recovery_window_in_days" {
+  description = "Days a deleted job token keyring can be restored (0 deletes it at once, 7 to 30 otherwise)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.job_token_recovery_window_in_days == 0 || (var.job_token_recovery_window_in_days >= 7 && var.job_token_recovery_window_in_days <= 30)
+    error_message = "job_token_recovery_window_in_days must be 0 or between 7 and 30."
+  }
+}
+
 variable "alarm_actions" {
   description = "ARNs notified when an outcome lands in the zeebe_jobs2complete DLQ."
   type        = list(string)

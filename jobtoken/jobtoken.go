@@ -1,0 +1,190 @@
+// Package jobtoken signs job messages and verifies outcomes, so that only
+// outcomes of jobs the bridge itself handed out are ever applied to Zeebe.
+//
+// The poller signs each job message it publishes: Sign computes an
+// HMAC-SHA256, under the current key of a Keyring, over the job key, the
+// activation deadline, the identifier and the key id. The signature is a
+// bearer credential for that one activation: lambdakit copies the token into
+// the outcome unchanged and seals the outcome's content with the signature as
+// key (Seal), so an outcome changed on its way is detected too. Functions
+// never see the Keyring. The fulfiller's Verifier recomputes the signature
+// from the Keyring (the current key and the previous ones, so keys can be
+// rotated under running jobs), checks the deadline and the seal, and names
+// the check that failed.
+//
+// The seal covers the outcome's meaning, not its bytes: variables are
+// canonicalised (keys sorted, numbers normalised), because a queue or an
+// emulator may re-serialise a JSON body on the way without changing it.
+package jobtoken
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+)
+
+// Key is one signing key. Secret should hold at least 32 random bytes.
+type Key struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+// Keyring is the content of the bridge's signing secret: the key new tokens
+// are signed with, and the keys of earlier rotations that are still accepted.
+type Keyring struct {
+	Current  Key   `json:"current"`
+	Previous []Key `json:"previous,omitempty"`
+}
+
+// MinSecretBytes is the shortest secret ParseKeyring accepts.
+const MinSecretBytes = 32
+
+// ParseKeyring reads a Keyring from its JSON form,
+// {"current":{"id":"k2","secret":"..."},"previous":[{"id":"k1","secret":"..."}]}.
+func ParseKeyring(s string) (Keyring, error) {
+	var k Keyring
+	if err := json.Unmarshal([]byte(s), &k); err != nil {
+		return Keyring{}, fmt.Errorf("the job token secret is not a keyring (JSON with \"current\" and \"previous\" keys): %w", err)
+	}
+	for _, key := range append([]Key{k.Current}, k.Previous...) {
+		if key.ID == "" || len(key.Secret) < MinSecretBytes {
+			return Keyring{}, fmt.Errorf("the job token keyring has a key without an id or with a secret shorter than %d bytes (id %q)", MinSecretBytes, key.ID)
+		}
+	}
+	return k, nil
+}
+
+// Find returns the key with this id, current or previous.
+func (k Keyring) Find(id string) (Key, bool) {
+	for _, key := range append([]Key{k.Current}, k.Previous...) {
+		if key.ID == id {
+			return key, true
+		}
+	}
+	return Key{}, false
+}
+
+// Rotate returns the keyring with next as its current key and the current one
+// first among the previous, keeping at most keep previous keys.
+func (k Keyring) Rotate(next Key, keep int) Keyring {
+	prev := append([]Key{k.Current}, k.Previous...)
+	if len(prev) > keep {
+		prev = prev[:keep]
+	}
+	return Keyring{Current: next, Previous: prev}
+}
+
+// Sign returns the token of one activation of a job, under key.
+func Sign(key Key, jobKey, deadline int64, identifier string) *jobmsg.Token {
+	t := &jobmsg.Token{KeyID: key.ID, Deadline: deadline, Identifier: identifier}
+	t.Sig = base64.RawURLEncoding.EncodeToString(signature(key, jobKey, t))
+	return t
+}
+
+func signature(key Key, jobKey int64, t *jobmsg.Token) []byte {
+	m := hmac.New(sha256.New, []byte(key.Secret))
+	// Length-prefixed fields: no two different tokens sign the same bytes.
+	for _, f := range []string{"zlb-job-token-v1", strconv.FormatInt(jobKey, 10), strconv.FormatInt(t.Deadline, 10), t.Identifier, t.KeyID} {
+		fmt.Fprintf(m, "%d:%s;", len(f), f)
+	}
+	return m.Sum(nil)
+}
+
+// Seal returns the MAC of an outcome under its token: an HMAC-SHA256 keyed
+// with the token's signature over the outcome's canonical content. lambdakit
+// seals every outcome of a signed job.
+func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
+	if t == nil {
+		return "", ErrMissing
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(t.Sig)
+	if err != nil {
+		return "", fmt.Errorf("%w: its signature is not base64url: %v", ErrForged, err)
+	}
+	content, err := canonicalOutcome(o)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, sig)
+	m.Write(content)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
+}
+
+// canonicalOutcome is what Seal covers: every field that decides what the
+// fulfiller does, in a fixed form.
+func canonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
+	vars, err := Canonical(o.Variables)
+	if err != nil {
+		return nil, fmt.Errorf("the outcome's variables: %w", err)
+	}
+	return json.Marshal(struct {
+		JobKey         int64           `json:"jobKey"`
+		Outcome        jobmsg.Kind     `json:"outcome"`
+		Variables      json.RawMessage `json:"variables"`
+		ErrorCode      string          `json:"errorCode"`
+		ErrorMessage   string          `json:"errorMessage"`
+		Retries        int32           `json:"retries"`
+		RetryBackoffMs int64           `json:"retryBackoffMs"`
+	}{o.JobKey, o.Outcome, vars, o.ErrorCode, o.ErrorMessage, o.Retries, o.RetryBackoffMs})
+}
+
+// Errors of Verify, one per check. Each wraps ErrInvalid.
+var (
+	ErrInvalid    = errors.New("job token invalid")
+	ErrMissing    = fmt.Errorf("%w: missing (the outcome carries no token or no seal)", ErrInvalid)
+	ErrUnknownKey = fmt.Errorf("%w: signed with a key id that is neither the current nor a previous key", ErrInvalid)
+	ErrForged     = fmt.Errorf("%w: forged (its signature does not match the job key, deadline, identifier and key id)", ErrInvalid)
+	ErrExpired    = fmt.Errorf("%w: expired (the activation's deadline has passed)", ErrInvalid)
+	ErrTampered   = fmt.Errorf("%w: tampered (the outcome's content does not match its seal)", ErrInvalid)
+)
+
+// Check verifies an outcome against a keyring at time nowMs (epoch ms) and
+// returns nil or one of the errors above, wrapped with the detail.
+func Check(ring Keyring, o jobmsg.Outcome, nowMs int64) error {
+	t := o.Token
+	if t == nil || o.MAC == "" {
+		return ErrMissing
+	}
+	key, ok := ring.Find(t.KeyID)
+	if !ok {
+		return fmt.Errorf("%w (key id %q)", ErrUnknownKey, t.KeyID)
+	}
+	got, err := base64.RawURLEncoding.DecodeString(t.Sig)
+	if err != nil || !hmac.Equal(got, signature(key, o.JobKey, t)) {
+		return fmt.Errorf("%w (job %d, key id %q)", ErrForged, o.JobKey, t.KeyID)
+	}
+	if nowMs > t.Deadline {
+		return fmt.Errorf("%w (deadline %d, %d ms ago)", ErrExpired, t.Deadline, nowMs-t.Deadline)
+	}
+	want, err := Seal(t, o)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTampered, err)
+	}
+	if !hmac.Equal([]byte(want), []byte(o.MAC)) {
+		return fmt.Errorf("%w (job %d)", ErrTampered, o.JobKey)
+	}
+	return nil
+}
+
+// Attach makes o the outcome of job: it sets the job and process instance
+// keys and, for a signed job, the job's token unchanged and the seal over
+// the result. lambdakit and the returner answer every job through it.
+func Attach(job jobmsg.Job, o jobmsg.Outcome) (jobmsg.Outcome, error) {
+	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
+	o.Token, o.MAC = nil, ""
+	if job.Token == nil {
+		return o, nil
+	}
+	mac, err := Seal(job.Token, o)
+	if err != nil {
+		return jobmsg.Outcome{}, fmt.Errorf("seal the outcome of job %d: %w", job.Key, err)
+	}
+	o.Token, o.MAC = job.Token, mac
+	return o, nil
+}
