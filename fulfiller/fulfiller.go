@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
@@ -93,6 +94,15 @@ type Handler struct {
 	// reaches Zeebe (package jobtoken): an outcome it rejects is never
 	// applied. Nil applies every outcome (job tokens off).
 	Verifier Verifier
+	// Payloads, when set, resolves outcomes offloaded to S3 (a claim-check
+	// pointer in the message) and deletes them once applied.
+	Payloads Payloads
+}
+
+// Payloads reads and deletes offloaded message bodies (*claimcheck.Store).
+type Payloads interface {
+	Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
+	Delete(ctx context.Context, p claimcheck.Pointer) error
 }
 
 // Verifier checks an outcome's job token. An error wrapping
@@ -147,6 +157,19 @@ func redeliveryCount(r events.SQSMessage) string { return r.Attributes["Approxim
 // never succeed, and the logger that carries its keys.
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
 	body, _ := jobmsg.UnwrapRecord(r)
+	var payload *claimcheck.Pointer
+	if h.Payloads != nil {
+		var err error
+		if body, payload, err = h.Payloads.Resolve(ctx, body); err != nil {
+			log := h.Log.With("messageId", r.MessageId)
+			if errors.Is(err, claimcheck.ErrNotFound) {
+				log.Error("the outcome's offloaded payload is gone; it goes to the DLQ", "error", err)
+				return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
+			}
+			log.Warn("cannot read the outcome's offloaded payload now; SQS will deliver it again", "error", err)
+			return Retry, "", log
+		}
+	}
 	o, err := jobmsg.DecodeOutcome(body)
 	if err != nil {
 		// Keys as far as the body gives them, so the line can still be found by job.
@@ -188,6 +211,12 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	case Rejected:
 		log.Error("Zeebe rejected the outcome; it goes to the DLQ", "error", err)
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
+	}
+	if payload != nil && (c == Done || c == Duplicate) {
+		// Served; the bucket's lifecycle rule removes what is never deleted.
+		if err := h.Payloads.Delete(ctx, *payload); err != nil {
+			log.Warn("could not delete the outcome's offloaded payload; the bucket's lifecycle rule will", "error", err)
+		}
 	}
 	return c, "", log
 }

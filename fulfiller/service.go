@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
@@ -30,6 +31,13 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
 	h.Redelivery = redelivery.New(sqs.NewFromConfig(awsCfg))
+	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if payloads != nil {
+		h.Payloads = payloads
+	}
 	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
 		h.Verifier = jobtoken.Verifier{Keys: keys}
 	} else {

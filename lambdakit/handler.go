@@ -240,7 +240,7 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 			return fmt.Errorf("offload the %s outcome: %w", o.Outcome, err)
 		}
 		if offloaded {
-			log.Debug("outcome offloaded to S3", "bytes", msg.Attributes[claimcheck.AttrSize])
+			log.Info("outcome offloaded to S3", "bytes", msg.Attributes[claimcheck.AttrSize])
 		}
 	}
 	if errors.Is(err, jobmsg.ErrTooLarge) {

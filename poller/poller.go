@@ -423,7 +423,7 @@ func prepare(ctx context.Context, cfg Config, zb Zeebe, co collaborators, jl *sl
 			return jobmsg.Message{}, handBackIt, oerr
 		}
 		if offloaded {
-			jl.Debug("job variables offloaded to S3", "bytes", m.Attributes[claimcheck.AttrSize])
+			jl.Info("job message offloaded to S3", "bytes", m.Attributes[claimcheck.AttrSize])
 			err = nil
 		}
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
@@ -68,6 +69,10 @@ type Handler struct {
 	// redelivery.MaxHold. Without it both come back after the DLQ's
 	// visibility timeout.
 	Redelivery Redelivery
+	// Payloads, when set, reads job messages offloaded to S3.
+	Payloads interface {
+		Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
+	}
 	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
 	Now func() time.Time
 }
@@ -100,6 +105,22 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	log := h.Log.With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN)
 	body, _ := jobmsg.UnwrapRecord(r)
+	if h.Payloads != nil {
+		payload, _, err := h.Payloads.Resolve(ctx, body)
+		switch {
+		case errors.Is(err, claimcheck.ErrNotFound):
+			// The lifecycle rule removed it: the job is long past its deadline.
+			log.Info("the job's offloaded payload is gone: Zeebe has long handed the job out again, nothing to return", "error", err)
+			return Stale
+		case err != nil:
+			if h.Redelivery != nil {
+				_, _ = h.Redelivery.RetryLater(ctx, r)
+			}
+			log.Warn("cannot read the job's offloaded payload now; the record comes back", "error", err)
+			return RetryLate
+		}
+		body = payload
+	}
 	job, err := jobmsg.DecodeJob(body)
 	if err != nil {
 		jobKey, pik := jobmsg.PeekKeys(body)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
@@ -38,7 +39,15 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	return &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
+	h := &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
 		Log: joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"), Backoff: backoff,
-		Redelivery: redelivery.New(sqs.NewFromConfig(awsCfg))}, nil
+		Redelivery: redelivery.New(sqs.NewFromConfig(awsCfg))}
+	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if payloads != nil {
+		h.Payloads = payloads
+	}
+	return h, nil
 }

@@ -362,9 +362,15 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		keyring := statement{Sid: "JobTokenKeyring", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
 			Resource: []string{ref("aws_secretsmanager_secret.job_token.arn")}}
 		poller["JobTokenKeyring"], fulfiller["JobTokenKeyring"] = keyring, keyring
+		// The payload bucket: each its own prefix and direction.
+		bucket := ref("aws_s3_bucket.payloads.arn")
+		poller["OffloadJobs"] = statement{Sid: "OffloadJobs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{bucket + "/jobs/*"}}
+		fulfiller["ReadOffloadedOutcomes"] = statement{Sid: "ReadOffloadedOutcomes", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"},
+			Resource: []string{bucket + "/outcomes/*"}}
 		returner := map[string]statement{
-			"Logs":            {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.returner.arn") + ":*"}},
-			"PublishOutcomes": {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
+			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.returner.arn") + ":*"}},
+			"PublishOutcomes":   {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
+			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
 		}
 		assert.Equal(t, returner, policyStatements(t, m, "aws_iam_role_policy.returner"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
@@ -381,4 +387,47 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		assert.Equal(t, poller, policyStatements(t, m, "aws_iam_role_policy.poller"), "poller, secret=%v", withSecret)
 		assert.Equal(t, fulfiller, policyStatements(t, m, "aws_iam_role_policy.fulfiller"), "fulfiller, secret=%v", withSecret)
 	}
+}
+
+// TestPayloadBucket: encrypted, private, with a lifecycle rule; a function
+// given it reaches only its own prefixes.
+func TestPayloadBucket(t *testing.T) {
+	b := bridge(t, nil)
+	assert.Equal(t, "AES256", b.str("aws_s3_bucket_server_side_encryption_configuration.payloads", "rule.apply_server_side_encryption_by_default.sse_algorithm"))
+	for _, a := range []string{"block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"} {
+		assert.True(t, b.attr("aws_s3_bucket_public_access_block.payloads", a).True(), a)
+	}
+	lc := b.resource("aws_s3_bucket_lifecycle_configuration.payloads").Body.Blocks
+	require.Len(t, lc, 1)
+	assert.Equal(t, "rule", lc[0].Labels[0], "one rule per prefix")
+	assert.Equal(t, `["jobs","outcomes"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
+	content := lc[0].Body.Blocks[0].Body
+	for _, blk := range content.Blocks {
+		if blk.Type == "expiration" {
+			assert.Equal(t, "2", b.eval(blk.Body.Attributes["days"].Expr).AsBigFloat().String())
+		}
+	}
+	for _, fn := range []string{"poller", "fulfiller", "returner"} {
+		env := b.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+		assert.Equal(t, ref("aws_s3_bucket.payloads.id"), env["PAYLOAD_BUCKET"].AsString(), fn)
+	}
+	ok, msgs := b.validation("payload_threshold", cty.NumberIntVal(300000))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "262144")
+
+	payloads := cty.ObjectVal(map[string]cty.Value{
+		"bucket_name": cty.StringVal("zeebe-bridge-payloads"),
+		"bucket_arn":  cty.StringVal("arn:aws:s3:::zeebe-bridge-payloads"),
+		"threshold":   cty.NumberIntVal(204800),
+	})
+	m := zeebeLambda(t, map[string]cty.Value{"payloads": payloads})
+	got := policyStatements(t, m, "aws_iam_role_policy.this")
+	assert.Equal(t, statement{Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"},
+		Resource: []string{"arn:aws:s3:::zeebe-bridge-payloads/jobs/book-hotel/*"}}, got["ReadOffloadedJobs"])
+	assert.Equal(t, statement{Sid: "OffloadOutcomes", Effect: "Allow", Action: []string{"s3:PutObject"},
+		Resource: []string{"arn:aws:s3:::zeebe-bridge-payloads/outcomes/book-hotel/*"}}, got["OffloadOutcomes"])
+	env := m.attr("aws_lambda_function.this", "environment.variables").AsValueMap()
+	assert.Equal(t, "zeebe-bridge-payloads", env["PAYLOAD_BUCKET"].AsString())
+	assert.Equal(t, "204800", env["PAYLOAD_THRESHOLD"].AsString())
+	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "aws_iam_role_policy.this"), "ReadOffloadedJobs", "no bucket, no grant")
 }

@@ -265,6 +265,31 @@ func TestServerless(t *testing.T) {
 		},
 	)
 
+	// 1 MiB each way: above SNS's limit, so through the payload bucket.
+	mib := strings.Repeat(`<li class="é">1 MiB & more</li>`, 1<<20/33)
+	var mibJob int64
+	scenarios = append(scenarios, scenario{
+		name:  "a 1 MiB variable reaches the function and a 1 MiB result comes back, through S3, which keeps nothing",
+		start: single("echo-mib", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": mib}),
+		check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+			echoes(mib)(t, end, recs)
+			for _, r := range recordlog.Jobs(recs) {
+				mibJob = r.Key
+			}
+			// Both ways through S3: the poller offloaded the job message, the
+			// function its outcome; both objects are gone once served.
+			piks := map[int64]bool{recs[0].Value.ProcessInstanceKey: true}
+			// The poller's lines reach CloudWatch when its run ends.
+			var polled int
+			for deadline := time.Now().Add(90 * time.Second); polled == 0 && time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+				polled = countLines(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job message offloaded to S3", piks)
+			}
+			assert.Equal(t, 1, polled)
+			assert.Equal(t, 1, countLines(ctx, t, awsCfg, stack.Functions["echo"].LogGroupName, "outcome offloaded to S3", piks))
+			assertNoPayloadsLeft(ctx, t, awsCfg, stack, "echo", mibJob)
+		},
+	})
+
 	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "echo-loop.bpmn"))
 	scenarios = append(scenarios, scenario{
 		name: "a job whose outcome could not be published is handed back from the DLQ within 10 s, retries unchanged, and runs again at once",
@@ -456,6 +481,10 @@ func TestServerless(t *testing.T) {
 			return rec.Is("PROCESS_INSTANCE", "ELEMENT_COMPLETED") && rec.Value.BPMNElementType == "PROCESS"
 		})
 		require.NoError(t, err, "the instance completes once its job is routed")
+	})
+
+	t.Run("the payload bucket expires what is not deleted, and each function reaches only its own prefixes", func(t *testing.T) {
+		payloadBucketIsPrivateAndExpires(ctx, t, awsCfg, stack)
 	})
 
 	// Last, as they disturb the stack: poison on the outcomes queue, then the

@@ -20,6 +20,10 @@ module "bridge" {
   # this (one minute), well inside the job timeout.
   fulfiller_timeout  = 10
   log_retention_days = 1
+  # Destroy and apply again at once: no recovery window for the keyring, no
+  # payloads kept in the bucket.
+  job_token_recovery_window_in_days = 0
+  payload_bucket_force_destroy      = true
 }
 
 module "functions" {
@@ -34,5 +38,6 @@ module "functions" {
   outcomes_topic_arn = module.bridge.outcomes_topic_arn
   retry_backoff      = var.retry_backoff
   returner           = module.bridge.returner
+  payloads           = module.bridge.payloads
   log_retention_days = 1
 }

@@ -58,3 +58,15 @@ output "job_token_secret_arn" {
   description = "ARN of the job token keyring secret."
   value       = module.bridge.job_token_secret_arn
 }
+
+output "zeebe_bridge" {
+  description = "Everything the operator CLI reads (zeebe-bridge --tf-dir <this directory>): the bridge's queues, poller and keyring, and each function's queue and DLQ."
+  value = merge(module.bridge.operator, {
+    functions = { for k, m in module.functions : k => { queue_url = m.queue_url, dlq_url = m.dlq_url } }
+  })
+}
+
+output "payload_bucket" {
+  description = "Bucket of offloaded payloads."
+  value       = module.bridge.payloads.bucket_name
+}

@@ -123,6 +123,14 @@ func (r Root) outputs(ctx context.Context, tf *tfexec.Terraform) (map[string]jso
 
 func (r Root) work() string { return filepath.Join(LocalDir(), "terraform", r.Name) }
 
+// WorkingDir is the initialised copy of the root that Apply ran terraform
+// in, and DataDir its TF_DATA_DIR: `terraform output` there, with that
+// TF_DATA_DIR, reads the root's state.
+func (r Root) WorkingDir() string { return filepath.Join(r.work(), "src", r.Dir) }
+
+// DataDir: see WorkingDir.
+func (r Root) DataDir() string { return filepath.Join(r.work(), "data") }
+
 func (r Root) varFile() string { return filepath.Join(r.work(), "vars.tfvars.json") }
 
 // terraform prepares the working copy: the root and terraform/modules are
@@ -158,7 +166,7 @@ func (r Root) terraform() (*tfexec.Terraform, error) {
 		}
 	}
 	// .terraform (providers, module manifest) survives the fresh copy.
-	env["TF_DATA_DIR"] = filepath.Join(r.work(), "data")
+	env["TF_DATA_DIR"] = r.DataDir()
 	if err := tf.SetEnv(tfexec.CleanEnv(env)); err != nil {
 		return nil, err
 	}
@@ -325,6 +333,7 @@ type Stack struct {
 	FulfillerFunctionName    string              `json:"fulfiller_function_name"`
 	ReturnerFunctionName     string              `json:"returner_function_name"`
 	JobTokenSecretARN        string              `json:"job_token_secret_arn"`
+	PayloadBucket            string              `json:"payload_bucket"`
 	PollerScheduleRuleName   string              `json:"poller_schedule_rule_name"`
 	PollerScheduleExpression string              `json:"poller_schedule_expression"`
 	Functions                map[string]Function `json:"functions"`

@@ -28,4 +28,5 @@ module "functions" {
   outcomes_topic_arn = module.bridge.outcomes_topic_arn
   retry_backoff      = var.retry_backoff
   returner           = module.bridge.returner
+  payloads           = module.bridge.payloads
 }

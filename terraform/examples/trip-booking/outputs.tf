@@ -12,3 +12,10 @@ output "function_queues" {
   description = "Queue and DLQ ARNs per function."
   value       = { for k, m in module.functions : k => { queue = m.queue_arn, dlq = m.dlq_arn } }
 }
+
+output "zeebe_bridge" {
+  description = "Everything the operator CLI reads (zeebe-bridge --tf-dir <this directory>): the bridge's queues, poller and keyring, and each function's queue and DLQ."
+  value = merge(module.bridge.operator, {
+    functions = { for k, m in module.functions : k => { queue_url = m.queue_url, dlq_url = m.dlq_url } }
+  })
+}

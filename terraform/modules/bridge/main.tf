@@ -23,6 +23,8 @@ locals {
     Action   = ["secretsmanager:GetSecretValue"]
     Resource = [aws_secretsmanager_secret.job_token.arn]
   }
+  payload_bucket = coalesce(var.payload_bucket_name, "zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
+  payload_arn    = aws_s3_bucket.payloads.arn
   lambda_trust = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -74,6 +76,60 @@ resource "aws_secretsmanager_secret_version" "job_token" {
 
   lifecycle {
     ignore_changes = [secret_string]
+  }
+}
+
+# ---------------------------------------------------------------- payloads
+
+# Job and outcome messages above SNS's limit go to this bucket (the
+# claim-check pattern, package claimcheck): jobs/<identifier>/... from the
+# poller, outcomes/<identifier>/... from each function. Each role reaches only
+# its own prefixes; what is not deleted after use expires.
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+resource "aws_s3_bucket" "payloads" {
+  bucket        = local.payload_bucket
+  force_destroy = var.payload_bucket_force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "payloads" {
+  bucket                  = aws_s3_bucket.payloads.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "payloads" {
+  bucket = aws_s3_bucket.payloads.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "payloads" {
+  bucket = aws_s3_bucket.payloads.id
+
+  dynamic "rule" {
+    for_each = ["jobs", "outcomes"]
+    content {
+      id     = "expire-${rule.value}"
+      status = "Enabled"
+      filter {
+        prefix = "${rule.value}/"
+      }
+      expiration {
+        days = var.payload_expiration_days
+      }
+      abort_incomplete_multipart_upload {
+        days_after_initiation = 1
+      }
+    }
   }
 }
 
@@ -172,6 +228,12 @@ resource "aws_iam_role_policy" "fulfiller" {
         Resource = [aws_sqs_queue.outcomes_dlq.arn]
       },
       local.job_token_statement,
+      {
+        Sid      = "ReadOffloadedOutcomes"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:DeleteObject"]
+        Resource = ["${local.payload_arn}/outcomes/*"]
+      },
     ], local.secret_statements)
   })
 }
@@ -190,6 +252,7 @@ resource "aws_lambda_function" "fulfiller" {
   environment {
     variables = merge(local.zeebe_environment, {
       JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
+      PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     })
   }
 
@@ -251,6 +314,12 @@ resource "aws_iam_role_policy" "returner" {
         Action   = ["sns:Publish"]
         Resource = [aws_sns_topic.outcomes.arn]
       },
+      {
+        Sid      = "ReadOffloadedJobs"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject"]
+        Resource = ["${local.payload_arn}/jobs/*"]
+      },
     ]
   })
 }
@@ -270,6 +339,7 @@ resource "aws_lambda_function" "returner" {
     variables = {
       ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
       RETURN_BACKOFF          = var.return_backoff
+      PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
     }
   }
 
@@ -319,6 +389,12 @@ resource "aws_iam_role_policy" "poller" {
         Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
       },
       local.job_token_statement,
+      {
+        Sid      = "OffloadJobs"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${local.payload_arn}/jobs/*"]
+      },
     ], local.secret_statements)
   })
 }
@@ -341,6 +417,8 @@ resource "aws_lambda_function" "poller" {
       JOB_TIMEOUT          = var.job_timeout
       SAFETY_MARGIN        = var.poller_safety_margin
       JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
+      PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
+      PAYLOAD_THRESHOLD    = tostring(var.payload_threshold)
     })
   }
 

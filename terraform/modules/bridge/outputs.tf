@@ -76,3 +76,26 @@ output "job_token_secret_arn" {
   description = "ARN of the Secrets Manager secret holding the job token keyring (read by the poller and the fulfiller only)."
   value       = aws_secretsmanager_secret.job_token.arn
 }
+
+output "payloads" {
+  description = "The payload bucket, to pass as `payloads` to each zeebe-lambda module."
+  value = {
+    bucket_name = aws_s3_bucket.payloads.id
+    bucket_arn  = aws_s3_bucket.payloads.arn
+    threshold   = var.payload_threshold
+  }
+}
+
+output "operator" {
+  description = "What the operator CLI (zeebe-bridge) needs of the bridge; a root module merges in its functions' queues and outputs it as `zeebe_bridge`."
+  value = {
+    outcomes_topic_arn    = aws_sns_topic.outcomes.arn
+    outcomes_queue_url    = aws_sqs_queue.outcomes.id
+    outcomes_queue_arn    = aws_sqs_queue.outcomes.arn
+    outcomes_dlq_url      = aws_sqs_queue.outcomes_dlq.id
+    poller_function_name  = aws_lambda_function.poller.function_name
+    poller_log_group_name = aws_cloudwatch_log_group.poller.name
+    job_token_secret_arn  = aws_secretsmanager_secret.job_token.arn
+    payload_bucket        = aws_s3_bucket.payloads.id
+  }
+}

@@ -149,6 +149,40 @@ variable "sns_kms_master_key_id" {
   default     = "alias/aws/sns"
 }
 
+variable "payload_bucket_name" {
+  description = "Name of the bucket for payloads above SNS's limit; null names it zeebe-bridge-payloads-<account>-<region>."
+  type        = string
+  default     = null
+}
+
+variable "payload_threshold" {
+  description = "Message size in bytes above which job messages and outcomes go to the payload bucket (a pointer travels instead)."
+  type        = number
+  default     = 204800
+
+  validation {
+    condition     = var.payload_threshold >= 1024 && var.payload_threshold <= 262144
+    error_message = "payload_threshold must be between 1024 and 262144 bytes (SNS's limit)."
+  }
+}
+
+variable "payload_expiration_days" {
+  description = "Days after which the bucket's lifecycle rule removes a payload nobody deleted (a job or outcome that reached a DLQ keeps its payload until then)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.payload_expiration_days >= 1 && floor(var.payload_expiration_days) == var.payload_expiration_days
+    error_message = "payload_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "payload_bucket_force_destroy" {
+  description = "Let terraform destroy remove the payload bucket with objects still in it."
+  type        = bool
+  default     = false
+}
+
 variable "job_token_kms_key_id" {
   description = "KMS key that encrypts the job token keyring secret; null uses the account's aws/secretsmanager key."
   type        = string

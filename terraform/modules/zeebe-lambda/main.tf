@@ -8,6 +8,25 @@ locals {
   # An existing function keeps its own log group (Lambda creates one on its
   # first run) and its role's log permissions: creating the group again would
   # fail with ResourceAlreadyExistsException.
+  # Its own prefixes of the payload bucket only: jobs for it to read, outcomes to write.
+  payload_statements = var.payloads == null ? [] : [
+    {
+      Sid      = "ReadOffloadedJobs"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:DeleteObject"]
+      Resource = ["${var.payloads.bucket_arn}/jobs/${var.function_name}/*"]
+    },
+    {
+      Sid      = "OffloadOutcomes"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${var.payloads.bucket_arn}/outcomes/${var.function_name}/*"]
+    },
+  ]
+  payload_environment = var.payloads == null ? {} : {
+    PAYLOAD_BUCKET    = var.payloads.bucket_name
+    PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
+  }
   log_statements = var.create_function ? [{
     Sid      = "Logs"
     Effect   = "Allow"
@@ -117,7 +136,7 @@ resource "aws_iam_role_policy" "this" {
         Action   = ["sns:Publish"]
         Resource = [var.outcomes_topic_arn]
       },
-    ])
+    ], local.payload_statements)
   })
 
   lifecycle {
@@ -150,7 +169,7 @@ resource "aws_lambda_function" "this" {
   memory_size      = var.memory_size
 
   environment {
-    variables = merge(var.environment, {
+    variables = merge(var.environment, local.payload_environment, {
       ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
       RETRY_BACKOFF           = var.retry_backoff
     })

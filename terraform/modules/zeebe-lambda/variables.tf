@@ -124,6 +124,16 @@ variable "returner" {
   default = null
 }
 
+variable "payloads" {
+  description = "The bridge's payload bucket (module bridge's output `payloads`). When set, the function reads jobs offloaded to S3 and offloads outcomes above the threshold there, each under its own prefix; null leaves messages above SNS's 256 KiB to fail their job. For a function that exists (create_function = false), also set PAYLOAD_BUCKET and PAYLOAD_THRESHOLD in its environment."
+  type = object({
+    bucket_name = string
+    bucket_arn  = string
+    threshold   = number
+  })
+  default = null
+}
+
 variable "batch_size" {
   description = "Job messages per invocation."
   type        = number
