@@ -167,7 +167,7 @@ func EncodeJob(j Job) (Message, error) {
 			delete(m.Attributes, k)
 		}
 	}
-	return m, checkSize(m, "job", j.Key)
+	return m, checkSize(m, "job message", j.Key)
 }
 
 // EncodeOutcome encodes an outcome message, failing with ErrTooLarge when SNS
@@ -184,7 +184,7 @@ func EncodeOutcome(o Outcome) (Message, error) {
 		return Message{}, fmt.Errorf("%w: outcome for job %d: %v", ErrMalformed, o.JobKey, err)
 	}
 	m := Message{Body: body, Attributes: map[string]string{AttrOutcome: string(o.Outcome)}}
-	return m, checkSize(m, "outcome", o.JobKey)
+	return m, checkSize(m, "outcome message", o.JobKey)
 }
 
 // Marshal is json.Marshal without its HTML escaping: variables pass through

@@ -36,3 +36,21 @@ func (e *panicError) Error() string { return fmt.Sprintf("handler panicked: %v",
 
 // Value is the panic value as text, for logs.
 func (e *panicError) Value() string { return fmt.Sprint(e.value) }
+
+// inputError: the job's variables (or a direct invocation's payload) do not
+// decode into the handler's input type.
+type inputError struct {
+	typ string
+	err error
+}
+
+func (e *inputError) Error() string {
+	return fmt.Sprintf("the input does not fit the handler's input type %s: %v", e.typ, e.err)
+}
+
+// as says what did not fit, "the job's variables" say.
+func (e *inputError) as(what, verb string) string {
+	return fmt.Sprintf("%s %s not fit the handler's input type %s: %v", what, verb, e.typ, e.err)
+}
+
+func (e *inputError) Unwrap() error { return e.err }

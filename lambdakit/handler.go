@@ -66,7 +66,7 @@ func New[In, Out any](h func(context.Context, In) (Out, error), cfg Config) (*Ha
 		// jobs without variables are legitimate.
 		if len(bytes.TrimSpace(input)) > 0 {
 			if err := json.Unmarshal(input, &in); err != nil {
-				return nil, fmt.Errorf("the job's variables do not fit the handler's input type %T: %w", in, err)
+				return nil, &inputError{typ: fmt.Sprintf("%T", in), err: err}
 			}
 		}
 		return h(ctx, in)
@@ -101,10 +101,19 @@ func sqsEvent(payload []byte) (events.SQSEvent, bool, error) {
 	if json.Unmarshal(payload, &probe) != nil || probe.Records == nil {
 		return events.SQSEvent{}, false, nil
 	}
+	sqsRecords := 0
 	for _, r := range probe.Records {
-		if r.EventSource != "aws:sqs" {
-			return events.SQSEvent{}, false, nil
+		if r.EventSource == "aws:sqs" {
+			sqsRecords++
 		}
+	}
+	switch {
+	case sqsRecords == 0 && len(probe.Records) > 0:
+		return events.SQSEvent{}, false, nil
+	case sqsRecords < len(probe.Records):
+		// Taken as a direct invocation, its SQS records would never run and
+		// yet be deleted: refuse the batch, so that SQS keeps them.
+		return events.SQSEvent{}, false, fmt.Errorf("lambdakit: an SQS event with %d of its %d records from another event source: refusing the batch", len(probe.Records)-sqsRecords, len(probe.Records))
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(payload, &ev); err != nil {
@@ -128,6 +137,10 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 		}
 	}()
 	out, err := h.call(ctx, payload)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return nil, errors.New(ie.as("the invocation's payload", "does"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +157,10 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 		if body, payload, err = h.cfg.Payloads.Resolve(ctx, body); err != nil {
 			// Dead-lettered, the job goes back to Zeebe through the returner,
 			// which reads the payload again.
-			return h.reject(ctx, r, "job message whose offloaded payload cannot be read", err)
+			return h.reject(ctx, r, body, "job message whose offloaded payload cannot be read", err)
 		}
 	} else if _, ok := claimcheck.Parse(body); ok {
-		return h.reject(ctx, r, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
+		return h.reject(ctx, r, body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
 			errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)"))
 	}
 	job, err := jobmsg.DecodeJob(body)
@@ -156,7 +169,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
 			reason = "job message of an unsupported contract version"
 		}
-		return h.reject(ctx, r, reason, err)
+		return h.reject(ctx, r, body, reason, err)
 	}
 	log := joblog.ForJob(h.cfg.Logger, job.Key, job.ProcessInstanceKey).With(
 		"bpmnProcessId", job.BPMNProcessID, "elementId", job.ElementID, "messageId", r.MessageId)
@@ -205,9 +218,10 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 
 // reject moves a record that cannot be handled as a job to the DLQ at once,
 // with the reason, or reports it so that it gets there after the visibility
-// timeout; it says whether the record may be deleted.
-func (h *Handler) reject(ctx context.Context, r events.SQSMessage, reason string, err error) bool {
-	jobKey, pik := jobmsg.PeekKeys([]byte(r.Body))
+// timeout; it says whether the record may be deleted. body is the record's
+// message, unwrapped, for the keys on the log line.
+func (h *Handler) reject(ctx context.Context, r events.SQSMessage, body []byte, reason string, err error) bool {
+	jobKey, pik := jobmsg.PeekKeys(body) // the message, not its SNS envelope
 	log := joblog.ForJob(h.cfg.Logger, jobKey, pik).With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error(),
 		"receiveCount", r.Attributes["ApproximateReceiveCount"])
 	if h.cfg.DeadLetters != nil {

@@ -188,8 +188,8 @@ func TestOutcomes(t *testing.T) {
 			want: jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 0, RetryBackoffMs: 3000, ErrorMessage: "database unreachable"}},
 		{name: "panic fails with retries-1", vars: `{"fail":"panic"}`,
 			want: jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 3000, ErrorMessage: "handler panicked: nil map write"}},
-		{name: "variables of the wrong type fail with retries-1", vars: `{"tripId":42}`,
-			want:        jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 3000},
+		{name: "variables of the wrong type are an incident: a retry would repeat them", vars: `{"tripId":42}`,
+			want:        jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 0},
 			wantMessage: "the job's variables do not fit the handler's input type lambdakit_test.Trip"},
 		{name: "huge error message is capped, retries kept", vars: `{"fail":"huge-error"}`,
 			want:        jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 3000},
@@ -455,7 +455,7 @@ func TestDirectInvocation(t *testing.T) {
 		{name: "error is the function error", payload: `{"fail":"error"}`, wantErr: "database unreachable"},
 		{name: "bpmn error is a function error too", payload: `{"fail":"bpmn"}`, wantErr: "BPMN error NO_ROOM: hotel full"},
 		{name: "panic is recovered", payload: `{"fail":"panic"}`, wantErr: "handler panicked: nil map write"},
-		{name: "input of the wrong type", payload: `{"tripId":1}`, wantErr: "do not fit the handler's input type"},
+		{name: "input of the wrong type", payload: `{"tripId":1}`, wantErr: "the invocation's payload does not fit the handler's input type"},
 		{name: "unreadable SQS event", payload: `{"Records":[{"eventSource":"aws:sqs","body":7}]}`, wantErr: "unreadable SQS event"},
 	}
 	for _, tt := range tests {

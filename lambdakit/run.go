@@ -121,7 +121,14 @@ func (h *Handler) stopped(hctx context.Context, job jobmsg.Job, budget time.Dura
 func (h *Handler) classify(job jobmsg.Job, res result, log *slog.Logger) jobmsg.Outcome {
 	var be *bpmnError
 	var pe *panicError
+	var ie *inputError
 	switch {
+	case errors.As(res.err, &ie):
+		// A modelling problem (the process holds variables of another type
+		// than the function reads) that a retry would only repeat: incident.
+		msg := ie.as("the job's variables", "do")
+		log.Error("the job's variables do not fit the handler's input type; failing the job without retries", "error", msg)
+		return incident(msg)
 	case errors.As(res.err, &be):
 		if be.code == "" {
 			// A bug in the function that a retry cannot fix: incident at once.
