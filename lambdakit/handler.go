@@ -84,7 +84,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, err
 	}
 	if isSQS {
-		return json.Marshal(sqsbatch.Process(ctx, ev, h.handleRecord))
+		b := newBatcher(h.cfg.Publisher, h.cfg.OutcomeTopicARN)
+		resp := sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool { return h.handleRecord(ctx, r, b.publish) })
+		b.close()
+		return json.Marshal(resp)
 	}
 	return h.invokeDirect(ctx, payload)
 }
@@ -149,7 +152,9 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 
 // handleRecord processes one SQS record and reports whether it may be
 // deleted from the queue.
-func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
+// send publishes one outcome message (with those of the other records of the
+// invocation, see batcher).
+func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send func(context.Context, jobmsg.Message) error) bool {
 	body, _ := jobmsg.UnwrapRecord(r)
 	var payload *claimcheck.Pointer
 	if h.cfg.Payloads != nil {
@@ -190,7 +195,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage) bool {
 	}
 	start := time.Now()
 	o := h.run(ctx, job, log)
-	err = h.publish(ctx, job, o, time.Since(start), log)
+	err = h.publish(ctx, job, o, time.Since(start), log, send)
 	if err == nil {
 		if payload != nil {
 			// Served; the bucket's lifecycle rule removes what is never deleted.
@@ -237,7 +242,7 @@ func (h *Handler) reject(ctx context.Context, r events.SQSMessage, body []byte, 
 }
 
 // publish sends the job's outcome; an error means it was not accepted.
-func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger) error {
+func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome, took time.Duration, log *slog.Logger, send func(context.Context, jobmsg.Message) error) error {
 	if n := len(o.Variables); n > h.cfg.MaxVariablesBytes {
 		log.Error("result too large for Zeebe; failing the job with retries 0 instead", "outcome", string(o.Outcome), "bytes", n)
 		o = beyondZeebe(o, n, h.cfg.MaxVariablesBytes)
@@ -269,12 +274,7 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 	}
 	// The handler context may be spent, but ctx still has DeadlineMargin
 	// left before the Lambda deadline: that is what the margin is for.
-	errs := h.cfg.Publisher.Publish(ctx, h.cfg.OutcomeTopicARN, []jobmsg.Message{msg})
-	if len(errs) != 1 || errs[0] != nil {
-		err := fmt.Errorf("publisher returned %d results for 1 message", len(errs))
-		if len(errs) == 1 {
-			err = errs[0]
-		}
+	if err := send(ctx, msg); err != nil {
 		return fmt.Errorf("publish the %s outcome: %w", o.Outcome, err)
 	}
 	log.Info("outcome published", "outcome", string(o.Outcome), "retries", o.Retries,
