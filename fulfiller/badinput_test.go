@@ -7,11 +7,8 @@ package fulfiller_test
 // Reused from fulfiller_test.go: call, record and fakeRedelivery.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +22,7 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -70,52 +68,6 @@ func (z *biZeebe) callsFor(key int64) []call {
 		}
 	}
 	return out
-}
-
-// biBuffer is a log sink safe for the concurrent records of a batch.
-type biBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *biBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// lines decodes every line (each must be JSON) and keeps those about the
-// records with these message IDs.
-func (s *biBuffer) lines(t *testing.T, ids ...string) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "every log line is JSON: %s", sc.Text())
-		for _, id := range ids {
-			if m["messageId"] == id {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
-}
-
-// biLine returns the first line whose msg is msg.
-func biLine(t *testing.T, lines []map[string]any, msg string) map[string]any {
-	t.Helper()
-	var msgs []string
-	for _, l := range lines {
-		if l["msg"] == msg {
-			return l
-		}
-		msgs = append(msgs, fmt.Sprint(l["msg"]))
-	}
-	require.Failf(t, "log line missing", "want %q among:\n%s", msg, strings.Join(msgs, "\n"))
-	return nil
 }
 
 func biRaw(id, body string) events.SQSMessage {
@@ -291,7 +243,7 @@ func TestBadInputFulfiller(t *testing.T) {
 	for _, tt := range rows {
 		for _, mode := range []string{"redelivery", "no-redelivery", "dlq-unreachable"} {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
-				var buf biBuffer
+				var buf joblogtest.Buffer
 				script := map[int64][]error{}
 				for k, v := range tt.script {
 					script[k] = append([]error(nil), v...)
@@ -330,7 +282,7 @@ func TestBadInputFulfiller(t *testing.T) {
 				assert.Equal(t, []call{{Op: "fail", Key: 802, Retries: 2, Msg: "boom", Backoff: 1500 * time.Millisecond}}, zb.callsFor(802))
 				for _, g := range good {
 					assert.False(t, failed[g.MessageId], "%s must not be in batchItemFailures", g.MessageId)
-					l := biLine(t, buf.lines(t, g.MessageId), "outcome applied")
+					l := joblogtest.Line(t, joblogtest.About(buf.Lines(t), "messageId", g.MessageId), "outcome applied")
 					assert.Contains(t, l, joblog.KeyJob)
 					if rd != nil {
 						assert.NotContains(t, rd.deadLetters, g.MessageId)
@@ -343,11 +295,11 @@ func TestBadInputFulfiller(t *testing.T) {
 					assert.Len(t, zb.callsFor(tt.badKey), tt.calls, "Zeebe calls for job %d", tt.badKey)
 				}
 				assert.Len(t, zb.calls, 2+tt.calls, "nothing else reaches Zeebe")
-				badLines := buf.lines(t, badIDs...)
+				badLines := joblogtest.About(buf.Lines(t), "messageId", badIDs...)
 				switch tt.answer {
 				case fReject:
 					id := badIDs[0]
-					l := biLine(t, badLines, tt.logMsg)
+					l := joblogtest.Line(t, badLines, tt.logMsg)
 					assert.Equal(t, "ERROR", l["level"])
 					assert.Contains(t, l["error"], tt.detail)
 					switch mode {
@@ -355,13 +307,13 @@ func TestBadInputFulfiller(t *testing.T) {
 						assert.False(t, failed[id], "moved to the DLQ, the record is acknowledged")
 						assert.True(t, strings.HasPrefix(rd.deadLetters[id], tt.reason), "DLQ reason %q", rd.deadLetters[id])
 						assert.Contains(t, rd.deadLetters[id], tt.detail)
-						dl := biLine(t, badLines, "record moved to the DLQ at once")
+						dl := joblogtest.Line(t, badLines, "record moved to the DLQ at once")
 						assert.Equal(t, rd.deadLetters[id], dl["reason"])
 					case "no-redelivery":
 						assert.True(t, failed[id], "left to maxReceiveCount: a batch item failure")
 					case "dlq-unreachable":
 						assert.True(t, failed[id], "the DLQ refused it: a batch item failure")
-						l := biLine(t, badLines, "could not move the record to the DLQ; it gets there after maxReceiveCount receives")
+						l := joblogtest.Line(t, badLines, "could not move the record to the DLQ; it gets there after maxReceiveCount receives")
 						assert.Contains(t, l["error"], "AccessDenied")
 					}
 					if rd != nil {
@@ -370,19 +322,19 @@ func TestBadInputFulfiller(t *testing.T) {
 				case fRetry:
 					id := badIDs[0]
 					assert.True(t, failed[id], "reported, so that SQS delivers it again")
-					l := biLine(t, badLines, tt.logMsg)
+					l := joblogtest.Line(t, badLines, tt.logMsg)
 					assert.Equal(t, "WARN", l["level"])
 					assert.Contains(t, l["error"], tt.detail)
 					if rd != nil {
 						assert.Equal(t, []string{id}, rd.retried, "brought back after a backoff")
-						biLine(t, badLines, "the outcome comes back after a backoff")
+						joblogtest.Line(t, badLines, "the outcome comes back after a backoff")
 						assert.Empty(t, rd.deadLetters)
 					}
 				case fAcknowledged:
 					var msgs []string
 					for _, id := range badIDs {
 						assert.False(t, failed[id], "%s is acknowledged", id)
-						for _, l := range buf.lines(t, id) {
+						for _, l := range joblogtest.About(buf.Lines(t), "messageId", id) {
 							msgs = append(msgs, l["msg"].(string))
 						}
 					}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -297,7 +298,7 @@ func TestBadInputLambdakit(t *testing.T) {
 	for _, tt := range rows {
 		for _, mode := range []string{"dlq", "no-dlq", "dlq-unreachable"} {
 			t.Run(tt.name+"/"+mode, func(t *testing.T) {
-				var buf syncBuffer
+				var buf joblogtest.Buffer
 				pub := &fakePublisher{}
 				runs := &biRuns{}
 				cfg := testConfig(pub)
@@ -352,7 +353,7 @@ func TestBadInputLambdakit(t *testing.T) {
 				for _, o := range all {
 					published[o.JobKey] = append(published[o.JobKey], o)
 				}
-				lines := buf.lines(t)
+				lines := buf.Lines(t)
 
 				// The good records.
 				for i, g := range good {
@@ -368,7 +369,7 @@ func TestBadInputLambdakit(t *testing.T) {
 							assert.Equal(t, jobmsg.Complete, published[key][0].Outcome)
 							assert.JSONEq(t, fmt.Sprintf(`{"Twice":%d}`, 2*(i+1)), string(published[key][0].Variables))
 						}
-						requireLine(t, linesOf(lines, g.MessageId), "outcome published")
+						joblogtest.Line(t, joblogtest.About(lines, "messageId", g.MessageId), "outcome published")
 					default:
 						assert.Zero(t, runs.of(key), "%s must not run", g.MessageId)
 						assert.Empty(t, published[key], "%s: no outcome", g.MessageId)
@@ -376,7 +377,7 @@ func TestBadInputLambdakit(t *testing.T) {
 				}
 
 				// The bad input.
-				badLines := linesOf(lines, badIDs...)
+				badLines := joblogtest.About(lines, "messageId", badIDs...)
 				switch tt.answer {
 				case lkReject:
 					for _, id := range badIDs {
@@ -391,10 +392,10 @@ func TestBadInputLambdakit(t *testing.T) {
 							assert.True(t, failed[id], "without a DLQ at hand, a batch item failure")
 						case "dlq-unreachable":
 							assert.True(t, failed[id], "the DLQ refused it: a batch item failure")
-							l := requireLine(t, linesOf(lines, id), "could not move the record to the DLQ; it gets there when its visibility timeout ends")
+							l := joblogtest.Line(t, joblogtest.About(lines, "messageId", id), "could not move the record to the DLQ; it gets there when its visibility timeout ends")
 							assert.Contains(t, l["error"], "AccessDenied")
 						}
-						l := requireLine(t, linesOf(lines, id), msg)
+						l := joblogtest.Line(t, joblogtest.About(lines, "messageId", id), msg)
 						assert.Equal(t, "ERROR", l["level"])
 						assert.Contains(t, l["reason"], tt.detail)
 						assert.Contains(t, l, joblog.KeyJob)
@@ -411,7 +412,7 @@ func TestBadInputLambdakit(t *testing.T) {
 					assert.Equal(t, tt.outcome.Retries, got.Retries)
 					assert.Equal(t, tt.outcome.RetryBackoffMs, got.RetryBackoffMs)
 					assert.Contains(t, got.ErrorMessage, tt.detail)
-					l := requireLine(t, badLines, tt.logs[0].msg)
+					l := joblogtest.Line(t, badLines, tt.logs[0].msg)
 					assert.Contains(t, l["error"], tt.detail)
 					assert.Len(t, all, 3)
 				case lkDropped:
@@ -448,7 +449,7 @@ func TestBadInputLambdakit(t *testing.T) {
 						require.NotEmpty(t, badLines)
 						l = badLines[len(badLines)-1]
 					} else {
-						l = requireLine(t, badLines, want.msg)
+						l = joblogtest.Line(t, badLines, want.msg)
 					}
 					for k, v := range want.attrs {
 						assert.Equal(t, v, l[k], "%s of %q", k, l["msg"])
@@ -457,31 +458,4 @@ func TestBadInputLambdakit(t *testing.T) {
 			})
 		}
 	}
-}
-
-// linesOf returns the log lines about the records with these message IDs.
-func linesOf(lines []map[string]any, ids ...string) []map[string]any {
-	var out []map[string]any
-	for _, l := range lines {
-		for _, id := range ids {
-			if l["messageId"] == id {
-				out = append(out, l)
-			}
-		}
-	}
-	return out
-}
-
-// requireLine returns the first line whose msg is msg.
-func requireLine(t *testing.T, lines []map[string]any, msg string) map[string]any {
-	t.Helper()
-	var msgs []string
-	for _, l := range lines {
-		if l["msg"] == msg {
-			return l
-		}
-		msgs = append(msgs, fmt.Sprint(l["msg"]))
-	}
-	require.Failf(t, "log line missing", "want %q among:\n%s", msg, strings.Join(msgs, "\n"))
-	return nil
 }

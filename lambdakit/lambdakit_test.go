@@ -1,7 +1,6 @@
 package lambdakit_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
@@ -501,32 +501,8 @@ func TestJobFromContext(t *testing.T) {
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent records of a batch.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "every log line is JSON: %s", sc.Text())
-		out = append(out, m)
-	}
-	return out
-}
-
 func TestLogLinesCarryTheJobKeys(t *testing.T) {
-	var buf syncBuffer
+	var buf joblogtest.Buffer
 	cfg := testConfig(&fakePublisher{})
 	cfg.Logger = joblog.New(&buf, true)
 	h, err := lambdakit.New(book, cfg)
@@ -537,7 +513,7 @@ func TestLogLinesCarryTheJobKeys(t *testing.T) {
 		jobRecord(t, "stale", `{}`, func(j *jobmsg.Job) { j.Key = 102; j.Deadline = now().Add(-time.Second).UnixMilli() }),
 		events.SQSMessage{MessageId: "garbage", Body: "{", EventSource: "aws:sqs"},
 	)
-	lines := buf.lines(t)
+	lines := buf.Lines(t)
 	require.NotEmpty(t, lines)
 	var messages []string
 	for _, l := range lines {

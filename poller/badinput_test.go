@@ -8,14 +8,11 @@ package poller_test
 // fakeRouter, job and cfg.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,52 +21,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
 )
-
-// biBuffer is a log sink safe for concurrent writers.
-type biBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *biBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// linesOf decodes every line (each must be JSON) and keeps those about job key.
-func (s *biBuffer) linesOf(t *testing.T, key int64) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "every log line is JSON: %s", sc.Text())
-		if m[joblog.KeyJob] == float64(key) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// biLine returns the first line whose msg is msg.
-func biLine(t *testing.T, lines []map[string]any, msg string) map[string]any {
-	t.Helper()
-	var msgs []string
-	for _, l := range lines {
-		if l["msg"] == msg {
-			return l
-		}
-		msgs = append(msgs, fmt.Sprint(l["msg"]))
-	}
-	require.Failf(t, "log line missing", "want %q among:\n%s", msg, strings.Join(msgs, "\n"))
-	return nil
-}
 
 // publishedCount counts the published job messages per job key.
 func publishedCount(t *testing.T, p *fakePublisher) map[int64]int {
@@ -232,7 +187,7 @@ func TestBadInputPoller(t *testing.T) {
 			if router == nil {
 				router = fakeRouter{known: map[string]bool{"fn": true}}
 			}
-			var buf biBuffer
+			var buf joblogtest.Buffer
 			st, err := poller.Run(ctx, cfg(), zb, pub, joblog.New(&buf, true), poller.WithRouter(router))
 			require.NoError(t, err)
 			assert.Equal(t, tt.stats, st)
@@ -243,7 +198,7 @@ func TestBadInputPoller(t *testing.T) {
 			for _, g := range good {
 				assert.Equal(t, 1, published[g.Key], "job %d published exactly once", g.Key)
 				assert.NotContains(t, fails, g.Key, "job %d must not be failed", g.Key)
-				l := biLine(t, buf.linesOf(t, g.Key), "job published")
+				l := joblogtest.Line(t, joblogtest.About(buf.Lines(t), joblog.KeyJob, float64(g.Key)), "job published")
 				assert.Equal(t, float64(g.ProcessInstanceKey), l[joblog.KeyProcessInstance])
 			}
 
@@ -274,8 +229,8 @@ func TestBadInputPoller(t *testing.T) {
 			}
 			assert.Len(t, zb.fails, len(fails), "one FailJob call at most per job")
 
-			lines := buf.linesOf(t, key)
-			l := biLine(t, lines, tt.logMsg)
+			lines := joblogtest.About(buf.Lines(t), joblog.KeyJob, float64(key))
+			l := joblogtest.Line(t, lines, tt.logMsg)
 			assert.Equal(t, float64(tt.bad.ProcessInstanceKey), l[joblog.KeyProcessInstance])
 			assert.Equal(t, tt.bad.ElementID, l["elementId"])
 			for k, v := range tt.logAttrs {

@@ -3,7 +3,6 @@ package returner_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
@@ -178,7 +178,7 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 			if strings.Contains(tt.name, "not JSON") {
 				key, pik = 0, 0
 			}
-			line := lineWith(t, logs.String(), tt.logHas, key)
+			line := lineWith(t, joblogtest.About(joblogtest.Parse(t, logs.String()), "jobKey", key), tt.logHas)
 			assert.Equal(t, pik, line["processInstanceKey"], "the line carries the process instance key")
 		})
 	}
@@ -190,16 +190,13 @@ func retriesOf(t *testing.T, r events.SQSMessage) int32 {
 	return j.Retries
 }
 
-// lineWith finds the log line that says msg about the job with this key.
-func lineWith(t *testing.T, logs, msg string, jobKey float64) map[string]any {
+// lineWith finds the line whose message contains msg.
+func lineWith(t *testing.T, lines []map[string]any, msg string) map[string]any {
 	t.Helper()
-	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal([]byte(l), &m), l)
-		if strings.Contains(fmt.Sprint(m["msg"]), msg) && m["jobKey"] == jobKey {
-			return m
+	for _, l := range lines {
+		if strings.Contains(fmt.Sprint(l["msg"]), msg) {
+			return l
 		}
 	}
-	t.Fatalf("no log line says %q about job %v in:\n%s", msg, jobKey, logs)
-	return nil
+	return joblogtest.Line(t, lines, msg) // fails, listing the messages there are
 }
