@@ -90,7 +90,9 @@ func TestJobTokens(t *testing.T) {
 
 	// Rotation: a new current key; the old one stays valid.
 	next := jobtoken.Key{ID: fmt.Sprintf("k-%d", time.Now().UnixNano()), Secret: randomSecret(t)}
-	rotated, err := json.Marshal(ring.Rotate(next, 1))
+	// Two previous keys kept, as zeebe-bridge rotate-key does: TestOperatorCLI
+	// rotates too, and the running poller may still sign with the first key.
+	rotated, err := json.Marshal(ring.Rotate(next, 2))
 	require.NoError(t, err)
 	_, err = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(stack.JobTokenSecretARN), SecretString: aws.String(string(rotated))})
 	require.NoError(t, err)
