@@ -72,6 +72,11 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 
 // Run runs the poller loop once, until ctx's deadline less the safety margin.
 func (s *Service) Run(ctx context.Context) (Stats, error) {
+	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, s.options()...)
+}
+
+// options are the Service's optional collaborators.
+func (s *Service) options() []Option {
 	var opts []Option
 	if s.Router != nil {
 		opts = append(opts, WithRouter(s.Router))
@@ -82,7 +87,13 @@ func (s *Service) Run(ctx context.Context) (Stats, error) {
 	if s.Payloads != nil {
 		opts = append(opts, WithPayloads(s.Payloads))
 	}
-	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, opts...)
+	return opts
+}
+
+// RunPush runs the long-lived poller with job push until ctx is cancelled
+// (see package-level RunPush).
+func (s *Service) RunPush(ctx context.Context) Stats {
+	return RunPush(ctx, s.Config, s.Zeebe, s.Zeebe, s.Publisher, s.Log, s.options()...)
 }
 
 // Close releases the Zeebe connection.

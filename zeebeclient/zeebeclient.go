@@ -287,3 +287,25 @@ func (m *memoryCache) Update(audience string, t *oauth2.Token) error {
 }
 
 func (m *memoryCache) Refresh() error { return nil }
+
+// StreamJobs receives jobs of jobType by job push (StreamActivatedJobs) and
+// hands each to jobs, until ctx ends (nil) or the stream fails. Every job it
+// hands over is activated, with timeout as its job timeout, and belongs to
+// the caller.
+func (c *Client) StreamJobs(ctx context.Context, jobType, worker string, timeout time.Duration, jobs chan<- jobmsg.Job) error {
+	raw := make(chan entities.Job)
+	done := make(chan error, 1)
+	go func() {
+		done <- c.zb.NewStreamJobsCommand().JobType(jobType).Consumer(raw).Timeout(timeout).WorkerName(worker).Send(ctx)
+		close(raw)
+	}()
+	for j := range raw {
+		// Never dropped, even after ctx ended: the job is activated already.
+		jobs <- convert(j)
+	}
+	err := <-done
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("stream %q jobs: %w", jobType, err)
+	}
+	return nil
+}

@@ -24,10 +24,15 @@ func run() int {
 	}
 	defer svc.Close()
 	svc.Log.Info("poller started", "jobType", svc.Config.JobType, "topic", svc.Config.TopicARN, "worker", svc.Config.Worker)
-	// Without a deadline Run loops until the signal. It retries failed
-	// activations itself, backing off from 1s to 30s, and the gRPC connection
-	// reconnects on its own; after the signal it still publishes (or hands
-	// back) the jobs it holds, for up to SAFETY_MARGIN.
+	// Zeebe pushes jobs to a long-lived poller as they become activatable,
+	// a long poll beside it picks up the rest (JOB_PUSH=false: long polling
+	// alone). Both loop until the signal, retrying failed activations with
+	// backoff; after the signal the jobs held are still published (or handed
+	// back), for up to SAFETY_MARGIN.
+	if os.Getenv("JOB_PUSH") != "false" {
+		svc.RunPush(ctx)
+		return 0
+	}
 	if _, err := svc.Run(ctx); err != nil {
 		svc.Log.Error("poller stopped", "error", err)
 		return 1
