@@ -163,6 +163,16 @@ soak: build terraform-provider ## the long echo-loop soak under injected faults 
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc
 
+BENCH_SIZES ?= 1x20,20x200,200x600
+.PHONY: bench
+bench: build terraform-provider ## the bridge side by side with a direct Go worker at N = 1, 20, 200 (BENCH_SIZES); report and chart in .local/bench/
+	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
+	  $(STACK) up; \
+	  rc=0; BENCH_SIZES=$(BENCH_SIZES) BENCH_REPORT_DIR=$(LOCAL)/bench \
+	    $(GO) test -count=1 -timeout 30m -tags '$(E2E_TAGS)' -run '^TestBench$$' -v ./localstack/e2e/ || rc=$$?; \
+	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
+	  exit $$rc
+
 # ZEEBE_ADDRESS given on the command line or in the environment points the
 # conformance suite at that gateway (ZEEBE_CONFORMANCE_ADDRESS); without it the
 # suite starts a local engine in-process.

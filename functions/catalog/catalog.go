@@ -57,6 +57,7 @@ func Chaos() []Function {
 		fn("panic", 10*time.Second, chaos.Panic),
 		fn("sleep", 5*time.Second, chaos.Sleep),
 		fn("echo", 10*time.Second, chaos.Echo),
+		fn("noop", 10*time.Second, chaos.Noop),
 		loop(),
 	}
 }

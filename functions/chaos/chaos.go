@@ -36,6 +36,9 @@ func Sleep(_ context.Context, in Input) (Result, error) {
 	return Result{}, nil
 }
 
+// Noop does nothing and sets no variables: the benchmark's function.
+func Noop(context.Context, struct{}) (Result, error) { return Result{}, nil }
+
 // EchoInput is what Echo reads.
 type EchoInput struct {
 	Doc string `json:"doc"`

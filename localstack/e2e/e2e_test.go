@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -485,6 +486,34 @@ func TestServerless(t *testing.T) {
 
 	t.Run("the payload bucket expires what is not deleted, and each function reaches only its own prefixes", func(t *testing.T) {
 		payloadBucketIsPrivateAndExpires(ctx, t, awsCfg, stack)
+	})
+
+	t.Run("a runtime killed while it waits for work does not take the next invocation with it", func(t *testing.T) {
+		// The executor plugin once handed the next invocation to the dead
+		// runtime's request, lost it, and then killed the new runtime at that
+		// invocation's timeout, and so on: a function that never recovered.
+		id := zeebetest.UniqueID("respawn")
+		zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.SingleTaskProcess(id, "Task_Echo", map[string]string{"identifier": "echo"}, 3))
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		warm := zeebetest.Start(t, zb.Zeebe(), id, map[string]any{"doc": "warm"})
+		_, err := records.WaitEnd(wctx, warm)
+		require.NoError(t, err)
+		time.Sleep(500 * time.Millisecond) // the runtime is back in GET /next
+		pids := lambdaProcesses(t, "echo")
+		require.NotEmpty(t, pids, "echo's runtime is alive after its invocation")
+		for _, pid := range pids {
+			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		}
+		pik := zeebetest.Start(t, zb.Zeebe(), id, map[string]any{"doc": "after the kill"})
+		end, err := records.WaitEnd(wctx, pik)
+		require.NoError(t, err)
+		assert.True(t, end.Completed)
+		recs, err := records.Instance(pik)
+		require.NoError(t, err)
+		for _, r := range recordlog.Jobs(recs) {
+			assert.NotContains(t, []string{"FAILED", "TIMED_OUT"}, r.Intent, "the first invocation after the kill was lost: %s", r.Value.ErrorMessage)
+		}
 	})
 
 	// Last, as they disturb the stack: poison on the outcomes queue, then the

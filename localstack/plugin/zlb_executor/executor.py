@@ -75,6 +75,7 @@ class _Invocation:
         self.body = payload.get("payload", "")
         self.trace_id = payload.get("trace-id", "")
         self.deadline = 0.0
+        self.generation = 0  # of the runtime process it was handed to
         self.done = threading.Event()
 
 
@@ -93,6 +94,9 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         self.all_logs: list[str] = []
         self.ready_sent = False
         self.stopping = False
+        # Counts the runtime processes started: an invocation belongs to the
+        # process that asked for it, never to its successor.
+        self.generation = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -147,10 +151,12 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         env["AWS_LAMBDA_RUNTIME_API"] = f"{self.ip}:{RUNTIME_API_PORT}"
         env["LAMBDA_TASK_ROOT"] = code
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-        self.process = subprocess.Popen(
+        proc = subprocess.Popen(
             [bootstrap], cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
-        proc = self.process
+        with self.lock:
+            self.generation += 1
+            self.process = proc
         threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
         threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
 
@@ -191,18 +197,37 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
     def enqueue(self, payload: dict) -> None:
         self.pending.put(_Invocation(payload))
 
-    def next_invocation(self) -> _Invocation:
+    def next_invocation(self, generation: int) -> _Invocation | None:
+        """The next invocation for the runtime process of this generation, or
+        None when that process has been replaced while it waited: a process
+        killed in GET /next leaves its request behind, which must not take
+        (and lose) an invocation meant for its successor."""
         if not self.ready_sent:
             self.ready_sent = True
             self._post(f"/status/{self.id}/ready", "")
         inv = self.pending.get()
+        if generation != self.generation:
+            self.pending.put(inv)
+            return None
         timeout = float(self.env_vars.get("AWS_LAMBDA_FUNCTION_TIMEOUT") or 3)
         inv.deadline = time.time() + timeout
+        inv.generation = generation
         with self.lock:
             self.log_buffer = []
         self.current = inv
-        threading.Thread(target=self._enforce_timeout, args=(inv, timeout), daemon=True).start()
         return inv
+
+    def delivered(self, inv: _Invocation) -> None:
+        """The runtime has the invocation: its timeout runs from now."""
+        timeout = max(inv.deadline - time.time(), 0)
+        threading.Thread(target=self._enforce_timeout, args=(inv, timeout), daemon=True).start()
+
+    def undelivered(self, inv: _Invocation) -> None:
+        """The runtime went away before it got the invocation: it waits for
+        the next one."""
+        if self.current is inv:
+            self.current = None
+        self.pending.put(inv)
 
     def _enforce_timeout(self, inv: _Invocation, timeout: float) -> None:
         if inv.done.wait(timeout):
@@ -212,8 +237,10 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         with self.lock:
             self.log_buffer.append(msg + "\n")
         self._finish(inv, "error", json.dumps({"errorMessage": msg, "errorType": "Sandbox.Timedout"}))
-        # The runtime is reset after a timeout, as on AWS; _watch starts a new one.
-        self._kill()
+        # The runtime is reset after a timeout, as on AWS; _watch starts a new
+        # one. Only the process that had the invocation: a successor is innocent.
+        if inv.generation == self.generation:
+            self._kill()
 
     def complete(self, request_id: str, kind: str, body: bytes) -> bool:
         inv = self.current
@@ -323,19 +350,28 @@ class _RuntimeAPIHandler(_Base):
     def do_GET(self):
         if self.path != f"{self.PREFIX}/invocation/next":
             return self._reply(HTTPStatus.NOT_FOUND)
-        inv = self.executor.next_invocation()
+        inv = self.executor.next_invocation(self.executor.generation)
+        if inv is None:
+            self.close_connection = True  # its process is gone
+            return
         body = inv.body.encode() if isinstance(inv.body, str) else inv.body
-        self._reply(
-            HTTPStatus.OK,
-            body,
-            {
-                "Content-Type": "application/json",
-                "Lambda-Runtime-Aws-Request-Id": inv.request_id,
-                "Lambda-Runtime-Deadline-Ms": str(int(inv.deadline * 1000)),
-                "Lambda-Runtime-Invoked-Function-Arn": inv.arn,
-                "Lambda-Runtime-Trace-Id": inv.trace_id,
-            },
-        )
+        try:
+            self._reply(
+                HTTPStatus.OK,
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+                    "Lambda-Runtime-Deadline-Ms": str(int(inv.deadline * 1000)),
+                    "Lambda-Runtime-Invoked-Function-Arn": inv.arn,
+                    "Lambda-Runtime-Trace-Id": inv.trace_id,
+                },
+            )
+        except OSError:  # BrokenPipe, ConnectionReset: the runtime died meanwhile
+            self.executor.undelivered(inv)
+            self.close_connection = True
+            return
+        self.executor.delivered(inv)
 
     def do_POST(self):
         body = self._body()

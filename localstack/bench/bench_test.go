@@ -1,0 +1,83 @@
+package bench_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/bench"
+)
+
+func TestParseSizes(t *testing.T) {
+	got, err := bench.ParseSizes("1x20, 20x200")
+	require.NoError(t, err)
+	assert.Equal(t, []bench.Size{{Concurrency: 1, Instances: 20}, {Concurrency: 20, Instances: 200}}, got)
+	for _, bad := range []string{"", "20", "0x5", "10x5", "ax3"} {
+		_, err := bench.ParseSizes(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestPercentilesAndThroughput(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	run := bench.Run{Started: t0, Ended: t0.Add(10 * time.Second)}
+	for i := 1; i <= 100; i++ {
+		run.Jobs = append(run.Jobs, bench.Job{Created: t0, Completed: t0.Add(time.Duration(i) * time.Millisecond)})
+	}
+	assert.Equal(t, 50*time.Millisecond, run.Percentile(50, bench.Created, bench.Completed))
+	assert.Equal(t, 99*time.Millisecond, run.Percentile(99, bench.Created, bench.Completed))
+	assert.Equal(t, time.Duration(0), run.Percentile(50, bench.Created, bench.Published), "no published times: nothing to say")
+	assert.InDelta(t, 10.0, run.Throughput(), 0.001)
+	assert.Len(t, run.Latencies(), 100)
+}
+
+func TestCountRequests(t *testing.T) {
+	log := `2026-12-03T06:39:46.676  INFO --- [et.reactor-5] localstack.request.aws     : AWS sqs.StartMessageMoveTask => 200
+2026-12-03T06:39:47.060  INFO --- [t.reactor-21] localstack.request.aws     : AWS sns.PublishBatch => 200
+2026-12-03T06:39:47.128  INFO --- [t.reactor-37] localstack.request.http    : POST /_localstack_lambda/652785f5/invocations/32775c22/response => 202
+2026-12-03T06:39:48.000  INFO --- [t.reactor-21] localstack.request.aws     : AWS sns.PublishBatch => 200
+2026-12-03T06:40:00.000  INFO --- [t.reactor-21] localstack.request.aws     : AWS sns.PublishBatch => 200
+`
+	path := filepath.Join(t.TempDir(), "localstack.log")
+	require.NoError(t, os.WriteFile(path, []byte(log), 0o600))
+	from := time.Date(2026, 12, 3, 6, 39, 47, 0, time.UTC)
+	got, err := bench.CountRequests(path, from, from.Add(2*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"sns.PublishBatch": 2, "lambda invocations": 1}, got)
+}
+
+func TestCPUTimeOfThisProcess(t *testing.T) {
+	spin := time.Now()
+	for time.Since(spin) < 50*time.Millisecond {
+	}
+	d, err := bench.CPUTime(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, d)
+}
+
+func TestReport(t *testing.T) {
+	t0 := time.Now()
+	run := func(name string) bench.Run {
+		r := bench.Run{Name: name, Started: t0, Ended: t0.Add(time.Second), CPU: map[string]time.Duration{"poller": time.Millisecond}, Requests: map[string]int{"sns.PublishBatch": 1}}
+		for i := range 10 {
+			r.Jobs = append(r.Jobs, bench.Job{Created: t0, Activated: t0.Add(time.Millisecond), Published: t0.Add(2 * time.Millisecond),
+				Outcome: t0.Add(time.Duration(10+i) * time.Millisecond), Completed: t0.Add(time.Duration(20+i) * time.Millisecond)})
+		}
+		return r
+	}
+	pairs := []bench.Pair{{Size: bench.Size{Concurrency: 1, Instances: 10}, Bridge: run("bridge"), Direct: run("direct")}}
+	md := bench.Markdown(pairs, "test machine")
+	assert.Contains(t, md, "| 1 | 10 | 10.0 | 10.0 | 1.00 |")
+	assert.Contains(t, md, "sns.PublishBatch")
+	assert.True(t, strings.Contains(md, "0.10 ms"), md)
+	png := filepath.Join(t.TempDir(), "latency.png")
+	require.NoError(t, bench.Chart(png, pairs))
+	b, err := os.ReadFile(png)
+	require.NoError(t, err)
+	assert.Equal(t, "\x89PNG", string(b[:4]))
+}

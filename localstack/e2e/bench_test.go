@@ -1,0 +1,184 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/camunda/zeebe/clients/go/v8/pkg/entities"
+	"github.com/camunda/zeebe/clients/go/v8/pkg/worker"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/bench"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+)
+
+// TestBench measures the bridge against its baseline in one run: for each
+// size (BENCH_SIZES, "<concurrency>x<instances>,..."; a short default here,
+// `make bench` the long one) the same one-task instances are completed by a
+// plain Go job worker on the same engine, then through the bridge (the
+// scheduled poller, SNS, SQS, the no-op function, the fulfiller). It fails if
+// the bridge loses a job or runs or applies one twice; the report goes to the
+// test log and BENCH_REPORT_DIR (report.md and latency.png).
+//
+// It is not parallel: other tests' load would be measured with it.
+func TestBench(t *testing.T) {
+	sizesFlag := os.Getenv("BENCH_SIZES")
+	if sizesFlag == "" {
+		sizesFlag = "1x10,5x30"
+	}
+	sizes, err := bench.ParseSizes(sizesFlag)
+	require.NoError(t, err, "BENCH_SIZES")
+	zb := zeebetest.Client(t)
+	records := zeebetest.Records(t)
+	ctx := context.Background()
+	awsCfg, err := tfstack.AWSConfig(ctx)
+	require.NoError(t, err)
+	stack := deployed(t)
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	require.NoError(t, err)
+	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg, stack.PollerFunctionName)
+
+	bridgeID, directID := zeebetest.UniqueID("bench-bridge"), zeebetest.UniqueID("bench-direct")
+	zeebetest.Deploy(t, zb.Zeebe(), bridgeID+".bpmn", zeebetest.SingleTaskProcess(bridgeID, "Task_Noop", map[string]string{"identifier": "noop"}, 3))
+	zeebetest.Deploy(t, zb.Zeebe(), directID+".bpmn", zeebetest.SingleTaskProcessOfType(directID, "Task_Noop", directID, nil, 3))
+	// The baseline: the Go client's job worker, with job push, completing
+	// each job at once.
+	const directTimeout = 2 * time.Minute
+	w := zb.Zeebe().NewJobWorker().JobType(directID).Handler(func(c worker.JobClient, j entities.Job) {
+		_, _ = c.NewCompleteJobCommand().JobKey(j.Key).Send(ctx)
+	}).MaxJobsActive(32).Concurrency(4).Timeout(directTimeout).StreamEnabled(true).Open()
+	defer w.Close()
+
+	local := os.Getenv("BRIDGE_LOCAL_DIR")
+	if local == "" {
+		local = filepath.Join(root, ".local")
+	}
+	var pairs []bench.Pair
+	for _, size := range sizes {
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		direct, err := bench.Load(lctx, zb.Zeebe(), records, "direct", directID, size, directTimeout)
+		require.NoError(t, err, "direct %s", size)
+		before := cpuOf(t, stack, root)
+		bridge, err := bench.Load(lctx, zb.Zeebe(), records, "bridge", bridgeID, size, pollerTimeout)
+		cancel()
+		require.NoError(t, err, "bridge %s", size)
+		after := cpuOf(t, stack, root)
+		bridge.CPU = map[string]time.Duration{}
+		for k, v := range after {
+			bridge.CPU[k] = max(v-before[k], 0)
+		}
+		bridge.Requests, err = bench.CountRequests(filepath.Join(local, "logs", "localstack.log"), bridge.Started.UTC(), bridge.Ended.UTC())
+		require.NoError(t, err)
+		pairs = append(pairs, bench.Pair{Size: size, Bridge: bridge, Direct: direct})
+		t.Logf("%s: bridge %.1f jobs/s, direct %.1f jobs/s", size, bridge.Throughput(), direct.Throughput())
+	}
+
+	// The components' own times, from their log lines (the poller's reach
+	// CloudWatch Logs when its run ends).
+	want := 0
+	for _, p := range pairs {
+		want += len(p.Bridge.Jobs)
+	}
+	published := logTimes(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job published", want, 90*time.Second)
+	outcomes := logTimes(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", want, 30*time.Second)
+	for i := range pairs {
+		run := &pairs[i].Bridge
+		for k := range run.Jobs {
+			j := &run.Jobs[k]
+			if ts := published[j.Key]; len(ts) > 0 {
+				j.Published = ts[0]
+			}
+			j.Runs = len(outcomes[j.Key])
+			if j.Runs > 0 {
+				j.Outcome = outcomes[j.Key][0]
+			}
+		}
+	}
+
+	report := bench.Markdown(pairs, bench.Machine())
+	t.Log("\n" + report)
+	dir := os.Getenv("BENCH_REPORT_DIR")
+	if dir == "" {
+		dir = filepath.Join(local, "bench")
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.md"), []byte(report), 0o644))
+	require.NoError(t, bench.Chart(filepath.Join(dir, "latency.png"), pairs))
+	t.Logf("report: %s, chart: %s", filepath.Join(dir, "report.md"), filepath.Join(dir, "latency.png"))
+
+	for _, p := range pairs {
+		for _, r := range []bench.Run{p.Bridge, p.Direct} {
+			assert.Empty(t, r.Incomplete, "%s %s: instances that did not complete", r.Name, p.Size)
+			assert.Len(t, r.Jobs, p.Size.Instances, "%s %s", r.Name, p.Size)
+			for _, j := range r.Jobs {
+				assert.Equal(t, 1, j.Completions, "%s: job %d completed %d times", r.Name, j.Key, j.Completions)
+			}
+		}
+		for _, j := range p.Bridge.Jobs {
+			assert.Equal(t, 1, j.Runs, "bridge: job %d ran %d times", j.Key, j.Runs)
+		}
+	}
+}
+
+// logTimes reads the "time" of the log lines with this message per job key,
+// waiting up to wait for at least want keys.
+func logTimes(ctx context.Context, t *testing.T, cfg aws.Config, group, msg string, want int, wait time.Duration) map[int64][]time.Time {
+	t.Helper()
+	var out map[int64][]time.Time
+	for deadline := time.Now().Add(wait); ; time.Sleep(2 * time.Second) {
+		lines, err := logs(ctx, cfg, group)
+		require.NoError(t, err)
+		out = map[int64][]time.Time{}
+		for _, l := range lines {
+			var e struct {
+				Time   time.Time `json:"time"`
+				Msg    string    `json:"msg"`
+				JobKey int64     `json:"jobKey"`
+			}
+			if json.Unmarshal([]byte(l), &e) == nil && e.Msg == msg {
+				out[e.JobKey] = append(out[e.JobKey], e.Time)
+			}
+		}
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+	}
+}
+
+// cpuOf sums the CPU time of the processes behind each component now.
+func cpuOf(t *testing.T, stack *tfstack.Stack, root string) map[string]time.Duration {
+	t.Helper()
+	out := map[string]time.Duration{}
+	add := func(name string, pids ...int) {
+		for _, pid := range pids {
+			if d, err := bench.CPUTime(pid); err == nil {
+				out[name] += d
+			}
+		}
+	}
+	add("poller", lambdaProcesses(t, stack.PollerFunctionName)...)
+	add("function", lambdaProcesses(t, "noop")...)
+	add("fulfiller", lambdaProcesses(t, stack.FulfillerFunctionName)...)
+	add("engine", enginePID(t, root))
+	local := os.Getenv("BRIDGE_LOCAL_DIR")
+	if local == "" {
+		local = filepath.Join(root, ".local")
+	}
+	if b, err := os.ReadFile(filepath.Join(local, "run", "localstack.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			add("localstack", pid)
+		}
+	}
+	return out
+}
