@@ -264,7 +264,9 @@ func killFulfillerMidBatch(ctx context.Context, t *testing.T, awsCfg aws.Config,
 	t.Helper()
 	engine := enginePID(t, root)
 	var inflight int
-	for try := 0; try < 3 && inflight == 0; try++ {
+	// A throttle earlier may have stalled every chain for the visibility
+	// timeout (a minute): keep trying for longer than that.
+	for try := 0; try < 8 && inflight == 0; try++ {
 		require.NoError(t, syscall.Kill(engine, syscall.SIGSTOP))
 		for deadline := time.Now().Add(15 * time.Second); inflight == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			out, err := sqs.NewFromConfig(awsCfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(stack.OutcomesQueueURL),
@@ -279,7 +281,7 @@ func killFulfillerMidBatch(ctx context.Context, t *testing.T, awsCfg aws.Config,
 		}
 	}
 	defer func() { require.NoError(t, syscall.Kill(engine, syscall.SIGCONT)) }()
-	require.Positive(t, inflight, "no outcome reached the fulfiller while the engine was stopped, three times")
+	require.Positive(t, inflight, "no outcome reached the fulfiller while the engine was stopped, eight times")
 	time.Sleep(300 * time.Millisecond) // the batch is inside the fulfiller, waiting on the engine
 	pids := lambdaProcesses(t, stack.FulfillerFunctionName)
 	require.NotEmpty(t, pids, "no fulfiller process found")
