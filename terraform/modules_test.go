@@ -3,9 +3,14 @@ package terraform_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zclconf/go-cty/cty"
@@ -115,6 +120,31 @@ func TestZeebeLambdaEventSourceCapsConcurrency(t *testing.T) {
 // TestZeebeLambdaLogGroupOnlyWithTheFunction: an existing function already
 // has its log group (Lambda creates it on the first run); creating it again
 // would fail the apply.
+// A lone job must not wait for a batching window: the default invokes as
+// soon as a receive returns, and a busy queue fills batches anyway.
+func TestEventSourceBatchingWindow(t *testing.T) {
+	tests := []struct {
+		name string
+		m    *module
+		addr string
+		want int64
+	}{
+		{"function, default", zeebeLambda(t, nil), "aws_lambda_event_source_mapping.this", 0},
+		{"function, set", zeebeLambda(t, map[string]cty.Value{"maximum_batching_window_in_seconds": cty.NumberIntVal(2)}), "aws_lambda_event_source_mapping.this", 2},
+		{"fulfiller, default", bridge(t, nil), "aws_lambda_event_source_mapping.fulfiller", 0},
+		{"fulfiller, set", bridge(t, map[string]cty.Value{"fulfiller_batching_window_in_seconds": cty.NumberIntVal(1)}), "aws_lambda_event_source_mapping.fulfiller", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.m.num(tt.addr, "maximum_batching_window_in_seconds"))
+			assert.Equal(t, int64(10), tt.m.num(tt.addr, "batch_size"))
+		})
+	}
+	ok, msgs := zeebeLambda(t, nil).validation("maximum_batching_window_in_seconds", cty.NumberIntVal(301))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "between 0 and 300")
+}
+
 func TestZeebeLambdaLogGroupOnlyWithTheFunction(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -430,4 +460,65 @@ func TestPayloadBucket(t *testing.T) {
 	assert.Equal(t, "zeebe-bridge-payloads", env["PAYLOAD_BUCKET"].AsString())
 	assert.Equal(t, "204800", env["PAYLOAD_THRESHOLD"].AsString())
 	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "aws_iam_role_policy.this"), "ReadOffloadedJobs", "no bucket, no grant")
+}
+
+// TestPollerRunsOverlap: each scheduled poller run lasts its timeout less the
+// safety margin. If that is shorter than the schedule's period, a job that
+// becomes activatable in the gap (a retry, a job handed back from a DLQ)
+// waits for the next run; a fresh-clone make test once failed that way.
+func TestPollerRunsOverlap(t *testing.T) {
+	defaults := bridge(t, nil)
+	local := moduleArgs(t, filepath.Join("..", "localstack", "terraform", "main.tf"), "bridge")
+	for _, tc := range []struct {
+		name                      string
+		schedule, timeout, margin cty.Value
+	}{
+		{"the bridge module's defaults", defaults.vars["poller_schedule"], defaults.vars["poller_timeout"], defaults.vars["poller_safety_margin"]},
+		{"the local root module", local["poller_schedule"], local["poller_timeout"], local["poller_safety_margin"]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			period := ratePeriod(t, tc.schedule.AsString())
+			timeout, _ := tc.timeout.AsBigFloat().Int64()
+			margin, err := time.ParseDuration(tc.margin.AsString())
+			require.NoError(t, err)
+			run := time.Duration(timeout)*time.Second - margin
+			assert.Greater(t, run, period, "a run lasts %s (timeout %ds less margin %s), the schedule starts one every %s", run, timeout, margin, period)
+		})
+	}
+}
+
+// ratePeriod parses an EventBridge rate expression such as rate(14 minutes).
+func ratePeriod(t *testing.T, expr string) time.Duration {
+	t.Helper()
+	m := regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours)\)$`).FindStringSubmatch(expr)
+	require.NotNil(t, m, "not a rate expression in minutes or hours: %s", expr)
+	n, err := strconv.Atoi(m[1])
+	require.NoError(t, err)
+	if strings.HasPrefix(m[2], "hour") {
+		return time.Duration(n) * time.Hour
+	}
+	return time.Duration(n) * time.Minute
+}
+
+// moduleArgs returns the literal arguments of a module block in a .tf file.
+func moduleArgs(t *testing.T, file, name string) map[string]cty.Value {
+	t.Helper()
+	src, err := os.ReadFile(file)
+	require.NoError(t, err)
+	f, diags := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	require.False(t, diags.HasErrors(), diags.Error())
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type != "module" || b.Labels[0] != name {
+			continue
+		}
+		args := map[string]cty.Value{}
+		for k, a := range b.Body.Attributes {
+			if v, diags := a.Expr.Value(nil); !diags.HasErrors() {
+				args[k] = v
+			}
+		}
+		return args
+	}
+	require.Failf(t, "no module block", "%s has no module %q", file, name)
+	return nil
 }

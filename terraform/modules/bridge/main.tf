@@ -261,10 +261,11 @@ resource "aws_lambda_function" "fulfiller" {
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
-  event_source_arn        = aws_sqs_queue.outcomes.arn
-  function_name           = aws_lambda_function.fulfiller.arn
-  batch_size              = 10
-  function_response_types = ["ReportBatchItemFailures"]
+  event_source_arn                   = aws_sqs_queue.outcomes.arn
+  function_name                      = aws_lambda_function.fulfiller.arn
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = var.fulfiller_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
 
   # Throttled invocations would use up the five receives of an outcome.
   scaling_config {

@@ -126,6 +126,17 @@ variable "fulfiller_timeout" {
   }
 }
 
+variable "fulfiller_batching_window_in_seconds" {
+  description = "How long the outcomes queue's event source may gather outcomes before it invokes the fulfiller. 0 applies a lone outcome at once; under load receives return full batches of 10 anyway."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.fulfiller_batching_window_in_seconds >= 0 && var.fulfiller_batching_window_in_seconds <= 300 && floor(var.fulfiller_batching_window_in_seconds) == var.fulfiller_batching_window_in_seconds
+    error_message = "fulfiller_batching_window_in_seconds must be a whole number of seconds between 0 and 300."
+  }
+}
+
 variable "fulfiller_maximum_concurrency" {
   description = "Most concurrent fulfiller invocations the outcomes queue starts; keep it within the fulfiller's available concurrency."
   type        = number

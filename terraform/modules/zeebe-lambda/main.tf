@@ -187,10 +187,11 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
-  event_source_arn        = aws_sqs_queue.this.arn
-  function_name           = local.function_arn
-  batch_size              = var.batch_size
-  function_response_types = ["ReportBatchItemFailures"]
+  event_source_arn                   = aws_sqs_queue.this.arn
+  function_name                      = local.function_arn
+  batch_size                         = var.batch_size
+  maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
 
   # The queue allows one receive: a message SQS hands to a throttled function
   # would come back and go to the DLQ without having run. Capping the pollers

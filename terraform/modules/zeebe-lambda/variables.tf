@@ -145,6 +145,17 @@ variable "batch_size" {
   }
 }
 
+variable "maximum_batching_window_in_seconds" {
+  description = "How long the SQS event source may gather job messages before it invokes the function. 0 invokes as soon as a receive returns: a busy queue still fills batches of batch_size, and an idle one adds no wait to a lone job. Raise it only to trade latency for fewer invocations."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.maximum_batching_window_in_seconds >= 0 && var.maximum_batching_window_in_seconds <= 300 && floor(var.maximum_batching_window_in_seconds) == var.maximum_batching_window_in_seconds
+    error_message = "maximum_batching_window_in_seconds must be a whole number of seconds between 0 and 300."
+  }
+}
+
 variable "maximum_concurrency" {
   description = "Most concurrent invocations the SQS event source starts. Keep it at or below the concurrency the function can get (its reserved concurrency, if set): with one receive per job, a throttled invocation would dead-letter the job."
   type        = number
