@@ -218,7 +218,10 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Log
 	for _, o := range opts {
 		o(&co)
 	}
-	var st Stats
+	// Activation runs here, publishing in publishAll's goroutines.
+	jobs := make(chan jobmsg.Job, 4*max(int(cfg.MaxJobsActive), 1))
+	published := make(chan Stats, 1)
+	go func() { published <- publishAll(ctx, cfg, zb, pub, co, log, jobs) }()
 	var lastErr error
 	activated := false
 	backoff := activateBackoffMin
@@ -231,11 +234,10 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Log
 		if !ok {
 			break
 		}
-		jobs, err := zb.ActivateJobs(ctx, cfg.JobType, cfg.Worker, cfg.MaxJobsActive, cfg.JobTimeout, wait)
-		if len(jobs) > 0 {
+		got, err := zb.ActivateJobs(ctx, cfg.JobType, cfg.Worker, cfg.MaxJobsActive, cfg.JobTimeout, wait)
+		for _, j := range got {
 			// Publish even when err is set: these jobs are activated and ours.
-			st.Activated += len(jobs)
-			handOff(ctx, cfg, zb, pub, co, log, jobs, &st)
+			jobs <- j
 		}
 		if err == nil {
 			activated = true
@@ -255,6 +257,8 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Log
 		sleep(ctx, pause)
 		backoff = min(2*backoff, activateBackoffMax)
 	}
+	close(jobs)
+	st := <-published
 	log.Info("poller run finished", "activated", st.Activated, "published", st.Published,
 		"publishFailed", st.PublishFailed, "rejected", st.Rejected, "gone", st.Gone)
 	if _, hasDeadline := ctx.Deadline(); hasDeadline && !activated && lastErr != nil {

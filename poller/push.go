@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
 // Streamer receives jobs by job push (*zeebeclient.Client).
@@ -19,14 +20,14 @@ type Streamer interface {
 	StreamJobs(ctx context.Context, jobType, worker string, timeout time.Duration, jobs chan<- jobmsg.Job) error
 }
 
-// Job push: jobs are handed to the publishers in batches of up to
-// MaxJobsActive, waiting at most pushLinger for a batch to fill, by
-// pushPublishers goroutines, so that a slow SNS call never holds up
+// Jobs are handed to the publishers in batches of up to snspub.BatchSize,
+// one PublishBatch call each, waiting at most publishLinger for a batch to
+// fill, by publishers goroutines, so that a slow SNS call never holds up
 // activation. A broken stream is opened again after pushReopen.
 const (
-	pushLinger     = 5 * time.Millisecond
-	pushPublishers = 4
-	pushReopen     = time.Second
+	publishLinger = 5 * time.Millisecond
+	publishers    = 4
+	pushReopen    = time.Second
 )
 
 // RunPush is the long-lived poller with job push: Zeebe pushes each job to
@@ -50,18 +51,28 @@ func RunPush(ctx context.Context, cfg Config, zb Zeebe, st Streamer, pub Publish
 		close(jobs)
 	}()
 
-	stats := make([]Stats, pushPublishers)
-	var publishers sync.WaitGroup
+	total := publishAll(ctx, cfg, zb, pub, co, log, jobs)
+	log.Info("poller run finished", "activated", total.Activated, "published", total.Published,
+		"publishFailed", total.PublishFailed, "rejected", total.Rejected, "gone", total.Gone)
+	return total
+}
+
+// publishAll publishes (or hands back) the jobs of in, in batches, until in
+// is closed and drained, and returns what became of them.
+func publishAll(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collaborators, log *slog.Logger, in <-chan jobmsg.Job) Stats {
+	stats := make([]Stats, publishers)
+	ready := batches(in, snspub.BatchSize)
+	var wg sync.WaitGroup
 	for i := range stats {
-		publishers.Go(func() {
-			for batch := range batches(jobs, int(cfg.MaxJobsActive)) {
+		wg.Go(func() {
+			for batch := range ready {
 				stats[i].Activated += len(batch)
 				// ctx may be cancelled: handOff publishes what is received regardless.
 				handOff(ctx, cfg, zb, pub, co, log, batch, &stats[i])
 			}
 		})
 	}
-	publishers.Wait()
+	wg.Wait()
 	var total Stats
 	for _, s := range stats {
 		total.Activated += s.Activated
@@ -70,8 +81,6 @@ func RunPush(ctx context.Context, cfg Config, zb Zeebe, st Streamer, pub Publish
 		total.Rejected += s.Rejected
 		total.Gone += s.Gone
 	}
-	log.Info("poller run finished", "activated", total.Activated, "published", total.Published,
-		"publishFailed", total.PublishFailed, "rejected", total.Rejected, "gone", total.Gone)
 	return total
 }
 
@@ -110,17 +119,20 @@ func poll(ctx context.Context, cfg Config, zb Zeebe, jobs chan<- jobmsg.Job, log
 	}
 }
 
-// batches groups the jobs of in into batches of up to size, each sent as
-// soon as it is full or pushLinger after its first job.
+// batches groups the jobs of in into batches of up to size. A batch goes out
+// when it is full or publishLinger after its first job, as soon as a
+// publisher takes it; while every publisher is busy it keeps filling, so
+// that under load jobs leave in full batches.
 func batches(in <-chan jobmsg.Job, size int) <-chan []jobmsg.Job {
+	size = max(size, 1)
 	out := make(chan []jobmsg.Job)
 	go func() {
 		defer close(out)
 		for first := range in {
 			batch := []jobmsg.Job{first}
-			linger := time.NewTimer(pushLinger)
+			linger := time.NewTimer(publishLinger)
 		fill:
-			for len(batch) < max(size, 1) {
+			for len(batch) < size {
 				select {
 				case j, ok := <-in:
 					if !ok {
@@ -132,7 +144,23 @@ func batches(in <-chan jobmsg.Job, size int) <-chan []jobmsg.Job {
 				}
 			}
 			linger.Stop()
-			out <- batch
+			// Hand it over; until a publisher takes it, keep filling it.
+			for batch != nil {
+				if len(batch) >= size {
+					out <- batch
+					break
+				}
+				select {
+				case out <- batch:
+					batch = nil
+				case j, ok := <-in:
+					if !ok {
+						out <- batch
+						return
+					}
+					batch = append(batch, j)
+				}
+			}
 		}
 	}()
 	return out

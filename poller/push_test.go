@@ -146,3 +146,37 @@ func TestRunPushPublishesWhatItHoldsAfterCancel(t *testing.T) {
 	assert.Equal(t, 10, stats.Published)
 	assert.Len(t, pub.jobs(t), 10)
 }
+
+// TestRunIsPipelined: the scheduled poller too keeps activating while SNS
+// does not answer, and jobs of several small activations leave together, in
+// batches of up to ten, one PublishBatch each.
+func TestRunIsPipelined(t *testing.T) {
+	all := jobs(40)
+	var script []activation
+	for i := 0; i < len(all); i += 2 {
+		script = append(script, activation{jobs: all[i : i+2]})
+	}
+	zb := &fakeZeebe{script: script}
+	pub := &gatedPublisher{gate: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan poller.Stats)
+	go func() {
+		st, _ := poller.Run(ctx, cfg(), zb, pub, joblog.Discard())
+		done <- st
+	}()
+	require.Eventually(t, func() bool {
+		zb.mu.Lock()
+		defer zb.mu.Unlock()
+		return len(zb.script) == 0
+	}, 5*time.Second, time.Millisecond, "all 20 activations answered while SNS hung")
+	close(pub.gate)
+	require.Eventually(t, func() bool { return len(pub.jobs(t)) == len(all) }, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	st := <-done
+	assert.Equal(t, len(all), st.Published)
+	pub.fakePublisher.mu.Lock()
+	defer pub.fakePublisher.mu.Unlock()
+	// One call per activation would be 20.
+	assert.LessOrEqual(t, pub.calls, 5, "40 jobs from 20 activations in batches of up to ten")
+}
