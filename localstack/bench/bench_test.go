@@ -70,9 +70,15 @@ func TestReport(t *testing.T) {
 		}
 		return r
 	}
-	pairs := []bench.Pair{{Size: bench.Size{Concurrency: 1, Instances: 10}, Bridge: run("bridge"), Direct: run("direct")}}
+	pairs := []bench.Pair{
+		{Size: bench.Size{Concurrency: 1, Instances: 10}, Bridge: run("bridge"), Push: run("bridge, job push"), Direct: run("direct")},
+		{Size: bench.Size{Concurrency: 2, Instances: 10}, Bridge: run("bridge"), Direct: run("direct")},
+	}
 	md := bench.Markdown(pairs, "test machine")
-	assert.Contains(t, md, "| 1 | 10 | 10.0 | 10.0 | 1.00 |")
+	assert.Contains(t, md, "| 1 | 10 | bridge | 10.0 | 1.000 | 24 ms / 29 ms / 29 ms |")
+	assert.Contains(t, md, "| 1 | 10 | bridge, job push | 10.0 | 1.000 |")
+	assert.Contains(t, md, "| 1 | bridge, job push | 1 ms | 1 ms | 2 ms | 12 ms | 10 ms |", "the hops of the push run")
+	assert.NotContains(t, md, "| 2 | 10 | bridge, job push", "no push run measured at N=2")
 	assert.Contains(t, md, "sns.PublishBatch")
 	assert.True(t, strings.Contains(md, "0.10 ms"), md)
 	png := filepath.Join(t.TempDir(), "latency.png")

@@ -13,10 +13,21 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// Pair is one size, measured on the bridge and on the direct worker.
+// Pair is one size, measured on the bridge with its scheduled Lambda poller,
+// on the bridge with the long-lived job-push poller (Push, when measured)
+// and on the direct worker.
 type Pair struct {
-	Size           Size
-	Bridge, Direct Run
+	Size                 Size
+	Bridge, Push, Direct Run
+}
+
+// bridges are the bridge runs of a pair that were measured.
+func (p Pair) bridges() []Run {
+	runs := []Run{p.Bridge}
+	if len(p.Push.Jobs) > 0 {
+		runs = append(runs, p.Push)
+	}
+	return runs
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
@@ -25,19 +36,21 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 func Markdown(pairs []Pair, machine string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## Bridge vs. direct worker, %s\n\n", machine)
-	b.WriteString("| N | instances | bridge jobs/s | direct jobs/s | ratio | bridge p50 / p95 / p99 | direct p50 / p95 / p99 |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| N | instances | run | jobs/s | ratio to direct | p50 / p95 / p99 |\n|---|---|---|---|---|---|\n")
 	for _, p := range pairs {
-		br, di := p.Bridge, p.Direct
-		fmt.Fprintf(&b, "| %d | %d | %.1f | %.1f | %.2f | %s / %s / %s | %s / %s / %s |\n", p.Size.Concurrency, p.Size.Instances,
-			br.Throughput(), di.Throughput(), br.Throughput()/di.Throughput(),
-			ms(br.Percentile(50, Created, Completed)), ms(br.Percentile(95, Created, Completed)), ms(br.Percentile(99, Created, Completed)),
-			ms(di.Percentile(50, Created, Completed)), ms(di.Percentile(95, Created, Completed)), ms(di.Percentile(99, Created, Completed)))
+		di := p.Direct
+		for _, r := range append(p.bridges(), di) {
+			fmt.Fprintf(&b, "| %d | %d | %s | %.1f | %.3f | %s / %s / %s |\n", p.Size.Concurrency, p.Size.Instances, r.Name,
+				r.Throughput(), r.Throughput()/di.Throughput(),
+				ms(r.Percentile(50, Created, Completed)), ms(r.Percentile(95, Created, Completed)), ms(r.Percentile(99, Created, Completed)))
+		}
 	}
-	b.WriteString("\nWhere a bridge job's time goes (p50 of each hop):\n\n| N | created → activated | → published (poller) | → outcome published (function) | → applied (fulfiller) |\n|---|---|---|---|---|\n")
+	b.WriteString("\nWhere a bridge job's time goes (p50 of each hop):\n\n| N | run | created → activated | → published (poller) | created → published | → outcome published (function) | → applied (fulfiller) |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range pairs {
-		r := p.Bridge
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", p.Size.Concurrency, ms(r.Percentile(50, Created, Activated)), ms(r.Percentile(50, Activated, Published)),
-			ms(r.Percentile(50, Published, Outcome)), ms(r.Percentile(50, Outcome, Completed)))
+		for _, r := range p.bridges() {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s |\n", p.Size.Concurrency, r.Name, ms(r.Percentile(50, Created, Activated)), ms(r.Percentile(50, Activated, Published)),
+				ms(r.Percentile(50, Created, Published)), ms(r.Percentile(50, Published, Outcome)), ms(r.Percentile(50, Outcome, Completed)))
+		}
 	}
 	b.WriteString("\nRequests and CPU per bridge job (requests from LocalStack's request log, which does not show its own event source mappings' SQS polls; CPU of the processes alive at the start and the end of the run):\n\n")
 	var ops []string
@@ -93,7 +106,7 @@ func Chart(path string, pairs []Pair) error {
 	palette := []color.RGBA{{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255}, {140, 86, 75, 255}}
 	i := 0
 	for _, pair := range pairs {
-		for _, r := range []Run{pair.Bridge, pair.Direct} {
+		for _, r := range append(pair.bridges(), pair.Direct) {
 			lat := r.Latencies()
 			if len(lat) == 0 {
 				continue

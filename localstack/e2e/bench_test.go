@@ -27,7 +27,8 @@ import (
 // size (BENCH_SIZES, "<concurrency>x<instances>,..."; a short default here,
 // `make bench` the long one) the same one-task instances are completed by a
 // plain Go job worker on the same engine, then through the bridge (the
-// scheduled poller, SNS, SQS, the no-op function, the fulfiller). It fails if
+// scheduled poller, SNS, SQS, the no-op function, the fulfiller), and through
+// the bridge with the long-lived job-push poller instead. It fails if
 // the bridge loses a job or runs or applies one twice; the report goes to the
 // test log and BENCH_REPORT_DIR (report.md and latency.png).
 //
@@ -49,8 +50,12 @@ func TestBench(t *testing.T) {
 	require.NoError(t, err)
 	pollerTimeout := jobTimeoutOfPoller(ctx, t, awsCfg, stack.PollerFunctionName)
 
-	bridgeID, directID := zeebetest.UniqueID("bench-bridge"), zeebetest.UniqueID("bench-direct")
+	bridgeID, directID, pushID := zeebetest.UniqueID("bench-bridge"), zeebetest.UniqueID("bench-direct"), zeebetest.UniqueID("bench-push")
 	zeebetest.Deploy(t, zb.Zeebe(), bridgeID+".bpmn", zeebetest.SingleTaskProcess(bridgeID, "Task_Noop", map[string]string{"identifier": "noop"}, 3))
+	// The long-lived poller with job push, for a job type of its own so the
+	// scheduled poller never sees these jobs.
+	zeebetest.Deploy(t, zb.Zeebe(), pushID+".bpmn", zeebetest.SingleTaskProcessOfType(pushID, "Task_Noop", pushID, map[string]string{"identifier": "noop"}, 3))
+	pushLog := startPushPoller(ctx, t, awsCfg, root, stack.PollerFunctionName, pushID)
 	zeebetest.Deploy(t, zb.Zeebe(), directID+".bpmn", zeebetest.SingleTaskProcessOfType(directID, "Task_Noop", directID, nil, 3))
 	// The baseline: the Go client's job worker, with job push, completing
 	// each job at once.
@@ -80,28 +85,37 @@ func TestBench(t *testing.T) {
 		}
 		bridge.Requests, err = bench.CountRequests(filepath.Join(local, "logs", "localstack.log"), bridge.Started.UTC(), bridge.Ended.UTC())
 		require.NoError(t, err)
-		pairs = append(pairs, bench.Pair{Size: size, Bridge: bridge, Direct: direct})
-		t.Logf("%s: bridge %.1f jobs/s, direct %.1f jobs/s", size, bridge.Throughput(), direct.Throughput())
+		lctx, cancel = context.WithTimeout(ctx, 10*time.Minute)
+		push, err := bench.Load(lctx, zb.Zeebe(), records, "bridge, job push", pushID, size, pollerTimeout)
+		cancel()
+		require.NoError(t, err, "bridge with job push %s", size)
+		pairs = append(pairs, bench.Pair{Size: size, Bridge: bridge, Push: push, Direct: direct})
+		t.Logf("%s: bridge %.1f jobs/s, with job push %.1f jobs/s, direct %.1f jobs/s", size, bridge.Throughput(), push.Throughput(), direct.Throughput())
 	}
 
 	// The components' own times, from their log lines (the poller's reach
 	// CloudWatch Logs when its run ends).
-	want := 0
+	scheduled, pushed := 0, 0
 	for _, p := range pairs {
-		want += len(p.Bridge.Jobs)
+		scheduled += len(p.Bridge.Jobs)
+		pushed += len(p.Push.Jobs)
 	}
-	published := logTimes(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job published", want, 90*time.Second)
-	outcomes := logTimes(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", want, 30*time.Second)
+	published := logTimes(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job published", scheduled, 90*time.Second)
+	for k, ts := range logLines(t, pushLog, "job published") {
+		published[k] = ts
+	}
+	outcomes := logTimes(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", scheduled+pushed, 30*time.Second)
 	for i := range pairs {
-		run := &pairs[i].Bridge
-		for k := range run.Jobs {
-			j := &run.Jobs[k]
-			if ts := published[j.Key]; len(ts) > 0 {
-				j.Published = ts[0]
-			}
-			j.Runs = len(outcomes[j.Key])
-			if j.Runs > 0 {
-				j.Outcome = outcomes[j.Key][0]
+		for _, run := range []*bench.Run{&pairs[i].Bridge, &pairs[i].Push} {
+			for k := range run.Jobs {
+				j := &run.Jobs[k]
+				if ts := published[j.Key]; len(ts) > 0 {
+					j.Published = ts[0]
+				}
+				j.Runs = len(outcomes[j.Key])
+				if j.Runs > 0 {
+					j.Outcome = outcomes[j.Key][0]
+				}
 			}
 		}
 	}
@@ -118,15 +132,18 @@ func TestBench(t *testing.T) {
 	t.Logf("report: %s, chart: %s", filepath.Join(dir, "report.md"), filepath.Join(dir, "latency.png"))
 
 	for _, p := range pairs {
-		for _, r := range []bench.Run{p.Bridge, p.Direct} {
+		for _, r := range []bench.Run{p.Bridge, p.Push, p.Direct} {
 			assert.Empty(t, r.Incomplete, "%s %s: instances that did not complete", r.Name, p.Size)
 			assert.Len(t, r.Jobs, p.Size.Instances, "%s %s", r.Name, p.Size)
 			for _, j := range r.Jobs {
 				assert.Equal(t, 1, j.Completions, "%s: job %d completed %d times", r.Name, j.Key, j.Completions)
 			}
 		}
-		for _, j := range p.Bridge.Jobs {
-			assert.Equal(t, 1, j.Runs, "bridge: job %d ran %d times", j.Key, j.Runs)
+		for _, r := range []bench.Run{p.Bridge, p.Push} {
+			for _, j := range r.Jobs {
+				assert.Equal(t, 1, j.Runs, "%s: job %d ran %d times", r.Name, j.Key, j.Runs)
+				assert.False(t, j.Published.IsZero(), "%s: no \"job published\" line for job %d", r.Name, j.Key)
+			}
 		}
 	}
 }

@@ -1,9 +1,11 @@
 """HostProcessRuntimeExecutor: see the package docstring."""
 
+import codecs
 import json
 import logging
 import os
 import queue
+import select
 import stat
 import subprocess
 import threading
@@ -29,6 +31,21 @@ LOG = logging.getLogger(__name__)
 
 RUNTIME_API_PORT = 9001
 _PROXIES = {"http": "", "https": ""}
+
+
+class _Pipe:
+    """A runtime process's stdout, read without blocking."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.file = proc.stdout
+        self.fd = proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        self.file.close()
 
 
 class _AddressPool:
@@ -92,6 +109,7 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         self.lock = threading.Lock()
         self.log_buffer: list[str] = []  # lines since the last invocation started
         self.all_logs: list[str] = []
+        self.pipe: _Pipe | None = None  # the current runtime's output
         self.ready_sent = False
         self.stopping = False
         # Counts the runtime processes started: an invocation belongs to the
@@ -154,18 +172,40 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         proc = subprocess.Popen(
             [bootstrap], cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
+        pipe = _Pipe(proc)
         with self.lock:
             self.generation += 1
             self.process = proc
-        threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
+            self.pipe = pipe
+        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
         threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
 
-    def _pump(self, proc: subprocess.Popen) -> None:
-        for raw in iter(proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace")
+    def _pump(self, pipe: "_Pipe") -> None:
+        while not pipe.closed:
+            try:
+                select.select([pipe.fd], [], [], 1.0)
+            except (OSError, ValueError):
+                pass  # closed by _finish's drain since the check above
             with self.lock:
-                self.log_buffer.append(line)
-                self.all_logs.append(line)
+                if not self._drain(pipe):
+                    return
+
+    def _drain(self, pipe: "_Pipe") -> bool:
+        """Moves what the runtime has written so far into the log buffers
+        (the caller holds self.lock, so chunks keep their order); False at
+        end of output."""
+        while not pipe.closed:
+            try:
+                raw = os.read(pipe.fd, 65536)
+            except BlockingIOError:
+                return True
+            text = pipe.decoder.decode(raw, final=not raw)
+            if text:
+                self.log_buffer.append(text)
+                self.all_logs.append(text)
+            if not raw:
+                pipe.close()
+        return False
 
     def _watch(self, proc: subprocess.Popen) -> None:
         code = proc.wait()
@@ -253,8 +293,11 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         if inv.done.is_set():
             return
         inv.done.set()
-        time.sleep(0.05)  # let the pump catch the handler's last lines
+        # The runtime wrote its last lines before it reported the result, so
+        # they are in the pipe now: take them, rather than wait for the pump.
         with self.lock:
+            if self.pipe is not None:
+                self._drain(self.pipe)
             logs = "".join(self.log_buffer)
             self.log_buffer = []
         self._post(f"/invocations/{inv.request_id}/logs", json.dumps({"logs": logs}))
