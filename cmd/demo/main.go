@@ -50,9 +50,14 @@ type trip struct {
 }
 
 func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) error {
-	records := recordlog.Open(recordlog.DefaultPath())
-	if _, err := os.Stat(records.Path()); err != nil {
-		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", records.Path())
+	path := recordlog.DefaultPath()
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", path)
+	}
+	// Only the trips started below matter: the log holds every earlier run.
+	records, err := recordlog.Follow(path)
+	if err != nil {
+		return err
 	}
 	localstackLog := filepath.Join(filepath.Dir(records.Path()), "localstack.log")
 

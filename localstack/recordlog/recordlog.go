@@ -86,14 +86,47 @@ func DefaultPath() string {
 type Log struct {
 	path string
 
-	mu     sync.Mutex
-	offset int64
-	byInst map[int64][]Record
+	mu      sync.Mutex
+	offset  int64
+	partial bool // offset is inside a line: skip to the next one
+	byInst  map[int64][]Record
 }
 
-// Open returns a Log reading path; the file need not exist yet.
+// Open returns a Log reading path from its beginning; the file need not
+// exist yet.
 func Open(path string) *Log {
 	return &Log{path: path, byInst: map[int64][]Record{}}
+}
+
+// Follow returns a Log that reads only what is appended to path from now on:
+// the records of instances started after the call. The local engine's log
+// keeps growing with its state (hundreds of megabytes after a few
+// benchmarks), and reading it all from the start cost every test a minute.
+func Follow(path string) (*Log, error) {
+	l := Open(path)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open Zeebe record log: %w", err)
+	}
+	defer f.Close()
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, fmt.Errorf("seek Zeebe record log: %w", err)
+	}
+	l.offset = end
+	if end > 0 {
+		// Mid-line (the engine is writing one): the rest of that line is
+		// skipped by the first read.
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, end-1); err != nil {
+			return nil, fmt.Errorf("read Zeebe record log: %w", err)
+		}
+		l.partial = last[0] != '\n'
+	}
+	return l, nil
 }
 
 // Path is the file the log reads.
@@ -119,6 +152,10 @@ func (l *Log) refresh() error {
 			return nil
 		}
 		l.offset += int64(len(line))
+		if l.partial {
+			l.partial = false
+			continue
+		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] != '{' {
 			continue // the exporter's own "opened"/"closed" lines

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +82,46 @@ func TestWaitForFollowsAppendedLinesAndTimesOut(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 2)
 	assert.Equal(t, "second", recs[1].Value.ErrorMessage)
+}
+
+func TestFollowReadsOnlyWhatIsAppended(t *testing.T) {
+	rec := func(pik int, el string) string {
+		return `{"recordType":"EVENT","valueType":"INCIDENT","intent":"CREATED","value":{"processInstanceKey":` + strconv.Itoa(pik) + `,"elementId":"` + el + `"}}`
+	}
+	tests := []struct {
+		name     string
+		existing string
+	}{
+		{"nothing yet", ""},
+		{"whole lines", rec(7, "Task_Old") + "\n"},
+		{"the engine mid-line", rec(7, "Task_Old") + "\n" + `{"recordType":"EVENT","valueType":"INCIDENT","intent":"CREATED","value":{"processInstanceKey":7,`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "records.jsonl")
+			require.NoError(t, os.WriteFile(path, []byte(tt.existing), 0o600))
+			l, err := recordlog.Follow(path)
+			require.NoError(t, err)
+
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			require.NoError(t, err)
+			defer f.Close()
+			if strings.HasSuffix(tt.existing, ",") {
+				_, err = f.WriteString(`"elementId":"Task_Old"}}` + "\n") // the rest of that line
+				require.NoError(t, err)
+			}
+			_, err = f.WriteString(rec(7, "Task_New") + "\n")
+			require.NoError(t, err)
+
+			recs, err := l.Instance(7)
+			require.NoError(t, err)
+			require.Len(t, recs, 1, "only the record appended after Follow")
+			assert.Equal(t, "Task_New", recs[0].Value.ElementID)
+		})
+	}
+	l, err := recordlog.Follow(filepath.Join(t.TempDir(), "missing.jsonl"))
+	require.NoError(t, err)
+	recs, err := l.Instance(7)
+	require.NoError(t, err)
+	assert.Empty(t, recs)
 }

@@ -54,14 +54,20 @@ func Client(t testing.TB) *zeebeclient.Client {
 	return zeebeclient.Wrap(zb)
 }
 
-// Records opens the engine's record log, or fails the test if it is missing.
+// Records follows the engine's record log from its current end (call it
+// before starting the instances the test reads), or fails the test if the
+// log is missing.
 func Records(t testing.TB) *recordlog.Log {
 	t.Helper()
 	p := recordlog.DefaultPath()
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("Zeebe record log %s not found (%v): the local engine must be started by `localstack/stack up`, which tells it to write the record log", p, err)
 	}
-	return recordlog.Open(p)
+	l, err := recordlog.Follow(p)
+	if err != nil {
+		t.Fatalf("Zeebe record log: %v", err)
+	}
+	return l
 }
 
 // Deploy deploys a BPMN model given as bytes.
