@@ -15,11 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
@@ -153,6 +155,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 
 func redeliveryCount(r events.SQSMessage) string { return r.Attributes["ApproximateReceiveCount"] }
 
+// appliedMetric names the per-kind count on the "outcome applied" line.
+var appliedMetric = map[jobmsg.Kind]string{jobmsg.Complete: "JobsCompleted", jobmsg.Fail: "JobsFailed", jobmsg.Error: "ErrorsThrown"}
+
+// sentAt is when the record entered the queue (SQS's SentTimestamp).
+func sentAt(r events.SQSMessage) (time.Time, bool) {
+	ms, err := strconv.ParseInt(r.Attributes["SentTimestamp"], 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
+}
+
 // record applies one record; it returns its class, the reason when it can
 // never succeed, and the logger that carries its keys.
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
@@ -203,13 +217,21 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	c := Classify(err)
 	switch c {
 	case Done:
-		log.Info("outcome applied", "retries", o.Retries)
+		metrics := []emf.Metric{emf.N("OutcomesApplied", 1), emf.N(appliedMetric[o.Outcome], 1)}
+		if sent, ok := sentAt(r); ok {
+			// From the function's publish (SNS hands it to SQS at once) to applied.
+			metrics = append(metrics, emf.Ms("OutcomeToAppliedMs", time.Since(sent)))
+		}
+		log.Info("outcome applied", append([]any{"retries", o.Retries}, emf.Attrs("fulfiller", time.Now(), metrics...)...)...)
 	case Duplicate:
-		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged", "error", err)
+		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged",
+			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1))...)...)
 	case Retry:
-		log.Warn("Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again", "error", err)
+		log.Warn("Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again",
+			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRetried", 1))...)...)
 	case Rejected:
-		log.Error("Zeebe rejected the outcome; it goes to the DLQ", "error", err)
+		log.Error("Zeebe rejected the outcome; it goes to the DLQ",
+			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRejected", 1))...)...)
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
 	}
 	if payload != nil && (c == Done || c == Duplicate) {

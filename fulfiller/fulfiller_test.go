@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -213,6 +215,35 @@ func TestMixedBatch(t *testing.T) {
 	resp, err := h.Handle(context.Background(), events.SQSEvent{Records: recs})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []events.SQSBatchItemFailure{{ItemIdentifier: "m3"}, {ItemIdentifier: "m4"}, {ItemIdentifier: "bad"}}, resp.BatchItemFailures)
+}
+
+// TestMetricsCountTheBatch: the EMF fields on the log lines add up to what
+// happened to the batch, and each line is valid EMF.
+func TestMetricsCountTheBatch(t *testing.T) {
+	var buf bytes.Buffer
+	zb := &keyedZeebe{errs: map[int64]error{
+		4: status.Error(codes.NotFound, "gone"),
+		5: status.Error(codes.Unavailable, "down"),
+		6: status.Error(codes.FailedPrecondition, "not activated"),
+	}}
+	h := fulfiller.New(zb, joblog.New(&buf, false))
+	sent := strconv.FormatInt(time.Now().Add(-2*time.Second).UnixMilli(), 10)
+	var recs []events.SQSMessage
+	for k, kind := range map[int64]jobmsg.Kind{1: jobmsg.Complete, 2: jobmsg.Fail, 3: jobmsg.Error, 4: jobmsg.Complete, 5: jobmsg.Complete, 6: jobmsg.Complete, 7: jobmsg.Complete} {
+		r := record(t, fmt.Sprintf("m%d", k), jobmsg.Outcome{JobKey: k, Outcome: kind, ErrorCode: "E", Retries: 1}, false)
+		r.Attributes = map[string]string{"SentTimestamp": sent}
+		recs = append(recs, r)
+	}
+	_, err := h.Handle(context.Background(), events.SQSEvent{Records: recs})
+	require.NoError(t, err)
+	got, err := emf.Totals(buf.Bytes())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, got["OutcomeToAppliedMs"], 4*2000.0, "four applied, each sent 2 s ago")
+	delete(got, "OutcomeToAppliedMs")
+	assert.Equal(t, map[string]float64{
+		"OutcomesApplied": 4, "JobsCompleted": 2, "JobsFailed": 1, "ErrorsThrown": 1,
+		"OutcomesDuplicate": 1, "OutcomesRetried": 1, "OutcomesRejected": 1,
+	}, got)
 }
 
 type keyedZeebe struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
@@ -277,10 +278,14 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 	if err := send(ctx, msg); err != nil {
 		return fmt.Errorf("publish the %s outcome: %w", o.Outcome, err)
 	}
-	log.Info("outcome published", "outcome", string(o.Outcome), "retries", o.Retries,
-		"errorCode", o.ErrorCode, "errorMessage", o.ErrorMessage, "durationMs", took.Milliseconds())
+	log.Info("outcome published", append([]any{"outcome", string(o.Outcome), "retries", o.Retries,
+		"errorCode", o.ErrorCode, "errorMessage", o.ErrorMessage, "durationMs", took.Milliseconds()},
+		emf.Attrs(job.Identifier(), time.Now(), emf.N("OutcomesPublished", 1), emf.N(outcomeMetric[o.Outcome], 1), emf.Ms("HandlerMs", took))...)...)
 	return nil
 }
+
+// outcomeMetric names the per-kind count on the "outcome published" line.
+var outcomeMetric = map[jobmsg.Kind]string{jobmsg.Complete: "OutcomesComplete", jobmsg.Fail: "OutcomesFail", jobmsg.Error: "OutcomesError"}
 
 // beyondZeebe replaces an outcome whose variables Zeebe would reject with a
 // failure naming both limits: a retry would produce the same result.

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
@@ -531,6 +532,27 @@ func TestLogLinesCarryTheJobKeys(t *testing.T) {
 	assert.Contains(t, messages, "handler failed")
 	assert.Contains(t, strings.Join(messages, "\n"), "job deadline has passed")
 	assert.Contains(t, strings.Join(messages, "\n"), "rejecting SQS record")
+}
+
+// TestMetricsCountTheOutcomes: the "outcome published" lines are valid EMF
+// and count the invocation's outcomes by kind.
+func TestMetricsCountTheOutcomes(t *testing.T) {
+	var buf joblogtest.Buffer
+	cfg := testConfig(&fakePublisher{})
+	cfg.Logger = joblog.New(&buf, false)
+	h, err := lambdakit.New(book, cfg)
+	require.NoError(t, err)
+	invoke(context.Background(), t, h,
+		jobRecord(t, "ok1", `{"tripId":"t1"}`, nil),
+		jobRecord(t, "ok2", `{"tripId":"t2"}`, func(j *jobmsg.Job) { j.Key = 101 }),
+		jobRecord(t, "failing", `{"fail":"error"}`, func(j *jobmsg.Job) { j.Key = 102 }),
+		jobRecord(t, "bpmn", `{"fail":"bpmn"}`, func(j *jobmsg.Job) { j.Key = 103 }),
+	)
+	got, err := emf.Totals(buf.Bytes())
+	require.NoError(t, err)
+	assert.Contains(t, got, "HandlerMs")
+	delete(got, "HandlerMs")
+	assert.Equal(t, map[string]float64{"OutcomesPublished": 4, "OutcomesComplete": 2, "OutcomesFail": 1, "OutcomesError": 1}, got)
 }
 
 func TestNewValidatesTheConfig(t *testing.T) {

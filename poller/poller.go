@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -320,7 +321,8 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collab
 			ready = append(ready, j)
 		case rejectIt:
 			st.Rejected++
-			jl.Error("job rejected; failing it without retries so that Zeebe raises an incident", "error", err)
+			jl.Error("job rejected; failing it without retries so that Zeebe raises an incident",
+				append([]any{"error", err}, emf.Attrs("poller", time.Now(), emf.N("JobsRejected", 1))...)...)
 			if ferr := zb.FailJob(hctx, j.Key, 0, err.Error(), 0); ferr != nil {
 				jl.Error("could not fail the rejected job; it returns when its timeout expires", "error", ferr)
 			}
@@ -335,12 +337,15 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collab
 	if len(msgs) == 0 {
 		return
 	}
+	began := time.Now()
 	errs := pub.Publish(pctx, cfg.TopicARN, msgs)
+	took := time.Since(began)
 	for i, j := range ready {
 		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey).With("elementId", j.ElementID)
 		if i < len(errs) && errs[i] == nil {
 			st.Published++
-			jl.Info("job published", "lambdaIdentifier", j.Identifier(), "retries", j.Retries)
+			jl.Info("job published", append([]any{"lambdaIdentifier", j.Identifier(), "retries", j.Retries},
+				emf.Attrs("poller", time.Now(), emf.N("JobsPublished", 1), emf.Ms("PublishMs", took))...)...)
 			continue
 		}
 		err := errors.New("publisher returned no result for the job")
@@ -356,7 +361,8 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collab
 // FAIL_BACKOFF: the function did not fail, so the attempt must not count, and
 // the job should not wait for its whole timeout either.
 func handBack(ctx context.Context, cfg Config, zb Zeebe, jl *slog.Logger, j jobmsg.Job, cause error) {
-	jl.Warn("handing the job back to Zeebe with retries unchanged", "error", cause, "retries", j.Retries, "backoff", cfg.PublishBackoff.String())
+	jl.Warn("handing the job back to Zeebe with retries unchanged", append([]any{"error", cause, "retries", j.Retries, "backoff", cfg.PublishBackoff.String()},
+		emf.Attrs("poller", time.Now(), emf.N("JobsHandedBack", 1))...)...)
 	msg := fmt.Sprintf("zeebe-lambda-bridge poller: %v", cause)
 	if err := zb.FailJob(ctx, j.Key, j.Retries, msg, cfg.PublishBackoff); err != nil {
 		jl.Error("could not hand the job back; it returns when its timeout expires", "error", err)

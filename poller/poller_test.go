@@ -18,8 +18,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
@@ -307,9 +309,17 @@ func TestRunHandlesBadJobs(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 
-	st, err := poller.Run(ctx, cfg(), zb, pub, joblog.Discard())
+	var logs joblogtest.Buffer
+	st, err := poller.Run(ctx, cfg(), zb, pub, joblog.New(&logs, false))
 	require.NoError(t, err)
 	assert.Equal(t, poller.Stats{Activated: 6, Published: 2, PublishFailed: 1, Rejected: 3}, st)
+	// The metrics on the log lines (EMF) count the same.
+	metrics, err := emf.Totals(logs.Bytes())
+	require.NoError(t, err)
+	assert.Equal(t, 2.0, metrics["JobsPublished"])
+	assert.Equal(t, 3.0, metrics["JobsRejected"])
+	assert.Equal(t, 1.0, metrics["JobsHandedBack"])
+	assert.Contains(t, metrics, "PublishMs")
 
 	fails := zb.failsByKey()
 	require.Len(t, fails, 4)

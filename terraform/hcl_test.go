@@ -249,7 +249,15 @@ var functions = map[string]function.Function{
 	"length":     stdlib.LengthFunc,
 	"regex":      stdlib.RegexFunc,
 	"can":        tryfunc.CanFunc,
-	"coalesce":   stdlib.CoalesceFunc,
+	"try":        tryfunc.TryFunc,
+	"tonumber": function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+		Type:   function.StaticReturnType(cty.Number),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			return convert.Convert(args[0], cty.Number)
+		},
+	}),
+	"coalesce": stdlib.CoalesceFunc,
 	"tostring": function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true}},
 		Type:   function.StaticReturnType(cty.String),

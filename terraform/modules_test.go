@@ -522,3 +522,36 @@ func moduleArgs(t *testing.T, file, name string) map[string]cty.Value {
 	require.Failf(t, "no module block", "%s has no module %q", file, name)
 	return nil
 }
+
+// TestPollerNotRunningAlarm: an alarm when the poller has not started for two
+// schedule periods, derived from a rate() schedule; none for cron().
+func TestPollerNotRunningAlarm(t *testing.T) {
+	const alarm = "aws_cloudwatch_metric_alarm.poller_not_running"
+	tests := []struct {
+		schedule string
+		count    int64
+		period   int64
+	}{
+		{"rate(14 minutes)", 1, 840},
+		{"rate(1 minute)", 1, 60},
+		{"rate(2 hours)", 1, 7200},
+		{"cron(0/15 * * * ? *)", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.schedule, func(t *testing.T) {
+			m := bridge(t, map[string]cty.Value{"poller_schedule": cty.StringVal(tt.schedule)})
+			assert.Equal(t, tt.count, m.num(alarm, "count"))
+			if tt.count == 0 {
+				return
+			}
+			assert.Equal(t, tt.period, m.num(alarm, "period"))
+			assert.Equal(t, int64(2), m.num(alarm, "evaluation_periods"))
+			assert.Equal(t, "Invocations", m.str(alarm, "metric_name"))
+			assert.Equal(t, "AWS/Lambda", m.str(alarm, "namespace"))
+			assert.Equal(t, "LessThanThreshold", m.str(alarm, "comparison_operator"))
+			assert.Equal(t, int64(1), m.num(alarm, "threshold"))
+			assert.Equal(t, "breaching", m.str(alarm, "treat_missing_data"), "no data at all is the failure it is for")
+			assert.Equal(t, `{"FunctionName":"${aws_lambda_function.poller.function_name}"}`, mustJSON(t, m.attr(alarm, "dimensions")))
+		})
+	}
+}

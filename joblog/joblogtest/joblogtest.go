@@ -25,6 +25,13 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return b.b.Write(p)
 }
 
+// Bytes is a copy of everything written so far.
+func (b *Buffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.b.Bytes())
+}
+
 // Lines decodes every line written so far, failing t on one that is not JSON.
 // Numbers come back as float64, as encoding/json decodes them.
 func (b *Buffer) Lines(t testing.TB) []map[string]any {

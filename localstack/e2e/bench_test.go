@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/bench"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
@@ -120,6 +122,23 @@ func TestBench(t *testing.T) {
 		}
 	}
 
+	// The metric fields (EMF) on the components' log lines count what the
+	// scheduled-poller runs did: one publish, one outcome and one completion
+	// per job, and each of those lines is valid EMF.
+	keys := map[int64]bool{}
+	for _, p := range pairs {
+		for _, j := range p.Bridge.Jobs {
+			keys[j.Key] = true
+		}
+	}
+	assert.Equal(t, float64(len(keys)), emfOfJobs(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, keys)["JobsPublished"], "poller: JobsPublished")
+	fn := emfOfJobs(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, keys)
+	assert.Equal(t, float64(len(keys)), fn["OutcomesPublished"], "noop: OutcomesPublished")
+	assert.Equal(t, float64(len(keys)), fn["OutcomesComplete"], "noop: OutcomesComplete")
+	ff := emfOfJobs(ctx, t, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName, keys)
+	assert.Equal(t, float64(len(keys)), ff["JobsCompleted"], "fulfiller: JobsCompleted")
+	assert.Positive(t, ff["OutcomeToAppliedMs"], "fulfiller: OutcomeToAppliedMs")
+
 	report := bench.Markdown(pairs, bench.Machine())
 	t.Log("\n" + report)
 	dir := os.Getenv("BENCH_REPORT_DIR")
@@ -198,4 +217,30 @@ func cpuOf(t *testing.T, stack *tfstack.Stack, root string) map[string]time.Dura
 		}
 	}
 	return out
+}
+
+// emfOfJobs sums the EMF metrics of the log lines of a group that belong to
+// the given jobs, failing on a line that is not valid EMF.
+func emfOfJobs(ctx context.Context, t *testing.T, cfg aws.Config, group string, keys map[int64]bool) map[string]float64 {
+	t.Helper()
+	lines, err := logs(ctx, cfg, group)
+	require.NoError(t, err)
+	sum := map[string]float64{}
+	for _, l := range lines {
+		var e struct {
+			JobKey int64 `json:"jobKey"`
+		}
+		if json.Unmarshal([]byte(l), &e) != nil || !keys[e.JobKey] {
+			continue
+		}
+		values, err := emf.Parse([]byte(l))
+		if errors.Is(err, emf.ErrNotEMF) {
+			continue
+		}
+		require.NoError(t, err, "%s: %s", group, l)
+		for k, v := range values {
+			sum[k] += v
+		}
+	}
+	return sum
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -398,6 +399,14 @@ func TestServerless(t *testing.T) {
 		rule, err := eventbridge.NewFromConfig(awsCfg).DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(stack.PollerScheduleRuleName)})
 		require.NoError(t, err)
 		assert.Equal(t, "rate(1 minute)", aws.ToString(rule.ScheduleExpression))
+		// And an alarm watches that it keeps doing so.
+		alarms, err := cloudwatch.NewFromConfig(awsCfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{"zeebe-poller-not-running"}})
+		require.NoError(t, err)
+		require.Len(t, alarms.MetricAlarms, 1, "the poller-not-running alarm")
+		a := alarms.MetricAlarms[0]
+		assert.Equal(t, "Invocations", aws.ToString(a.MetricName))
+		assert.Equal(t, int32(60), aws.ToInt32(a.Period), "one schedule period")
+		assert.Equal(t, int32(2), aws.ToInt32(a.EvaluationPeriods))
 		// The test never invokes the poller. Zeebe records the worker that
 		// activated each job: the poller Lambda names itself after its function.
 		var workers []string

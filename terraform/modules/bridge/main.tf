@@ -1,5 +1,9 @@
 locals {
   returner_timeout = 20
+  # The poller schedule's period in seconds for a rate() expression (the
+  # not-running alarm counts invocations per period); null for cron().
+  poller_rate           = try(regex("^rate\\((\\d+) (minute|minutes|hour|hours|day|days)\\)$", var.poller_schedule), null)
+  poller_period_seconds = local.poller_rate == null ? null : tonumber(local.poller_rate[0]) * { minute = 60, minutes = 60, hour = 3600, hours = 3600, day = 86400, days = 86400 }[local.poller_rate[1]]
   zeebe_environment = { for k, v in {
     ZEEBE_ADDRESS                  = var.zeebe_address
     ZEEBE_CLIENT_ID                = var.zeebe_client_id
@@ -448,6 +452,26 @@ resource "aws_lambda_permission" "poller" {
 }
 
 # ---------------------------------------------------------------- alarms
+
+# No poller run for two schedule periods means no job reaches any function:
+# the schedule is disabled, the poller cannot start, or it is throttled.
+resource "aws_cloudwatch_metric_alarm" "poller_not_running" {
+  count = local.poller_period_seconds == null ? 0 : 1
+
+  alarm_name          = "zeebe-poller-not-running"
+  alarm_description   = "The zeebe-poller Lambda has not started for two schedule periods: no Zeebe job reaches any function."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Invocations"
+  dimensions          = { FunctionName = aws_lambda_function.poller.function_name }
+  statistic           = "Sum"
+  period              = local.poller_period_seconds
+  evaluation_periods  = 2
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = var.alarm_actions
+  tags                = var.tags
+}
 
 resource "aws_cloudwatch_metric_alarm" "outcomes_dlq" {
   alarm_name          = "zeebe_jobs2complete_dlq-not-empty"
