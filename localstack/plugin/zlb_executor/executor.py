@@ -1,6 +1,7 @@
 """HostProcessRuntimeExecutor: see the package docstring."""
 
 import codecs
+import collections
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ from localstack.services.lambda_.invocation.runtime_executor import (
 LOG = logging.getLogger(__name__)
 
 RUNTIME_API_PORT = 9001
+ALL_LOGS_CHUNKS = 1000  # output chunks an environment keeps for get_logs
 _PROXIES = {"http": "", "https": ""}
 
 
@@ -108,7 +110,10 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         self.current: _Invocation | None = None
         self.lock = threading.Lock()
         self.log_buffer: list[str] = []  # lines since the last invocation started
-        self.all_logs: list[str] = []
+        # The environment's output for get_logs, bounded: an environment may
+        # serve thousands of invocations (a soak), each already sent to
+        # CloudWatch Logs with its invocation.
+        self.all_logs: collections.deque[str] = collections.deque(maxlen=ALL_LOGS_CHUNKS)
         self.pipe: _Pipe | None = None  # the current runtime's output
         self.ready_sent = False
         self.stopping = False
