@@ -18,6 +18,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
@@ -99,6 +102,9 @@ type Handler struct {
 	// Payloads, when set, resolves outcomes offloaded to S3 (a claim-check
 	// pointer in the message) and deletes them once applied.
 	Payloads Payloads
+	// TracerProvider, when set, gives each outcome a span, child of the
+	// function's span its message carries (package tracing).
+	TracerProvider trace.TracerProvider
 }
 
 // Payloads reads and deletes offloaded message bodies (*claimcheck.Store).
@@ -127,6 +133,8 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 // the same job in one batch are harmless: Zeebe applies one and answers
 // NOT_FOUND to the other, which is acknowledged as a duplicate.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	// Lambda may freeze the process once the invocation returns.
+	defer tracing.Flush(context.WithoutCancel(ctx), h.TracerProvider)
 	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
 		c, why, log := h.record(ctx, r)
 		switch {
@@ -170,7 +178,8 @@ func sentAt(r events.SQSMessage) (time.Time, bool) {
 // record applies one record; it returns its class, the reason when it can
 // never succeed, and the logger that carries its keys.
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
-	body, _ := jobmsg.UnwrapRecord(r)
+	body, attrs := jobmsg.UnwrapRecord(r)
+	ctx = tracing.Extract(ctx, attrs)
 	var payload *claimcheck.Pointer
 	if h.Payloads != nil {
 		var err error
@@ -197,6 +206,9 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		return Rejected, fmt.Sprintf("%s: %v", reason, err), jl
 	}
 	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
+	ctx, span := tracing.Tracer(h.TracerProvider).Start(ctx, "fulfiller apply", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(tracing.OutcomeAttributes(o.JobKey, o.ProcessInstanceKey, string(o.Outcome))...))
+	defer span.End()
 	if h.Verifier != nil {
 		switch err := h.Verifier.Verify(ctx, o); {
 		case errors.Is(err, jobtoken.ErrInvalid):

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -31,6 +33,9 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
 	h.Redelivery = redelivery.New(sqs.NewFromConfig(awsCfg))
+	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
+		return nil, nil, err
+	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {
 		return nil, nil, err

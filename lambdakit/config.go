@@ -1,12 +1,16 @@
 package lambdakit
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -63,6 +67,11 @@ type Config struct {
 	// larger one fails the job with retries 0. Zero means
 	// DefaultMaxVariablesBytes.
 	MaxVariablesBytes int
+	// TracerProvider, when set, gives each job a span, child of the trace
+	// context its message carries, in the handler's context, and passes it
+	// on with the outcome (package tracing). ConfigFromEnv sets it from the
+	// OTEL_ variables; nil records nothing.
+	TracerProvider trace.TracerProvider
 }
 
 // Payloads offloads and resolves message bodies (*claimcheck.Store).
@@ -148,6 +157,11 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return Config{}, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
+	}
+	if cfg.TracerProvider == nil {
+		if cfg.TracerProvider, err = tracing.FromEnv(ctx, getenv, getenv("AWS_LAMBDA_FUNCTION_NAME")); err != nil {
+			return Config{}, err
+		}
 	}
 	cfg.Publisher = snspub.New(sns.NewFromConfig(awsCfg))
 	cfg.DeadLetters = redelivery.New(sqs.NewFromConfig(awsCfg))

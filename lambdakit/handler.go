@@ -7,8 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"time"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -88,6 +93,8 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		b := newBatcher(h.cfg.Publisher, h.cfg.OutcomeTopicARN)
 		resp := sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool { return h.handleRecord(ctx, r, b.publish) })
 		b.close()
+		// Lambda may freeze the process once the invocation returns.
+		tracing.Flush(context.WithoutCancel(ctx), h.cfg.TracerProvider)
 		return json.Marshal(resp)
 	}
 	return h.invokeDirect(ctx, payload)
@@ -156,7 +163,8 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 // send publishes one outcome message (with those of the other records of the
 // invocation, see batcher).
 func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send func(context.Context, jobmsg.Message) error) bool {
-	body, _ := jobmsg.UnwrapRecord(r)
+	body, attrs := jobmsg.UnwrapRecord(r)
+	ctx = tracing.Extract(ctx, attrs)
 	var payload *claimcheck.Pointer
 	if h.cfg.Payloads != nil {
 		var err error
@@ -194,8 +202,14 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano))
 		return true
 	}
+	ctx, span := tracing.Tracer(h.cfg.TracerProvider).Start(ctx, "lambdakit handle", trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(tracing.JobAttributes(job.Key, job.ProcessInstanceKey, job.ElementID, job.Identifier())...))
+	defer span.End()
 	start := time.Now()
 	o := h.run(ctx, job, log)
+	if o.Outcome != jobmsg.Complete {
+		span.SetStatus(otelcodes.Error, string(o.Outcome)+": "+o.ErrorMessage)
+	}
 	err = h.publish(ctx, job, o, time.Since(start), log, send)
 	if err == nil {
 		if payload != nil {
@@ -273,6 +287,8 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 	if err != nil {
 		return fmt.Errorf("encode the %s outcome: %w", o.Outcome, err)
 	}
+	// The outcome carries the job's span on to the fulfiller.
+	msg.Attributes = tracing.Inject(ctx, maps.Clone(msg.Attributes))
 	// The handler context may be spent, but ctx still has DeadlineMargin
 	// left before the Lambda deadline: that is what the margin is for.
 	if err := send(ctx, msg); err != nil {

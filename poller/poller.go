@@ -9,6 +9,8 @@
 package poller
 
 import (
+	"maps"
+
 	"context"
 	"errors"
 	"fmt"
@@ -18,11 +20,15 @@ import (
 	"strings"
 	"time"
 
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -49,7 +55,12 @@ type collaborators struct {
 	router   Router
 	signer   Signer
 	payloads Offloader
+	tracer   trace.TracerProvider
 }
+
+// WithTracing starts a span for each job published, and passes its context
+// on in the message attributes (package tracing).
+func WithTracing(p trace.TracerProvider) Option { return func(c *collaborators) { c.tracer = p } }
 
 // Offloader stores a message's body elsewhere when it is above a threshold
 // and returns the message that points at it (*claimcheck.Store).
@@ -337,11 +348,23 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collab
 	if len(msgs) == 0 {
 		return
 	}
+	tracer := tracing.Tracer(co.tracer)
+	spans := make([]trace.Span, len(ready))
+	for i, j := range ready {
+		sctx, span := tracer.Start(pctx, "poller publish", trace.WithSpanKind(trace.SpanKindProducer),
+			trace.WithAttributes(tracing.JobAttributes(j.Key, j.ProcessInstanceKey, j.ElementID, j.Identifier())...))
+		msgs[i].Attributes = tracing.Inject(sctx, maps.Clone(msgs[i].Attributes))
+		spans[i] = span
+	}
 	began := time.Now()
 	errs := pub.Publish(pctx, cfg.TopicARN, msgs)
 	took := time.Since(began)
 	for i, j := range ready {
 		jl := joblog.ForJob(log, j.Key, j.ProcessInstanceKey).With("elementId", j.ElementID)
+		if i < len(errs) && errs[i] != nil {
+			spans[i].SetStatus(otelcodes.Error, errs[i].Error())
+		}
+		spans[i].End()
 		if i < len(errs) && errs[i] == nil {
 			st.Published++
 			jl.Info("job published", append([]any{"lambdaIdentifier", j.Identifier(), "retries", j.Retries},

@@ -17,6 +17,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/routes"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
@@ -25,9 +26,10 @@ type Service struct {
 	Config    Config
 	Zeebe     *zeebeclient.Client
 	Publisher Publisher
-	Router    Router    // nil: publish every job without checking its route
-	Signer    Signer    // nil: publish jobs unsigned
-	Payloads  Offloader // nil: fail jobs above SNS's limit
+	Router    Router           // nil: publish every job without checking its route
+	Signer    Signer           // nil: publish jobs unsigned
+	Payloads  Offloader        // nil: fail jobs above SNS's limit
+	Tracing   tracing.Provider // nil: no spans
 	Log       *slog.Logger
 }
 
@@ -55,6 +57,9 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		Router:    routes.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
 		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
 	}
+	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller"); err != nil {
+		return nil, err
+	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {
 		return nil, err
@@ -72,6 +77,8 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 
 // Run runs the poller loop once, until ctx's deadline less the safety margin.
 func (s *Service) Run(ctx context.Context) (Stats, error) {
+	// Lambda freezes the process when the run returns: export its spans first.
+	defer tracing.Flush(context.WithoutCancel(ctx), s.Tracing)
 	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, s.options()...)
 }
 
@@ -87,6 +94,9 @@ func (s *Service) options() []Option {
 	if s.Payloads != nil {
 		opts = append(opts, WithPayloads(s.Payloads))
 	}
+	if s.Tracing != nil {
+		opts = append(opts, WithTracing(s.Tracing))
+	}
 	return opts
 }
 
@@ -97,4 +107,9 @@ func (s *Service) RunPush(ctx context.Context) Stats {
 }
 
 // Close releases the Zeebe connection.
-func (s *Service) Close() error { return s.Zeebe.Close() }
+func (s *Service) Close() error {
+	if s.Tracing != nil {
+		_ = s.Tracing.Shutdown(context.Background()) // exports what is left
+	}
+	return s.Zeebe.Close()
+}
