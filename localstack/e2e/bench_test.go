@@ -175,21 +175,28 @@ func logTimes(ctx context.Context, t *testing.T, cfg aws.Config, group, msg stri
 	for deadline := time.Now().Add(wait); ; time.Sleep(2 * time.Second) {
 		lines, err := logs(ctx, cfg, group)
 		require.NoError(t, err)
-		out = map[int64][]time.Time{}
-		for _, l := range lines {
-			var e struct {
-				Time   time.Time `json:"time"`
-				Msg    string    `json:"msg"`
-				JobKey int64     `json:"jobKey"`
-			}
-			if json.Unmarshal([]byte(l), &e) == nil && e.Msg == msg {
-				out[e.JobKey] = append(out[e.JobKey], e.Time)
-			}
-		}
+		out = timesByJob(lines, msg)
 		if len(out) >= want || time.Now().After(deadline) {
 			return out
 		}
 	}
+}
+
+// timesByJob returns the "time" of the JSON log lines whose msg is msg, per
+// job key.
+func timesByJob(lines []string, msg string) map[int64][]time.Time {
+	out := map[int64][]time.Time{}
+	for _, l := range lines {
+		var e struct {
+			Time   time.Time `json:"time"`
+			Msg    string    `json:"msg"`
+			JobKey int64     `json:"jobKey"`
+		}
+		if json.Unmarshal([]byte(l), &e) == nil && e.Msg == msg {
+			out[e.JobKey] = append(out[e.JobKey], e.Time)
+		}
+	}
+	return out
 }
 
 // cpuOf sums the CPU time of the processes behind each component now.

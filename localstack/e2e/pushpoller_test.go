@@ -3,12 +3,11 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -57,26 +56,11 @@ func startPushPoller(ctx context.Context, t *testing.T, cfg aws.Config, root, po
 	return logPath
 }
 
-// logLines returns the "time" and "jobKey" of the JSON lines in a log file
-// whose msg is msg, per job key.
+// logLines returns the "time" of the JSON lines in a log file whose msg is
+// msg, per job key.
 func logLines(t *testing.T, path, msg string) map[int64][]time.Time {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	defer f.Close()
-	out := map[int64][]time.Time{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e struct {
-			Time   time.Time `json:"time"`
-			Msg    string    `json:"msg"`
-			JobKey int64     `json:"jobKey"`
-		}
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Msg == msg {
-			out[e.JobKey] = append(out[e.JobKey], e.Time)
-		}
-	}
-	require.NoError(t, sc.Err())
-	return out
+	return timesByJob(strings.Split(string(b), "\n"), msg)
 }
