@@ -58,6 +58,10 @@ func (z *biZeebe) ThrowError(_ context.Context, key int64, code, msg string, var
 	return z.answer(call{Op: "error", Key: key, Code: code, Msg: msg, Vars: string(vars)})
 }
 
+func (z *biZeebe) UpdateJobTimeout(_ context.Context, key int64, timeout time.Duration) error {
+	return z.answer(call{Op: "timeout", Key: key, Backoff: timeout})
+}
+
 func (z *biZeebe) callsFor(key int64) []call {
 	z.mu.Lock()
 	defer z.mu.Unlock()

@@ -28,6 +28,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lease"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -37,6 +38,20 @@ type Zeebe interface {
 	CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error
 	FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error
 	ThrowError(ctx context.Context, key int64, code, msg string, vars json.RawMessage) error
+	UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error
+}
+
+// Leases remembers, per activation of a job (its key and first deadline),
+// until when the last heartbeat keeps it alive. It is how the fulfiller tells
+// an asynchronous outcome for the activation that is still running from one
+// that comes after Zeebe timed the job out and handed it out again: Zeebe
+// itself would apply both. *lease.Store keeps them in S3.
+type Leases interface {
+	// Get returns the end of the activation's lease; ok is false when no
+	// heartbeat was ever applied to it.
+	Get(ctx context.Context, jobKey, activation int64) (until time.Time, ok bool, err error)
+	Put(ctx context.Context, jobKey, activation int64, until time.Time) error
+	Delete(ctx context.Context, jobKey, activation int64) error
 }
 
 // Class is what to do with a record after trying to apply its outcome.
@@ -105,6 +120,17 @@ type Handler struct {
 	// TracerProvider, when set, gives each outcome a span, child of the
 	// function's span its message carries (package tracing).
 	TracerProvider trace.TracerProvider
+	// Leases, when set, records the heartbeats of asynchronous completion
+	// (package completion), so that outcomes sent after the first deadline
+	// of their activation are applied while heartbeats keep it alive. Nil
+	// refuses heartbeats and treats such outcomes as late.
+	Leases Leases
+	// LeaseMargin is how long before the end of an activation's lease an
+	// asynchronous outcome already counts as late: it covers the time the
+	// command takes to reach Zeebe, which times the job out by its own clock.
+	LeaseMargin time.Duration
+	// Now is the clock of the lease checks; nil means time.Now.
+	Now func() time.Time
 }
 
 // Payloads reads and deletes offloaded message bodies (*claimcheck.Store).
@@ -120,9 +146,12 @@ type Verifier interface {
 	Verify(ctx context.Context, o jobmsg.Outcome) error
 }
 
+// DefaultLeaseMargin is the LeaseMargin of New.
+const DefaultLeaseMargin = 2 * time.Second
+
 // New returns a Handler.
 func New(zb Zeebe, log *slog.Logger) *Handler {
-	return &Handler{Zeebe: zb, Log: log, CallTimeout: 10 * time.Second}
+	return &Handler{Zeebe: zb, Log: log, CallTimeout: 10 * time.Second, LeaseMargin: DefaultLeaseMargin}
 }
 
 // Handle is the Lambda handler for the zeebe_jobs2complete queue.
@@ -164,7 +193,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 func redeliveryCount(r events.SQSMessage) string { return r.Attributes["ApproximateReceiveCount"] }
 
 // appliedMetric names the per-kind count on the "outcome applied" line.
-var appliedMetric = map[jobmsg.Kind]string{jobmsg.Complete: "JobsCompleted", jobmsg.Fail: "JobsFailed", jobmsg.Error: "ErrorsThrown"}
+var appliedMetric = map[jobmsg.Kind]string{jobmsg.Complete: "JobsCompleted", jobmsg.Fail: "JobsFailed", jobmsg.Error: "ErrorsThrown", jobmsg.Heartbeat: "HeartbeatsApplied"}
 
 // sentAt is when the record entered the queue (SQS's SentTimestamp).
 func sentAt(r events.SQSMessage) (time.Time, bool) {
@@ -210,7 +239,11 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		trace.WithAttributes(tracing.OutcomeAttributes(o.JobKey, o.ProcessInstanceKey, string(o.Outcome))...))
 	defer span.End()
 	if h.Verifier != nil {
-		switch err := h.Verifier.Verify(ctx, o); {
+		err := h.Verifier.Verify(ctx, o)
+		if o.Async && errors.Is(err, jobtoken.ErrExpired) {
+			err = nil // authentic, past its first deadline: the lease decides below
+		}
+		switch {
 		case errors.Is(err, jobtoken.ErrInvalid):
 			log.Error("outcome not applied: its job token failed a check; it goes to the DLQ", "check", err.Error())
 			return Rejected, fmt.Sprintf("job token: %v", err), log
@@ -219,22 +252,59 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 			return Retry, "", log
 		}
 	}
+	if o.Async {
+		switch alive, err := h.alive(ctx, o); {
+		case err != nil:
+			log.Warn("cannot read the activation's lease now; SQS will deliver the message again", "error", err)
+			return Retry, "", log
+		case !alive:
+			log.Info("asynchronous "+string(o.Outcome)+" for an activation that has ended (no heartbeat within the job's timeout, so Zeebe hands the job out again): a duplicate, acknowledged and not applied",
+				append([]any{"activation", o.Deadline}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesLate", 1))...)...)
+			return Duplicate, "", log
+		}
+		if o.Outcome == jobmsg.Heartbeat && h.Leases == nil {
+			log.Error("heartbeat refused: the fulfiller has no lease store (LEASE_BUCKET); it goes to the DLQ")
+			return Rejected, "heartbeat, but the fulfiller has no lease store (" + lease.EnvBucket + ")", log
+		}
+	}
 	cctx := ctx
 	if h.CallTimeout > 0 {
 		var cancel context.CancelFunc
 		cctx, cancel = context.WithTimeout(ctx, h.CallTimeout)
 		defer cancel()
 	}
+	callStart := h.now()
 	err = h.apply(cctx, o)
 	c := Classify(err)
+	if o.Outcome == jobmsg.Heartbeat {
+		if zeebeclient.IsInvalidState(err) {
+			c = Duplicate // no longer activated: timed out or failed meanwhile
+		}
+		if c == Done {
+			// Only after Zeebe took it: a lease that outlived Zeebe's
+			// deadline would let a late outcome through.
+			until := callStart.Add(time.Duration(o.TimeoutMs) * time.Millisecond)
+			if perr := h.Leases.Put(ctx, o.JobKey, o.Deadline, until); perr != nil {
+				log.Warn("heartbeat applied, but its lease could not be recorded; SQS will deliver it again", "error", perr)
+				return Retry, "", log
+			}
+		}
+	}
 	switch c {
 	case Done:
-		metrics := []emf.Metric{emf.N("OutcomesApplied", 1), emf.N(appliedMetric[o.Outcome], 1)}
+		metrics := []emf.Metric{emf.N(appliedMetric[o.Outcome], 1)}
+		if o.Outcome != jobmsg.Heartbeat {
+			metrics = append(metrics, emf.N("OutcomesApplied", 1))
+		}
 		if sent, ok := sentAt(r); ok {
 			// From the function's publish (SNS hands it to SQS at once) to applied.
 			metrics = append(metrics, emf.Ms("OutcomeToAppliedMs", time.Since(sent)))
 		}
-		log.Info("outcome applied", append([]any{"retries", o.Retries}, emf.Attrs("fulfiller", time.Now(), metrics...)...)...)
+		if o.Outcome == jobmsg.Heartbeat {
+			log.Info("heartbeat applied: the job's timeout was extended", append([]any{"timeoutMs", o.TimeoutMs}, emf.Attrs("fulfiller", time.Now(), metrics...)...)...)
+		} else {
+			log.Info("outcome applied", append([]any{"retries", o.Retries}, emf.Attrs("fulfiller", time.Now(), metrics...)...)...)
+		}
 	case Duplicate:
 		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1))...)...)
@@ -245,6 +315,12 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		log.Error("Zeebe rejected the outcome; it goes to the DLQ",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRejected", 1))...)...)
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
+	}
+	if o.Async && o.Outcome != jobmsg.Heartbeat && h.Leases != nil && (c == Done || c == Duplicate) {
+		// The job is answered; the bucket's lifecycle rule removes what is never deleted.
+		if err := h.Leases.Delete(ctx, o.JobKey, o.Deadline); err != nil {
+			log.Warn("could not delete the activation's lease", "error", err)
+		}
 	}
 	if payload != nil && (c == Done || c == Duplicate) {
 		// Served; the bucket's lifecycle rule removes what is never deleted.
@@ -266,7 +342,34 @@ func (h *Handler) apply(ctx context.Context, o jobmsg.Outcome) error {
 		return h.Zeebe.FailJob(ctx, o.JobKey, o.Retries, o.ErrorMessage, time.Duration(o.RetryBackoffMs)*time.Millisecond)
 	case jobmsg.Error:
 		return h.Zeebe.ThrowError(ctx, o.JobKey, o.ErrorCode, o.ErrorMessage, o.Variables)
+	case jobmsg.Heartbeat:
+		return h.Zeebe.UpdateJobTimeout(ctx, o.JobKey, time.Duration(o.TimeoutMs)*time.Millisecond)
 	default:
 		return fmt.Errorf("unknown outcome %q", o.Outcome)
 	}
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// alive reports whether the activation an asynchronous message answers is
+// still the job's current one: its first deadline, or the end of the lease
+// its last heartbeat set, is more than LeaseMargin away.
+func (h *Handler) alive(ctx context.Context, o jobmsg.Outcome) (bool, error) {
+	now := h.now().Add(h.LeaseMargin)
+	if now.Before(time.UnixMilli(o.Deadline)) {
+		return true, nil
+	}
+	if h.Leases == nil {
+		return false, nil
+	}
+	until, ok, err := h.Leases.Get(ctx, o.JobKey, o.Deadline)
+	if err != nil {
+		return false, fmt.Errorf("read the lease of job %d: %w", o.JobKey, err)
+	}
+	return ok && now.Before(until), nil
 }

@@ -59,6 +59,10 @@ func (f *fakeZeebe) ThrowError(_ context.Context, key int64, code, msg string, v
 	return f.add(call{Op: "error", Key: key, Code: code, Msg: msg, Vars: string(vars)})
 }
 
+func (f *fakeZeebe) UpdateJobTimeout(_ context.Context, key int64, timeout time.Duration) error {
+	return f.add(call{Op: "timeout", Key: key, Backoff: timeout})
+}
+
 func record(t *testing.T, id string, o jobmsg.Outcome, envelope bool) events.SQSMessage {
 	t.Helper()
 	m, err := jobmsg.EncodeOutcome(o)

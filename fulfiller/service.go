@@ -15,6 +15,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lease"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
@@ -42,6 +43,11 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	if payloads != nil {
 		h.Payloads = payloads
+	}
+	if leases := lease.FromEnv(getenv, awsCfg); leases != nil {
+		h.Leases = leases
+	} else {
+		h.Log.Warn("asynchronous completion without heartbeats: " + lease.EnvBucket + " is not set, so heartbeats are refused")
 	}
 	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
 		h.Verifier = jobtoken.Verifier{Keys: keys}

@@ -103,6 +103,11 @@ const (
 	Complete Kind = "complete"
 	Fail     Kind = "fail"
 	Error    Kind = "error" // BPMN error, thrown in the process
+	// Heartbeat is not an outcome but a sign of life from long work: it sets
+	// the job's timeout to TimeoutMs from now (Zeebe's UpdateJobTimeout), so
+	// that Zeebe does not hand the job out again while the work goes on. Only
+	// asynchronous messages (Async) carry it.
+	Heartbeat Kind = "heartbeat"
 )
 
 // Outcome is the outcome message, published by lambdakit to zeebe_jobs2complete.
@@ -123,6 +128,16 @@ type Outcome struct {
 	// bridge does not sign jobs.
 	Token *Token `json:"token,omitempty"`
 	MAC   string `json:"mac,omitempty"`
+	// Async marks a message sent through a completion token after the
+	// function's invocation answered "pending" (package completion). The
+	// fulfiller applies it only while the activation it answers is alive:
+	// before Deadline, or within the timeout its last heartbeat set.
+	Async bool `json:"async,omitempty"`
+	// Deadline is the first deadline of the activation an asynchronous
+	// message answers (epoch ms); with the job key it names the activation.
+	Deadline int64 `json:"deadline,omitempty"`
+	// TimeoutMs is the job timeout a Heartbeat sets, from when it is applied.
+	TimeoutMs int64 `json:"timeoutMs,omitempty"`
 }
 
 // Message is an encoded message ready for SNS: a body and string attributes.
@@ -174,10 +189,8 @@ func EncodeJob(j Job) (Message, error) {
 // would reject it.
 func EncodeOutcome(o Outcome) (Message, error) {
 	o.V = Version
-	switch o.Outcome {
-	case Complete, Fail, Error:
-	default:
-		return Message{}, fmt.Errorf("%w: outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
+	if err := checkKind(o); err != nil {
+		return Message{}, err
 	}
 	body, err := Marshal(o)
 	if err != nil {
@@ -229,15 +242,29 @@ func DecodeOutcome(body []byte) (Outcome, error) {
 	if o.JobKey == 0 {
 		return Outcome{}, fmt.Errorf("%w: outcome message without jobKey", ErrMalformed)
 	}
-	switch o.Outcome {
-	case Complete, Fail, Error:
-	default:
-		return Outcome{}, fmt.Errorf("%w: unknown outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
+	if err := checkKind(o); err != nil {
+		return Outcome{}, err
 	}
 	if o.Outcome == Error && o.ErrorCode == "" {
 		return Outcome{}, fmt.Errorf("%w: outcome %q for job %d without errorCode", ErrMalformed, o.Outcome, o.JobKey)
 	}
 	return o, nil
+}
+
+// checkKind accepts the three outcomes, and a heartbeat of an asynchronous
+// message with a positive timeout.
+func checkKind(o Outcome) error {
+	switch o.Outcome {
+	case Complete, Fail, Error:
+		return nil
+	case Heartbeat:
+		if !o.Async || o.TimeoutMs <= 0 {
+			return fmt.Errorf("%w: heartbeat for job %d needs async and a positive timeoutMs", ErrMalformed, o.JobKey)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%w: unknown outcome %q for job %d", ErrMalformed, o.Outcome, o.JobKey)
+	}
 }
 
 // PeekKeys reads the job key ("key" of a job message, "jobKey" of an

@@ -131,7 +131,12 @@ func canonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
 		ErrorMessage   string          `json:"errorMessage"`
 		Retries        int32           `json:"retries"`
 		RetryBackoffMs int64           `json:"retryBackoffMs"`
-	}{o.JobKey, o.Outcome, vars, o.ErrorCode, o.ErrorMessage, o.Retries, o.RetryBackoffMs})
+		// Empty for the outcomes of an invocation, so that their seal is
+		// what it was before asynchronous completion existed.
+		Async     bool  `json:"async,omitempty"`
+		Deadline  int64 `json:"deadline,omitempty"`
+		TimeoutMs int64 `json:"timeoutMs,omitempty"`
+	}{o.JobKey, o.Outcome, vars, o.ErrorCode, o.ErrorMessage, o.Retries, o.RetryBackoffMs, o.Async, o.Deadline, o.TimeoutMs})
 }
 
 // Errors of Verify, one per check. Each wraps ErrInvalid.
@@ -159,15 +164,21 @@ func Check(ring Keyring, o jobmsg.Outcome, nowMs int64) error {
 	if err != nil || !hmac.Equal(got, signature(key, o.JobKey, t)) {
 		return fmt.Errorf("%w (job %d, key id %q)", ErrForged, o.JobKey, t.KeyID)
 	}
-	if nowMs > t.Deadline {
-		return fmt.Errorf("%w (deadline %d, %d ms ago)", ErrExpired, t.Deadline, nowMs-t.Deadline)
+	if o.Async && o.Deadline != t.Deadline {
+		return fmt.Errorf("%w (job %d: the message names activation %d, its token %d)", ErrForged, o.JobKey, o.Deadline, t.Deadline)
 	}
+	// The seal before the deadline: ErrExpired then means an authentic
+	// outcome that came late, which the fulfiller may still apply to an
+	// activation that heartbeats kept alive.
 	want, err := Seal(t, o)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrTampered, err)
 	}
 	if !hmac.Equal([]byte(want), []byte(o.MAC)) {
 		return fmt.Errorf("%w (job %d)", ErrTampered, o.JobKey)
+	}
+	if nowMs > t.Deadline {
+		return fmt.Errorf("%w (deadline %d, %d ms ago)", ErrExpired, t.Deadline, nowMs-t.Deadline)
 	}
 	return nil
 }

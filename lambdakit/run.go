@@ -91,7 +91,7 @@ func (h *Handler) run(ctx context.Context, job jobmsg.Job, log *slog.Logger) job
 func (h *Handler) finish(hctx context.Context, job jobmsg.Job, res result, budget time.Duration, log *slog.Logger) jobmsg.Outcome {
 	var be *bpmnError
 	var pe *panicError
-	if res.err != nil && hctx.Err() != nil && !errors.As(res.err, &be) && !errors.As(res.err, &pe) {
+	if res.err != nil && hctx.Err() != nil && !errors.As(res.err, &be) && !errors.As(res.err, &pe) && !errors.Is(res.err, ErrResultPending) {
 		log.Debug("handler gave up when its context ended", "error", res.err)
 		return h.stopped(hctx, job, budget, log, true)
 	}
@@ -123,6 +123,8 @@ func (h *Handler) classify(job jobmsg.Job, res result, log *slog.Logger) jobmsg.
 	var pe *panicError
 	var ie *inputError
 	switch {
+	case errors.Is(res.err, ErrResultPending):
+		return jobmsg.Outcome{Outcome: kindPending}
 	case errors.As(res.err, &ie):
 		// A modelling problem (the process holds variables of another type
 		// than the function reads) that a retry would only repeat: incident.

@@ -420,7 +420,7 @@ func prepare(ctx context.Context, cfg Config, zb Zeebe, co collaborators, jl *sl
 		}
 	}
 	if raw := j.CustomHeaders[jobmsg.HeaderTimeout]; raw != "" {
-		d, err := ParseISODuration(raw)
+		d, err := jobmsg.ParseISODuration(raw)
 		if err != nil {
 			return jobmsg.Message{}, rejectIt, fmt.Errorf("task %q: task header %q: %w", j.ElementID, jobmsg.HeaderTimeout, err)
 		}

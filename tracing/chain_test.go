@@ -67,6 +67,7 @@ func (z *completing) FailJob(context.Context, int64, int32, string, time.Duratio
 func (z *completing) ThrowError(context.Context, int64, string, string, json.RawMessage) error {
 	return nil
 }
+func (z *completing) UpdateJobTimeout(context.Context, int64, time.Duration) error { return nil }
 
 // asSQS is the record SQS hands a consumer for an SNS message delivered raw:
 // the attributes become message attributes.

@@ -39,3 +39,10 @@ func IsTransient(err error) bool {
 	}
 	return false
 }
+
+// IsInvalidState reports whether Zeebe answered FAILED_PRECONDITION: the
+// job exists but is not in a state the command applies to (a timeout update
+// for a job that is no longer activated, because it timed out or failed).
+func IsInvalidState(err error) bool {
+	return err != nil && status.Code(err) == codes.FailedPrecondition
+}

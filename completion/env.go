@@ -1,0 +1,31 @@
+package completion
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+)
+
+// EnvOutcomeTopicARN (required by FromEnv) is the ARN of the
+// zeebe_jobs2complete topic, the variable lambdakit reads too.
+const EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
+
+// FromEnv builds a Client that publishes through SNS, configured by the AWS
+// SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials) and
+// ZEEBE_FULFILLER_SNS_ARN. Its role needs sns:Publish on that topic.
+func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Client, error) {
+	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
+	}
+	return &Client{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), TopicARN: topic}, nil
+}
