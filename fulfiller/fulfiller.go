@@ -208,7 +208,7 @@ func sentAt(r events.SQSMessage) (time.Time, bool) {
 // never succeed, and the logger that carries its keys.
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
 	body, attrs := jobmsg.UnwrapRecord(r)
-	ctx = tracing.Extract(ctx, attrs)
+	ctx = tracing.ExtractRecord(ctx, attrs, r.Attributes[tracing.AttrSQSTraceHeader])
 	var payload *claimcheck.Pointer
 	if h.Payloads != nil {
 		var err error

@@ -164,7 +164,7 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 // invocation, see batcher).
 func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send func(context.Context, jobmsg.Message) error) bool {
 	body, attrs := jobmsg.UnwrapRecord(r)
-	ctx = tracing.Extract(ctx, attrs)
+	ctx = tracing.ExtractRecord(ctx, attrs, r.Attributes[tracing.AttrSQSTraceHeader])
 	var payload *claimcheck.Pointer
 	if h.cfg.Payloads != nil {
 		var err error

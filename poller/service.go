@@ -79,6 +79,8 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 func (s *Service) Run(ctx context.Context) (Stats, error) {
 	// Lambda freezes the process when the run returns: export its spans first.
 	defer tracing.Flush(context.WithoutCancel(ctx), s.Tracing)
+	// With X-Ray active tracing, the jobs' traces join the invocation's.
+	ctx = tracing.FromInvocation(ctx)
 	return Run(ctx, s.Config, s.Zeebe, s.Publisher, s.Log, s.options()...)
 }
 

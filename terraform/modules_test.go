@@ -397,6 +397,8 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		poller["OffloadJobs"] = statement{Sid: "OffloadJobs", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{bucket + "/jobs/*"}}
 		fulfiller["ReadOffloadedOutcomes"] = statement{Sid: "ReadOffloadedOutcomes", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"},
 			Resource: []string{bucket + "/outcomes/*"}}
+		fulfiller["Leases"] = statement{Sid: "Leases", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
+			Resource: []string{bucket + "/leases/*"}}
 		returner := map[string]statement{
 			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.returner.arn") + ":*"}},
 			"PublishOutcomes":   {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
@@ -430,7 +432,7 @@ func TestPayloadBucket(t *testing.T) {
 	lc := b.resource("aws_s3_bucket_lifecycle_configuration.payloads").Body.Blocks
 	require.Len(t, lc, 1)
 	assert.Equal(t, "rule", lc[0].Labels[0], "one rule per prefix")
-	assert.Equal(t, `["jobs","outcomes"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
+	assert.Equal(t, `["jobs","outcomes","leases"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
 	content := lc[0].Body.Blocks[0].Body
 	for _, blk := range content.Blocks {
 		if blk.Type == "expiration" {
@@ -554,4 +556,29 @@ func TestPollerNotRunningAlarm(t *testing.T) {
 			assert.Equal(t, `{"FunctionName":"${aws_lambda_function.poller.function_name}"}`, mustJSON(t, m.attr(alarm, "dimensions")))
 		})
 	}
+}
+
+// TestCallbackFunction: only with its zip; its URL signs with IAM unless
+// told otherwise; it may publish outcomes and nothing else.
+func TestCallbackFunction(t *testing.T) {
+	without := bridge(t, nil)
+	with := bridge(t, map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")})
+	for _, r := range []string{"aws_lambda_function.callback", "aws_lambda_function_url.callback", "aws_iam_role.callback", "aws_iam_role_policy.callback", "aws_cloudwatch_log_group.callback"} {
+		assert.Equal(t, int64(0), without.num(r, "count"), "%s without callback_filename", r)
+		assert.Equal(t, int64(1), with.num(r, "count"), "%s with callback_filename", r)
+	}
+	assert.Equal(t, "AWS_IAM", with.str("aws_lambda_function_url.callback", "authorization_type"))
+	env := with.attr("aws_lambda_function.callback", "environment.variables").AsValueMap()
+	assert.Equal(t, ref("aws_sns_topic.outcomes.arn"), env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
+	assert.NotContains(t, env, "ZEEBE_ADDRESS", "it answers through the fulfiller: no Zeebe access")
+	stmts := policyStatements(t, with, "aws_iam_role_policy.callback")
+	assert.Equal(t, statement{Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}}, stmts["PublishOutcomes"])
+	assert.Len(t, stmts, 2, "logs and publishing, nothing else")
+	ok, msgs := with.validation("callback_authorization_type", cty.StringVal("PUBLIC"))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "AWS_IAM or NONE")
+	ok, _ = with.validation("callback_authorization_type", cty.StringVal("NONE"))
+	assert.True(t, ok)
+	fenv := with.attr("aws_lambda_function.fulfiller", "environment.variables").AsValueMap()
+	assert.Equal(t, fenv["PAYLOAD_BUCKET"], fenv["LEASE_BUCKET"], "the fulfiller keeps its leases in the bridge's bucket")
 }

@@ -7,10 +7,15 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/longwork"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/tripbooking"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
@@ -77,9 +82,26 @@ func loop() Function {
 	}}
 }
 
+// LongWork lists the function of bpmn/long-work.bpmn. Its partner
+// long-work-finish is a plain Lambda fed by the long-work queue, not a
+// Zeebe-ready function, so it is not listed here.
+func LongWork() []Function {
+	return []Function{{Name: "long-work", Timeout: 10 * time.Second, New: func(cfg lambdakit.Config) (*lambdakit.Handler, error) {
+		w := &longwork.Worker{QueueURL: os.Getenv(longwork.EnvQueueURL)}
+		if w.QueueURL != "" {
+			awsCfg, err := config.LoadDefaultConfig(context.Background())
+			if err != nil {
+				return nil, fmt.Errorf("load the AWS configuration: %w", err)
+			}
+			w.Queue = sqs.NewFromConfig(awsCfg)
+		}
+		return lambdakit.New(w.Start, cfg)
+	}}}
+}
+
 // All lists every example function. Each call returns a new slice, so
 // callers may change it.
-func All() []Function { return append(TripBooking(), Chaos()...) }
+func All() []Function { return append(append(TripBooking(), Chaos()...), LongWork()...) }
 
 // ByName finds a function by its Lambda name.
 func ByName(name string) (Function, bool) {

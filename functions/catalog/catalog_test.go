@@ -52,13 +52,13 @@ func TestCatalogMatchesMainDirectories(t *testing.T) {
 	}
 	require.NotEmpty(t, mains)
 	assert.ElementsMatch(t, mains, names(catalog.All()))
-	assert.ElementsMatch(t, names(catalog.All()), names(append(catalog.TripBooking(), catalog.Chaos()...)))
+	assert.ElementsMatch(t, names(catalog.All()), names(append(append(catalog.TripBooking(), catalog.Chaos()...), catalog.LongWork()...)))
 }
 
 // TestModelIdentifiersAreInTheCatalog checks that every function the trip
 // booking model calls exists.
 func TestModelIdentifiersAreInTheCatalog(t *testing.T) {
-	for model, fns := range map[string][]catalog.Function{"trip-booking.bpmn": catalog.TripBooking(), "echo-loop.bpmn": catalog.Chaos()} {
+	for model, fns := range map[string][]catalog.Function{"trip-booking.bpmn": catalog.TripBooking(), "echo-loop.bpmn": catalog.Chaos(), "long-work.bpmn": catalog.LongWork()} {
 		src, err := os.ReadFile("../../bpmn/" + model)
 		require.NoError(t, err)
 		ids := regexp.MustCompile(`<zeebe:header key="identifier" value="([^"]+)"`).FindAllStringSubmatch(string(src), -1)
@@ -102,6 +102,11 @@ func TestCatalogEntriesAreDeployableAndRun(t *testing.T) {
 			_, err = h.Invoke(context.Background(), payload)
 			require.NoError(t, err)
 			require.Len(t, pub.outcomes, 1, "every function publishes one outcome per job")
+			if f.Name == "long-work" {
+				// Without its queue it cannot answer pending, and says why.
+				assert.Equal(t, jobmsg.Fail, pub.outcomes[0].Outcome)
+				assert.Contains(t, pub.outcomes[0].ErrorMessage, "WORK_QUEUE_URL")
+			}
 		})
 	}
 	_, ok := catalog.ByName("nope")

@@ -4,12 +4,16 @@
 module "bridge" {
   source = "../../terraform/modules/bridge"
 
-  poller_filename           = "${var.dist}/zeebe-poller.zip"
-  fulfiller_filename        = "${var.dist}/zeebe-fulfiller.zip"
-  returner_filename         = "${var.dist}/zeebe-returner.zip"
-  architectures             = var.architectures
-  zeebe_address             = var.zeebe_address
-  zeebe_insecure_connection = true
+  poller_filename    = "${var.dist}/zeebe-poller.zip"
+  fulfiller_filename = "${var.dist}/zeebe-fulfiller.zip"
+  returner_filename  = "${var.dist}/zeebe-returner.zip"
+  callback_filename  = "${var.dist}/zeebe-callback.zip"
+  # The completion token in the body is the callback's credential; locally
+  # the demo and the tests post without signing.
+  callback_authorization_type = "NONE"
+  architectures               = var.architectures
+  zeebe_address               = var.zeebe_address
+  zeebe_insecure_connection   = true
   # EventBridge's shortest schedule. Each run lasts its timeout less the
   # margin, 65 s, so runs overlap by 5 s as they do on AWS (15 min every
   # 14 min): a job that becomes activatable between runs never waits for the
@@ -42,4 +46,6 @@ module "functions" {
   returner           = module.bridge.returner
   payloads           = module.bridge.payloads
   log_retention_days = 1
+  # long-work hands its work to the long-work queue (long-work.tf).
+  environment = each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {}
 }

@@ -70,3 +70,18 @@ output "payload_bucket" {
   description = "Bucket of offloaded payloads."
   value       = module.bridge.payloads.bucket_name
 }
+
+output "callback_function_url" {
+  description = "URL of the callback function."
+  value       = module.bridge.callback_function_url
+}
+
+output "long_work_queue_url" {
+  description = "URL of the long-work queue; null when long-work is not deployed."
+  value       = one(aws_sqs_queue.long_work[*].url)
+}
+
+output "long_work_finish_log_group" {
+  description = "Log group of long-work-finish; null when long-work is not deployed."
+  value       = one(aws_cloudwatch_log_group.long_work_finish[*].name)
+}

@@ -337,6 +337,11 @@ type Stack struct {
 	PollerScheduleRuleName   string              `json:"poller_schedule_rule_name"`
 	PollerScheduleExpression string              `json:"poller_schedule_expression"`
 	Functions                map[string]Function `json:"functions"`
+	CallbackFunctionURL      string              `json:"callback_function_url"`
+	// LongWorkQueueURL and LongWorkFinishLogGroup are empty unless the
+	// long-work example is deployed.
+	LongWorkQueueURL       string `json:"long_work_queue_url"`
+	LongWorkFinishLogGroup string `json:"long_work_finish_log_group"`
 }
 
 // FunctionNames lists the deployed target functions, sorted.

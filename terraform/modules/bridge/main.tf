@@ -87,8 +87,9 @@ resource "aws_secretsmanager_secret_version" "job_token" {
 
 # Job and outcome messages above SNS's limit go to this bucket (the
 # claim-check pattern, package claimcheck): jobs/<identifier>/... from the
-# poller, outcomes/<identifier>/... from each function. Each role reaches only
-# its own prefixes; what is not deleted after use expires.
+# poller, outcomes/<identifier>/... from each function. The fulfiller keeps
+# the leases of asynchronous completion under leases/ (package lease). Each
+# role reaches only its own prefixes; what is not deleted after use expires.
 data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
@@ -120,7 +121,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "payloads" {
   bucket = aws_s3_bucket.payloads.id
 
   dynamic "rule" {
-    for_each = ["jobs", "outcomes"]
+    for_each = ["jobs", "outcomes", "leases"]
     content {
       id     = "expire-${rule.value}"
       status = "Enabled"
@@ -238,6 +239,13 @@ resource "aws_iam_role_policy" "fulfiller" {
         Action   = ["s3:GetObject", "s3:DeleteObject"]
         Resource = ["${local.payload_arn}/outcomes/*"]
       },
+      {
+        # Heartbeats of asynchronous completion: until when each activation lives.
+        Sid      = "Leases"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Resource = ["${local.payload_arn}/leases/*"]
+      },
     ], local.secret_statements)
   })
 }
@@ -257,6 +265,7 @@ resource "aws_lambda_function" "fulfiller" {
     variables = merge(local.zeebe_environment, {
       JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
       PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
+      LEASE_BUCKET         = aws_s3_bucket.payloads.id
     })
   }
 
@@ -350,6 +359,79 @@ resource "aws_lambda_function" "returner" {
 
   tags       = var.tags
   depends_on = [aws_cloudwatch_log_group.returner]
+}
+
+# ---------------------------------------------------------------- callback
+
+# The callback function: systems that are not written in Go post a pending
+# job's outcome or heartbeat, with its completion token, to its function URL
+# (package completion). Created when callback_filename is set.
+
+resource "aws_cloudwatch_log_group" "callback" {
+  count             = var.callback_filename == null ? 0 : 1
+  name              = "/aws/lambda/zeebe-callback"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "callback" {
+  count              = var.callback_filename == null ? 0 : 1
+  name               = "zeebe-callback"
+  assume_role_policy = local.lambda_trust
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "callback" {
+  count = var.callback_filename == null ? 0 : 1
+  name  = "zeebe-bridge-zeebe-callback"
+  role  = aws_iam_role.callback[0].name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = ["${aws_cloudwatch_log_group.callback[0].arn}:*"]
+      },
+      {
+        # It seals the outcome with the token it is given and publishes it;
+        # the fulfiller checks it as any other.
+        Sid      = "PublishOutcomes"
+        Effect   = "Allow"
+        Action   = ["sns:Publish"]
+        Resource = [aws_sns_topic.outcomes.arn]
+      },
+    ]
+  })
+}
+
+resource "aws_lambda_function" "callback" {
+  count            = var.callback_filename == null ? 0 : 1
+  function_name    = "zeebe-callback"
+  role             = aws_iam_role.callback[0].arn
+  filename         = var.callback_filename
+  source_code_hash = filebase64sha256(var.callback_filename)
+  handler          = "bootstrap"
+  runtime          = "provided.al2023"
+  architectures    = var.architectures
+  timeout          = 10
+  memory_size      = 128
+
+  environment {
+    variables = {
+      ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
+    }
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.callback]
+}
+
+resource "aws_lambda_function_url" "callback" {
+  count              = var.callback_filename == null ? 0 : 1
+  function_name      = aws_lambda_function.callback[0].function_name
+  authorization_type = var.callback_authorization_type
 }
 
 # ---------------------------------------------------------------- poller

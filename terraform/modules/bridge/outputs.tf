@@ -99,3 +99,13 @@ output "operator" {
     payload_bucket        = aws_s3_bucket.payloads.id
   }
 }
+
+output "callback_function_url" {
+  description = "URL of the callback function (POST {\"token\": ..., \"outcome\": \"complete\"|\"fail\"|\"error\"|\"heartbeat\", ...}); null without callback_filename."
+  value       = one(aws_lambda_function_url.callback[*].function_url)
+}
+
+output "callback_function_name" {
+  description = "Name of the callback function; null without callback_filename."
+  value       = one(aws_lambda_function.callback[*].function_name)
+}

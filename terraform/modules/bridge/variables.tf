@@ -13,6 +13,22 @@ variable "returner_filename" {
   type        = string
 }
 
+variable "callback_filename" {
+  description = "Deployment zip of the callback function (dist/zeebe-callback.zip), whose function URL completes pending jobs for systems that are not written in Go. Null creates no callback function."
+  type        = string
+  default     = null
+}
+
+variable "callback_authorization_type" {
+  description = "Authorization of the callback function URL: AWS_IAM (callers sign with SigV4 and need lambda:InvokeFunctionUrl) or NONE (the completion token in the body is the only credential: a bearer token for one activation of one job)."
+  type        = string
+  default     = "AWS_IAM"
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.callback_authorization_type)
+    error_message = "callback_authorization_type must be AWS_IAM or NONE."
+  }
+}
+
 variable "return_backoff" {
   description = "Backoff before Zeebe hands a returned (dead-lettered) job out again (Go duration): short, so the job runs again at once, but not zero, so a fault that persists does not spin."
   type        = string
