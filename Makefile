@@ -159,7 +159,7 @@ SOAK_TURNS     ?= 200
 soak: build terraform-provider ## the long echo-loop soak under injected faults (SOAK_INSTANCES x SOAK_TURNS, default 50 x 200); report in .local/soak/
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
-	  rc=0; SOAK_INSTANCES=$(SOAK_INSTANCES) SOAK_TURNS=$(SOAK_TURNS) SOAK_REPORT_DIR=$(LOCAL)/soak \
+	  rc=0; SOAK_INSTANCES=$(SOAK_INSTANCES) SOAK_TURNS=$(SOAK_TURNS) SOAK_REPORT_DIR=$(LOCAL)/soak E2E_TRACING=off \
 	    $(GO) test -count=1 -timeout 180m -tags '$(E2E_TAGS)' -run '^TestSoak$$' -v ./localstack/e2e/ || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc
@@ -169,7 +169,7 @@ BENCH_SIZES ?= 1x20,20x200,200x600
 bench: build terraform-provider ## the bridge side by side with a direct Go worker at N = 1, 20, 200 (BENCH_SIZES); report and chart in .local/bench/
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
-	  rc=0; BENCH_SIZES=$(BENCH_SIZES) BENCH_REPORT_DIR=$(LOCAL)/bench E2E_FUNCTIONS=noop \
+	  rc=0; BENCH_SIZES=$(BENCH_SIZES) BENCH_REPORT_DIR=$(LOCAL)/bench E2E_FUNCTIONS=noop E2E_TRACING=off \
 	    $(GO) test -count=1 -timeout 30m -tags '$(E2E_TAGS)' -run '^TestBench$$' -v ./localstack/e2e/ || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc

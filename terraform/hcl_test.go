@@ -243,6 +243,7 @@ func (r *refTree) values() map[string]cty.Value {
 var functions = map[string]function.Function{
 	"jsonencode": stdlib.JSONEncodeFunc,
 	"merge":      stdlib.MergeFunc,
+	"keys":       stdlib.KeysFunc,
 	"concat":     stdlib.ConcatFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,

@@ -582,3 +582,20 @@ func TestCallbackFunction(t *testing.T) {
 	fenv := with.attr("aws_lambda_function.fulfiller", "environment.variables").AsValueMap()
 	assert.Equal(t, fenv["PAYLOAD_BUCKET"], fenv["LEASE_BUCKET"], "the fulfiller keeps its leases in the bridge's bucket")
 }
+
+// TestOTelEnvironment: the OTEL_ variables reach every bridge function, and
+// nothing else passes as one.
+func TestOTelEnvironment(t *testing.T) {
+	m := bridge(t, map[string]cty.Value{
+		"callback_filename": cty.StringVal("dist/zeebe-callback.zip"),
+		"otel_environment":  cty.MapVal(map[string]cty.Value{"OTEL_EXPORTER_OTLP_ENDPOINT": cty.StringVal("http://collector:4318")}),
+	})
+	for _, fn := range []string{"poller", "fulfiller", "returner", "callback"} {
+		env := m.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+		require.Contains(t, env, "OTEL_EXPORTER_OTLP_ENDPOINT", fn)
+		assert.Equal(t, "http://collector:4318", env["OTEL_EXPORTER_OTLP_ENDPOINT"].AsString(), fn)
+	}
+	ok, msgs := m.validation("otel_environment", cty.MapVal(map[string]cty.Value{"ZEEBE_ADDRESS": cty.StringVal("elsewhere:26500")}))
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "OTEL_ variables only")
+}

@@ -75,6 +75,11 @@ var shared struct {
 }
 
 func TestMain(m *testing.M) {
+	var err error
+	if otlp, err = startCollector(); err != nil {
+		fmt.Fprintln(os.Stderr, "start the OTLP collector:", err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if shared.root.Dir != "" {
 		// Destroy even after a failed apply: it removes what was created.
@@ -114,13 +119,22 @@ func deployed(t *testing.T) *tfstack.Stack {
 		if testing.Verbose() {
 			log = os.Stderr
 		}
-		shared.stack, shared.root, shared.err = tfstack.Deploy(context.Background(), tfstack.Options{Dist: dist, Functions: fns, Log: log})
+		shared.stack, shared.root, shared.err = tfstack.Deploy(context.Background(), tfstack.Options{Dist: dist, Functions: fns, Log: log, OTLPEndpoint: otlpEndpoint()})
 		shared.took = time.Since(started)
 	})
 	require.NoError(t, shared.err, "terraform apply of localstack/terraform")
 	t.Logf("terraform init and apply took %s", shared.took.Round(time.Second))
 	require.ElementsMatch(t, names(fns), shared.stack.FunctionNames(), "the outputs list every function applied")
 	return shared.stack
+}
+
+// otlpEndpoint is where the deployed functions export spans: the test's
+// collector, or nowhere.
+func otlpEndpoint() string {
+	if otlp == nil {
+		return ""
+	}
+	return otlp.url
 }
 
 func TestServerless(t *testing.T) {

@@ -30,6 +30,11 @@ module "bridge" {
   # payloads kept in the bucket.
   job_token_recovery_window_in_days = 0
   payload_bucket_force_destroy      = true
+  otel_environment                  = local.otel_environment
+}
+
+locals {
+  otel_environment = var.otel_exporter_otlp_endpoint == null ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint }
 }
 
 module "functions" {
@@ -47,5 +52,5 @@ module "functions" {
   payloads           = module.bridge.payloads
   log_retention_days = 1
   # long-work hands its work to the long-work queue (long-work.tf).
-  environment = each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {}
+  environment = merge(local.otel_environment, each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {})
 }

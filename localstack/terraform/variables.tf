@@ -37,3 +37,9 @@ variable "retry_backoff" {
   type        = string
   default     = "1s"
 }
+
+variable "otel_exporter_otlp_endpoint" {
+  description = "OTLP/HTTP endpoint every function exports its spans to (the end-to-end tests start a collector); null records none."
+  type        = string
+  default     = null
+}

@@ -83,6 +83,9 @@ type Root struct {
 	Vars map[string]any
 	// Log receives Terraform's output (nil: discarded).
 	Log io.Writer
+	// OTLPEndpoint, when set, is the OTEL_EXPORTER_OTLP_ENDPOINT of every
+	// function: they export their spans there.
+	OTLPEndpoint string
 }
 
 // Apply runs terraform init and apply and returns the root's outputs as JSON.
@@ -312,6 +315,9 @@ type Options struct {
 	ZeebeAddress string
 	// Log receives Terraform's output (nil: discarded).
 	Log io.Writer
+	// OTLPEndpoint, when set, is the OTEL_EXPORTER_OTLP_ENDPOINT of every
+	// function: they export their spans there.
+	OTLPEndpoint string
 }
 
 // Function is what the deployment created for one function.
@@ -373,17 +379,21 @@ func Local(opts Options) (Root, error) {
 	for _, f := range opts.Functions {
 		fns[f.Name] = int(f.Timeout / time.Second)
 	}
+	vars := map[string]any{
+		"localstack_endpoint": Endpoint(),
+		"dist":                dist,
+		"architectures":       []string{Architecture()},
+		"functions":           fns,
+		"zeebe_address":       opts.ZeebeAddress,
+	}
+	if opts.OTLPEndpoint != "" {
+		vars["otel_exporter_otlp_endpoint"] = opts.OTLPEndpoint
+	}
 	return Root{
 		Dir:  filepath.Join("localstack", "terraform"),
 		Name: "local",
 		Log:  opts.Log,
-		Vars: map[string]any{
-			"localstack_endpoint": Endpoint(),
-			"dist":                dist,
-			"architectures":       []string{Architecture()},
-			"functions":           fns,
-			"zeebe_address":       opts.ZeebeAddress,
-		},
+		Vars: vars,
 	}, nil
 }
 

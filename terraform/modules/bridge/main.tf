@@ -262,7 +262,7 @@ resource "aws_lambda_function" "fulfiller" {
   memory_size      = 128
 
   environment {
-    variables = merge(local.zeebe_environment, {
+    variables = merge(local.zeebe_environment, var.otel_environment, {
       JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
       PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
       LEASE_BUCKET         = aws_s3_bucket.payloads.id
@@ -350,11 +350,11 @@ resource "aws_lambda_function" "returner" {
   memory_size      = 128
 
   environment {
-    variables = {
+    variables = merge(var.otel_environment, {
       ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
       RETURN_BACKOFF          = var.return_backoff
       PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
-    }
+    })
   }
 
   tags       = var.tags
@@ -419,9 +419,9 @@ resource "aws_lambda_function" "callback" {
   memory_size      = 128
 
   environment {
-    variables = {
+    variables = merge(var.otel_environment, {
       ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
-    }
+    })
   }
 
   tags       = var.tags
@@ -498,7 +498,7 @@ resource "aws_lambda_function" "poller" {
   memory_size      = 128
 
   environment {
-    variables = merge(local.zeebe_environment, {
+    variables = merge(local.zeebe_environment, var.otel_environment, {
       ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
       JOB_TYPE             = var.job_type
       JOB_TIMEOUT          = var.job_timeout

@@ -238,3 +238,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "otel_environment" {
+  description = "OpenTelemetry settings of the bridge's functions, as the standard OTEL_ environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, ...). Without an endpoint the bridge records no spans. Pass the same map as `environment` to each zeebe-lambda module so that the functions' spans join the trace."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = can([for k in keys(var.otel_environment) : regex("^OTEL_", k)])
+    error_message = "otel_environment takes OTEL_ variables only (such as OTEL_EXPORTER_OTLP_ENDPOINT); the bridge sets the others itself."
+  }
+}
