@@ -186,6 +186,6 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: demo
-demo: build terraform-provider ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways
+demo: build terraform-provider ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
 	$(STACK) up
 	$(GO) run ./cmd/demo -dist $(DIST)

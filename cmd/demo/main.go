@@ -4,8 +4,10 @@
 // to LocalStack (topics, queues, the functions with their event source
 // mappings, the fulfiller, the poller on an EventBridge schedule), starts the
 // first poller run, deploys bpmn/trip-booking.bpmn, books one trip that
-// succeeds and one whose flight fails, and prints what happened to each. It
-// exits non-zero if either trip does not end as expected.
+// succeeds and one whose flight fails, then runs bpmn/long-work.bpmn, whose
+// function answers pending and whose work is finished seconds later through
+// the completion token, with heartbeats, and prints what happened to each. It
+// exits non-zero if any of them does not end as expected.
 package main
 
 import (
@@ -73,7 +75,7 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 
 	step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
 	began := time.Now()
-	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: catalog.TripBooking()})
+	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: append(catalog.TripBooking(), catalog.LongWork()...)})
 	if err != nil {
 		return err
 	}
@@ -91,16 +93,19 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 	}
 	fmt.Printf("      poller         first run started now; the schedule starts the next ones\n")
 
-	step("deploying " + bpmnPath)
-	model, err := os.ReadFile(bpmnPath)
-	if err != nil {
-		return err
-	}
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	_, err = zb.Zeebe().NewDeployResourceCommand().AddResource(model, filepath.Base(bpmnPath)).Send(dctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("deploy %s: %w", bpmnPath, err)
+	longWorkPath := filepath.Join(filepath.Dir(bpmnPath), "long-work.bpmn")
+	for _, p := range []string{bpmnPath, longWorkPath} {
+		step("deploying " + p)
+		model, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err = zb.Zeebe().NewDeployResourceCommand().AddResource(model, filepath.Base(p)).Send(dctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("deploy %s: %w", p, err)
+		}
 	}
 
 	trips := []trip{
@@ -137,10 +142,57 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 			failures = append(failures, fmt.Errorf("%s: ended at %q (incident: %v), want %s", tr.name, end.EndEventID, end.Incident != nil, tr.wantEnd))
 		}
 	}
+	if err := longWork(ctx, zb, records, timeout); err != nil {
+		failures = append(failures, err)
+	}
 	if err := errors.Join(failures...); err != nil {
 		return fmt.Errorf("%w\nLocalStack log: %s", err, localstackLog)
 	}
-	fmt.Println("\ndemo: both trips ended as expected")
+	fmt.Println("\ndemo: both trips and the long work ended as expected")
+	return nil
+}
+
+// longWork runs bpmn/long-work.bpmn: the work takes 12 s, twice what the
+// demo would wait for a plain function, with a heartbeat every 4 s against
+// the task's 15 s timeout; in production the same functions take hours.
+func longWork(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Log, timeout time.Duration) error {
+	step("long work: the function answers pending; long-work-finish heartbeats every 4 s and completes the job 12 s later through its completion token")
+	cmd, err := zb.Zeebe().NewCreateInstanceCommand().BPMNProcessId("long-work").LatestVersion().
+		VariablesFromMap(map[string]any{"workSeconds": 12, "heartbeatSeconds": 4})
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	inst, err := cmd.Send(sctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("start long-work: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("long work: %w", err)
+	}
+	recs, err := records.Instance(inst.ProcessInstanceKey)
+	if err != nil {
+		return err
+	}
+	recordlog.Render(os.Stdout, fmt.Sprintf("long-work instance %d", inst.ProcessInstanceKey), recs, end)
+	var updates, timedOut int
+	for _, r := range recordlog.Jobs(recs) {
+		switch r.Intent {
+		case "TIMEOUT_UPDATED":
+			updates++
+		case "TIMED_OUT":
+			timedOut++
+		}
+	}
+	// The poller sets the task header's timeout once; each heartbeat sets it again.
+	fmt.Printf("  job timeout updates: %d (the poller's, then one per heartbeat); timed out: %d times\n", updates, timedOut)
+	if !end.Completed {
+		return fmt.Errorf("long work: did not complete (incident: %v)", end.Incident != nil)
+	}
 	return nil
 }
 
