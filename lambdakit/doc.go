@@ -25,6 +25,9 @@
 //	still running DeadlineMargin before      fail, retries - 1, "handler timed out"; a
 //	the Lambda deadline                      late result is ignored
 //	result too large for SNS (256 KiB)       fail, retries 0, saying so (never truncated)
+//	returns ErrResultPending                 none now: whoever holds the job's
+//	                                         CompletionToken answers later (package
+//	                                         completion), with heartbeats meanwhile
 //
 // Zeebe, not SQS, is the retry master: a job's record is acknowledged once its
 // outcome is published, whatever the outcome. A record is reported in
