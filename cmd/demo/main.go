@@ -116,28 +116,12 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 	for i, tr := range trips {
 		step(tr.name)
 		id := fmt.Sprintf("trip-%d-%d", time.Now().Unix(), i+1)
-		cmd, err := zb.Zeebe().NewCreateInstanceCommand().BPMNProcessId("trip-booking").LatestVersion().
-			VariablesFromMap(map[string]any{"tripId": id, "customer": "Ada", "destination": "Lisbon", "failFlight": tr.failFlight})
-		if err != nil {
-			return err
-		}
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		inst, err := cmd.Send(sctx)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("start trip-booking: %w", err)
-		}
-		wctx, cancel := context.WithTimeout(ctx, timeout)
-		end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
-		cancel()
+		pik, recs, end, err := startAndWait(ctx, zb, records, "trip-booking",
+			map[string]any{"tripId": id, "customer": "Ada", "destination": "Lisbon", "failFlight": tr.failFlight}, timeout)
 		if err != nil {
 			return fmt.Errorf("%s: %w (function logs: CloudWatch Logs in LocalStack; LocalStack log: %s)", tr.name, err, localstackLog)
 		}
-		recs, err := records.Instance(inst.ProcessInstanceKey)
-		if err != nil {
-			return err
-		}
-		recordlog.Render(os.Stdout, fmt.Sprintf("trip-booking instance %d (tripId %s, failFlight=%v)", inst.ProcessInstanceKey, id, tr.failFlight), recs, end)
+		recordlog.Render(os.Stdout, fmt.Sprintf("trip-booking instance %d (tripId %s, failFlight=%v)", pik, id, tr.failFlight), recs, end)
 		if !end.Completed || end.EndEventID != tr.wantEnd {
 			failures = append(failures, fmt.Errorf("%s: ended at %q (incident: %v), want %s", tr.name, end.EndEventID, end.Incident != nil, tr.wantEnd))
 		}
@@ -157,28 +141,11 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 // the task's 15 s timeout; in production the same functions take hours.
 func longWork(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Log, timeout time.Duration) error {
 	step("long work: the function answers pending; long-work-finish heartbeats every 4 s and completes the job 12 s later through its completion token")
-	cmd, err := zb.Zeebe().NewCreateInstanceCommand().BPMNProcessId("long-work").LatestVersion().
-		VariablesFromMap(map[string]any{"workSeconds": 12, "heartbeatSeconds": 4})
-	if err != nil {
-		return err
-	}
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	inst, err := cmd.Send(sctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("start long-work: %w", err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	end, err := records.WaitEnd(wctx, inst.ProcessInstanceKey)
-	cancel()
+	pik, recs, end, err := startAndWait(ctx, zb, records, "long-work", map[string]any{"workSeconds": 12, "heartbeatSeconds": 4}, timeout)
 	if err != nil {
 		return fmt.Errorf("long work: %w", err)
 	}
-	recs, err := records.Instance(inst.ProcessInstanceKey)
-	if err != nil {
-		return err
-	}
-	recordlog.Render(os.Stdout, fmt.Sprintf("long-work instance %d", inst.ProcessInstanceKey), recs, end)
+	recordlog.Render(os.Stdout, fmt.Sprintf("long-work instance %d", pik), recs, end)
 	var updates, timedOut int
 	for _, r := range recordlog.Jobs(recs) {
 		switch r.Intent {
@@ -194,6 +161,30 @@ func longWork(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Lo
 		return fmt.Errorf("long work: did not complete (incident: %v)", end.Incident != nil)
 	}
 	return nil
+}
+
+// startAndWait starts an instance of the process and waits for its end; it
+// returns the instance's key and records and how it ended.
+func startAndWait(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Log, processID string, vars map[string]any, timeout time.Duration) (int64, []recordlog.Record, recordlog.Ending, error) {
+	var end recordlog.Ending
+	cmd, err := zb.Zeebe().NewCreateInstanceCommand().BPMNProcessId(processID).LatestVersion().VariablesFromMap(vars)
+	if err != nil {
+		return 0, nil, end, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	inst, err := cmd.Send(sctx)
+	cancel()
+	if err != nil {
+		return 0, nil, end, fmt.Errorf("start %s: %w", processID, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	end, err = records.WaitEnd(wctx, inst.ProcessInstanceKey)
+	cancel()
+	if err != nil {
+		return inst.ProcessInstanceKey, nil, end, err
+	}
+	recs, err := records.Instance(inst.ProcessInstanceKey)
+	return inst.ProcessInstanceKey, recs, end, err
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }

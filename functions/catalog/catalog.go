@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -111,4 +113,30 @@ func ByName(name string) (Function, bool) {
 		}
 	}
 	return Function{}, false
+}
+
+// Main is the main of a function whose handler needs more than
+// lambdakit.Start gives it (loop, long-work): it builds the catalog entry
+// with the configuration from the environment and hands it to the Lambda
+// runtime. A configuration problem is one line on stderr and exit status 1,
+// as with lambdakit.Start.
+func Main(name string) {
+	h, err := handlerFromEnv(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lambdakit: "+strings.Join(strings.Fields(err.Error()), " "))
+		os.Exit(1)
+	}
+	lambda.Start(h)
+}
+
+func handlerFromEnv(name string) (*lambdakit.Handler, error) {
+	f, ok := ByName(name)
+	if !ok {
+		return nil, fmt.Errorf("no function %q in the catalog", name)
+	}
+	cfg, err := lambdakit.ConfigFromEnv(context.Background(), os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return f.New(cfg)
 }

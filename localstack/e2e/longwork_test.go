@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/completion"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
@@ -59,9 +60,11 @@ func TestLongWork(t *testing.T) {
 		return out
 	}
 
-	t.Run("pending job completed 30 s later through its token", func(t *testing.T) {
-		t.Parallel()
-		pik := zeebetest.Start(t, zb.Zeebe(), "long-work", map[string]any{"workSeconds": 30, "heartbeatSeconds": 5})
+	// completes runs one instance to its completion, never timed out, and
+	// returns how long its job took from activation to completion.
+	completes := func(t *testing.T, vars map[string]any) (int64, time.Duration) {
+		t.Helper()
+		pik := zeebetest.Start(t, zb.Zeebe(), "long-work", vars)
 		wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancel()
 		end, err := records.WaitEnd(wctx, pik)
@@ -73,8 +76,13 @@ func TestLongWork(t *testing.T) {
 		activated, completed := jobRecords(t, pik, "TIMEOUT_UPDATED"), jobRecords(t, pik, "COMPLETED")
 		require.NotEmpty(t, activated)
 		require.Len(t, completed, 1)
-		assert.Empty(t, jobRecords(t, pik, "TIMED_OUT"))
-		took := completed[0].Time().Sub(activated[0].Time())
+		assert.Empty(t, jobRecords(t, pik, "TIMED_OUT"), "never timed out")
+		return pik, completed[0].Time().Sub(activated[0].Time())
+	}
+
+	t.Run("pending job completed 30 s later through its token", func(t *testing.T) {
+		t.Parallel()
+		pik, took := completes(t, map[string]any{"workSeconds": 30, "heartbeatSeconds": 5})
 		assert.GreaterOrEqual(t, took, 30*time.Second, "completed when the work was done")
 		assert.Less(t, took, 60*time.Second)
 		recs, err := records.Instance(pik)
@@ -89,18 +97,8 @@ func TestLongWork(t *testing.T) {
 
 	t.Run("heartbeats every 5 s keep a 15 s job alive through 60 s of work, handed out once", func(t *testing.T) {
 		t.Parallel()
-		pik := zeebetest.Start(t, zb.Zeebe(), "long-work", map[string]any{"workSeconds": 60, "heartbeatSeconds": 5})
-		wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
-		defer cancel()
-		end, err := records.WaitEnd(wctx, pik)
-		require.NoError(t, err)
-		require.Nil(t, end.Incident)
-		require.True(t, end.Completed)
-		updates, completed := jobRecords(t, pik, "TIMEOUT_UPDATED"), jobRecords(t, pik, "COMPLETED")
-		assert.Empty(t, jobRecords(t, pik, "TIMED_OUT"), "never timed out")
-		require.NotEmpty(t, updates)
-		require.Len(t, completed, 1)
-		took := completed[0].Time().Sub(updates[0].Time())
+		pik, took := completes(t, map[string]any{"workSeconds": 60, "heartbeatSeconds": 5})
+		updates := jobRecords(t, pik, "TIMEOUT_UPDATED")
 		assert.GreaterOrEqual(t, took, 60*time.Second, "four times its timeout")
 		// The poller's (the task header's timeout at activation), then one
 		// per heartbeat, every 5 s for 60 s.
@@ -111,7 +109,17 @@ func TestLongWork(t *testing.T) {
 		}
 		fnLogs, err := logs(ctx, awsCfg, stack.Functions["long-work"].LogGroupName)
 		require.NoError(t, err)
-		assert.Len(t, linesOf(fnLogs, pik, "handler answered pending"), 1, "handed out once: the function ran once")
+		pending := linesOf(fnLogs, pik, "handler answered pending")
+		require.Len(t, pending, 1, "handed out once: the function ran once")
+		assert.Equal(t, 1.0, emfValues(t, pending)["OutcomesPending"])
+		// The fulfiller's metrics count the heartbeats Zeebe recorded.
+		var applied []string
+		require.Eventually(t, func() bool {
+			lines, err := logs(ctx, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName)
+			applied = linesOf(lines, pik, "heartbeat applied")
+			return err == nil && len(applied) >= len(updates)-1
+		}, 30*time.Second, time.Second)
+		assert.Equal(t, float64(len(updates)-1), emfValues(t, applied)["HeartbeatsApplied"], "one per heartbeat, the poller's update aside")
 		t.Logf("activated to completed: %s, %d timeout updates", took.Round(100*time.Millisecond), len(updates))
 	})
 
@@ -201,6 +209,20 @@ func TestLongWork(t *testing.T) {
 		require.NoError(t, err)
 		assert.JSONEq(t, "true", string(recordlog.Variables(recs)["approved"]))
 	})
+}
+
+// emfValues sums the metrics of log lines, each of which must be valid EMF.
+func emfValues(t *testing.T, lines []string) map[string]float64 {
+	t.Helper()
+	sum := map[string]float64{}
+	for _, l := range lines {
+		values, err := emf.Parse([]byte(l))
+		require.NoError(t, err, l)
+		for k, v := range values {
+			sum[k] += v
+		}
+	}
+	return sum
 }
 
 // linesOf returns the log lines of a process instance that contain msg.
