@@ -79,8 +79,12 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 	assert.Less(t, took, 15*time.Second, "the poison records reached the DLQ after %s", took)
 	t.Logf("all %d poison records were in the DLQ after %s", len(want), took.Round(100*time.Millisecond))
 	left := depth(ctx, t, awsCfg, stack.OutcomesQueueURL)
-	for end := time.Now().Add(5 * time.Second); left > 0 && time.Now().Before(end); left = depth(ctx, t, awsCfg, stack.OutcomesQueueURL) {
-		time.Sleep(200 * time.Millisecond) // the event source mapping deletes the handled records
+	// The event source mapping deletes the handled records. The queue is
+	// shared with the tests running beside this one (heartbeats of long
+	// work, a batch waiting on the engine the restart test killed), so it
+	// is empty at some moment, not at a given one.
+	for end := time.Now().Add(30 * time.Second); left > 0 && time.Now().Before(end); left = depth(ctx, t, awsCfg, stack.OutcomesQueueURL) {
+		time.Sleep(200 * time.Millisecond)
 	}
 	assert.Equal(t, 0, left, "nothing stays behind in the outcomes queue")
 	receivedOnce(ctx, t, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName, "record moved to the DLQ at once", ids...)

@@ -59,7 +59,7 @@ func payloadBucketIsPrivateAndExpires(ctx context.Context, t *testing.T, cfg aws
 			prefixes[aws.ToString(r.Filter.Prefix)] = aws.ToInt32(r.Expiration.Days)
 		}
 	}
-	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2}, prefixes, "what is not deleted after use expires")
+	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2, "leases/": 2}, prefixes, "what is not deleted after use expires")
 
 	bucket := "arn:aws:s3:::" + stack.PayloadBucket
 	policy := func(role string) []iamStatement {
