@@ -295,6 +295,11 @@ func policyStatements(t *testing.T, m *module, addr string) map[string]statement
 		sort.Strings(s.Action)
 		out[s.Sid] = s
 		for _, r := range s.Resource {
+			// X-Ray's write actions have no resource-level permissions:
+			// "*" is the only resource AWS accepts for them.
+			if s.Sid == "XRay" && strings.Join(s.Action, ",") == "xray:PutTelemetryRecords,xray:PutTraceSegments" {
+				continue
+			}
 			require.NotEqual(t, "*", r, "%s grants %v on every resource", addr, s.Action)
 		}
 		for _, a := range s.Action {

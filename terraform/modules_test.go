@@ -599,3 +599,32 @@ func TestOTelEnvironment(t *testing.T) {
 	assert.False(t, ok)
 	assert.Contains(t, strings.Join(msgs, " "), "OTEL_ variables only")
 }
+
+// TestXRayTracing: off by default; on, every function the modules create
+// traces actively and its role may send segments, and nothing more.
+func TestXRayTracing(t *testing.T) {
+	xray := statement{Sid: "XRay", Effect: "Allow", Action: []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}, Resource: []string{"*"}}
+	tracingModes := func(m *module, addr string) []string {
+		var modes []string
+		for _, b := range m.resource(addr).Body.Blocks {
+			if b.Type == "dynamic" && b.Labels[0] == "tracing_config" {
+				for _, v := range m.eval(b.Body.Attributes["for_each"].Expr).AsValueSlice() {
+					modes = append(modes, v.AsString())
+				}
+			}
+		}
+		return modes
+	}
+	on := map[string]cty.Value{"xray_tracing": cty.True, "callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
+	off := map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
+	for _, fn := range []string{"poller", "fulfiller", "returner", "callback"} {
+		assert.Equal(t, []string{"Active"}, tracingModes(bridge(t, on), "aws_lambda_function."+fn), fn)
+		assert.Empty(t, tracingModes(bridge(t, off), "aws_lambda_function."+fn), fn)
+		assert.Equal(t, xray, policyStatements(t, bridge(t, on), "aws_iam_role_policy."+fn)["XRay"], fn)
+		assert.NotContains(t, policyStatements(t, bridge(t, off), "aws_iam_role_policy."+fn), "XRay", fn)
+	}
+	assert.Equal(t, []string{"Active"}, tracingModes(zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "aws_lambda_function.this"))
+	assert.Empty(t, tracingModes(zeebeLambda(t, nil), "aws_lambda_function.this"))
+	assert.Equal(t, xray, policyStatements(t, zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "aws_iam_role_policy.this")["XRay"])
+	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "aws_iam_role_policy.this"), "XRay")
+}

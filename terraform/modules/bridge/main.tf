@@ -1,4 +1,12 @@
 locals {
+  # X-Ray active tracing: the functions send their segments, and the
+  # bridge's spans take the sampled trace header as their parent.
+  xray_statements = var.xray_tracing ? [{
+    Sid      = "XRay"
+    Effect   = "Allow"
+    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    Resource = ["*"]
+  }] : []
   returner_timeout = 20
   # The poller schedule's period in seconds for a rate() expression (the
   # not-running alarm counts invocations per period); null for cron().
@@ -246,7 +254,7 @@ resource "aws_iam_role_policy" "fulfiller" {
         Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
         Resource = ["${local.payload_arn}/leases/*"]
       },
-    ], local.secret_statements)
+    ], local.secret_statements, local.xray_statements)
   })
 }
 
@@ -260,6 +268,13 @@ resource "aws_lambda_function" "fulfiller" {
   architectures    = var.architectures
   timeout          = var.fulfiller_timeout
   memory_size      = 128
+
+  dynamic "tracing_config" {
+    for_each = var.xray_tracing ? ["Active"] : []
+    content {
+      mode = tracing_config.value
+    }
+  }
 
   environment {
     variables = merge(local.zeebe_environment, var.otel_environment, {
@@ -313,7 +328,7 @@ resource "aws_iam_role_policy" "returner" {
   role = aws_iam_role.returner.name
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "Logs"
         Effect   = "Allow"
@@ -334,7 +349,7 @@ resource "aws_iam_role_policy" "returner" {
         Action   = ["s3:GetObject"]
         Resource = ["${local.payload_arn}/jobs/*"]
       },
-    ]
+    ], local.xray_statements)
   })
 }
 
@@ -348,6 +363,13 @@ resource "aws_lambda_function" "returner" {
   architectures    = var.architectures
   timeout          = local.returner_timeout
   memory_size      = 128
+
+  dynamic "tracing_config" {
+    for_each = var.xray_tracing ? ["Active"] : []
+    content {
+      mode = tracing_config.value
+    }
+  }
 
   environment {
     variables = merge(var.otel_environment, {
@@ -387,7 +409,7 @@ resource "aws_iam_role_policy" "callback" {
   role  = aws_iam_role.callback[0].name
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "Logs"
         Effect   = "Allow"
@@ -402,7 +424,7 @@ resource "aws_iam_role_policy" "callback" {
         Action   = ["sns:Publish"]
         Resource = [aws_sns_topic.outcomes.arn]
       },
-    ]
+    ], local.xray_statements)
   })
 }
 
@@ -417,6 +439,13 @@ resource "aws_lambda_function" "callback" {
   architectures    = var.architectures
   timeout          = 10
   memory_size      = 128
+
+  dynamic "tracing_config" {
+    for_each = var.xray_tracing ? ["Active"] : []
+    content {
+      mode = tracing_config.value
+    }
+  }
 
   environment {
     variables = merge(var.otel_environment, {
@@ -482,7 +511,7 @@ resource "aws_iam_role_policy" "poller" {
         Action   = ["s3:PutObject"]
         Resource = ["${local.payload_arn}/jobs/*"]
       },
-    ], local.secret_statements)
+    ], local.secret_statements, local.xray_statements)
   })
 }
 
@@ -496,6 +525,13 @@ resource "aws_lambda_function" "poller" {
   architectures    = var.architectures
   timeout          = var.poller_timeout
   memory_size      = 128
+
+  dynamic "tracing_config" {
+    for_each = var.xray_tracing ? ["Active"] : []
+    content {
+      mode = tracing_config.value
+    }
+  }
 
   environment {
     variables = merge(local.zeebe_environment, var.otel_environment, {

@@ -248,3 +248,9 @@ variable "otel_environment" {
     error_message = "otel_environment takes OTEL_ variables only (such as OTEL_EXPORTER_OTLP_ENDPOINT); the bridge sets the others itself."
   }
 }
+
+variable "xray_tracing" {
+  description = "Turn on X-Ray active tracing for the bridge's functions (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on their roles). The bridge's OpenTelemetry spans then take the sampled X-Ray trace header as their parent; export them with otel_environment."
+  type        = bool
+  default     = false
+}

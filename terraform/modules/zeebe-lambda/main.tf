@@ -1,4 +1,12 @@
 locals {
+  # X-Ray active tracing: the functions send their segments, and the
+  # bridge's spans take the sampled trace header as their parent.
+  xray_statements = var.xray_tracing ? [{
+    Sid      = "XRay"
+    Effect   = "Allow"
+    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    Resource = ["*"]
+  }] : []
   queue_name = "zeebe_${var.function_name}"
   dlq_name   = "zeebe_${var.function_name}_dlq"
   # AWS recommends six times the function timeout for an SQS event source.
@@ -136,7 +144,7 @@ resource "aws_iam_role_policy" "this" {
         Action   = ["sns:Publish"]
         Resource = [var.outcomes_topic_arn]
       },
-    ], local.payload_statements)
+    ], local.payload_statements, local.xray_statements)
   })
 
   lifecycle {
@@ -167,6 +175,13 @@ resource "aws_lambda_function" "this" {
   architectures    = var.architectures
   timeout          = var.timeout
   memory_size      = var.memory_size
+
+  dynamic "tracing_config" {
+    for_each = var.xray_tracing ? ["Active"] : []
+    content {
+      mode = tracing_config.value
+    }
+  }
 
   environment {
     variables = merge(var.environment, local.payload_environment, {

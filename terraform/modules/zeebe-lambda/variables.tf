@@ -196,3 +196,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "xray_tracing" {
+  description = "Turn on X-Ray active tracing for the function (when the module creates it) (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on its role). lambdakit's spans then take the sampled X-Ray trace header as their parent; export them with OTEL_ variables in environment."
+  type        = bool
+  default     = false
+}
