@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
@@ -123,6 +124,17 @@ type Client struct {
 	Publisher Publisher
 	// TopicARN is the zeebe_jobs2complete topic.
 	TopicARN string
+	// Payloads, when set, moves an outcome above its threshold to S3 and
+	// publishes a pointer instead (the claim-check pattern, as lambdakit
+	// does); without it an outcome above SNS's 256 KiB is refused with
+	// jobmsg.ErrTooLarge. FromEnv sets it when PAYLOAD_BUCKET names a bucket.
+	Payloads Offloader
+}
+
+// Offloader stores a message body in S3 and returns the pointer message
+// (*claimcheck.Store).
+type Offloader interface {
+	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
 }
 
 // Complete completes the job; vars (nil, a map or a struct that encodes as
@@ -197,6 +209,10 @@ func (c *Client) publish(ctx context.Context, t Token, o jobmsg.Outcome) error {
 		return err
 	}
 	msg, err := jobmsg.EncodeOutcome(o)
+	if c.Payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
+		// Under the function's own prefix, as lambdakit's outcomes.
+		msg, _, err = c.Payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixOutcomes, t.Identifier, t.JobKey, t.Deadline), msg)
+	}
 	if err != nil {
 		return fmt.Errorf("encode the %s of job %d: %w", o.Outcome, t.JobKey, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,4 +179,36 @@ func TestCallback(t *testing.T) {
 			assert.Equal(t, tt.kind, o.Outcome)
 		})
 	}
+}
+
+// offloader stores what is above its threshold, as claimcheck.Store does.
+type offloader struct{ keys []string }
+
+func (o *offloader) Offload(_ context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error) {
+	if m.Size() <= 1024 {
+		return m, false, nil
+	}
+	o.keys = append(o.keys, key)
+	return jobmsg.Message{Body: []byte(`{"pointer":true}`), Attributes: m.Attributes}, true, nil
+}
+
+// A result above SNS's limit goes to S3 with a store, and is refused
+// before publishing without one.
+func TestLargeOutcomes(t *testing.T) {
+	tok, err := completion.NewToken(signedJob())
+	require.NoError(t, err)
+	big := map[string]string{"report": strings.Repeat("x", 300*1024)}
+	pub, store := &captured{}, &offloader{}
+	c := &completion.Client{Publisher: pub, TopicARN: "arn", Payloads: store}
+	require.NoError(t, c.Complete(context.Background(), tok.String(), big))
+	require.Len(t, pub.msgs, 1)
+	assert.JSONEq(t, `{"pointer":true}`, string(pub.msgs[0].Body))
+	assert.Equal(t, []string{"outcomes/long-work/42-" + fmt.Sprint(tok.Deadline) + ".json"}, store.keys, "under the function's own prefix")
+	require.NoError(t, c.Heartbeat(context.Background(), tok.String(), 0))
+	assert.Len(t, store.keys, 1, "small messages are published as they are")
+
+	pub = &captured{}
+	c = &completion.Client{Publisher: pub, TopicARN: "arn"}
+	assert.ErrorIs(t, c.Complete(context.Background(), tok.String(), big), jobmsg.ErrTooLarge)
+	assert.Empty(t, pub.msgs)
 }

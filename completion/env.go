@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
@@ -17,7 +18,9 @@ const EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
 
 // FromEnv builds a Client that publishes through SNS, configured by the AWS
 // SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials) and
-// ZEEBE_FULFILLER_SNS_ARN. Its role needs sns:Publish on that topic.
+// ZEEBE_FULFILLER_SNS_ARN, and with PAYLOAD_BUCKET (PAYLOAD_THRESHOLD) an S3
+// store for outcomes above SNS's limit. Its role needs sns:Publish on that
+// topic, and s3:PutObject on the bucket's outcomes/ prefix with a bucket.
 func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Client, error) {
 	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
 	if err != nil {
@@ -27,5 +30,13 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
 	}
-	return &Client{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), TopicARN: topic}, nil
+	c := &Client{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), TopicARN: topic}
+	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	if payloads != nil {
+		c.Payloads = payloads
+	}
+	return c, nil
 }

@@ -178,36 +178,49 @@ func TestLongWork(t *testing.T) {
 		id := zeebetest.UniqueID("callback")
 		jobType := id + "-worker"
 		zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.SingleTaskProcessOfType(id, "Task_Callback", jobType, nil, 3))
-		pik := zeebetest.Start(t, zb.Zeebe(), id, nil)
+		zeebetest.Start(t, zb.Zeebe(), id, nil)
+		zeebetest.Start(t, zb.Zeebe(), id, nil)
 		actx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		jobs, err := zb.Zeebe().NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(1).Timeout(2 * time.Minute).WorkerName("callback-test").Send(actx)
+		jobs, err := zb.Zeebe().NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(2).Timeout(2 * time.Minute).WorkerName("callback-test").Send(actx)
 		require.NoError(t, err)
-		require.Len(t, jobs, 1)
+		require.Len(t, jobs, 2)
 		secret, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(stack.JobTokenSecretARN)})
 		require.NoError(t, err)
 		ring, err := jobtoken.ParseKeyring(aws.ToString(secret.SecretString))
 		require.NoError(t, err)
-		job := jobmsg.Job{Key: jobs[0].Key, ProcessInstanceKey: pik, Deadline: jobs[0].Deadline, Retries: jobs[0].Retries,
-			CustomHeaders: map[string]string{"identifier": "callback"}}
-		job.Token = jobtoken.Sign(ring.Current, job.Key, job.Deadline, job.Identifier())
-		tok, err := completion.NewToken(job)
-		require.NoError(t, err)
+		token := func(i int) string {
+			job := jobmsg.Job{Key: jobs[i].Key, ProcessInstanceKey: jobs[i].ProcessInstanceKey, Deadline: jobs[i].Deadline, Retries: jobs[i].Retries,
+				CustomHeaders: map[string]string{"identifier": "callback"}}
+			job.Token = jobtoken.Sign(ring.Current, job.Key, job.Deadline, job.Identifier())
+			tok, err := completion.NewToken(job)
+			require.NoError(t, err)
+			return tok.String()
+		}
 
 		status, body := postCallback(t, stack.CallbackFunctionURL, `{"token":"garbage","outcome":"complete"}`)
 		assert.Equal(t, http.StatusBadRequest, status, body)
 		assert.Contains(t, body, "not a completion token")
-		status, body = postCallback(t, stack.CallbackFunctionURL, `{"token":"`+tok.String()+`","outcome":"complete","variables":{"approved":true}}`)
+		status, body = postCallback(t, stack.CallbackFunctionURL, `{"token":"`+token(0)+`","outcome":"complete","variables":{"approved":true}}`)
+		require.Equal(t, http.StatusAccepted, status, body)
+		// Above SNS's 256 KiB: the callback moves it to S3, the fulfiller reads it back.
+		report := strings.Repeat("r", 300*1024)
+		status, body = postCallback(t, stack.CallbackFunctionURL, `{"token":"`+token(1)+`","outcome":"complete","variables":{"report":"`+report+`"}}`)
 		require.Equal(t, http.StatusAccepted, status, body)
 
-		wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-		defer wcancel()
-		end, err := records.WaitEnd(wctx, pik)
-		require.NoError(t, err)
-		require.True(t, end.Completed)
-		recs, err := records.Instance(pik)
-		require.NoError(t, err)
-		assert.JSONEq(t, "true", string(recordlog.Variables(recs)["approved"]))
+		for i, check := range []func(vars map[string]json.RawMessage){
+			func(vars map[string]json.RawMessage) { assert.JSONEq(t, "true", string(vars["approved"])) },
+			func(vars map[string]json.RawMessage) { assert.Equal(t, `"`+report+`"`, string(vars["report"]), "300 KiB through S3") },
+		} {
+			wctx, wcancel := context.WithTimeout(ctx, time.Minute)
+			end, err := records.WaitEnd(wctx, jobs[i].ProcessInstanceKey)
+			wcancel()
+			require.NoError(t, err)
+			require.True(t, end.Completed)
+			recs, err := records.Instance(jobs[i].ProcessInstanceKey)
+			require.NoError(t, err)
+			check(recordlog.Variables(recs))
+		}
 	})
 }
 

@@ -424,6 +424,14 @@ resource "aws_iam_role_policy" "callback" {
         Action   = ["sns:Publish"]
         Resource = [aws_sns_topic.outcomes.arn]
       },
+      {
+        # An outcome above SNS's limit goes to S3 first, under the
+        # identifier of the job it answers: any function's.
+        Sid      = "OffloadOutcomes"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${local.payload_arn}/outcomes/*"]
+      },
     ], local.xray_statements)
   })
 }
@@ -450,6 +458,8 @@ resource "aws_lambda_function" "callback" {
   environment {
     variables = merge(var.otel_environment, {
       ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
+      PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
+      PAYLOAD_THRESHOLD       = tostring(var.payload_threshold)
     })
   }
 
