@@ -210,7 +210,9 @@ func TestLongWork(t *testing.T) {
 
 		for i, check := range []func(vars map[string]json.RawMessage){
 			func(vars map[string]json.RawMessage) { assert.JSONEq(t, "true", string(vars["approved"])) },
-			func(vars map[string]json.RawMessage) { assert.Equal(t, `"`+report+`"`, string(vars["report"]), "300 KiB through S3") },
+			func(vars map[string]json.RawMessage) {
+				assert.Equal(t, `"`+report+`"`, string(vars["report"]), "300 KiB through S3")
+			},
 		} {
 			wctx, wcancel := context.WithTimeout(ctx, time.Minute)
 			end, err := records.WaitEnd(wctx, jobs[i].ProcessInstanceKey)
