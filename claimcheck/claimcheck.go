@@ -181,7 +181,13 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) (*Store, error) {
 		}
 		threshold = n
 	}
+	return &Store{API: NewS3(getenv, awsCfg), Bucket: bucket, Threshold: threshold}, nil
+}
+
+// NewS3 returns an S3 client for the bridge's bucket. With a custom
+// endpoint (AWS_ENDPOINT_URL, such as LocalStack's) it addresses the bucket
+// by path, not by virtual host.
+func NewS3(getenv func(string) string, awsCfg aws.Config) *s3.Client {
 	pathStyle := getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
-	api := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
-	return &Store{API: api, Bucket: bucket, Threshold: threshold}, nil
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
 }

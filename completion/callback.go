@@ -78,19 +78,14 @@ func (cb *Callback) Handle(ctx context.Context, r events.LambdaFunctionURLReques
 }
 
 func (cb *Callback) call(ctx context.Context, req Request) error {
-	vars := func() any {
-		if len(req.Variables) == 0 {
-			return nil
-		}
-		return req.Variables
-	}
+	// Absent variables encode as null, which object takes for none.
 	switch req.Outcome {
 	case jobmsg.Complete:
-		return cb.Client.Complete(ctx, req.Token, vars())
+		return cb.Client.Complete(ctx, req.Token, req.Variables)
 	case jobmsg.Fail:
 		return cb.Client.Fail(ctx, req.Token, req.ErrorMessage, seconds(req.RetryBackoffSeconds))
 	case jobmsg.Error:
-		return cb.Client.ThrowError(ctx, req.Token, req.ErrorCode, req.ErrorMessage, vars())
+		return cb.Client.ThrowError(ctx, req.Token, req.ErrorCode, req.ErrorMessage, req.Variables)
 	case jobmsg.Heartbeat:
 		return cb.Client.Heartbeat(ctx, req.Token, seconds(req.TimeoutSeconds))
 	default:

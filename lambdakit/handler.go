@@ -207,22 +207,18 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	defer span.End()
 	start := time.Now()
 	o := h.run(ctx, job, log)
-	if o.Outcome == kindPending {
+	switch {
+	case o.Outcome == kindPending:
 		// Nothing to publish: the token's holder answers later.
 		log.Info("handler answered pending; the job waits for its completion token", append([]any{"durationMs", time.Since(start).Milliseconds(),
 			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano)},
 			emf.Attrs(job.Identifier(), time.Now(), emf.N("OutcomesPending", 1), emf.Ms("HandlerMs", time.Since(start)))...)...)
-		if payload != nil {
-			if derr := h.cfg.Payloads.Delete(ctx, *payload); derr != nil {
-				log.Warn("could not delete the job's offloaded payload; the bucket's lifecycle rule will", "error", derr)
-			}
-		}
-		return true
-	}
-	if o.Outcome != jobmsg.Complete {
+	case o.Outcome != jobmsg.Complete:
 		span.SetStatus(otelcodes.Error, string(o.Outcome)+": "+o.ErrorMessage)
+		fallthrough
+	default:
+		err = h.publish(ctx, job, o, time.Since(start), log, send)
 	}
-	err = h.publish(ctx, job, o, time.Since(start), log, send)
 	if err == nil {
 		if payload != nil {
 			// Served; the bucket's lifecycle rule removes what is never deleted.

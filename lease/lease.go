@@ -22,21 +22,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
 )
 
 // Prefix is where leases live in the bucket.
 const Prefix = "leases/"
 
-// S3 is the part of the S3 client the store uses.
-type S3 interface {
-	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
-	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
-}
-
 // Store keeps leases in one bucket.
 type Store struct {
-	API    S3
+	API    claimcheck.S3 // the same calls as the payload store's
 	Bucket string
 }
 
@@ -99,9 +94,7 @@ func FromEnv(getenv func(string) string, awsCfg aws.Config) *Store {
 	if bucket == "" {
 		return nil
 	}
-	// LocalStack serves buckets by path, not by virtual host.
-	pathStyle := getenv("AWS_ENDPOINT_URL") != "" || getenv("AWS_ENDPOINT_URL_S3") != ""
-	return &Store{API: s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }), Bucket: bucket}
+	return &Store{API: claimcheck.NewS3(getenv, awsCfg), Bucket: bucket}
 }
 
 // EnvBucket names the bucket of the leases.
