@@ -80,15 +80,16 @@ deps: prereqs ## download Go modules and tools
 # tells Terraform which one was built.
 export GOARCH_LAMBDA ?= amd64
 DIST        := $(CURDIR)/dist
+# Every main is <home>/<name>/main.go and builds <name>.zip: the example
+# Lambdas are functions/<name>, the bridge's own are cmd/zeebe-<part>.
 FUNCTIONS   := $(shell for d in functions/*/; do test -f $$d/main.go && basename $$d; done)
+BRIDGE_LAMBDAS := zeebe-poller zeebe-fulfiller zeebe-returner zeebe-callback
 
 .PHONY: build
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
 	@rm -rf $(DIST) && mkdir -p $(DIST)
-	@for fn in $(FUNCTIONS) long-work-finish zeebe-poller zeebe-fulfiller zeebe-returner zeebe-callback; do \
-	  case $$fn in zeebe-poller) pkg=./poller/cmd/poller-lambda;; zeebe-fulfiller) pkg=./fulfiller/cmd/fulfiller-lambda;; zeebe-returner) pkg=./returner/cmd/returner-lambda;; \
-	    zeebe-callback) pkg=./completion/cmd/callback-lambda;; long-work-finish) pkg=./functions/longwork/cmd/long-work-finish;; *) pkg=./functions/$$fn;; esac; \
-	  mkdir -p $(DIST)/$$fn; \
+	@for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
+	  fn=$$(basename $$pkg); mkdir -p $(DIST)/$$fn; \
 	  GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap $$pkg; \
 	  (cd $(DIST)/$$fn && python3 -m zipfile -c ../$$fn.zip bootstrap); \
 	done

@@ -32,10 +32,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
 )
 
 // ErrBadToken: the string is not a completion token of this bridge.

@@ -7,9 +7,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
 )
 
 // EnvOutcomeTopicARN (required by FromEnv) is the ARN of the

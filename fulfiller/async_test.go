@@ -15,9 +15,9 @@ import (
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/completion"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 )
 
 // memLeases is fulfiller.Leases in memory.

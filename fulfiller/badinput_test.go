@@ -21,8 +21,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 

@@ -18,19 +18,19 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/heartbeatlease"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lease"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 // Zeebe is the part of the Zeebe client the fulfiller uses.
@@ -45,7 +45,7 @@ type Zeebe interface {
 // until when the last heartbeat keeps it alive. It is how the fulfiller tells
 // an asynchronous outcome for the activation that is still running from one
 // that comes after Zeebe timed the job out and handed it out again: Zeebe
-// itself would apply both. *lease.Store keeps them in S3.
+// itself would apply both. *heartbeatlease.Store keeps them in S3.
 type Leases interface {
 	// Get returns the end of the activation's lease; ok is false when no
 	// heartbeat was ever applied to it.
@@ -264,7 +264,7 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		}
 		if o.Outcome == jobmsg.Heartbeat && h.Leases == nil {
 			log.Error("heartbeat refused: the fulfiller has no lease store (LEASE_BUCKET); it goes to the DLQ")
-			return Rejected, "heartbeat, but the fulfiller has no lease store (" + lease.EnvBucket + ")", log
+			return Rejected, "heartbeat, but the fulfiller has no lease store (" + heartbeatlease.EnvBucket + ")", log
 		}
 	}
 	cctx := ctx

@@ -18,9 +18,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 

@@ -5,19 +5,19 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lease"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/heartbeatlease"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 )
 
 // FromEnv builds a Handler on the real Zeebe client, configured by the Zeebe
@@ -33,7 +33,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 		return nil, nil, err
 	}
 	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
-	h.Redelivery = redelivery.New(sqs.NewFromConfig(awsCfg))
+	h.Redelivery = sqsretry.New(sqs.NewFromConfig(awsCfg))
 	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
 		return nil, nil, err
 	}
@@ -44,10 +44,10 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	if payloads != nil {
 		h.Payloads = payloads
 	}
-	if leases := lease.FromEnv(getenv, awsCfg); leases != nil {
+	if leases := heartbeatlease.FromEnv(getenv, awsCfg); leases != nil {
 		h.Leases = leases
 	} else {
-		h.Log.Warn("asynchronous completion without heartbeats: " + lease.EnvBucket + " is not set, so heartbeats are refused")
+		h.Log.Warn("asynchronous completion without heartbeats: " + heartbeatlease.EnvBucket + " is not set, so heartbeats are refused")
 	}
 	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
 		h.Verifier = jobtoken.Verifier{Keys: keys}

@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 )
 
 // TestJobTokens: with a Verifier, an outcome is applied only when its job

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
 // Publisher publishes messages to an SNS topic and returns one error per
@@ -82,7 +82,7 @@ type Payloads interface {
 }
 
 // DeadLetterer moves an SQS record to its queue's DLQ at once, with the
-// reason; *redelivery.Queues is the real one.
+// reason; *sqsretry.Queues is the real one.
 type DeadLetterer interface {
 	DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error
 }
@@ -164,7 +164,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 		}
 	}
 	cfg.Publisher = snspub.New(sns.NewFromConfig(awsCfg))
-	cfg.DeadLetters = redelivery.New(sqs.NewFromConfig(awsCfg))
+	cfg.DeadLetters = sqsretry.New(sqs.NewFromConfig(awsCfg))
 	cfg.OutcomeTopicARN = topic
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {

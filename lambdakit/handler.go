@@ -11,19 +11,19 @@ import (
 	"os"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 )
 
 // Handler runs a typed handler for the job messages of an SQS event, or for

@@ -79,7 +79,7 @@ func TestKill9MidFlight(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "localzeebe")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/localzeebe")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/localzeebe")
 	build.Stderr = os.Stderr
 	require.NoError(t, build.Run(), "build the engine")
 	p := &engineProcess{bin: bin, addr: freeAddr(t), data: filepath.Join(dir, "data"), records: filepath.Join(dir, "records.jsonl")}

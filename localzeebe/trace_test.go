@@ -157,7 +157,7 @@ func TestCompensationTraceMatchesBroker(t *testing.T) {
 	complete(keys[0])
 	complete(keys[1])
 
-	want := normalize(instanceRecords(readTrace(t, "../localstack/recordlog/testdata/compensation.jsonl")))
+	want := normalize(instanceRecords(readTrace(t, "recordlog/testdata/compensation.jsonl")))
 	got := normalize(instanceRecords(waitRecords(t, eng.RecordLog, len(want))))
 	assert.Equal(t, strings.Join(want, "\n"), strings.Join(got, "\n"))
 }

@@ -20,8 +20,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
 )

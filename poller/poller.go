@@ -2,8 +2,8 @@
 // each one to the zeebe_jobs SNS topic, where a filter on the message
 // attribute lambdaIdentifier routes it to its function's queue.
 //
-// Run is shared by the scheduled Lambda (cmd/poller-lambda) and the long-lived
-// process (cmd/poller). With a context deadline, as in Lambda, it stops
+// Run is shared by the scheduled Lambda (cmd/zeebe-poller) and the long-lived
+// process (cmd/zeebe-poller-daemon). With a context deadline, as in Lambda, it stops
 // activating early enough to publish every job it holds before it returns;
 // without one it runs until cancelled.
 package poller
@@ -23,13 +23,13 @@ import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 // Zeebe is the part of the Zeebe client the poller uses.

@@ -18,14 +18,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/poller"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
 type failCall struct {

@@ -9,8 +9,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
 )
 
 // Streamer receives jobs by job push (*zeebeclient.Client).

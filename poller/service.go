@@ -10,15 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/filterpolicy"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/routes"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/tracing"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
 )
 
 // Service is a poller wired to the real Zeebe client and SNS, as both mains use it.
@@ -54,7 +54,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		Config:    cfg,
 		Zeebe:     zb,
 		Publisher: snspub.New(snsClient),
-		Router:    routes.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
+		Router:    filterpolicy.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
 		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
 	}
 	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller"); err != nil {

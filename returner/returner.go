@@ -27,12 +27,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/sqsbatch"
 )
 
 // Publisher publishes messages to an SNS topic, one error per message
@@ -42,7 +42,7 @@ type Publisher interface {
 }
 
 // Redelivery decides when a record the returner could not finish comes back
-// (*redelivery.Queues is the real one).
+// (*sqsretry.Queues is the real one).
 type Redelivery interface {
 	// RetryLater brings the record back after a short backoff.
 	RetryLater(ctx context.Context, r events.SQSMessage) (time.Duration, error)
@@ -66,7 +66,7 @@ type Handler struct {
 	Backoff time.Duration
 	// Redelivery, when set, brings a record whose outcome could not be
 	// published back within seconds and holds an undecodable one for
-	// redelivery.MaxHold. Without it both come back after the DLQ's
+	// sqsretry.MaxHold. Without it both come back after the DLQ's
 	// visibility timeout.
 	Redelivery Redelivery
 	// Payloads, when set, reads job messages offloaded to S3.
@@ -130,7 +130,7 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 			reason = "a job message of a contract version this returner does not speak"
 		}
 		if h.Redelivery != nil {
-			if herr := h.Redelivery.Hold(ctx, r, redelivery.MaxHold); herr != nil {
+			if herr := h.Redelivery.Hold(ctx, r, sqsretry.MaxHold); herr != nil {
 				log.Warn("could not hold the record; it comes back after the DLQ's visibility timeout", "error", herr)
 			}
 		}
@@ -191,7 +191,7 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 
 // reasonOf is the reason lambdakit gave when it dead-lettered the record.
 func reasonOf(r events.SQSMessage) string {
-	if a, ok := r.MessageAttributes[redelivery.AttrReason]; ok && a.StringValue != nil {
+	if a, ok := r.MessageAttributes[sqsretry.AttrReason]; ok && a.StringValue != nil {
 		return *a.StringValue
 	}
 	return ""

@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/returner"
 )
 
@@ -82,7 +82,7 @@ func jobRecord(t *testing.T, id string, jobKey int64, retries int32, deadline ti
 	r := events.SQSMessage{MessageId: id, Body: string(m.Body), EventSource: "aws:sqs",
 		EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:zeebe_book-hotel_dlq"}
 	if reason != "" {
-		r.MessageAttributes = map[string]events.SQSMessageAttribute{redelivery.AttrReason: {DataType: "String", StringValue: &reason}}
+		r.MessageAttributes = map[string]events.SQSMessageAttribute{sqsretry.AttrReason: {DataType: "String", StringValue: &reason}}
 	}
 	return r
 }
@@ -118,12 +118,12 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 			rec: func(*testing.T) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", Body: "garbage", EventSource: "aws:sqs"}
 			},
-			want: returner.Kept, failed: true, noCall: true, logHas: "not a job message; it stays in the DLQ", heldFor: redelivery.MaxHold},
+			want: returner.Kept, failed: true, noCall: true, logHas: "not a job message; it stays in the DLQ", heldFor: sqsretry.MaxHold},
 		{name: "unknown contract version: stays in the DLQ, held",
 			rec: func(*testing.T) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", Body: `{"v":99,"key":7,"processInstanceKey":70}`, EventSource: "aws:sqs"}
 			},
-			want: returner.Kept, failed: true, noCall: true, logHas: "contract version this returner does not speak", heldFor: redelivery.MaxHold},
+			want: returner.Kept, failed: true, noCall: true, logHas: "contract version this returner does not speak", heldFor: sqsretry.MaxHold},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,11 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/claimcheck"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/envconfig"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/joblog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 )
 
 // Environment variables read by FromEnv.
@@ -41,7 +41,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 	}
 	h := &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
 		Log: joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"), Backoff: backoff,
-		Redelivery: redelivery.New(sqs.NewFromConfig(awsCfg))}
+		Redelivery: sqsretry.New(sqs.NewFromConfig(awsCfg))}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {
 		return nil, err

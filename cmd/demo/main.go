@@ -24,10 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/catalog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
 )
 
 func main() {

@@ -30,7 +30,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/operator"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/operator"
 )
 
 func main() {

@@ -2,7 +2,7 @@
 package main
 
 import (
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/tripbooking"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/tripbooking"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 

@@ -4,6 +4,6 @@
 // so tests build the same thing.
 package main
 
-import "github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
+import "github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/catalog"
 
 func main() { catalog.Main("loop") }

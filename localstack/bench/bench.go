@@ -25,7 +25,7 @@ import (
 
 	zbc "github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
 )
 
 // Size is one configuration: Concurrency instances in flight at a time,

@@ -19,10 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/bench"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // TestBench measures the bridge against its baseline in one run: for each

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
 )
 
 // poisonOutcomesReachTheDLQAtOnce puts records the fulfiller can never
@@ -66,7 +66,7 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 			if mark == "" {
 				continue
 			}
-			if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
+			if r, ok := m.MessageAttributes[sqsretry.AttrReason]; ok {
 				found[mark] = aws.ToString(r.StringValue)
 			}
 			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL), ReceiptHandle: m.ReceiptHandle})
@@ -133,7 +133,7 @@ func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsC
 			if aws.ToString(m.Body) != body {
 				continue
 			}
-			if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
+			if r, ok := m.MessageAttributes[sqsretry.AttrReason]; ok {
 				reason = aws.ToString(r.StringValue)
 			}
 			_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(fn.DLQURL), ReceiptHandle: m.ReceiptHandle})

@@ -36,11 +36,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/catalog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/chaos"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 var dist = filepath.Join("..", "..", "dist")
@@ -110,7 +110,7 @@ func deployed(t *testing.T) *tfstack.Stack {
 		fns = nil
 		for _, name := range strings.Split(only, ",") {
 			f, ok := catalog.ByName(strings.TrimSpace(name))
-			require.True(t, ok, "E2E_FUNCTIONS names %q, which is not in functions/catalog", name)
+			require.True(t, ok, "E2E_FUNCTIONS names %q, which is not in internal/examples/catalog", name)
 			fns = append(fns, f)
 		}
 	}

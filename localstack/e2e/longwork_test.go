@@ -21,12 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/completion"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // TestLongWork runs bpmn/long-work.bpmn (task header timeout PT15S) through

@@ -21,13 +21,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/operator"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/operator"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // TestOperatorCLI runs every subcommand of zeebe-bridge against the deployed
@@ -114,7 +114,7 @@ func TestOperatorCLI(t *testing.T) {
 	}
 	send := func(url string, body []byte, reason string) string {
 		out, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(string(body)),
-			MessageAttributes: map[string]sqstypes.MessageAttributeValue{redelivery.AttrReason: {DataType: aws.String("String"), StringValue: aws.String(reason)}}})
+			MessageAttributes: map[string]sqstypes.MessageAttributeValue{sqsretry.AttrReason: {DataType: aws.String("String"), StringValue: aws.String(reason)}}})
 		require.NoError(t, err)
 		return aws.ToString(out.MessageId)
 	}

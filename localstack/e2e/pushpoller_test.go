@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startPushPoller runs poller/cmd/poller, the long-lived poller that takes
+// startPushPoller runs cmd/zeebe-poller-daemon, the long-lived poller that takes
 // jobs by job push, as a process on this host for jobType, configured as the
 // deployed poller Lambda is (its environment, read from LocalStack) and
 // publishing to the same topic. It stops at the end of the test; its JSON
@@ -26,10 +26,10 @@ func startPushPoller(ctx context.Context, t *testing.T, cfg aws.Config, root, po
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "poller")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./poller/cmd/poller")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/zeebe-poller-daemon")
 	build.Dir = root
 	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build ./poller/cmd/poller: %s", out)
+	require.NoError(t, err, "go build ./cmd/zeebe-poller-daemon: %s", out)
 
 	fn, err := lambda.NewFromConfig(cfg).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(pollerFunction)})
 	require.NoError(t, err)

@@ -19,10 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/zeebeclient"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // engineKilledMidFlight kills the engine with SIGKILL while 20 jobs are in

@@ -23,10 +23,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/chaos"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/chaos"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // TestSoak is the echo-loop soak test: SOAK_INSTANCES chains (default 10)

@@ -19,12 +19,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobtoken"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/zeebetest"
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/redelivery"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
 // TestJobTokens publishes outcomes to zeebe_jobs2complete as an attacker
@@ -132,7 +132,7 @@ func TestJobTokens(t *testing.T) {
 				if _, ours := want[o.JobKey]; !ours {
 					continue
 				}
-				if r, ok := m.MessageAttributes[redelivery.AttrReason]; ok {
+				if r, ok := m.MessageAttributes[sqsretry.AttrReason]; ok {
 					found[o.JobKey] = aws.ToString(r.StringValue)
 				}
 				_, _ = q.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(stack.OutcomesDLQURL), ReceiptHandle: m.ReceiptHandle})

@@ -1,5 +1,5 @@
 # The rest of the asynchronous completion example (bpmn/long-work.bpmn,
-# functions/longwork), when the long-work function is deployed: the queue its
+# internal/examples/longwork), when the long-work function is deployed: the queue its
 # work items wait on and long-work-finish, the plain Lambda that does the
 # work, heartbeats and completes the job through its completion token.
 locals {

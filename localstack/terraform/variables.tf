@@ -22,7 +22,7 @@ variable "architectures" {
 }
 
 variable "functions" {
-  description = "Functions to make Zeebe-ready: name (= BPMN identifier, zip dist/<name>.zip) to timeout in seconds. localstack/tfstack passes functions/catalog."
+  description = "Functions to make Zeebe-ready: name (= BPMN identifier, zip dist/<name>.zip) to timeout in seconds. localstack/tfstack passes internal/examples/catalog."
   type        = map(number)
 }
 

@@ -29,7 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/hashicorp/terraform-exec/tfexec"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/functions/catalog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/catalog"
 )
 
 // DefaultEndpoint is where localstack/stack starts LocalStack without

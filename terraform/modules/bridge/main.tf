@@ -96,7 +96,7 @@ resource "aws_secretsmanager_secret_version" "job_token" {
 # Job and outcome messages above SNS's limit go to this bucket (the
 # claim-check pattern, package claimcheck): jobs/<identifier>/... from the
 # poller, outcomes/<identifier>/... from each function. The fulfiller keeps
-# the leases of asynchronous completion under leases/ (package lease). Each
+# the leases of asynchronous completion under leases/ (package internal/heartbeatlease). Each
 # role reaches only its own prefixes; what is not deleted after use expires.
 data "aws_caller_identity" "current" {}
 

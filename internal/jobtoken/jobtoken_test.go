@@ -1,0 +1,158 @@
+package jobtoken_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+)
+
+var (
+	k1   = jobtoken.Key{ID: "k1", Secret: strings.Repeat("a", 32)}
+	k2   = jobtoken.Key{ID: "k2", Secret: strings.Repeat("b", 32)}
+	ring = jobtoken.Keyring{Current: k2, Previous: []jobtoken.Key{k1}}
+)
+
+const now = int64(1_800_000_000_000)
+
+// sealed is a genuine outcome of job 42, signed with key and sealed.
+func sealed(t *testing.T, key jobtoken.Key) jobmsg.Outcome {
+	t.Helper()
+	o := jobmsg.Outcome{V: 1, JobKey: 42, Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"b":[1,2.5,1e3],"a":"x<y & é"}`),
+		Token: jobtoken.Sign(key, 42, now+60_000, "book-hotel")}
+	mac, err := jobtoken.Seal(o.Token, o)
+	require.NoError(t, err)
+	o.MAC = mac
+	return o
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(o *jobmsg.Outcome)
+		at     int64
+		want   error
+	}{
+		{"genuine, current key", func(*jobmsg.Outcome) {}, now, nil},
+		{"genuine, previous key", func(o *jobmsg.Outcome) { *o = sealed(t, k1) }, now, nil},
+		{"no token", func(o *jobmsg.Outcome) { o.Token = nil }, now, jobtoken.ErrMissing},
+		{"no seal", func(o *jobmsg.Outcome) { o.MAC = "" }, now, jobtoken.ErrMissing},
+		{"unknown key id", func(o *jobmsg.Outcome) {
+			*o = sealed(t, jobtoken.Key{ID: "k9", Secret: strings.Repeat("c", 32)})
+		}, now, jobtoken.ErrUnknownKey},
+		{"signed with another secret under a known id", func(o *jobmsg.Outcome) {
+			*o = sealed(t, jobtoken.Key{ID: "k2", Secret: strings.Repeat("c", 32)})
+		}, now, jobtoken.ErrForged},
+		{"token of another job", func(o *jobmsg.Outcome) { o.JobKey = 43 }, now, jobtoken.ErrForged},
+		{"deadline extended", func(o *jobmsg.Outcome) { o.Token.Deadline += 60_000 }, now, jobtoken.ErrForged},
+		{"identifier changed", func(o *jobmsg.Outcome) { o.Token.Identifier = "book-car" }, now, jobtoken.ErrForged},
+		{"signature not base64", func(o *jobmsg.Outcome) { o.Token.Sig = "!!" }, now, jobtoken.ErrForged},
+		{"expired", func(*jobmsg.Outcome) {}, now + 60_001, jobtoken.ErrExpired},
+		{"variables changed after sealing", func(o *jobmsg.Outcome) { o.Variables = json.RawMessage(`{"a":"x<y & é","b":[1,2.5,1001]}`) }, now, jobtoken.ErrTampered},
+		{"complete turned into fail", func(o *jobmsg.Outcome) { o.Outcome = jobmsg.Fail }, now, jobtoken.ErrTampered},
+		{"retries raised", func(o *jobmsg.Outcome) { o.Retries = 5 }, now, jobtoken.ErrTampered},
+		{"seal of another outcome", func(o *jobmsg.Outcome) { o.MAC = sealed(t, k1).MAC }, now, jobtoken.ErrTampered},
+		{"re-serialised on the way, as LocalStack's event source mapping does", func(o *jobmsg.Outcome) {
+			o.Variables = json.RawMessage(`{"b": [1, 2.5, 1000.0], "a": "x<y \u0026 \u00e9"}`)
+		}, now, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := sealed(t, k2)
+			tt.mutate(&o)
+			err := jobtoken.Check(ring, o, tt.at)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+			assert.ErrorIs(t, err, jobtoken.ErrInvalid)
+		})
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{``, `null`},
+		{` {"b":1, "a":{"d":[true,null],"c":"\u003c"}} `, `{"a":{"c":"\u003c","d":[true,null]},"b":1}`},
+		{`[1.0, 1e5, 100000, -0, 0.1, 1e400]`, ``},
+		{`[1.0, 1e5, 100000, -0, 0.1, 123456789012345678901234567890, 1e20]`, `[1,100000,100000,0,0.1,123456789012345678901234567890,1e+20]`},
+	} {
+		got, err := jobtoken.Canonical(json.RawMessage(tt.in))
+		if tt.want == "" {
+			assert.Error(t, err, tt.in)
+			continue
+		}
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, string(got), tt.in)
+	}
+	_, err := jobtoken.Canonical(json.RawMessage(`{`))
+	assert.ErrorContains(t, err, "not JSON")
+}
+
+func TestParseKeyring(t *testing.T) {
+	for _, tt := range []struct{ in, err string }{
+		{`{"current":{"id":"k2","secret":"` + strings.Repeat("b", 32) + `"},"previous":[{"id":"k1","secret":"` + strings.Repeat("a", 32) + `"}]}`, ""},
+		{`not json`, "not a keyring"},
+		{`{"current":{"id":"k2","secret":"short"}}`, "shorter than 32 bytes"},
+		{`{"current":{"secret":"` + strings.Repeat("b", 32) + `"}}`, "without an id"},
+	} {
+		_, err := jobtoken.ParseKeyring(tt.in)
+		if tt.err == "" {
+			assert.NoError(t, err)
+		} else {
+			assert.ErrorContains(t, err, tt.err)
+		}
+	}
+}
+
+func TestRotateKeepsThePreviousKeys(t *testing.T) {
+	k3 := jobtoken.Key{ID: "k3", Secret: strings.Repeat("c", 32)}
+	r := ring.Rotate(k3, 1)
+	assert.Equal(t, jobtoken.Keyring{Current: k3, Previous: []jobtoken.Key{k2}}, r)
+}
+
+// TestVerifierFindsARotatedKey: an outcome signed with a key rotated in after
+// the verifier read the keyring is verified after one forced read; reads are
+// cached otherwise, and a failed read is not an invalid token.
+func TestVerifierFindsARotatedKey(t *testing.T) {
+	var reads atomic.Int32
+	current := jobtoken.Keyring{Current: k1}
+	keys := jobtoken.NewKeys(func(context.Context) (string, error) {
+		reads.Add(1)
+		b, err := json.Marshal(current)
+		return string(b), err
+	})
+	keys.MinRefresh = 0
+	v := jobtoken.Verifier{Keys: keys, Now: func() time.Time { return time.UnixMilli(now) }}
+	ctx := context.Background()
+	require.NoError(t, v.Verify(ctx, sealed(t, k1)))
+	require.NoError(t, v.Verify(ctx, sealed(t, k1)))
+	assert.Equal(t, int32(1), reads.Load(), "cached")
+
+	current = current.Rotate(k2, 3)
+	require.NoError(t, v.Verify(ctx, sealed(t, k2)), "the new key is read on first sight")
+	require.NoError(t, v.Verify(ctx, sealed(t, k1)), "the old one still counts")
+	assert.Equal(t, int32(2), reads.Load())
+
+	broken := jobtoken.Verifier{Keys: jobtoken.NewKeys(func(context.Context) (string, error) { return "", errors.New("throttled") })}
+	err := broken.Verify(ctx, sealed(t, k1))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, jobtoken.ErrInvalid, "a keyring that cannot be read says nothing about the outcome")
+}
+
+func TestSignerSignsWithTheCurrentKey(t *testing.T) {
+	j := jobmsg.Job{Key: 42, Deadline: now + 60_000, CustomHeaders: map[string]string{"identifier": "book-hotel"}}
+	require.NoError(t, jobtoken.Signer{Keys: jobtoken.Static(ring)}.Sign(context.Background(), &j))
+	assert.Equal(t, "k2", j.Token.KeyID)
+	assert.Equal(t, jobtoken.Sign(k2, 42, now+60_000, "book-hotel"), j.Token)
+}
