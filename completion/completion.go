@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -112,29 +113,17 @@ func Parse(s string) (Token, error) {
 	return t, nil
 }
 
-// Publisher publishes messages to an SNS topic and returns one error per
-// message (*snspub.Publisher).
-type Publisher interface {
-	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
-}
-
 // Client sends the outcomes of pending jobs to the zeebe_jobs2complete
 // topic. FromEnv builds one for a Lambda or a service on AWS.
 type Client struct {
-	Publisher Publisher
+	Publisher jobmsg.Publisher
 	// TopicARN is the zeebe_jobs2complete topic.
 	TopicARN string
 	// Payloads, when set, moves an outcome above its threshold to S3 and
 	// publishes a pointer instead (the claim-check pattern, as lambdakit
 	// does); without it an outcome above SNS's 256 KiB is refused with
 	// jobmsg.ErrTooLarge. FromEnv sets it when PAYLOAD_BUCKET names a bucket.
-	Payloads Offloader
-}
-
-// Offloader stores a message body in S3 and returns the pointer message
-// (*claimcheck.Store).
-type Offloader interface {
-	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
+	Payloads claimcheck.Offloader
 }
 
 // Complete completes the job; vars (nil, a map or a struct that encodes as
@@ -201,18 +190,15 @@ func (c *Client) send(ctx context.Context, token string, o jobmsg.Outcome) error
 // outcomes of an invocation, and sends it.
 func (c *Client) publish(ctx context.Context, t Token, o jobmsg.Outcome) error {
 	if c.Publisher == nil || c.TopicARN == "" {
-		return fmt.Errorf("completion: the client needs a Publisher and a TopicARN (%s)", EnvOutcomeTopicARN)
+		return fmt.Errorf("completion: the client needs a Publisher and a TopicARN (%s)", envconfig.OutcomeTopicARN)
 	}
 	o.Async, o.Deadline = true, t.Deadline
 	o, err := jobtoken.Attach(jobmsg.Job{Key: t.JobKey, ProcessInstanceKey: t.ProcessInstanceKey, Token: t.Signed}, o)
 	if err != nil {
 		return err
 	}
-	msg, err := jobmsg.EncodeOutcome(o)
-	if c.Payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
-		// Under the function's own prefix, as lambdakit's outcomes.
-		msg, _, err = c.Payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixOutcomes, t.Identifier, t.JobKey, t.Deadline), msg)
-	}
+	// Under the function's own prefix, as lambdakit's outcomes.
+	msg, _, err := claimcheck.EncodeOutcome(ctx, c.Payloads, t.Identifier, t.JobKey, t.Deadline, o)
 	if err != nil {
 		return fmt.Errorf("encode the %s of job %d: %w", o.Outcome, t.JobKey, err)
 	}

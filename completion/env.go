@@ -12,17 +12,13 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
 )
 
-// EnvOutcomeTopicARN (required by FromEnv) is the ARN of the
-// zeebe_jobs2complete topic, the variable lambdakit reads too.
-const EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
-
 // FromEnv builds a Client that publishes through SNS, configured by the AWS
 // SDK's default chain (AWS_REGION, AWS_ENDPOINT_URL, credentials) and
 // ZEEBE_FULFILLER_SNS_ARN, and with PAYLOAD_BUCKET (PAYLOAD_THRESHOLD) an S3
 // store for outcomes above SNS's limit. Its role needs sns:Publish on that
 // topic, and s3:PutObject on the bucket's outcomes/ prefix with a bucket.
 func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Client, error) {
-	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	topic, err := getenv.OutcomeTopic()
 	if err != nil {
 		return nil, err
 	}

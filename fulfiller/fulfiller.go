@@ -116,7 +116,7 @@ type Handler struct {
 	Verifier Verifier
 	// Payloads, when set, resolves outcomes offloaded to S3 (a claim-check
 	// pointer in the message) and deletes them once applied.
-	Payloads Payloads
+	Payloads claimcheck.Receiver
 	// TracerProvider, when set, gives each outcome a span, child of the
 	// function's span its message carries (package tracing).
 	TracerProvider trace.TracerProvider
@@ -131,12 +131,6 @@ type Handler struct {
 	LeaseMargin time.Duration
 	// Now is the clock of the lease checks; nil means time.Now.
 	Now func() time.Time
-}
-
-// Payloads reads and deletes offloaded message bodies (*claimcheck.Store).
-type Payloads interface {
-	Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
-	Delete(ctx context.Context, p claimcheck.Pointer) error
 }
 
 // Verifier checks an outcome's job token. An error wrapping
@@ -207,33 +201,29 @@ func sentAt(r events.SQSMessage) (time.Time, bool) {
 // record applies one record; it returns its class, the reason when it can
 // never succeed, and the logger that carries its keys.
 func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, string, *slog.Logger) {
-	body, attrs := jobmsg.UnwrapRecord(r)
-	ctx = tracing.ExtractRecord(ctx, attrs, r.Attributes[tracing.AttrSQSTraceHeader])
-	var payload *claimcheck.Pointer
-	if h.Payloads != nil {
-		var err error
-		if body, payload, err = h.Payloads.Resolve(ctx, body); err != nil {
-			log := h.Log.With("messageId", r.MessageId)
-			if errors.Is(err, claimcheck.ErrNotFound) {
-				log.Error("the outcome's offloaded payload is gone; it goes to the DLQ", "error", err)
-				return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
-			}
-			log.Warn("cannot read the outcome's offloaded payload now; SQS will deliver it again", "error", err)
-			return Retry, "", log
-		}
-	}
-	o, err := jobmsg.DecodeOutcome(body)
-	if err != nil {
+	in, err := claimcheck.ReadOutcome(ctx, r, h.Payloads)
+	ctx = tracing.ExtractRecord(ctx, in.Attributes, r.Attributes[tracing.AttrSQSTraceHeader])
+	switch c := claimcheck.Classify(err); c {
+	case claimcheck.Readable:
+	case claimcheck.PayloadGone:
+		log := h.Log.With("messageId", r.MessageId)
+		log.Error("the outcome's offloaded payload is gone; it goes to the DLQ", "error", err)
+		return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
+	case claimcheck.PayloadUnavailable:
+		log := h.Log.With("messageId", r.MessageId)
+		log.Warn("cannot read the outcome's offloaded payload now; SQS will deliver it again", "error", err)
+		return Retry, "", log
+	default:
 		// Keys as far as the body gives them, so the line can still be found by job.
-		jobKey, pik := jobmsg.PeekKeys(body)
 		reason := "not an outcome message"
-		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
+		if c == claimcheck.UnsupportedVersion {
 			reason = "outcome of a contract version this fulfiller does not speak"
 		}
-		jl := joblog.ForJob(h.Log, jobKey, pik).With("messageId", r.MessageId)
+		jl := joblog.ForJob(h.Log, in.JobKey, in.ProcessInstanceKey).With("messageId", r.MessageId)
 		jl.Error(reason+"; it goes to the DLQ", "error", err)
 		return Rejected, fmt.Sprintf("%s: %v", reason, err), jl
 	}
+	o, payload := in.Message, in.Payload
 	log := joblog.ForJob(h.Log, o.JobKey, o.ProcessInstanceKey).With("outcome", string(o.Outcome), "messageId", r.MessageId)
 	ctx, span := tracing.Tracer(h.TracerProvider).Start(ctx, "fulfiller apply", trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(tracing.OutcomeAttributes(o.JobKey, o.ProcessInstanceKey, string(o.Outcome))...))

@@ -32,7 +32,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	if err != nil {
 		return nil, nil, err
 	}
-	h := New(zb, joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"))
+	h := New(zb, joblog.FromEnv(os.Stderr, getenv))
 	h.Redelivery = sqsretry.New(sqs.NewFromConfig(awsCfg))
 	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
 		return nil, nil, err

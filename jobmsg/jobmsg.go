@@ -10,6 +10,7 @@ package jobmsg
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,6 +96,11 @@ func (j Job) Identifier() string { return j.CustomHeaders[HeaderIdentifier] }
 // DeadlineTime returns Deadline as a time.Time.
 func (j Job) DeadlineTime() time.Time { return time.UnixMilli(j.Deadline) }
 
+// Expired says whether the activation's deadline has passed at now: Zeebe
+// has then timed the job out and may have handed it to someone else, so
+// nothing may act on this activation any more.
+func (j Job) Expired(now time.Time) bool { return j.Deadline > 0 && now.After(j.DeadlineTime()) }
+
 // Kind is what a function did with a job.
 type Kind string
 
@@ -144,6 +150,13 @@ type Outcome struct {
 type Message struct {
 	Body       []byte
 	Attributes map[string]string
+}
+
+// Publisher publishes messages to an SNS topic and returns one error per
+// message, nil where it was accepted. The bridge's SNS publisher is the real
+// one; tests and harnesses pass fakes.
+type Publisher interface {
+	Publish(ctx context.Context, topicARN string, msgs []Message) []error
 }
 
 // Size approximates the size SNS counts: body plus attribute names, types and values.

@@ -21,7 +21,7 @@ const (
 // batcher collects the outcome messages of one invocation's records and
 // publishes them in batches; each record waits for its own message's result.
 type batcher struct {
-	pub   Publisher
+	pub   jobmsg.Publisher
 	topic string
 	in    chan pending
 	done  chan struct{}
@@ -33,7 +33,7 @@ type pending struct {
 	reply chan error
 }
 
-func newBatcher(pub Publisher, topic string) *batcher {
+func newBatcher(pub jobmsg.Publisher, topic string) *batcher {
 	b := &batcher{pub: pub, topic: topic, in: make(chan pending), done: make(chan struct{})}
 	go b.run()
 	return b

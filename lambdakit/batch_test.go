@@ -19,7 +19,7 @@ import (
 type countingPublisher struct {
 	mu    sync.Mutex
 	calls []int
-	inner lambdakit.Publisher
+	inner jobmsg.Publisher
 }
 
 func (c *countingPublisher) Publish(ctx context.Context, topic string, msgs []jobmsg.Message) []error {

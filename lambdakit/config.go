@@ -1,8 +1,6 @@
 package lambdakit
 
 import (
-	"go.opentelemetry.io/otel/trace"
-
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,35 +8,28 @@ import (
 	"strings"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
-
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
-
-// Publisher publishes messages to an SNS topic and returns one error per
-// message, nil where it was accepted. *snspub.Publisher is the real one;
-// tests and harnesses pass fakes.
-type Publisher interface {
-	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
-}
 
 // Config configures a Handler. Publisher and OutcomeTopicARN are required;
 // every other field has a default.
 type Config struct {
 	// Publisher and OutcomeTopicARN say where outcomes go: the
 	// zeebe_jobs2complete topic.
-	Publisher       Publisher
+	Publisher       jobmsg.Publisher
 	OutcomeTopicARN string
 	// RetryBackoff is how long Zeebe waits before handing a failed job out
 	// again. Zero means DefaultRetryBackoff.
@@ -62,7 +53,7 @@ type Config struct {
 	// outcomes above its threshold there (the claim-check pattern), instead
 	// of failing those above SNS's 256 KiB. ConfigFromEnv sets it when
 	// PAYLOAD_BUCKET names a bucket.
-	Payloads Payloads
+	Payloads claimcheck.Payloads
 	// MaxVariablesBytes is the largest result Zeebe accepts as variables; a
 	// larger one fails the job with retries 0. Zero means
 	// DefaultMaxVariablesBytes.
@@ -72,13 +63,6 @@ type Config struct {
 	// on with the outcome (package tracing). ConfigFromEnv sets it from the
 	// OTEL_ variables; nil records nothing.
 	TracerProvider trace.TracerProvider
-}
-
-// Payloads offloads and resolves message bodies (*claimcheck.Store).
-type Payloads interface {
-	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
-	Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
-	Delete(ctx context.Context, p claimcheck.Pointer) error
 }
 
 // DeadLetterer moves an SQS record to its queue's DLQ at once, with the
@@ -99,13 +83,13 @@ const (
 // Environment variables read by ConfigFromEnv and Start.
 const (
 	// EnvOutcomeTopicARN (required) is the ARN of the zeebe_jobs2complete topic.
-	EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
+	EnvOutcomeTopicARN = envconfig.OutcomeTopicARN
 	// EnvRetryBackoff is Config.RetryBackoff as a Go duration ("5s").
 	EnvRetryBackoff = "RETRY_BACKOFF"
 	// EnvDeadlineMargin is Config.DeadlineMargin as a Go duration ("2s").
 	EnvDeadlineMargin = "DEADLINE_MARGIN"
 	// EnvLogLevel set to "debug" turns on debug logging.
-	EnvLogLevel = "LOG_LEVEL"
+	EnvLogLevel = joblog.EnvLevel
 	// EnvMaxVariablesBytes is Config.MaxVariablesBytes, for a cluster whose
 	// maximum message size is not Zeebe's default.
 	EnvMaxVariablesBytes = "ZEEBE_MAX_VARIABLES_BYTES"
@@ -138,7 +122,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 	for _, o := range opts {
 		o(&cfg)
 	}
-	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	topic, err := getenv.OutcomeTopic()
 	if err != nil {
 		return Config{}, err
 	}
@@ -152,7 +136,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 		return Config{}, err
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = joblog.New(os.Stderr, strings.EqualFold(getenv(EnvLogLevel), "debug"))
+		cfg.Logger = joblog.FromEnv(os.Stderr, getenv)
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

@@ -163,28 +163,23 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 // send publishes one outcome message (with those of the other records of the
 // invocation, see batcher).
 func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send func(context.Context, jobmsg.Message) error) bool {
-	body, attrs := jobmsg.UnwrapRecord(r)
-	ctx = tracing.ExtractRecord(ctx, attrs, r.Attributes[tracing.AttrSQSTraceHeader])
-	var payload *claimcheck.Pointer
-	if h.cfg.Payloads != nil {
-		var err error
-		if body, payload, err = h.cfg.Payloads.Resolve(ctx, body); err != nil {
-			// Dead-lettered, the job goes back to Zeebe through the returner,
-			// which reads the payload again.
-			return h.reject(ctx, r, body, "job message whose offloaded payload cannot be read", err)
-		}
-	} else if _, ok := claimcheck.Parse(body); ok {
-		return h.reject(ctx, r, body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
+	in, err := claimcheck.ReadJob(ctx, r, h.cfg.Payloads)
+	ctx = tracing.ExtractRecord(ctx, in.Attributes, r.Attributes[tracing.AttrSQSTraceHeader])
+	switch claimcheck.Classify(err) {
+	case claimcheck.Readable:
+	case claimcheck.NoStore:
+		return h.reject(ctx, r, in.Body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
 			errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)"))
+	case claimcheck.PayloadGone, claimcheck.PayloadUnavailable:
+		// Dead-lettered, the job goes back to Zeebe through the returner,
+		// which reads the payload again.
+		return h.reject(ctx, r, in.Body, "job message whose offloaded payload cannot be read", err)
+	case claimcheck.UnsupportedVersion:
+		return h.reject(ctx, r, in.Body, "job message of an unsupported contract version", err)
+	default:
+		return h.reject(ctx, r, in.Body, "not a job message", err)
 	}
-	job, err := jobmsg.DecodeJob(body)
-	if err != nil {
-		reason := "not a job message"
-		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
-			reason = "job message of an unsupported contract version"
-		}
-		return h.reject(ctx, r, body, reason, err)
-	}
+	job, payload := in.Message, in.Payload
 	log := joblog.ForJob(h.cfg.Logger, job.Key, job.ProcessInstanceKey).With(
 		"bpmnProcessId", job.BPMNProcessID, "elementId", job.ElementID, "messageId", r.MessageId)
 	if n, ok := r.Attributes["ApproximateReceiveCount"]; ok {
@@ -197,7 +192,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 			log.Warn("job message received more than once; check the queue's redrive policy (maxReceiveCount=1)")
 		}
 	}
-	if job.Deadline > 0 && h.cfg.Now().After(job.DeadlineTime()) {
+	if job.Expired(h.cfg.Now()) {
 		log.Warn("job deadline has passed: Zeebe has handed the job out again, so it is dropped without running",
 			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano))
 		return true
@@ -274,16 +269,12 @@ func (h *Handler) publish(ctx context.Context, job jobmsg.Job, o jobmsg.Outcome,
 	if err != nil {
 		return err
 	}
-	msg, err := jobmsg.EncodeOutcome(o)
-	if h.cfg.Payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
-		var offloaded bool
-		msg, offloaded, err = h.cfg.Payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixOutcomes, job.Identifier(), job.Key, job.Deadline), msg)
-		if err != nil {
-			return fmt.Errorf("offload the %s outcome: %w", o.Outcome, err)
-		}
-		if offloaded {
-			log.Info("outcome offloaded to S3", "bytes", msg.Attributes[claimcheck.AttrSize])
-		}
+	msg, offloaded, err := claimcheck.EncodeOutcome(ctx, h.cfg.Payloads, job.Identifier(), job.Key, job.Deadline, o)
+	if errors.Is(err, claimcheck.ErrOffload) {
+		return fmt.Errorf("offload the %s outcome: %w", o.Outcome, err)
+	}
+	if offloaded {
+		log.Info("outcome offloaded to S3", "bytes", msg.Attributes[claimcheck.AttrSize])
 	}
 	if errors.Is(err, jobmsg.ErrTooLarge) {
 		log.Error("outcome too large for SNS; failing the job with retries 0 instead", "outcome", string(o.Outcome), "error", err)

@@ -110,7 +110,7 @@ func book(ctx context.Context, in Trip) (Booking, error) {
 	return Booking{BookingID: "H-" + in.TripID}, nil
 }
 
-func testConfig(pub lambdakit.Publisher) lambdakit.Config {
+func testConfig(pub jobmsg.Publisher) lambdakit.Config {
 	return lambdakit.Config{
 		Publisher: pub, OutcomeTopicARN: outcomeTopic,
 		RetryBackoff: 3 * time.Second, DeadlineMargin: 100 * time.Millisecond,
@@ -118,7 +118,7 @@ func testConfig(pub lambdakit.Publisher) lambdakit.Config {
 	}
 }
 
-func newHandler(t *testing.T, pub lambdakit.Publisher) *lambdakit.Handler {
+func newHandler(t *testing.T, pub jobmsg.Publisher) *lambdakit.Handler {
 	t.Helper()
 	h, err := lambdakit.New(book, testConfig(pub))
 	require.NoError(t, err)

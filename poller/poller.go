@@ -54,7 +54,7 @@ type Option func(*collaborators)
 type collaborators struct {
 	router   Router
 	signer   Signer
-	payloads Offloader
+	payloads claimcheck.Offloader
 	tracer   trace.TracerProvider
 }
 
@@ -62,15 +62,9 @@ type collaborators struct {
 // on in the message attributes (package tracing).
 func WithTracing(p trace.TracerProvider) Option { return func(c *collaborators) { c.tracer = p } }
 
-// Offloader stores a message's body elsewhere when it is above a threshold
-// and returns the message that points at it (*claimcheck.Store).
-type Offloader interface {
-	Offload(ctx context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error)
-}
-
 // WithPayloads makes Run offload job messages above the store's threshold
 // (S3, by the claim-check pattern) instead of failing those above SNS's limit.
-func WithPayloads(o Offloader) Option { return func(c *collaborators) { c.payloads = o } }
+func WithPayloads(o claimcheck.Offloader) Option { return func(c *collaborators) { c.payloads = o } }
 
 // Signer signs a job message (package jobtoken), so that the fulfiller
 // applies only outcomes of jobs the poller handed out.
@@ -85,11 +79,6 @@ func WithSigner(s Signer) Option { return func(c *collaborators) { c.signer = s 
 // (retries 0: an incident naming the identifier) instead of publishing it
 // into nothing.
 func WithRouter(r Router) Option { return func(c *collaborators) { c.router = r } }
-
-// Publisher publishes messages to an SNS topic, one error per message.
-type Publisher interface {
-	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
-}
 
 // Config is the poller's configuration.
 type Config struct {
@@ -225,7 +214,7 @@ const minPoll = time.Second
 // no activation succeeded at all, so that a poller that cannot reach Zeebe
 // shows up as failed invocations. Without one (the long-lived process)
 // activation errors are retried with backoff until ctx is cancelled.
-func Run(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, log *slog.Logger, opts ...Option) (Stats, error) {
+func Run(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, log *slog.Logger, opts ...Option) (Stats, error) {
 	var co collaborators
 	for _, o := range opts {
 		o(&co)
@@ -304,7 +293,7 @@ func nextPoll(ctx context.Context, cfg Config, now time.Time) (time.Duration, bo
 // all the same, by ctx's deadline when there is one (Lambda freezes the
 // process there anyway), else by the safety margin. Publishing gets three
 // quarters of that time so that handing back failures still has some.
-func handOff(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collaborators, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
+func handOff(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, co collaborators, log *slog.Logger, jobs []jobmsg.Job, st *Stats) {
 	base := context.WithoutCancel(ctx)
 	var hctx context.Context
 	var cancel context.CancelFunc
@@ -447,18 +436,12 @@ func prepare(ctx context.Context, cfg Config, zb Zeebe, co collaborators, jl *sl
 			return jobmsg.Message{}, handBackIt, fmt.Errorf("sign the job message: %w", err)
 		}
 	}
-	m, err := jobmsg.EncodeJob(j)
-	if co.payloads != nil && (err == nil || errors.Is(err, jobmsg.ErrTooLarge)) {
-		var offloaded bool
-		var oerr error
-		m, offloaded, oerr = co.payloads.Offload(ctx, claimcheck.Key(claimcheck.PrefixJobs, j.Identifier(), j.Key, j.Deadline), m)
-		if oerr != nil {
-			return jobmsg.Message{}, handBackIt, oerr
-		}
-		if offloaded {
-			jl.Info("job message offloaded to S3", "bytes", m.Attributes[claimcheck.AttrSize])
-			err = nil
-		}
+	m, offloaded, err := claimcheck.EncodeJob(ctx, co.payloads, j)
+	if errors.Is(err, claimcheck.ErrOffload) {
+		return jobmsg.Message{}, handBackIt, err
+	}
+	if offloaded {
+		jl.Info("job message offloaded to S3", "bytes", m.Attributes[claimcheck.AttrSize])
 	}
 	switch {
 	case errors.Is(err, jobmsg.ErrTooLarge):

@@ -36,7 +36,7 @@ const (
 // everything, where the gateway does not offer job push. Activation and
 // publishing run in their own goroutines. It runs until ctx is cancelled, and
 // then publishes (or hands back) every job it received before it returns.
-func RunPush(ctx context.Context, cfg Config, zb Zeebe, st Streamer, pub Publisher, log *slog.Logger, opts ...Option) Stats {
+func RunPush(ctx context.Context, cfg Config, zb Zeebe, st Streamer, pub jobmsg.Publisher, log *slog.Logger, opts ...Option) Stats {
 	var co collaborators
 	for _, o := range opts {
 		o(&co)
@@ -59,7 +59,7 @@ func RunPush(ctx context.Context, cfg Config, zb Zeebe, st Streamer, pub Publish
 
 // publishAll publishes (or hands back) the jobs of in, in batches, until in
 // is closed and drained, and returns what became of them.
-func publishAll(ctx context.Context, cfg Config, zb Zeebe, pub Publisher, co collaborators, log *slog.Logger, in <-chan jobmsg.Job) Stats {
+func publishAll(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, co collaborators, log *slog.Logger, in <-chan jobmsg.Job) Stats {
 	stats := make([]Stats, publishers)
 	ready := batches(in, snspub.BatchSize)
 	var wg sync.WaitGroup

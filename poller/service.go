@@ -25,11 +25,11 @@ import (
 type Service struct {
 	Config    Config
 	Zeebe     *zeebeclient.Client
-	Publisher Publisher
-	Router    Router           // nil: publish every job without checking its route
-	Signer    Signer           // nil: publish jobs unsigned
-	Payloads  Offloader        // nil: fail jobs above SNS's limit
-	Tracing   tracing.Provider // nil: no spans
+	Publisher jobmsg.Publisher
+	Router    Router               // nil: publish every job without checking its route
+	Signer    Signer               // nil: publish jobs unsigned
+	Payloads  claimcheck.Offloader // nil: fail jobs above SNS's limit
+	Tracing   tracing.Provider     // nil: no spans
 	Log       *slog.Logger
 }
 
@@ -55,7 +55,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		Zeebe:     zb,
 		Publisher: snspub.New(snsClient),
 		Router:    filterpolicy.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
-		Log:       joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"),
+		Log:       joblog.FromEnv(os.Stderr, getenv),
 	}
 	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller"); err != nil {
 		return nil, err

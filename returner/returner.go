@@ -20,7 +20,6 @@ package returner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -34,12 +33,6 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
-
-// Publisher publishes messages to an SNS topic, one error per message
-// (*snspub.Publisher is the real one).
-type Publisher interface {
-	Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error
-}
 
 // Redelivery decides when a record the returner could not finish comes back
 // (*sqsretry.Queues is the real one).
@@ -59,7 +52,7 @@ const DefaultBackoff = time.Second
 type Handler struct {
 	// Publisher and OutcomeTopicARN say where the fail outcomes go: the
 	// zeebe_jobs2complete topic.
-	Publisher       Publisher
+	Publisher       jobmsg.Publisher
 	OutcomeTopicARN string
 	Log             *slog.Logger
 	// Backoff is the retry backoff of a returned job (DefaultBackoff if zero).
@@ -70,9 +63,7 @@ type Handler struct {
 	// visibility timeout.
 	Redelivery Redelivery
 	// Payloads, when set, reads job messages offloaded to S3.
-	Payloads interface {
-		Resolve(ctx context.Context, body []byte) ([]byte, *claimcheck.Pointer, error)
-	}
+	Payloads claimcheck.Resolver
 	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
 	Now func() time.Time
 }
@@ -104,29 +95,23 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 // Record handles one record and says what became of it.
 func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	log := h.Log.With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN)
-	body, _ := jobmsg.UnwrapRecord(r)
-	if h.Payloads != nil {
-		payload, _, err := h.Payloads.Resolve(ctx, body)
-		switch {
-		case errors.Is(err, claimcheck.ErrNotFound):
-			// The lifecycle rule removed it: the job is long past its deadline.
-			log.Info("the job's offloaded payload is gone: Zeebe has long handed the job out again, nothing to return", "error", err)
-			return Stale
-		case err != nil:
-			if h.Redelivery != nil {
-				_, _ = h.Redelivery.RetryLater(ctx, r)
-			}
-			log.Warn("cannot read the job's offloaded payload now; the record comes back", "error", err)
-			return RetryLate
+	in, err := claimcheck.ReadJob(ctx, r, h.Payloads)
+	switch c := claimcheck.Classify(err); c {
+	case claimcheck.Readable:
+	case claimcheck.PayloadGone:
+		// The lifecycle rule removed it: the job is long past its deadline.
+		log.Info("the job's offloaded payload is gone: Zeebe has long handed the job out again, nothing to return", "error", err)
+		return Stale
+	case claimcheck.PayloadUnavailable:
+		if h.Redelivery != nil {
+			_, _ = h.Redelivery.RetryLater(ctx, r)
 		}
-		body = payload
-	}
-	job, err := jobmsg.DecodeJob(body)
-	if err != nil {
-		jobKey, pik := jobmsg.PeekKeys(body)
-		log = joblog.ForJob(log, jobKey, pik)
+		log.Warn("cannot read the job's offloaded payload now; the record comes back", "error", err)
+		return RetryLate
+	default:
+		log = joblog.ForJob(log, in.JobKey, in.ProcessInstanceKey)
 		reason := "not a job message"
-		if errors.Is(err, jobmsg.ErrUnsupportedVersion) {
+		if c == claimcheck.UnsupportedVersion {
 			reason = "a job message of a contract version this returner does not speak"
 		}
 		if h.Redelivery != nil {
@@ -137,12 +122,13 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 		log.Error(reason+"; it stays in the DLQ for a person to look at", "error", err.Error(), "deadLetterReason", reasonOf(r))
 		return Kept
 	}
+	job := in.Message
 	log = joblog.ForJob(log, job.Key, job.ProcessInstanceKey).With("identifier", job.Identifier(), "elementId", job.ElementID)
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
 	}
-	if job.Deadline > 0 && now().After(job.DeadlineTime()) {
+	if job.Expired(now()) {
 		// Zeebe has timed the activation out and may have handed the job to
 		// someone else: failing it now would fail that newer attempt.
 		log.Info("job deadline has passed: Zeebe has already handed the job out again, nothing to return",

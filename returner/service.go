@@ -18,8 +18,6 @@ import (
 
 // Environment variables read by FromEnv.
 const (
-	// EnvOutcomeTopicARN (required) is the ARN of the zeebe_jobs2complete topic.
-	EnvOutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
 	// EnvBackoff is Handler.Backoff as a Go duration ("1s").
 	EnvBackoff = "RETURN_BACKOFF"
 )
@@ -27,7 +25,7 @@ const (
 // FromEnv builds a Handler from ZEEBE_FULFILLER_SNS_ARN, RETURN_BACKOFF,
 // LOG_LEVEL and the AWS SDK's default configuration chain.
 func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
-	topic, err := getenv.Required(EnvOutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+	topic, err := getenv.OutcomeTopic()
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +38,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	h := &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
-		Log: joblog.New(os.Stderr, getenv("LOG_LEVEL") == "debug"), Backoff: backoff,
+		Log: joblog.FromEnv(os.Stderr, getenv), Backoff: backoff,
 		Redelivery: sqsretry.New(sqs.NewFromConfig(awsCfg))}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -28,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe"
 )
 
@@ -79,11 +79,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return 0
 	}
 
-	level := slog.LevelInfo
-	if getenv("LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := joblog.FromEnv(stderr, getenv)
 
 	if getenv("GOGC") == "" {
 		// The engine allocates a record's worth of garbage per record; a

@@ -20,6 +20,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "callback:", err)
 		os.Exit(1)
 	}
-	cb := &completion.Callback{Client: c, Log: joblog.New(os.Stderr, os.Getenv("LOG_LEVEL") == "debug")}
+	cb := &completion.Callback{Client: c, Log: joblog.FromEnv(os.Stderr, os.Getenv)}
 	lambda.Start(cb.Handle)
 }

@@ -18,6 +18,15 @@ var (
 // Getenv looks a variable up; os.Getenv fits, and tests pass a map's lookup.
 type Getenv func(string) string
 
+// OutcomeTopicARN names the zeebe_jobs2complete topic, where lambdakit, the
+// completion client and the returner publish outcomes.
+const OutcomeTopicARN = "ZEEBE_FULFILLER_SNS_ARN"
+
+// OutcomeTopic returns OutcomeTopicARN, which is required.
+func (g Getenv) OutcomeTopic() (string, error) {
+	return g.Required(OutcomeTopicARN, "the ARN of the zeebe_jobs2complete SNS topic")
+}
+
 // Map adapts a map to Getenv, for tests and examples.
 func Map(m map[string]string) Getenv { return func(k string) string { return m[k] } }
 

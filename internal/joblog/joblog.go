@@ -5,7 +5,17 @@ package joblog
 import (
 	"io"
 	"log/slog"
+	"strings"
 )
+
+// EnvLevel set to "debug" (in any case) turns on debug logging; anything
+// else logs at Info.
+const EnvLevel = "LOG_LEVEL"
+
+// FromEnv returns New(w, debug) with debug as LOG_LEVEL says.
+func FromEnv(w io.Writer, getenv func(string) string) *slog.Logger {
+	return New(w, strings.EqualFold(getenv(EnvLevel), "debug"))
+}
 
 // Attribute keys used on every job-related log line.
 const (

@@ -360,27 +360,28 @@ func (o *Operator) decode(ctx context.Context, q Queue, url string, m sqstypes.M
 	for k, v := range m.MessageAttributes {
 		attrs[k] = aws.ToString(v.StringValue)
 	}
-	body, _ := jobmsg.Unwrap(aws.ToString(m.Body), attrs)
+	body, attrs := jobmsg.Unwrap(aws.ToString(m.Body), attrs)
 	if p, ok := claimcheck.Parse(body); ok {
 		l.Offloaded = "s3://" + p.Bucket + "/" + p.Key
-		if o.Clients.Payloads != nil {
-			if payload, _, err := o.Clients.Payloads.Resolve(ctx, body); err == nil {
-				body = payload
-			}
-		}
+	}
+	var res claimcheck.Resolver
+	if o.Clients.Payloads != nil {
+		res = o.Clients.Payloads
 	}
 	if q.Kind == "outcomes-dlq" {
-		if oc, err := jobmsg.DecodeOutcome(body); err == nil {
-			l.Kind, l.Outcome = "outcome", &oc
+		in, err := claimcheck.ReadBody(ctx, body, attrs, res, jobmsg.DecodeOutcome)
+		if err == nil {
+			l.Kind, l.Outcome = "outcome", &in.Message
 			return l
-		} else {
-			l.Error = err.Error()
 		}
-	} else if j, err := jobmsg.DecodeJob(body); err == nil {
-		l.Kind, l.Job = "job", &j
-		return l
+		l.Error, body = err.Error(), in.Body
 	} else {
-		l.Error = err.Error()
+		in, err := claimcheck.ReadBody(ctx, body, attrs, res, jobmsg.DecodeJob)
+		if err == nil {
+			l.Kind, l.Job = "job", &in.Message
+			return l
+		}
+		l.Error, body = err.Error(), in.Body
 	}
 	l.Kind, l.Body = "unreadable", string(body)
 	return l
@@ -483,7 +484,7 @@ func (o *Operator) Return(ctx context.Context, messageID, incident string) (jobm
 		return jobmsg.Outcome{}, fmt.Errorf("message %s in %s is not a job message (%s): only a function DLQ's jobs can be handed back", messageID, l.Queue, l.Kind)
 	}
 	job := *l.Job
-	if job.Deadline > 0 && o.now().After(job.DeadlineTime()) {
+	if job.Expired(o.now()) {
 		return jobmsg.Outcome{}, fmt.Errorf("job %d: %w (deadline %s); delete the message", job.Key, ErrExpired, job.DeadlineTime().UTC().Format(time.RFC3339))
 	}
 	fail := jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: job.Retries, RetryBackoffMs: 1000,

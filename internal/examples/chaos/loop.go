@@ -91,11 +91,11 @@ func hits(turn, every, offset int) bool { return every > 0 && turn%every == offs
 
 // LosingPublisher fails, as an SNS outage would, every outcome that carries
 // LoopResult's mark, and passes the others to Publisher.
-type LosingPublisher struct{ Publisher lambdakit.Publisher }
+type LosingPublisher struct{ Publisher jobmsg.Publisher }
 
 var loseMark = []byte(`"zlbLoseOutcome":true`)
 
-// Publish implements lambdakit.Publisher.
+// Publish implements jobmsg.Publisher.
 func (p LosingPublisher) Publish(ctx context.Context, topicARN string, msgs []jobmsg.Message) []error {
 	errs := make([]error, len(msgs))
 	var pass []jobmsg.Message
