@@ -1,4 +1,4 @@
-// Package routes tells which Lambda identifiers the zeebe_jobs topic can
+// Package filterpolicy tells which Lambda identifiers the zeebe_jobs topic can
 // deliver to. SNS silently drops a message that matches no subscription's
 // filter policy, so a job for a function that is not deployed would vanish,
 // time out and be activated again forever. The poller asks a Table first and

@@ -1,4 +1,4 @@
-// Package lease keeps the leases of asynchronous completion in S3: for each
+// Package heartbeatlease keeps the leases of asynchronous completion in S3: for each
 // activation of a job that sent a heartbeat, until when that heartbeat keeps
 // it alive (fulfiller.Leases). One small object per activation,
 // leases/<job key>/<first deadline>, written by the fulfiller on every

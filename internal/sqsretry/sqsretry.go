@@ -1,4 +1,4 @@
-// Package redelivery decides when an SQS record comes back, instead of
+// Package sqsretry decides when an SQS record comes back, instead of
 // leaving it to the queue's settings.
 //
 // Two cases need it. A record that can never succeed (not a message of ours,
