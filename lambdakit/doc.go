@@ -21,13 +21,19 @@
 //	returns BPMNError(code, msg, vars)       error: the BPMN error is thrown in the process
 //	  ... with no code or non-object vars    fail, retries 0 (a bug a retry cannot fix)
 //	returns another error, or panics         fail, retries = job retries - 1, RetryBackoff
-//	input variables do not fit its type      fail, retries - 1
+//	input variables do not fit its type      fail, retries 0 (modelling error: incident)
 //	still running DeadlineMargin before      fail, retries - 1, "handler timed out"; a
 //	the Lambda deadline                      late result is ignored
 //	result too large for SNS (256 KiB)       fail, retries 0, saying so (never truncated)
 //	returns ErrResultPending                 none now: whoever holds the job's
 //	                                         CompletionToken answers later (package
 //	                                         completion), with heartbeats meanwhile
+//
+// Numbers pass through exactly: a number decoded into an interface value
+// (map[string]any, []any, an any field) is a json.Number, not a float64, so
+// an integer beyond 2^53 or a long decimal keeps its written digits through
+// the handler and back to Zeebe. Read it with its Int64, Float64 or String
+// method; typed fields (int64, float64) decode as usual.
 //
 // Zeebe, not SQS, is the retry master: a job's record is acknowledged once its
 // outcome is published, whatever the outcome. A record is reported in

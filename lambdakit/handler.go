@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -71,13 +72,30 @@ func New[In, Out any](h func(context.Context, In) (Out, error), cfg Config) (*Ha
 		// Absent variables leave the input at its zero value, as Zeebe
 		// jobs without variables are legitimate.
 		if len(bytes.TrimSpace(input)) > 0 {
-			if err := json.Unmarshal(input, &in); err != nil {
+			if err := decodeInput(input, &in); err != nil {
 				return nil, &inputError{typ: fmt.Sprintf("%T", in), err: err}
 			}
 		}
 		return h(ctx, in)
 	}
 	return &Handler{cfg: cfg, call: call}, nil
+}
+
+// decodeInput is json.Unmarshal, except that a number decoded into an
+// interface value is a json.Number, not a float64: an integer beyond 2^53
+// (an order number, a snowflake id) or a long decimal keeps its written
+// digits through the handler and back to Zeebe.
+func decodeInput(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	// json.Unmarshal refuses anything after the value; so does this.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("invalid character after the top-level value at offset %d", dec.InputOffset())
+	}
+	return nil
 }
 
 // Invoke implements lambda.Handler. An SQS event is processed as a batch of
