@@ -20,8 +20,12 @@ import (
 const MaxErrorMessageBytes = 16 * 1024
 
 // errTimedOut is the cause of a handler context that reached
-// Lambda deadline - DeadlineMargin.
-var errTimedOut = errors.New("lambdakit: handler deadline (Lambda deadline minus DeadlineMargin) reached")
+// Lambda deadline - DeadlineMargin; errJobTimedOut of one that reached the
+// job's deadline - DeadlineMargin first.
+var (
+	errTimedOut    = errors.New("lambdakit: handler deadline (Lambda deadline minus DeadlineMargin) reached")
+	errJobTimedOut = errors.New("lambdakit: handler deadline (job deadline minus DeadlineMargin) reached")
+)
 
 type result struct {
 	out any
@@ -33,11 +37,10 @@ type result struct {
 func (h *Handler) run(ctx context.Context, job jobmsg.Job, log *slog.Logger) jobmsg.Outcome {
 	hctx := withJob(ctx, job)
 	var cancel context.CancelFunc
-	var budget time.Duration // what the handler gets; 0 when ctx has no deadline
-	if d, ok := ctx.Deadline(); ok {
-		stop := d.Add(-h.cfg.DeadlineMargin)
+	var budget time.Duration // what the handler gets; 0 when neither has a deadline
+	if stop, cause := h.stopAt(ctx, job); cause != nil {
 		budget = time.Until(stop)
-		hctx, cancel = context.WithDeadlineCause(hctx, stop, errTimedOut)
+		hctx, cancel = context.WithDeadlineCause(hctx, stop, cause)
 	} else {
 		hctx, cancel = context.WithCancel(hctx)
 	}
@@ -83,6 +86,25 @@ func (h *Handler) run(ctx context.Context, job jobmsg.Job, log *slog.Logger) job
 	return h.stopped(hctx, job, budget, log, true)
 }
 
+// stopAt is when the handler must have returned: the earlier of the Lambda
+// deadline and the job's deadline, each less DeadlineMargin, so that the
+// failure still reaches Zeebe while this activation is the job's. Past the
+// job's deadline Zeebe hands the job out again, and a second run would start
+// beside this one. The job's deadline is read on Config.Now's clock. The
+// cause says which deadline it is; nil when there is none.
+func (h *Handler) stopAt(ctx context.Context, job jobmsg.Job) (stop time.Time, cause error) {
+	if d, ok := ctx.Deadline(); ok {
+		stop, cause = d.Add(-h.cfg.DeadlineMargin), errTimedOut
+	}
+	if job.Deadline > 0 {
+		j := time.Now().Add(job.DeadlineTime().Sub(h.cfg.Now()) - h.cfg.DeadlineMargin)
+		if cause == nil || j.Before(stop) {
+			stop, cause = j, errJobTimedOut
+		}
+	}
+	return stop, cause
+}
+
 // finish is the outcome of a handler that returned. A plain error returned
 // after its context ended is, in all likelihood, that context's error (a
 // handler that honours ctx): the job is failed as timed out or interrupted,
@@ -101,12 +123,23 @@ func (h *Handler) finish(hctx context.Context, job jobmsg.Job, res result, budge
 // stopped is the outcome of a handler whose context ended before it
 // returned, or before it could start.
 func (h *Handler) stopped(hctx context.Context, job jobmsg.Job, budget time.Duration, log *slog.Logger, started bool) jobmsg.Outcome {
-	if !errors.Is(context.Cause(hctx), errTimedOut) {
+	cause := context.Cause(hctx)
+	if !errors.Is(cause, errTimedOut) && !errors.Is(cause, errJobTimedOut) {
 		// The invocation itself was cancelled (a harness shutting down).
-		log.Error("handler interrupted: the invocation was cancelled", "error", context.Cause(hctx))
-		return h.failure(job, fmt.Sprintf("handler interrupted: %v", context.Cause(hctx)))
+		log.Error("handler interrupted: the invocation was cancelled", "error", cause)
+		return h.failure(job, fmt.Sprintf("handler interrupted: %v", cause))
 	}
 	margin := h.cfg.DeadlineMargin
+	if errors.Is(cause, errJobTimedOut) {
+		if !started {
+			log.Error("no time left to run the handler before the job's deadline; failing the job", "margin", margin.String())
+			return h.failure(job, fmt.Sprintf("handler timed out before it started: less than %s (%s) was left before the job's deadline; raise the job timeout (the task header %q or the poller's JOB_TIMEOUT)",
+				margin, EnvDeadlineMargin, jobmsg.HeaderTimeout))
+		}
+		log.Error("handler still running close to the job's deadline; failing the job", "margin", margin.String(), "budget", budget.String())
+		return h.failure(job, fmt.Sprintf("handler timed out: still running %s before the job's deadline, after which Zeebe hands the job out again (it had %s; raise the job timeout with the task header %q or the poller's JOB_TIMEOUT, or make the handler faster)",
+			margin, budget.Round(10*time.Millisecond), jobmsg.HeaderTimeout))
+	}
 	if !started {
 		log.Error("no time left to run the handler before the Lambda deadline; failing the job", "margin", margin.String())
 		return h.failure(job, fmt.Sprintf("handler timed out before it started: less than %s (%s) was left before the Lambda deadline; raise the function's timeout or lower %s",
