@@ -107,7 +107,9 @@ func (p *proc) onActivating(ei *elemInst) {
 	switch {
 	case ei.typ == string(bpmn.MultiInstanceBody):
 		p.activateMultiInstance(ei)
-	case el.Type == bpmn.ServiceTask:
+	case el.JobBased():
+		// Service, send, script, business-rule and job-based user tasks,
+		// message throw and end events: Zeebe 8.5 runs them all as jobs.
 		if err := p.createJob(ei); err != nil {
 			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 			return
