@@ -15,6 +15,9 @@ func (b *procBuilder) details(e *Element) {
 		e.IsForCompensation = b.boolAttr(n, e.ID, "isForCompensation", false)
 	}
 	switch e.Type {
+	case ReceiveTask:
+		// The message is referenced by the task itself, as by a catch event's definition.
+		b.messageRef(e, n)
 	case StartEvent:
 		b.startEvent(e, n)
 	case EndEvent:
@@ -230,7 +233,7 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 func (b *procBuilder) messageRef(e *Element, def *node) {
 	ref := def.attr("messageRef")
 	if ref == "" {
-		b.add(e.ID, "Message events must reference a message (messageRef)")
+		b.add(e.ID, "Message catch events and receive tasks must reference a message (messageRef)")
 		return
 	}
 	if b.messageNodes[ref] == nil {
@@ -331,14 +334,17 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			b.add(where, "'zeebe:calledDecision' (a DMN decision) is not supported by the local engine, which does not evaluate DMN; "+
 				"implement the task with a 'zeebe:taskDefinition' and a job worker instead")
 		case e.Type == ScriptTask && x.local == "script":
-			b.add(where, "'zeebe:script' (an inline FEEL script) is not supported by the local engine; "+
-				"implement the task with a 'zeebe:taskDefinition' and a job worker instead")
+			if seen[x.local] == 1 {
+				b.script(e, x)
+			}
 		default:
 			b.add(where, "Extension element 'zeebe:%s' is not supported on '%s' elements by the local engine", x.local, n.local)
 		}
 	}
 	switch {
-	case job && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0 && seen["script"] == 0:
+	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
+		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
 		e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
@@ -359,6 +365,20 @@ func jobCapable(e *Element, n *node) bool {
 		return n.child(nsBPMN, "messageEventDefinition") != nil
 	}
 	return false
+}
+
+// script reads a zeebe:script: a FEEL expression the engine evaluates when
+// the task is activated, and the variable that takes its result.
+func (b *procBuilder) script(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.Script, e.ResultVariable = x.attr("expression"), x.attr("resultVariable")
+	if strings.TrimSpace(e.Script) == "" {
+		b.add(where, "Attribute 'expression' of 'zeebe:script' must be present and not empty")
+	}
+	b.mustBeExpression(e.ID, "zeebe:script expression", e.Script)
+	if !pathPattern.MatchString(e.ResultVariable) || strings.Contains(e.ResultVariable, ".") {
+		b.add(where, "Attribute 'resultVariable' of 'zeebe:script' must be a variable name, found '%s'", e.ResultVariable)
+	}
 }
 
 func (b *procBuilder) taskHeaders(e *Element, x *node) {
@@ -487,7 +507,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case !e.Type.IsActivity() || !e.JobBased():
+		case !e.JobBased() && e.Type != ReceiveTask && e.Script == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

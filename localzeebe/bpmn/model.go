@@ -105,10 +105,14 @@ type Element struct {
 	JobType, JobRetries string // zeebe:taskDefinition as written; JobRetries is "3" when the attribute is absent
 	Headers             []Header
 	UserTask            *UserTaskProps // job-based user task: what becomes its reserved job headers; nil otherwise
-	Inputs, Outputs     []Mapping      // zeebe:ioMapping; kept on any element type that carries one
-	Boundaries          []*Element     // boundary events attached to this activity, document order
-	IsForCompensation   bool           // a compensation handler: no flows, no boundary events
-	MultiInstance       *MultiInstance // nil if none
+
+	// Script task with zeebe:script: the FEEL expression ("=..." as written)
+	// and the variable its result goes to.
+	Script, ResultVariable string
+	Inputs, Outputs        []Mapping      // zeebe:ioMapping; kept on any element type that carries one
+	Boundaries             []*Element     // boundary events attached to this activity, document order
+	IsForCompensation      bool           // a compensation handler: no flows, no boundary events
+	MultiInstance          *MultiInstance // nil if none
 
 	// Boundary events.
 	AttachedTo     *Element
@@ -122,7 +126,7 @@ type Element struct {
 	CompensationHandler *Element // compensation boundary event: the handler its association targets
 	ActivityRef         string   // compensation throw/end event: the activity to compensate, "" = all
 
-	// Message catch.
+	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
 
 	// Timer boundary and timer intermediate catch.

@@ -252,6 +252,8 @@ func elementType(local string) (ElementType, bool) {
 		return BusinessRuleTask, true
 	case "manualTask":
 		return ManualTask, true
+	case "receiveTask":
+		return ReceiveTask, true
 	case "task":
 		return Task, true
 	case "exclusiveGateway":

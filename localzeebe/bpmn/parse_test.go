@@ -251,6 +251,27 @@ func TestParseSupported(t *testing.T) {
 			},
 		},
 		{
+			name: "receive task and FEEL script task",
+			data: model(`<bpmn:message id="M" name="=name"><bpmn:extensionElements><zeebe:subscription correlationKey="=key"/></bpmn:extensionElements></bpmn:message>`,
+				`<bpmn:receiveTask id="R" messageRef="M"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=keys" inputElement="key"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:receiveTask>
+				<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:script expression="=a + 1" resultVariable="sum"/><zeebe:ioMapping><zeebe:output source="=sum" target="total"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:scriptTask>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				r := p.Elements["R"]
+				assert.Equal(t, ReceiveTask, r.Type)
+				assert.Equal(t, EventUnspecified, r.EventType)
+				assert.Equal(t, "=name", r.MessageName)
+				assert.Equal(t, "=key", r.CorrelationKey)
+				assert.NotNil(t, r.MultiInstance)
+				assert.False(t, r.JobBased())
+				sc := p.Elements["Sc"]
+				assert.Equal(t, ScriptTask, sc.Type)
+				assert.False(t, sc.JobBased())
+				assert.Equal(t, "=a + 1", sc.Script)
+				assert.Equal(t, "sum", sc.ResultVariable)
+				assert.Equal(t, []Mapping{{"=sum", "total"}}, sc.Outputs)
+			},
+		},
+		{
 			name: "exclusive gateway with conditions and default flow",
 			data: model("", `<bpmn:startEvent id="S"/><bpmn:exclusiveGateway id="G" default="F_else"><bpmn:outgoing>wrong</bpmn:outgoing></bpmn:exclusiveGateway>`+
 				task("A", "", "")+task("B", "", "")+task("C", "", "")+

@@ -3,7 +3,9 @@ package conformance
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"testing"
+	"time"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
 	"github.com/stretchr/testify/assert"
@@ -255,5 +257,211 @@ func TestUserTaskHeaders(t *testing.T) {
 		j := awaitInstanceJob(t, userTaskJobType, pik)
 		assert.Equal(t, "bob", headersOf(t, j)["io.camunda.zeebe:assignee"])
 		completeJob(t, j.GetKey())
+	})
+}
+
+// elementKey waits for the element's ELEMENT_ACTIVATING in the instance and returns its key.
+func elementKey(t *testing.T, pik int64, elementID string) int64 {
+	t.Helper()
+	return waitRecord(t, fmt.Sprintf("%s of %d activating", elementID, pik), func(r *record) bool {
+		return isEvent(r, "PROCESS_INSTANCE", "ELEMENT_ACTIVATING") && r.V.ProcessInstanceKey == pik && r.V.ElementID == elementID
+	}).Key
+}
+
+// The records of an element that activates, waits for no job and completes.
+var passThroughTrace = []string{
+	"COMMAND PROCESS_INSTANCE ACTIVATE_ELEMENT",
+	"EVENT PROCESS_INSTANCE ELEMENT_ACTIVATING",
+	"EVENT PROCESS_INSTANCE ELEMENT_ACTIVATED",
+	"COMMAND PROCESS_INSTANCE COMPLETE_ELEMENT",
+	"EVENT PROCESS_INSTANCE ELEMENT_COMPLETING",
+	"EVENT PROCESS_INSTANCE ELEMENT_COMPLETED",
+}
+
+// A receive task waits for a message like an intermediate message catch
+// event, and can have boundary events (docs: message-events.md, receive tasks).
+func TestReceiveTask(t *testing.T) {
+	t.Parallel()
+	const hour = "PT1H"
+
+	t.Run("published after the subscription opened", func(t *testing.T) {
+		t.Parallel()
+		m := deployModel(t, "receive-task.bpmn")
+		key := uniq(t, "order")
+		pik := m.create(t, map[string]any{"orderId": key, "wait": hour})
+		afterElement(t, pik, "Receive_Payment")
+		noJob(t, m.typ("after"), 0)
+		_, err := publish(t, m.msg, key, 0, "", map[string]any{"paid": true})
+		require.NoError(t, err)
+		after := awaitJob(t, m.typ("after"))
+		assert.Equal(t, pik, after.GetProcessInstanceKey())
+		assert.Equal(t, true, jobVars(t, after)["paid"], "message variables propagate")
+		completeJob(t, after.GetKey())
+
+		needRecords(t)
+		rk := elementKey(t, pik, "Receive_Payment")
+		assert.Equal(t, passThroughTrace, elementTrace(t, rk, 0))
+		typ, ev := elementTypes(t, rk)
+		assert.Equal(t, "RECEIVE_TASK", typ)
+		assert.Equal(t, "UNSPECIFIED", ev)
+		for _, intent := range []string{"CREATED", "CORRELATED"} {
+			subs := findRecords(t, func(r *record) bool {
+				return isEvent(r, "PROCESS_MESSAGE_SUBSCRIPTION", intent) && r.V.ElementInstanceKey == rk
+			})
+			require.Len(t, subs, 1, "PROCESS_MESSAGE_SUBSCRIPTION %s", intent)
+			assert.Equal(t, "Receive_Payment", subs[0].V.ElementID)
+		}
+	})
+
+	t.Run("a buffered message correlates on activation", func(t *testing.T) {
+		t.Parallel()
+		m := deployModel(t, "receive-task.bpmn")
+		key := uniq(t, "order")
+		_, err := publish(t, m.msg, key, time.Minute, "", map[string]any{"paid": "early"})
+		require.NoError(t, err)
+		res := m.createWithResult(t, map[string]any{"orderId": key, "wait": hour})
+		after := awaitJob(t, m.typ("after"))
+		assert.Equal(t, "early", jobVars(t, after)["paid"])
+		completeJob(t, after.GetKey())
+		awaitResult(t, res)
+	})
+
+	t.Run("an interrupting timer boundary ends the wait", func(t *testing.T) {
+		t.Parallel()
+		m := deployModel(t, "receive-task.bpmn")
+		key := uniq(t, "order")
+		created := time.Now()
+		res := m.createWithResult(t, map[string]any{"orderId": key, "wait": "PT1S"})
+		timeout := awaitJob(t, m.typ("timeout"))
+		assert.GreaterOrEqual(t, time.Since(created), 950*time.Millisecond, "never earlier than due")
+		_, err := publish(t, m.msg, key, 0, "", nil)
+		require.NoError(t, err)
+		noJob(t, m.typ("after"), 500*time.Millisecond)
+		completeJob(t, timeout.GetKey())
+		awaitResult(t, res)
+
+		needRecords(t)
+		pik := timeout.GetProcessInstanceKey()
+		rk := elementKey(t, pik, "Receive_Payment")
+		waitRecord(t, "the receive task's subscription deleted", func(r *record) bool {
+			return isEvent(r, "PROCESS_MESSAGE_SUBSCRIPTION", "DELETED") && r.V.ElementInstanceKey == rk
+		})
+		assert.Equal(t, []string{"Receive_Payment", "Timer_Boundary"}, elementEventsOf(t, pik, "ELEMENT_TERMINATED", "ELEMENT_COMPLETED", "Receive_Payment", "Timer_Boundary"))
+	})
+}
+
+// elementEventsOf lists the element ids, in log order, of the instance's
+// events with the first intent for the first id and the second for the second.
+func elementEventsOf(t *testing.T, pik int64, intentA, intentB, idA, idB string) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range findRecords(t, func(r *record) bool {
+		return r.RecordType == "EVENT" && r.ValueType == "PROCESS_INSTANCE" && r.V.ProcessInstanceKey == pik &&
+			(r.Intent == intentA && r.V.ElementID == idA || r.Intent == intentB && r.V.ElementID == idB)
+	}) {
+		ids = append(ids, r.V.ElementID)
+	}
+	return ids
+}
+
+// A script task with zeebe:script evaluates its FEEL expression when it is
+// activated and completes at once; the result variable is merged into the
+// process unless output mappings say otherwise (docs: script-tasks.md).
+func TestScriptTask(t *testing.T) {
+	t.Parallel()
+	vars := map[string]any{"a": 1, "b": 2}
+	for _, tc := range []struct {
+		name, script string
+		want         any
+	}{
+		{"arithmetic", "= a + b", 3.0},
+		{"string", `= "order-" + string(a)`, "order-1"},
+		{"context and list", "= {sum: a + b, both: [a, b]}", map[string]any{"sum": 3.0, "both": []any{1.0, 2.0}}},
+		{"a missing variable gives null", "= missing", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := deployModel(t, "script-task.bpmn", "SCRIPT", html.EscapeString(tc.script), "OUTPUT_MAPPINGS", "")
+			pik := m.create(t, vars)
+			after := awaitJob(t, m.typ("after"))
+			assert.Equal(t, pik, after.GetProcessInstanceKey())
+			got := jobVars(t, after)
+			assert.Contains(t, got, "result")
+			assert.Equal(t, tc.want, got["result"])
+			completeJob(t, after.GetKey())
+
+			needRecords(t)
+			sk := elementKey(t, pik, "Script_Sum")
+			assert.Equal(t, passThroughTrace, elementTrace(t, sk, 0), "no job")
+			typ, _ := elementTypes(t, sk)
+			assert.Equal(t, "SCRIPT_TASK", typ)
+			created := findRecords(t, func(r *record) bool {
+				return isEvent(r, "VARIABLE", "CREATED") && r.V.ProcessInstanceKey == pik && r.V.Name == "result"
+			})
+			require.Len(t, created, 1)
+			assert.Equal(t, pik, created[0].V.ScopeKey, "merged into the process scope")
+		})
+	}
+
+	t.Run("with output mappings the result stays local", func(t *testing.T) {
+		t.Parallel()
+		m := deployModel(t, "script-task.bpmn", "SCRIPT", "= a + b", "OUTPUT_MAPPINGS", `<zeebe:output source="= result * 10" target="total"/>`)
+		pik := m.create(t, vars)
+		after := awaitJob(t, m.typ("after"))
+		assert.Equal(t, map[string]any{"a": 1.0, "b": 2.0, "total": 30.0}, jobVars(t, after))
+		completeJob(t, after.GetKey())
+
+		needRecords(t)
+		sk := elementKey(t, pik, "Script_Sum")
+		scopes := map[string]int64{}
+		for _, r := range findRecords(t, func(r *record) bool { return isEvent(r, "VARIABLE", "CREATED") && r.V.ProcessInstanceKey == pik }) {
+			scopes[r.V.Name] = r.V.ScopeKey
+		}
+		assert.Equal(t, map[string]int64{"a": pik, "b": pik, "result": sk, "total": pik}, scopes)
+	})
+}
+
+// Receive tasks and FEEL script tasks can be multi-instance, like job-based tasks
+// (reference §4.2): each inner instance subscribes with its own correlation key,
+// or evaluates the script with its own input element.
+func TestMultiInstanceReceiveAndScriptTasks(t *testing.T) {
+	t.Parallel()
+
+	t.Run("parallel receive task", func(t *testing.T) {
+		t.Parallel()
+		pid, msg := uniq(t, "p"), uniq(t, "msg")
+		xml := bpmnHeader + `<bpmn:message id="M" name="` + msg + `"><bpmn:extensionElements><zeebe:subscription correlationKey="= key"/></bpmn:extensionElements></bpmn:message>
+			<bpmn:process id="` + pid + `" isExecutable="true"><bpmn:startEvent id="Start"/>
+			<bpmn:receiveTask id="Receive" messageRef="M"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+				<zeebe:loopCharacteristics inputCollection="= keys" inputElement="key" outputCollection="amounts" outputElement="= amount"/>
+			</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:receiveTask>
+			<bpmn:endEvent id="End"/>
+			<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Receive"/><bpmn:sequenceFlow id="F2" sourceRef="Receive" targetRef="End"/>
+			</bpmn:process></bpmn:definitions>`
+		m := model{pid: pid, meta: deployXML(t, pid+".bpmn", xml)}
+		k1, k2 := uniq(t, "k"), uniq(t, "k")
+		res := m.createWithResult(t, map[string]any{"keys": []string{k1, k2}})
+		// Buffered, so the order against the subscriptions does not matter.
+		for key, amount := range map[string]int{k2: 20, k1: 10} {
+			_, err := publish(t, msg, key, time.Minute, "", map[string]any{"amount": amount})
+			require.NoError(t, err)
+		}
+		_, vars := awaitResult(t, res)
+		assert.Equal(t, []any{10.0, 20.0}, vars["amounts"], "each inner instance collects the amount of its own message")
+	})
+
+	t.Run("sequential script task", func(t *testing.T) {
+		t.Parallel()
+		pid := uniq(t, "p")
+		xml := process(pid, `<bpmn:startEvent id="Start"/>
+			<bpmn:scriptTask id="Double"><bpmn:extensionElements><zeebe:script expression="= x * 2" resultVariable="y"/></bpmn:extensionElements>
+			<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:extensionElements>
+				<zeebe:loopCharacteristics inputCollection="= xs" inputElement="x" outputCollection="ys" outputElement="= y"/>
+			</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:scriptTask>
+			<bpmn:endEvent id="End"/>
+			<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Double"/><bpmn:sequenceFlow id="F2" sourceRef="Double" targetRef="End"/>`)
+		m := model{pid: pid, meta: deployXML(t, pid+".bpmn", xml)}
+		_, vars := awaitResult(t, m.createWithResult(t, map[string]any{"xs": []int{1, 2, 3}}))
+		assert.Equal(t, []any{2.0, 4.0, 6.0}, vars["ys"])
 	})
 }
