@@ -42,6 +42,21 @@ func TestDeployRejections(t *testing.T) {
 		requireStatus(t, err, codes.InvalidArgument, deployInvalid(name)+"unknown resource type")
 	})
 
+	// Zeebe 8.5 deploys decisions and forms; the local engine names what it does not support.
+	for _, tc := range []struct{ ext, content, what string }{
+		{".dmn", `<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="n"/>`, "DMN resources (.dmn) are not supported by the local engine"},
+		{".form", `{"id":"f","type":"default","components":[]}`, "form resources (.form) are not supported by the local engine"},
+	} {
+		t.Run("unsupported resource "+tc.ext, func(t *testing.T) {
+			t.Parallel()
+			localOnly(t, "Zeebe deploys "+tc.ext+" resources")
+			name := uniq(t, "r") + tc.ext
+			_, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: name, Content: []byte(tc.content)}}})
+			msg := statusMessage(t, err, codes.InvalidArgument)
+			assert.True(t, strings.HasPrefix(msg, deployInvalid(name)+tc.what), "message %q", msg)
+		})
+	}
+
 	for _, tc := range []struct {
 		name      string
 		localOnly string // non-empty: a local-engine limitation, Zeebe deploys it
