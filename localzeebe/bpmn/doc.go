@@ -16,6 +16,16 @@
 //     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
 //     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
 //     bpmn:completionCondition), and isForCompensation="true" for compensation handlers;
+//   - the other elements Zeebe 8.5 runs as jobs, with the same extensions: send,
+//     script and business-rule tasks with a zeebe:taskDefinition, message
+//     intermediate throw and end events with a zeebe:taskDefinition, and user tasks
+//     without zeebe:userTask (job type io.camunda.zeebe:userTask, one retry;
+//     zeebe:formDefinition formKey, zeebe:assignmentDefinition, zeebe:taskSchedule);
+//   - undefined tasks (bpmn:task) and manual tasks, which pass through;
+//   - receive tasks (messageRef to a bpmn:message with a zeebe:subscription
+//     correlationKey, like a message catch event) and script tasks with a
+//     zeebe:script (a FEEL expression and its resultVariable); both may be
+//     multi-instance;
 //   - exclusive gateway (conditions and a default flow), parallel gateway;
 //   - interrupting error boundary events (specific code or catch-all), interrupting
 //     timer boundary events with timeDuration, compensation boundary events linked to
@@ -24,15 +34,17 @@
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (subprocesses, call activities, user/script/send/receive/
-// business-rule/manual/plain tasks, inclusive, event-based and complex gateways,
-// signal, escalation, message start/end, link, conditional and terminate events,
-// timeDate and timeCycle timers, non-interrupting boundary events, unknown
-// zeebe:* extension elements such as execution listeners) is rejected with a problem
-// naming the element id and type. The local engine does not implement those
-// semantics; deploying such a model and silently skipping the parts it does not
-// understand would make a process behave differently than on Zeebe, which is worse
-// than refusing it.
+// Everything else (subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
+// DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
+// multi-instance undefined and manual tasks, inclusive, event-based and complex
+// gateways, signal, escalation, message start and boundary, link, conditional and
+// terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
+// unknown zeebe:* extension elements, and those of later Zeebe versions such as
+// execution listeners, named with the version that added them) is rejected with a
+// problem naming the element id and what is not supported. The local engine does not
+// implement those semantics; deploying such a model and silently skipping the parts
+// it does not understand would make a process behave differently than on Zeebe,
+// which is worse than refusing it.
 //
 // Expressions are not evaluated here. A value is an expression when it starts with
 // '=' (Zeebe's rule); WithExpressionCheck lets the engine compile each one at deploy

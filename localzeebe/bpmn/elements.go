@@ -1,15 +1,23 @@
 package bpmn
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+	"time"
+)
 
 // details reads an element's attributes, extension elements and event definition.
 func (b *procBuilder) details(e *Element) {
 	n := b.nodes[e]
 	b.extensions(e, n)
 	b.loopCharacteristics(e, n)
-	switch e.Type {
-	case ServiceTask:
+	if e.Type.IsActivity() {
 		e.IsForCompensation = b.boolAttr(n, e.ID, "isForCompensation", false)
+	}
+	switch e.Type {
+	case ReceiveTask:
+		// The message is referenced by the task itself, as by a catch event's definition.
+		b.messageRef(e, n)
 	case StartEvent:
 		b.startEvent(e, n)
 	case EndEvent:
@@ -68,6 +76,9 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 	case def.local == "compensateEventDefinition":
 		e.EventType = EventCompensation
 		b.compensateDefinition(e, def)
+	case def.local == "messageEventDefinition":
+		// A job, like a service task (extensions required its zeebe:taskDefinition).
+		e.EventType = EventMessage
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -83,7 +94,7 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 		if !b.unknown[ref] {
 			b.add(e.ID, "attachedToRef '%s' does not reference an activity of process '%s'", ref, b.def.ID)
 		}
-	case a.Type != ServiceTask:
+	case !a.Type.IsActivity():
 		b.add(e.ID, "attachedToRef '%s' must reference an activity, not a %s", ref, a.Type)
 	default:
 		e.AttachedTo = a
@@ -139,6 +150,9 @@ func (b *procBuilder) throwEvent(e *Element, n *node) {
 	case def.local == "compensateEventDefinition":
 		e.EventType = EventCompensation
 		b.compensateDefinition(e, def)
+	case def.local == "messageEventDefinition":
+		// A job, like a service task (extensions required its zeebe:taskDefinition).
+		e.EventType = EventMessage
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -219,7 +233,7 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 func (b *procBuilder) messageRef(e *Element, def *node) {
 	ref := def.attr("messageRef")
 	if ref == "" {
-		b.add(e.ID, "Message events must reference a message (messageRef)")
+		b.add(e.ID, "Message catch events and receive tasks must reference a message (messageRef)")
 		return
 	}
 	if b.messageNodes[ref] == nil {
@@ -267,48 +281,186 @@ func (b *procBuilder) message(ref string) *messageInfo {
 	return m
 }
 
+// laterExtensions are Zeebe extension elements that Zeebe 8.5 does not have,
+// with the release that added them (Camunda's modeler compatibility rules and
+// release notes). Zeebe 8.5 would deploy and silently ignore them; the local
+// engine refuses them, so a model never runs without what it asks for.
+var laterExtensions = map[string]string{
+	"executionListeners": "8.6",
+	"priorityDefinition": "8.6",
+	"taskListeners":      "8.8",
+}
+
 // extensions reads the Zeebe extension elements of a flow node. Unknown Zeebe
 // elements are rejected: they stand for features (listeners, forms, scripts) the
 // local engine would otherwise silently skip.
 func (b *procBuilder) extensions(e *Element, n *node) {
 	where := e.ID + " > extensionElements"
-	var taskDefs, taskHeaders, ioMappings int
+	job := jobCapable(e, n)
+	seen := map[string]int{}
 	for _, x := range n.zeebeExtensions() {
+		seen[x.local]++
 		switch {
 		case x.local == "properties":
 			// Key/value metadata for tools, no execution semantics.
+		case laterExtensions[x.local] != "":
+			b.add(where, "Extension element 'zeebe:%s' was added in Zeebe %s; the local engine implements Zeebe 8.5 and does not support it", x.local, laterExtensions[x.local])
 		case x.local == "ioMapping":
-			if ioMappings++; ioMappings > 1 {
+			if seen[x.local] > 1 {
 				b.add(where, "Must have at most one 'zeebe:ioMapping' extension element")
 				continue
 			}
 			b.ioMapping(e, x)
-		case x.local == "taskDefinition" && e.Type == ServiceTask:
-			if taskDefs++; taskDefs == 1 {
+		case x.local == "taskDefinition" && job:
+			if seen[x.local] == 1 {
 				b.taskDefinition(e, x)
 			}
-		case x.local == "taskHeaders" && e.Type == ServiceTask:
-			if taskHeaders++; taskHeaders > 1 {
+		case x.local == "taskHeaders" && (job || e.Type == UserTask):
+			if seen[x.local] > 1 {
 				b.add(where, "Must have at most one 'zeebe:taskHeaders' extension element")
 				continue
 			}
-			for _, h := range x.children {
-				if !h.is(nsZeebe, "header") {
-					continue
-				}
-				key, _ := h.attrOK("key")
-				if key == "" {
-					b.add(where, "Attribute 'key' of 'zeebe:header' must be present and not empty")
-					continue
-				}
-				e.Headers = append(e.Headers, Header{Key: key, Value: h.attr("value")})
+			b.taskHeaders(e, x)
+		case e.Type == UserTask && (x.local == "formDefinition" || x.local == "assignmentDefinition" || x.local == "taskSchedule"):
+			if seen[x.local] > 1 {
+				b.add(where, "Must have at most one 'zeebe:%s' extension element", x.local)
+				continue
+			}
+			b.userTaskExtension(e, x)
+		case e.Type == UserTask && x.local == "userTask":
+			b.add(where, "Zeebe user tasks ('zeebe:userTask', Zeebe 8.5) are not supported by the local engine; "+
+				"remove 'zeebe:userTask' to run '%s' as a job-based user task (jobs of type '%s')", e.ID, UserTaskJobType)
+		case e.Type == BusinessRuleTask && x.local == "calledDecision":
+			b.add(where, "'zeebe:calledDecision' (a DMN decision) is not supported by the local engine, which does not evaluate DMN; "+
+				"implement the task with a 'zeebe:taskDefinition' and a job worker instead")
+		case e.Type == ScriptTask && x.local == "script":
+			if seen[x.local] == 1 {
+				b.script(e, x)
 			}
 		default:
 			b.add(where, "Extension element 'zeebe:%s' is not supported on '%s' elements by the local engine", x.local, n.local)
 		}
 	}
-	if e.Type == ServiceTask && taskDefs != 1 {
+	switch {
+	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
+		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
+	case e.Type == UserTask:
+		e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
+		if e.UserTask == nil {
+			e.UserTask = &UserTaskProps{}
+		}
+	}
+}
+
+// jobCapable reports whether the element may carry a zeebe:taskDefinition:
+// the job-worker tasks, and message throw and end events, which Zeebe 8.5
+// runs as jobs too.
+func jobCapable(e *Element, n *node) bool {
+	switch e.Type {
+	case ServiceTask, SendTask, ScriptTask, BusinessRuleTask:
+		return true
+	case IntermediateThrowEvent, EndEvent:
+		return n.child(nsBPMN, "messageEventDefinition") != nil
+	}
+	return false
+}
+
+// script reads a zeebe:script: a FEEL expression the engine evaluates when
+// the task is activated, and the variable that takes its result.
+func (b *procBuilder) script(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.Script, e.ResultVariable = x.attr("expression"), x.attr("resultVariable")
+	if strings.TrimSpace(e.Script) == "" {
+		b.add(where, "Attribute 'expression' of 'zeebe:script' must be present and not empty")
+	}
+	b.mustBeExpression(e.ID, "zeebe:script expression", e.Script)
+	if !pathPattern.MatchString(e.ResultVariable) || strings.Contains(e.ResultVariable, ".") {
+		b.add(where, "Attribute 'resultVariable' of 'zeebe:script' must be a variable name, found '%s'", e.ResultVariable)
+	}
+}
+
+func (b *procBuilder) taskHeaders(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	for _, h := range x.children {
+		if !h.is(nsZeebe, "header") {
+			continue
+		}
+		key, _ := h.attrOK("key")
+		if key == "" {
+			b.add(where, "Attribute 'key' of 'zeebe:header' must be present and not empty")
+			continue
+		}
+		e.Headers = append(e.Headers, Header{Key: key, Value: h.attr("value")})
+	}
+}
+
+// staticDateTime matches what Java's ZonedDateTime.parse takes: an offset
+// is required, seconds and fractions are optional, a zone id may follow.
+var staticDateTime = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}(:\d{2})?)(\[[^\]]+\])?$`)
+
+// ValidDateTime reports whether a static due or follow-up date is an ISO 8601
+// date-time with an offset, e.g. 2023-03-02T15:35+02:00.
+func ValidDateTime(s string) bool {
+	m := staticDateTime.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	v := s
+	if i := strings.IndexByte(v, '['); i >= 0 {
+		v = v[:i]
+	}
+	if m[1] == "" { // no seconds: time.Parse wants them
+		v = v[:16] + ":00" + v[16:]
+	}
+	if m[4] != "" { // seconds in the offset: Go's layouts have none
+		v = v[:len(v)-3]
+	}
+	_, err := time.Parse(time.RFC3339Nano, v)
+	return err == nil
+}
+
+// userTaskExtension reads the form, assignment and schedule of a job-based user task.
+func (b *procBuilder) userTaskExtension(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	if e.UserTask == nil {
+		e.UserTask = &UserTaskProps{}
+	}
+	u := e.UserTask
+	switch x.local {
+	case "formDefinition":
+		formKey, formID, external := x.attr("formKey"), x.attr("formId"), x.attr("externalReference")
+		switch {
+		case formID != "":
+			b.add(where, "'zeebe:formDefinition' with 'formId' (a linked Camunda Form) is not supported by the local engine, "+
+				"which does not deploy forms; use 'formKey' instead")
+		case external != "":
+			b.add(where, "Attribute 'externalReference' of 'zeebe:formDefinition' is for Zeebe user tasks ('zeebe:userTask'); "+
+				"a job-based user task takes 'formKey'")
+		case formKey == "":
+			b.add(where, "Attribute 'formKey' of 'zeebe:formDefinition' must be present and not empty")
+		}
+		u.FormKey = formKey
+	case "assignmentDefinition":
+		u.Assignee, u.CandidateGroups, u.CandidateUsers = x.attr("assignee"), x.attr("candidateGroups"), x.attr("candidateUsers")
+		b.expr(e.ID, "zeebe:assignmentDefinition assignee", u.Assignee)
+		for _, l := range [][2]string{{"candidateGroups", u.CandidateGroups}, {"candidateUsers", u.CandidateUsers}} {
+			if isExpression(l[1]) {
+				b.expr(e.ID, "zeebe:assignmentDefinition "+l[0], l[1])
+			} else if _, ok := SplitList(l[1]); l[1] != "" && !ok {
+				b.add(where, "Expected static value to be a list of comma-separated values, e.g. 'a,b,c', but found '%s'", l[1])
+			}
+		}
+	case "taskSchedule":
+		u.DueDate, u.FollowUpDate = x.attr("dueDate"), x.attr("followUpDate")
+		for _, d := range [][2]string{{"dueDate", u.DueDate}, {"followUpDate", u.FollowUpDate}} {
+			if isExpression(d[1]) {
+				b.expr(e.ID, "zeebe:taskSchedule "+d[0], d[1])
+			} else if d[1] != "" && !ValidDateTime(d[1]) {
+				b.add(where, "Expected static value to be a valid DateTime String, e.g. '2023-03-02T15:35+02:00', but found '%s'.", d[1])
+			}
+		}
 	}
 }
 
@@ -355,7 +507,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case e.Type != ServiceTask:
+		case !e.JobBased() && e.Type != ReceiveTask && e.Script == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

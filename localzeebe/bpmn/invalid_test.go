@@ -32,13 +32,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"subProcess", "", `<bpmn:subProcess id="Sub_1"><bpmn:startEvent id="SubStart"/></bpmn:subProcess>`, "Sub_1", "subProcess"},
 		{"transaction", "", `<bpmn:transaction id="Tx"/>`, "Tx", "transaction"},
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
-		{"userTask", "", `<bpmn:userTask id="U"/>`, "U", "userTask"},
-		{"scriptTask", "", `<bpmn:scriptTask id="Sc"/>`, "Sc", "scriptTask"},
-		{"receiveTask", "", `<bpmn:receiveTask id="R"/>`, "R", "receiveTask"},
-		{"businessRuleTask", "", `<bpmn:businessRuleTask id="BR"/>`, "BR", "businessRuleTask"},
-		{"sendTask", "", `<bpmn:sendTask id="Se"/>`, "Se", "sendTask"},
-		{"manualTask", "", `<bpmn:manualTask id="Ma"/>`, "Ma", "manualTask"},
-		{"task", "", `<bpmn:task id="Ta"/>`, "Ta", "task"},
 		{"callActivity", "", `<bpmn:callActivity id="Call"/>`, "Call", "callActivity"},
 		{"inclusiveGateway", "", `<bpmn:inclusiveGateway id="Inc"/>`, "Inc", "inclusiveGateway"},
 		{"eventBasedGateway", "", `<bpmn:eventBasedGateway id="Ev"/>`, "Ev", "eventBasedGateway"},
@@ -53,8 +46,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"escalation throw", "", `<bpmn:intermediateThrowEvent id="ET"><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>`, "ET", "intermediateThrowEvent' with 'escalationEventDefinition"},
 		{"escalation boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="EB" attachedToRef="A"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>`, "EB", "boundaryEvent' with 'escalationEventDefinition"},
 		{"message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="MB" attachedToRef="A"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "MB", "boundaryEvent' with 'messageEventDefinition"},
-		{"message end event", msgDef, `<bpmn:endEvent id="ME"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:endEvent>`, "ME", "endEvent' with 'messageEventDefinition"},
-		{"message throw event", msgDef, `<bpmn:intermediateThrowEvent id="MT"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:intermediateThrowEvent>`, "MT", "intermediateThrowEvent' with 'messageEventDefinition"},
 		{"terminate end event", "", `<bpmn:endEvent id="TE"><bpmn:terminateEventDefinition/></bpmn:endEvent>`, "TE", "endEvent' with 'terminateEventDefinition"},
 		{"link catch event", "", `<bpmn:intermediateCatchEvent id="LC"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>`, "LC", "intermediateCatchEvent' with 'linkEventDefinition"},
 		{"conditional catch event", "", `<bpmn:intermediateCatchEvent id="CC"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`, "CC", "intermediateCatchEvent' with 'conditionalEventDefinition"},
@@ -81,12 +72,12 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 
 func TestParseRejectsReferencesToUnsupportedElementsOnce(t *testing.T) {
 	// Flows, boundary events and associations touching a rejected element add no noise.
-	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:userTask id="U"/><bpmn:endEvent id="E"/>
+	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:callActivity id="U"/><bpmn:endEvent id="E"/>
 		<bpmn:boundaryEvent id="B" attachedToRef="U"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
 		<bpmn:association id="As" sourceRef="B" targetRef="U"/>`+flow("F1", "S", "U")+flow("F2", "U", "E")))
 	require.Len(t, probs, 1, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n")
-	assert.Contains(t, probs[0], "'U' of type 'userTask'")
+	assert.Contains(t, probs[0], "'U' of type 'callActivity'")
 }
 
 func TestParseRejectsInvalidModels(t *testing.T) {
@@ -114,9 +105,51 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 		{"taskDefinition on an end event", model("", `<bpmn:endEvent id="E"><bpmn:extensionElements><zeebe:taskDefinition type="a"/></bpmn:extensionElements></bpmn:endEvent>`),
 			[]string{"Element: E > extensionElements", "'zeebe:taskDefinition' is not supported on 'endEvent' elements"}},
 		{"unknown zeebe extension", model("", `<bpmn:serviceTask id="Task_A"><bpmn:extensionElements><zeebe:taskDefinition type="a"/><zeebe:executionListeners/></bpmn:extensionElements></bpmn:serviceTask>`),
-			[]string{"Task_A", "'zeebe:executionListeners' is not supported"}},
+			[]string{"Task_A", "'zeebe:executionListeners' was added in Zeebe 8.6", "implements Zeebe 8.5 and does not support it"}},
 		{"unknown zeebe extension on the process", []byte(head + `<bpmn:process id="proc" isExecutable="true"><bpmn:extensionElements><zeebe:executionListeners/></bpmn:extensionElements></bpmn:process></bpmn:definitions>`),
-			[]string{"Element: proc\n", "'zeebe:executionListeners' is not supported"}},
+			[]string{"Element: proc\n", "'zeebe:executionListeners' was added in Zeebe 8.6"}},
+		{"task listeners on a user task", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:taskListeners/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'zeebe:taskListeners' was added in Zeebe 8.8"}},
+		{"user task priority", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:priorityDefinition priority="50"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'zeebe:priorityDefinition' was added in Zeebe 8.6"}},
+		{"Zeebe user task", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:userTask/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'zeebe:userTask'", "not supported by the local engine", "remove 'zeebe:userTask'", "io.camunda.zeebe:userTask"}},
+		{"linked form", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:formDefinition formId="f"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'formId'", "not supported by the local engine"}},
+		{"external form reference on a job-based user task", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:formDefinition externalReference="f"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'externalReference'", "'formKey'"}},
+		{"empty candidate in a static list", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:assignmentDefinition candidateGroups="1,,"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "Expected static value to be a list of comma-separated values, e.g. 'a,b,c', but found '1,,'"}},
+		{"static due date that is no date-time", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:taskSchedule dueDate="12345"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "Expected static value to be a valid DateTime String, e.g. '2023-03-02T15:35+02:00', but found '12345'."}},
+		{"static follow-up date without an offset", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:taskSchedule followUpDate="2023-03-02T15:35"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "but found '2023-03-02T15:35'"}},
+		{"receive task without a message", model("", `<bpmn:receiveTask id="R"/>`),
+			[]string{"Element: R\n", "must reference a message (messageRef)"}},
+		{"receive task with a message without a correlation key", model(`<bpmn:message id="M" name="m"/>`, `<bpmn:receiveTask id="R" messageRef="M"/>`),
+			[]string{"Element: M > extensionElements\n", "exactly one 'zeebe:subscription'"}},
+		{"script task with both a script and a task definition", model("", `<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:script expression="=1" resultVariable="r"/><zeebe:taskDefinition type="x"/></bpmn:extensionElements></bpmn:scriptTask>`),
+			[]string{"Element: Sc > extensionElements\n", "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element"}},
+		{"script task without an implementation", model("", `<bpmn:scriptTask id="Sc"/>`),
+			[]string{"Element: Sc > extensionElements\n", "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element"}},
+		{"script with a static expression", model("", `<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:script expression="1 + 1" resultVariable="r"/></bpmn:extensionElements></bpmn:scriptTask>`),
+			[]string{"Element: Sc\n", "Expected an expression starting with '='", "'zeebe:script expression'"}},
+		{"script without a result variable", model("", `<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:script expression="=1"/></bpmn:extensionElements></bpmn:scriptTask>`),
+			[]string{"Element: Sc > extensionElements\n", "'resultVariable'"}},
+		{"DMN business rule task", model("", `<bpmn:businessRuleTask id="BR"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:businessRuleTask>`),
+			[]string{"Element: BR > extensionElements\n", "'zeebe:calledDecision'", "DMN", "not supported by the local engine"}},
+		{"business rule task without an implementation", model("", `<bpmn:businessRuleTask id="BR"/>`),
+			[]string{"Element: BR > extensionElements\n", "exactly one 'zeebe:taskDefinition'"}},
+		{"send task without a task definition", model("", `<bpmn:sendTask id="Se"/>`),
+			[]string{"Element: Se > extensionElements\n", "exactly one 'zeebe:taskDefinition'"}},
+		{"message end event without a task definition", model("", `<bpmn:endEvent id="ME"><bpmn:messageEventDefinition/></bpmn:endEvent>`),
+			[]string{"Element: ME > extensionElements\n", "exactly one 'zeebe:taskDefinition'"}},
+		{"message throw event without a task definition", model("", `<bpmn:intermediateThrowEvent id="MT"><bpmn:messageEventDefinition/></bpmn:intermediateThrowEvent>`),
+			[]string{"Element: MT > extensionElements\n", "exactly one 'zeebe:taskDefinition'"}},
+		{"task definition on a user task", model("", `<bpmn:userTask id="U"><bpmn:extensionElements><zeebe:taskDefinition type="x"/></bpmn:extensionElements></bpmn:userTask>`),
+			[]string{"Element: U > extensionElements\n", "'zeebe:taskDefinition' is not supported on 'userTask' elements"}},
+		{"multi-instance manual task", model("", `<bpmn:manualTask id="Ma"><bpmn:multiInstanceLoopCharacteristics/></bpmn:manualTask>`),
+			[]string{"Element: Ma\n", "'Ma' of type 'manualTask' with 'multiInstanceLoopCharacteristics'", "not supported by the local engine"}},
 		{"invalid mapping target", model("", `<bpmn:serviceTask id="Task_A"><bpmn:extensionElements><zeebe:taskDefinition type="a"/><zeebe:ioMapping><zeebe:input source="=x" target="=y"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:serviceTask>`),
 			[]string{"Task_A", "'target' of 'zeebe:input'", "'=y'"}},
 		{"error end event without error code", model(`<bpmn:error id="Err" name="no code"/>`, `<bpmn:endEvent id="E"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:endEvent>`),
@@ -263,7 +296,7 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:userTask id="U"/><bpmn:serviceTask id="T2"/>`))
+	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:callActivity id="U"/><bpmn:serviceTask id="T2"/>`))
 	require.Len(t, probs, 3, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n", "flow nodes are registered first")
 	assert.Contains(t, probs[1], "Element: T1 >")

@@ -10,6 +10,13 @@ const (
 	StartEvent             ElementType = "START_EVENT"
 	EndEvent               ElementType = "END_EVENT"
 	ServiceTask            ElementType = "SERVICE_TASK"
+	UserTask               ElementType = "USER_TASK"
+	SendTask               ElementType = "SEND_TASK"
+	ScriptTask             ElementType = "SCRIPT_TASK"
+	BusinessRuleTask       ElementType = "BUSINESS_RULE_TASK"
+	ReceiveTask            ElementType = "RECEIVE_TASK"
+	ManualTask             ElementType = "MANUAL_TASK"
+	Task                   ElementType = "TASK" // bpmn:task, the undefined task
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
 	BoundaryEvent          ElementType = "BOUNDARY_EVENT"
@@ -18,6 +25,20 @@ const (
 	SequenceFlowType       ElementType = "SEQUENCE_FLOW"
 	MultiInstanceBody      ElementType = "MULTI_INSTANCE_BODY"
 )
+
+// IsActivity reports whether t is a task: what boundary events attach to,
+// what compensation handlers and multi-instance markers apply to.
+func (t ElementType) IsActivity() bool {
+	switch t {
+	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task:
+		return true
+	}
+	return false
+}
+
+// UserTaskJobType is the job type of a job-based user task (one without
+// zeebe:userTask), as Zeebe 8.5 creates it.
+const UserTaskJobType = "io.camunda.zeebe:userTask"
 
 // EventType values are Zeebe's bpmnEventType names.
 type EventType string
@@ -77,13 +98,21 @@ type Element struct {
 	Incoming, Outgoing []*SequenceFlow
 	Default            *SequenceFlow // exclusive gateway default flow, nil if none
 
-	// Service task.
+	// Job-based elements: service, send, business-rule and script tasks with a
+	// zeebe:taskDefinition, message throw and end events, and job-based user
+	// tasks (JobType UserTaskJobType, JobRetries "1"). JobType is "" for every
+	// other element.
 	JobType, JobRetries string // zeebe:taskDefinition as written; JobRetries is "3" when the attribute is absent
 	Headers             []Header
-	Inputs, Outputs     []Mapping      // zeebe:ioMapping; kept on any element type that carries one
-	Boundaries          []*Element     // boundary events attached to this activity, document order
-	IsForCompensation   bool           // a compensation handler: no flows, no boundary events
-	MultiInstance       *MultiInstance // nil if none
+	UserTask            *UserTaskProps // job-based user task: what becomes its reserved job headers; nil otherwise
+
+	// Script task with zeebe:script: the FEEL expression ("=..." as written)
+	// and the variable its result goes to.
+	Script, ResultVariable string
+	Inputs, Outputs        []Mapping      // zeebe:ioMapping; kept on any element type that carries one
+	Boundaries             []*Element     // boundary events attached to this activity, document order
+	IsForCompensation      bool           // a compensation handler: no flows, no boundary events
+	MultiInstance          *MultiInstance // nil if none
 
 	// Boundary events.
 	AttachedTo     *Element
@@ -97,11 +126,36 @@ type Element struct {
 	CompensationHandler *Element // compensation boundary event: the handler its association targets
 	ActivityRef         string   // compensation throw/end event: the activity to compensate, "" = all
 
-	// Message catch.
+	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
 
 	// Timer boundary and timer intermediate catch.
 	TimerDuration string // timeDuration text trimmed: a static ISO 8601 duration or "=expr"
+}
+
+// JobBased reports whether the element is executed through a job.
+func (e *Element) JobBased() bool { return e.JobType != "" }
+
+// UserTaskProps are a job-based user task's form, assignment and schedule, as
+// written (static values or "=expr"); "" means absent. Zeebe 8.5 passes them to
+// the job as the reserved io.camunda.zeebe:* headers.
+type UserTaskProps struct {
+	FormKey                                   string // zeebe:formDefinition formKey
+	Assignee, CandidateGroups, CandidateUsers string // zeebe:assignmentDefinition
+	DueDate, FollowUpDate                     string // zeebe:taskSchedule
+}
+
+// SplitList reads a static candidate list: comma-separated, blanks around the
+// items trimmed. ok is false when an item is empty ("a,,b").
+func SplitList(s string) (items []string, ok bool) {
+	for _, it := range strings.Split(s, ",") {
+		it = strings.TrimSpace(it)
+		if it == "" {
+			return nil, false
+		}
+		items = append(items, it)
+	}
+	return items, true
 }
 
 // ValidationError lists every problem found in a resource. Each problem names the

@@ -225,6 +225,9 @@ func (b *procBuilder) processExtensions(ext *node) {
 		}
 		switch x.local {
 		case "properties", "versionTag", "userTaskForm":
+			// versionTag (8.6) only labels the process; 8.5 ignores it, and so can we.
+		case "executionListeners":
+			b.add(b.def.ID, "Extension element 'zeebe:%s' was added in Zeebe %s; the local engine implements Zeebe 8.5 and does not support it", x.local, laterExtensions[x.local])
 		default:
 			b.add(b.def.ID, "Extension element 'zeebe:%s' is not supported by the local engine", x.local)
 		}
@@ -239,6 +242,20 @@ func elementType(local string) (ElementType, bool) {
 		return EndEvent, true
 	case "serviceTask":
 		return ServiceTask, true
+	case "userTask":
+		return UserTask, true
+	case "sendTask":
+		return SendTask, true
+	case "scriptTask":
+		return ScriptTask, true
+	case "businessRuleTask":
+		return BusinessRuleTask, true
+	case "manualTask":
+		return ManualTask, true
+	case "receiveTask":
+		return ReceiveTask, true
+	case "task":
+		return Task, true
 	case "exclusiveGateway":
 		return ExclusiveGateway, true
 	case "parallelGateway":
@@ -336,7 +353,8 @@ func (b *procBuilder) crossCheck(e *Element) {
 		}
 	case ExclusiveGateway:
 		b.gateway(e)
-	case ServiceTask:
+	}
+	if e.Type.IsActivity() {
 		b.activityBoundaries(e)
 	}
 	if e.IsForCompensation && (len(e.Incoming) > 0 || len(e.Outgoing) > 0 || len(e.Boundaries) > 0) {
@@ -417,7 +435,7 @@ func (b *procBuilder) linkHandler(bd *Element) {
 	}
 	h := handlers[0]
 	switch {
-	case h.Type != ServiceTask:
+	case !h.Type.IsActivity():
 		b.add(bd.ID, "The compensation handler '%s' must be an activity", h.ID)
 	case !h.IsForCompensation:
 		b.add(bd.ID, "The compensation handler '%s' must have isForCompensation=\"true\"", h.ID)
@@ -428,7 +446,7 @@ func (b *procBuilder) linkHandler(bd *Element) {
 
 func (b *procBuilder) checkActivityRef(e *Element) {
 	a := b.def.Elements[e.ActivityRef]
-	if a == nil || a.Type != ServiceTask {
+	if a == nil || !a.Type.IsActivity() {
 		if !b.unknown[e.ActivityRef] {
 			b.add(e.ID, "activityRef '%s' does not reference an activity of process '%s'", e.ActivityRef, b.def.ID)
 		}

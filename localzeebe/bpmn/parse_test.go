@@ -179,6 +179,99 @@ func TestParseSupported(t *testing.T) {
 			},
 		},
 		{
+			name: "job-based user task: the job type and one retry of Zeebe 8.5, assignment, schedule and form as written",
+			data: model("", `<bpmn:userTask id="U"><bpmn:extensionElements>
+				<zeebe:formDefinition formKey="camunda-forms:bpmn:form1"/>
+				<zeebe:assignmentDefinition assignee="=owner" candidateGroups="sales, ops" candidateUsers="=reviewers"/>
+				<zeebe:taskSchedule dueDate="2023-03-02T15:35+02:00" followUpDate="=now()"/>
+				<zeebe:taskHeaders><zeebe:header key="h" value="v"/></zeebe:taskHeaders>
+				<zeebe:ioMapping><zeebe:input source="=a" target="b"/></zeebe:ioMapping>
+			</bpmn:extensionElements></bpmn:userTask><bpmn:userTask id="Bare"/>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				u := p.Elements["U"]
+				assert.Equal(t, UserTask, u.Type)
+				assert.True(t, u.JobBased())
+				assert.Equal(t, UserTaskJobType, u.JobType)
+				assert.Equal(t, "1", u.JobRetries)
+				assert.Equal(t, []Header{{"h", "v"}}, u.Headers)
+				assert.Equal(t, []Mapping{{"=a", "b"}}, u.Inputs)
+				assert.Equal(t, &UserTaskProps{FormKey: "camunda-forms:bpmn:form1", Assignee: "=owner", CandidateGroups: "sales, ops",
+					CandidateUsers: "=reviewers", DueDate: "2023-03-02T15:35+02:00", FollowUpDate: "=now()"}, u.UserTask)
+				bare := p.Elements["Bare"]
+				assert.Equal(t, UserTaskJobType, bare.JobType)
+				assert.Equal(t, &UserTaskProps{}, bare.UserTask)
+			},
+		},
+		{
+			name: "send, script and business rule tasks and message throw and end events with a task definition are jobs",
+			data: model(`<bpmn:message id="M" name="m"/>`, `<bpmn:sendTask id="Se"><bpmn:extensionElements><zeebe:taskDefinition type="send"/></bpmn:extensionElements></bpmn:sendTask>
+				<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:taskDefinition type="script" retries="2"/></bpmn:extensionElements></bpmn:scriptTask>
+				<bpmn:businessRuleTask id="BR"><bpmn:extensionElements><zeebe:taskDefinition type="rule"/><zeebe:taskHeaders><zeebe:header key="k" value="v"/></zeebe:taskHeaders></bpmn:extensionElements></bpmn:businessRuleTask>
+				<bpmn:intermediateThrowEvent id="MT"><bpmn:extensionElements><zeebe:taskDefinition type="throw"/></bpmn:extensionElements><bpmn:messageEventDefinition messageRef="M"/></bpmn:intermediateThrowEvent>
+				<bpmn:endEvent id="ME"><bpmn:extensionElements><zeebe:taskDefinition type="end"/></bpmn:extensionElements><bpmn:messageEventDefinition/></bpmn:endEvent>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				for _, c := range []struct {
+					id, jobType, retries string
+					typ                  ElementType
+					ev                   EventType
+				}{
+					{"Se", "send", "3", SendTask, EventUnspecified},
+					{"Sc", "script", "2", ScriptTask, EventUnspecified},
+					{"BR", "rule", "3", BusinessRuleTask, EventUnspecified},
+					{"MT", "throw", "3", IntermediateThrowEvent, EventMessage},
+					{"ME", "end", "3", EndEvent, EventMessage},
+				} {
+					e := p.Elements[c.id]
+					assert.Equal(t, c.typ, e.Type, c.id)
+					assert.Equal(t, c.ev, e.EventType, c.id)
+					assert.Equal(t, c.jobType, e.JobType, c.id)
+					assert.Equal(t, c.retries, e.JobRetries, c.id)
+					assert.Nil(t, e.UserTask, c.id)
+				}
+				assert.Equal(t, []Header{{"k", "v"}}, p.Elements["BR"].Headers)
+			},
+		},
+		{
+			name: "undefined and manual tasks pass through; boundary events, compensation and multi-instance on other tasks",
+			data: model(`<bpmn:error id="Err" errorCode="E"/>`, `<bpmn:task id="Ta"/><bpmn:manualTask id="Ma"/>
+				<bpmn:userTask id="U"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=xs"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>
+				<bpmn:boundaryEvent id="B" attachedToRef="U"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>
+				<bpmn:boundaryEvent id="BC" attachedToRef="Ma"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+				<bpmn:sendTask id="Undo" isForCompensation="true"><bpmn:extensionElements><zeebe:taskDefinition type="undo"/></bpmn:extensionElements></bpmn:sendTask>
+				<bpmn:association id="A" sourceRef="BC" targetRef="Undo"/>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				assert.Equal(t, Task, p.Elements["Ta"].Type)
+				assert.Equal(t, ManualTask, p.Elements["Ma"].Type)
+				assert.False(t, p.Elements["Ta"].JobBased())
+				assert.False(t, p.Elements["Ma"].JobBased())
+				assert.Equal(t, []string{"B"}, ids(p.Elements["U"].Boundaries))
+				require.NotNil(t, p.Elements["U"].MultiInstance)
+				assert.Equal(t, p.Elements["Undo"], p.Elements["BC"].CompensationHandler)
+				assert.True(t, p.Elements["Undo"].IsForCompensation)
+			},
+		},
+		{
+			name: "receive task and FEEL script task",
+			data: model(`<bpmn:message id="M" name="=name"><bpmn:extensionElements><zeebe:subscription correlationKey="=key"/></bpmn:extensionElements></bpmn:message>`,
+				`<bpmn:receiveTask id="R" messageRef="M"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=keys" inputElement="key"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics></bpmn:receiveTask>
+				<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:script expression="=a + 1" resultVariable="sum"/><zeebe:ioMapping><zeebe:output source="=sum" target="total"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:scriptTask>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				r := p.Elements["R"]
+				assert.Equal(t, ReceiveTask, r.Type)
+				assert.Equal(t, EventUnspecified, r.EventType)
+				assert.Equal(t, "=name", r.MessageName)
+				assert.Equal(t, "=key", r.CorrelationKey)
+				assert.NotNil(t, r.MultiInstance)
+				assert.False(t, r.JobBased())
+				sc := p.Elements["Sc"]
+				assert.Equal(t, ScriptTask, sc.Type)
+				assert.False(t, sc.JobBased())
+				assert.Equal(t, "=a + 1", sc.Script)
+				assert.Equal(t, "sum", sc.ResultVariable)
+				assert.Equal(t, []Mapping{{"=sum", "total"}}, sc.Outputs)
+			},
+		},
+		{
 			name: "exclusive gateway with conditions and default flow",
 			data: model("", `<bpmn:startEvent id="S"/><bpmn:exclusiveGateway id="G" default="F_else"><bpmn:outgoing>wrong</bpmn:outgoing></bpmn:exclusiveGateway>`+
 				task("A", "", "")+task("B", "", "")+task("C", "", "")+
@@ -429,5 +522,26 @@ func TestParseExpressionCheck(t *testing.T) {
 			_, err = Parse(tt.data)
 			assert.NoError(t, err, "without a check, expressions are not looked at")
 		})
+	}
+}
+
+func TestValidDateTime(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"2023-03-02T15:35+02:00", true},
+		{"2023-02-28T09:16:23+02:00", true},
+		{"2023-02-28T09:16:23.123456789Z", true},
+		{"2023-02-28T09:16:23+01:00[Europe/Paris]", true},
+		{"2023-02-28T09:16:23+01:00:30", true},
+		{"2023-02-28T09:16:23", false},
+		{"2023-02-30T09:16:23Z", false},
+		{"2023-02-28T25:16:23Z", false},
+		{"2023-02-28", false},
+		{"12345", false},
+		{"", false},
+	} {
+		assert.Equal(t, tc.want, ValidDateTime(tc.in), tc.in)
 	}
 }

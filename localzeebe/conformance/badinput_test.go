@@ -42,6 +42,21 @@ func TestDeployRejections(t *testing.T) {
 		requireStatus(t, err, codes.InvalidArgument, deployInvalid(name)+"unknown resource type")
 	})
 
+	// Zeebe 8.5 deploys decisions and forms; the local engine names what it does not support.
+	for _, tc := range []struct{ ext, content, what string }{
+		{".dmn", `<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="n"/>`, "DMN resources (.dmn) are not supported by the local engine"},
+		{".form", `{"id":"f","type":"default","components":[]}`, "form resources (.form) are not supported by the local engine"},
+	} {
+		t.Run("unsupported resource "+tc.ext, func(t *testing.T) {
+			t.Parallel()
+			localOnly(t, "Zeebe deploys "+tc.ext+" resources")
+			name := uniq(t, "r") + tc.ext
+			_, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: name, Content: []byte(tc.content)}}})
+			msg := statusMessage(t, err, codes.InvalidArgument)
+			assert.True(t, strings.HasPrefix(msg, deployInvalid(name)+tc.what), "message %q", msg)
+		})
+	}
+
 	for _, tc := range []struct {
 		name      string
 		localOnly string // non-empty: a local-engine limitation, Zeebe deploys it
@@ -52,12 +67,32 @@ func TestDeployRejections(t *testing.T) {
 			return bpmnHeader + `<bpmn:process id="` + pid + `" isExecutable="true"><bpmn:startEvent id="Start">`
 		}},
 		{name: "not BPMN at all", xml: func(string) string { return "this is not xml" }},
-		{name: "unsupported userTask", localOnly: "user tasks", mentions: []string{"Task_User"}, xml: func(pid string) string {
-			return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-				<bpmn:userTask id="Task_User"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+		{name: "unsupported Zeebe user task", localOnly: "Zeebe user tasks (zeebe:userTask)",
+			mentions: []string{"Task_User", "'zeebe:userTask'", "not supported by the local engine"}, xml: func(pid string) string {
+				return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
+				<bpmn:userTask id="Task_User"><bpmn:extensionElements><zeebe:userTask/></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
 				<bpmn:endEvent id="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_User"/><bpmn:sequenceFlow id="F2" sourceRef="Task_User" targetRef="End"/>`)
-		}},
+			}},
+		{name: "unsupported DMN business rule task", localOnly: "business rule tasks calling a DMN decision",
+			mentions: []string{"Task_Rule", "'zeebe:calledDecision'", "not supported by the local engine"}, xml: func(pid string) string {
+				return process(pid, `<bpmn:startEvent id="Start"/>
+				<bpmn:businessRuleTask id="Task_Rule"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:businessRuleTask>
+				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_Rule"/>`)
+			}},
+		{name: "unsupported callActivity", localOnly: "call activities",
+			mentions: []string{"Call", "'callActivity'", "not supported by the local engine"}, xml: func(pid string) string {
+				return process(pid, `<bpmn:startEvent id="Start"/><bpmn:callActivity id="Call"/><bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Call"/>`)
+			}},
+		// Zeebe 8.5 does not know execution listeners (8.6) and would deploy the
+		// model without running them; the local engine says so instead.
+		{name: "execution listeners of Zeebe 8.6", localOnly: "Zeebe 8.5 ignores extension elements it does not know",
+			mentions: []string{"Task_A", "'zeebe:executionListeners'", "Zeebe 8.6"}, xml: func(pid string) string {
+				return process(pid, `<bpmn:startEvent id="Start"/>
+				<bpmn:serviceTask id="Task_A"><bpmn:extensionElements><zeebe:taskDefinition type="x"/>
+					<zeebe:executionListeners><zeebe:executionListener eventType="start" type="listener"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>
+				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_A"/>`)
+			}},
 		{name: "unsupported subProcess", localOnly: "embedded subprocesses", mentions: []string{"Sub_Process"}, xml: func(pid string) string {
 			return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
 				<bpmn:subProcess id="Sub_Process"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>

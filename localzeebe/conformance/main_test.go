@@ -37,10 +37,11 @@ var clientEnv = []string{
 
 var (
 	conn      *grpc.ClientConn
-	gw        pb.GatewayClient // raw gateway stubs: exact requests, exact status errors
-	zb        zbc.Client       // the unmodified Go client
-	external  bool             // running against ZEEBE_CONFORMANCE_ADDRESS
-	recordLog *recordReader    // the local engine's record log (nil when external)
+	dialOpts  []grpc.DialOption // conn's options (TLS, OAuth, keep-alive), for connections with more
+	gw        pb.GatewayClient  // raw gateway stubs: exact requests, exact status errors
+	zb        zbc.Client        // the unmodified Go client
+	external  bool              // running against ZEEBE_CONFORMANCE_ADDRESS
+	recordLog *recordReader     // the local engine's record log (nil when external)
 	runID     = time.Now().UnixNano() % 1_000_000_000
 	seq       atomic.Int64
 )
@@ -83,7 +84,8 @@ func run(m *testing.M) int {
 	zb = client
 	// NewClient completed cfg (address overrides, TLS, OAuth, keep-alive):
 	// the raw stubs use the same connection settings.
-	conn, err = grpc.NewClient(cfg.GatewayAddress, cfg.DialOpts...)
+	dialOpts = cfg.DialOpts
+	conn, err = grpc.NewClient(cfg.GatewayAddress, dialOpts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "conformance: dial:", err)
 		return 1

@@ -48,7 +48,18 @@ func (p *proc) deploy(rec *Record) (any, error) {
 	for _, r := range v.Resources {
 		name := r.ResourceName
 		lower := strings.ToLower(name)
-		if !strings.HasSuffix(lower, ".bpmn") && !strings.HasSuffix(lower, ".xml") {
+		switch {
+		case strings.HasSuffix(lower, ".bpmn"), strings.HasSuffix(lower, ".xml"):
+		case strings.HasSuffix(lower, ".dmn"):
+			// Zeebe 8.5 deploys these; say plainly that this engine does not, rather than "unknown".
+			problems = append(problems, fmt.Sprintf("'%s': DMN resources (.dmn) are not supported by the local engine, "+
+				"which evaluates no decisions; deploy them to a Camunda 8 cluster (ZEEBE_ADDRESS)", name))
+			continue
+		case strings.HasSuffix(lower, ".form"):
+			problems = append(problems, fmt.Sprintf("'%s': form resources (.form) are not supported by the local engine; "+
+				"a job-based user task can name its form with a formKey instead", name))
+			continue
+		default:
 			problems = append(problems, fmt.Sprintf("'%s': unknown resource type", name))
 			continue
 		}

@@ -107,7 +107,9 @@ func (p *proc) onActivating(ei *elemInst) {
 	switch {
 	case ei.typ == string(bpmn.MultiInstanceBody):
 		p.activateMultiInstance(ei)
-	case el.Type == bpmn.ServiceTask:
+	case el.JobBased():
+		// Service, send, script, business-rule and job-based user tasks,
+		// message throw and end events: Zeebe 8.5 runs them all as jobs.
 		if err := p.createJob(ei); err != nil {
 			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 			return
@@ -116,6 +118,39 @@ func (p *proc) onActivating(ei *elemInst) {
 			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
+	case el.Type == bpmn.ReceiveTask:
+		// Resolving an incident of a boundary timer runs this again: the subscription stays one.
+		if len(ei.msgSubs) == 0 {
+			if err := p.openMessageSubscription(ei); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.correlateBuffered(ei)
+	case el.Type == bpmn.ScriptTask:
+		// A FEEL script (job-based script tasks are matched above): evaluated on
+		// activation, its result merged on completion as a job's variables are.
+		v, _, err := p.evaluate(el.Script, ei.key, nil)
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		raw, err := feel.ToJSON(v)
+		if err != nil {
+			p.elementIncident(ei, &evalError{"EXTRACT_VALUE_ERROR", fmt.Sprintf("failed to store the result of '%s' in '%s': %v",
+				strings.TrimPrefix(strings.TrimSpace(el.Script), "="), el.ResultVariable, err)}, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		ei.result = []kv{{name: el.ResultVariable, raw: raw}}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -273,6 +308,10 @@ func (p *proc) applyOutputs(ei *elemInst) bool {
 		if vars, err = ParseDocument(t.variables); err != nil {
 			vars = nil
 		}
+	}
+	if ei.result != nil {
+		vars = append(vars, ei.result...)
+		ei.result = nil
 	}
 	if ei.typ == string(bpmn.MultiInstanceBody) {
 		if ei.el.MultiInstance.OutputCollection != "" {

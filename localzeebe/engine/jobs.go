@@ -139,6 +139,11 @@ func (p *proc) createJob(ei *elemInst) error {
 	for _, h := range el.Headers {
 		headers = append(headers, kv{name: h.Key, raw: marshal(h.Value)})
 	}
+	if el.UserTask != nil {
+		if headers, err = p.userTaskHeaders(ei, el.UserTask, headers); err != nil {
+			return err
+		}
+	}
 	j := &job{key: p.st.nextKey(), state: jobActivatable, v: JobValue{Type: typ.(string), Retries: int32(retries),
 		RecurringTime: -1, JobKind: "BPMN_ELEMENT", ElementID: el.ID, ProcessDefinitionKey: ei.def.key, Deadline: -1,
 		CustomHeaders: encodeDocument(headers), TenantID: DefaultTenant, BpmnProcessID: ei.def.id, ProcessInstanceKey: ei.pi,

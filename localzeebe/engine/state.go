@@ -86,6 +86,8 @@ type elemInst struct {
 
 	// completion variables set by the trigger (job completion, message), and its key
 	trigger *processEvent
+	// a script task's result variable, merged on completion like a trigger's variables
+	result []kv
 	// an interrupting event waiting for this element to be terminated
 	interruptedBy *processEvent
 	// a multi-instance body's state

@@ -146,6 +146,45 @@ func TestReplayKeepsTimersAndIncidents(t *testing.T) {
 	}
 }
 
+// TestReplayKeepsReceiveTasksAndUserTasks restarts an engine with a receive
+// task waiting for its message and a user task job: after the replay the
+// message correlates, and the job is the same, headers included.
+func TestReplayKeepsReceiveTasksAndUserTasks(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:message id="m" name="paid"><bpmn:extensionElements><zeebe:subscription correlationKey="=order"/></bpmn:extensionElements></bpmn:message>
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:parallelGateway id="fork"/>
+<bpmn:receiveTask id="r" messageRef="m"/>
+<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:assignmentDefinition assignee="=owner" candidateGroups="a, b"/></bpmn:extensionElements></bpmn:userTask>
+<bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after-message"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="fork"/><bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="r"/><bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="u"/>
+<bpmn:sequenceFlow id="f3" sourceRef="r" targetRef="after"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	_, err = e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1, Variables: []byte(`{"order":"o-1","owner":"ann"}`)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	_, err = e.PublishMessage(ctx, PublishRequest{Name: "paid", CorrelationKey: "o-1"})
+	require.NoError(t, err)
+	after, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-message", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, after.Jobs, 1, "the receive task's subscription survived the restart")
+	user, err := e.ActivateJobs(ctx, ActivateRequest{Type: "io.camunda.zeebe:userTask", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, user.Jobs, 1)
+	assert.JSONEq(t, `{"io.camunda.zeebe:assignee":"ann","io.camunda.zeebe:candidateGroups":"[\"a\",\"b\"]"}`, string(user.Jobs[0].CustomHeaders))
+	assert.EqualValues(t, 1, user.Jobs[0].Retries)
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
