@@ -156,3 +156,53 @@ func TestSignerSignsWithTheCurrentKey(t *testing.T) {
 	assert.Equal(t, "k2", j.Token.KeyID)
 	assert.Equal(t, jobtoken.Sign(k2, 42, now+60_000, "book-hotel"), j.Token)
 }
+
+// TestUnknownKeyIDWithinMinRefresh: an outcome signed with a key rotated in
+// less than MinRefresh after the last read is retried, not dead-lettered,
+// and verified once a read is allowed; a key id no read ever shows is invalid.
+func TestUnknownKeyIDWithinMinRefresh(t *testing.T) {
+	var reads atomic.Int32
+	current := jobtoken.Keyring{Current: k1}
+	clock := time.UnixMilli(now)
+	keys := jobtoken.NewKeys(func(context.Context) (string, error) {
+		reads.Add(1)
+		b, err := json.Marshal(current)
+		return string(b), err
+	})
+	keys.Now = func() time.Time { return clock }
+	v := jobtoken.Verifier{Keys: keys, Now: func() time.Time { return time.UnixMilli(now) }}
+	ctx := context.Background()
+	require.NoError(t, v.Verify(ctx, sealed(t, k1)))
+
+	current = current.Rotate(k2, 3)
+	k9 := jobtoken.Key{ID: "k9", Secret: strings.Repeat("z", 32)}
+	for _, tt := range []struct {
+		name    string
+		after   time.Duration // since the first read
+		key     jobtoken.Key
+		want    error // nil: verified
+		invalid bool
+		reads   int32
+	}{
+		{name: "rotated in, read 1 s ago", after: time.Second, key: k2, want: jobtoken.ErrKeyNotYetRead, reads: 1},
+		{name: "forged, read 5 s ago", after: 5 * time.Second, key: k9, want: jobtoken.ErrKeyNotYetRead, reads: 1},
+		{name: "rotated in, MinRefresh later", after: 10 * time.Second, key: k2, reads: 2},
+		{name: "forged, 1 s after that read", after: 11 * time.Second, key: k9, want: jobtoken.ErrKeyNotYetRead, reads: 2},
+		{name: "forged, MinRefresh after that read", after: 20 * time.Second, key: k9, want: jobtoken.ErrUnknownKey, invalid: true, reads: 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			clock = time.UnixMilli(now).Add(tt.after)
+			err := v.Verify(ctx, sealed(t, tt.key))
+			assert.Equal(t, tt.reads, reads.Load(), "reads so far")
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+			assert.Equal(t, tt.invalid, errors.Is(err, jobtoken.ErrInvalid), "dead-lettered only when invalid")
+		})
+	}
+
+	static := jobtoken.Verifier{Keys: jobtoken.Static(jobtoken.Keyring{Current: k1}), Now: v.Now}
+	assert.ErrorIs(t, static.Verify(ctx, sealed(t, k9)), jobtoken.ErrUnknownKey, "a static keyring is never read again: unknown is final")
+}

@@ -26,7 +26,10 @@ type Keys struct {
 	// MinRefresh is the least time between two reads that Refresh forces
 	// (default 10 s), so a flood of unknown key ids cannot hammer the store.
 	MinRefresh time.Duration
-	now        func() time.Time
+	// Now is the clock of TTL and MinRefresh (time.Now if nil).
+	Now func() time.Time
+
+	static bool // never read again: an unknown key id is final
 
 	mu       sync.Mutex
 	ring     Keyring
@@ -35,13 +38,13 @@ type Keys struct {
 
 // NewKeys returns Keys reading the keyring's JSON through load.
 func NewKeys(load func(ctx context.Context) (string, error)) *Keys {
-	return &Keys{load: load, TTL: 5 * time.Minute, MinRefresh: 10 * time.Second, now: time.Now}
+	return &Keys{load: load, TTL: 5 * time.Minute, MinRefresh: 10 * time.Second}
 }
 
 // Static returns Keys that always hold ring, for tests and tools.
 func Static(ring Keyring) *Keys {
 	k := NewKeys(func(context.Context) (string, error) { return "", errors.New("static keyring: nothing to load") })
-	k.ring, k.loadedAt, k.TTL, k.MinRefresh = ring, time.Now(), 1<<62, 1<<62
+	k.ring, k.loadedAt, k.TTL, k.MinRefresh, k.static = ring, time.Now(), 1<<62, 1<<62, true
 	return k
 }
 
@@ -53,25 +56,36 @@ func (k *Keys) Keyring(ctx context.Context) (Keyring, error) {
 // Refresh reads the keyring again unless that happened less than MinRefresh
 // ago: a key id it does not know may be a key rotated in since.
 func (k *Keys) Refresh(ctx context.Context) (Keyring, error) {
-	return k.get(ctx, k.MinRefresh)
+	ring, _, err := k.read(ctx, k.MinRefresh)
+	return ring, err
 }
 
 func (k *Keys) get(ctx context.Context, maxAge time.Duration) (Keyring, error) {
+	ring, _, err := k.read(ctx, maxAge)
+	return ring, err
+}
+
+// read returns the keyring, read again when the cached one is older than
+// maxAge; loaded says whether it was.
+func (k *Keys) read(ctx context.Context, maxAge time.Duration) (ring Keyring, loaded bool, err error) {
+	now := time.Now
+	if k.Now != nil {
+		now = k.Now
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.loadedAt.IsZero() && k.now().Sub(k.loadedAt) < maxAge {
-		return k.ring, nil
+	if !k.loadedAt.IsZero() && now().Sub(k.loadedAt) < maxAge {
+		return k.ring, false, nil
 	}
 	s, err := k.load(ctx)
 	if err != nil {
-		return Keyring{}, fmt.Errorf("read the job token keyring: %w", err)
+		return Keyring{}, false, fmt.Errorf("read the job token keyring: %w", err)
 	}
-	ring, err := ParseKeyring(s)
-	if err != nil {
-		return Keyring{}, err
+	if ring, err = ParseKeyring(s); err != nil {
+		return Keyring{}, false, err
 	}
-	k.ring, k.loadedAt = ring, k.now()
-	return ring, nil
+	k.ring, k.loadedAt = ring, now()
+	return ring, true, nil
 }
 
 // Signer signs job messages with the current key (the poller's side).
@@ -107,13 +121,26 @@ func (v Verifier) Verify(ctx context.Context, o jobmsg.Outcome) error {
 		return err
 	}
 	err = Check(ring, o, now().UnixMilli())
-	if errors.Is(err, ErrUnknownKey) {
-		if ring, rerr := v.Keys.Refresh(ctx); rerr == nil {
-			err = Check(ring, o, now().UnixMilli())
-		}
+	if !errors.Is(err, ErrUnknownKey) || v.Keys.static {
+		return err
 	}
-	return err
+	// A key rotated in since the last read, or a forgery: only a fresh read
+	// tells them apart. Until one is allowed the outcome is retried, never
+	// dead-lettered.
+	ring, loaded, rerr := v.Keys.read(ctx, v.Keys.MinRefresh)
+	switch {
+	case rerr != nil:
+		return rerr
+	case !loaded:
+		return fmt.Errorf("%w (key id %q; the keyring is read again at most every %s)", ErrKeyNotYetRead, o.Token.KeyID, v.Keys.MinRefresh)
+	}
+	return Check(ring, o, now().UnixMilli())
 }
+
+// ErrKeyNotYetRead: the outcome names a key id the keyring did not hold when
+// it was last read, too recently to read it again. Not ErrInvalid: the key
+// may have been rotated in since, so the outcome is worth a retry.
+var ErrKeyNotYetRead = errors.New("signed with a key id the keyring did not hold at its last read")
 
 // SecretsManagerAPI is the part of the Secrets Manager client Keys reads with.
 type SecretsManagerAPI interface {
