@@ -205,9 +205,9 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	ctx = tracing.ExtractRecord(ctx, in.Attributes, r.Attributes[tracing.AttrSQSTraceHeader])
 	switch c := claimcheck.Classify(err); c {
 	case claimcheck.Readable:
-	case claimcheck.PayloadGone:
+	case claimcheck.PayloadGone, claimcheck.PointerRefused:
 		log := h.Log.With("messageId", r.MessageId)
-		log.Error("the outcome's offloaded payload is gone; it goes to the DLQ", "error", err)
+		log.Error("the outcome's offloaded payload is gone or refused; it goes to the DLQ", "error", err)
 		return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
 	case claimcheck.PayloadUnavailable:
 		log := h.Log.With("messageId", r.MessageId)

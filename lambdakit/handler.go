@@ -188,7 +188,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	case claimcheck.NoStore:
 		return h.reject(ctx, r, in.Body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
 			errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)"))
-	case claimcheck.PayloadGone, claimcheck.PayloadUnavailable:
+	case claimcheck.PayloadGone, claimcheck.PayloadUnavailable, claimcheck.PointerRefused:
 		// Dead-lettered, the job goes back to Zeebe through the returner,
 		// which reads the payload again.
 		return h.reject(ctx, r, in.Body, "job message whose offloaded payload cannot be read", err)

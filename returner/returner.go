@@ -111,8 +111,11 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	default:
 		log = joblog.ForJob(log, in.JobKey, in.ProcessInstanceKey)
 		reason := "not a job message"
-		if c == claimcheck.UnsupportedVersion {
+		switch c {
+		case claimcheck.UnsupportedVersion:
 			reason = "a job message of a contract version this returner does not speak"
+		case claimcheck.PointerRefused:
+			reason = "a claim-check pointer the bridge never writes"
 		}
 		if h.Redelivery != nil {
 			if herr := h.Redelivery.Hold(ctx, r, sqsretry.MaxHold); herr != nil {

@@ -112,12 +112,26 @@ func (s *Store) Offload(ctx context.Context, key string, m jobmsg.Message) (jobm
 	return jobmsg.Message{Body: Pointer{Bucket: s.Bucket, Key: key}.Body(), Attributes: attrs}, true, nil
 }
 
+// MaxPayloadBytes caps what Resolve reads: twice Zeebe's default maximum
+// message size (4 MB), far above any message the bridge writes, and far
+// below a Lambda's memory.
+const MaxPayloadBytes = 8 << 20
+
+// ErrRefused: a pointer that the bridge never writes (another bucket, a key
+// outside the message's prefix, a payload above MaxPayloadBytes). Reading
+// it again cannot help.
+var ErrRefused = errors.New("claim-check pointer refused")
+
 // Resolve returns the payload a pointer body stands for, or body itself when
-// it is not a pointer (p is then nil).
+// it is not a pointer (p is then nil). It reads only the store's own bucket
+// and at most MaxPayloadBytes.
 func (s *Store) Resolve(ctx context.Context, body []byte) (payload []byte, p *Pointer, err error) {
 	ptr, ok := Parse(body)
 	if !ok {
 		return body, nil, nil
+	}
+	if ptr.Bucket != s.Bucket {
+		return nil, &ptr, fmt.Errorf("%w: s3://%s/%s is not in the bridge's bucket %s", ErrRefused, ptr.Bucket, ptr.Key, s.Bucket)
 	}
 	out, err := s.API.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(ptr.Bucket), Key: aws.String(ptr.Key)})
 	if err != nil {
@@ -128,9 +142,15 @@ func (s *Store) Resolve(ctx context.Context, body []byte) (payload []byte, p *Po
 		return nil, &ptr, fmt.Errorf("read the payload at s3://%s/%s: %w", ptr.Bucket, ptr.Key, err)
 	}
 	defer out.Body.Close()
-	payload, err = io.ReadAll(out.Body)
+	if n := aws.ToInt64(out.ContentLength); n > MaxPayloadBytes {
+		return nil, &ptr, fmt.Errorf("%w: s3://%s/%s is %d bytes, above the %d the bridge reads", ErrRefused, ptr.Bucket, ptr.Key, n, MaxPayloadBytes)
+	}
+	payload, err = io.ReadAll(io.LimitReader(out.Body, MaxPayloadBytes+1))
 	if err != nil {
 		return nil, &ptr, fmt.Errorf("read the payload at s3://%s/%s: %w", ptr.Bucket, ptr.Key, err)
+	}
+	if len(payload) > MaxPayloadBytes {
+		return nil, &ptr, fmt.Errorf("%w: s3://%s/%s is above the %d bytes the bridge reads", ErrRefused, ptr.Bucket, ptr.Key, MaxPayloadBytes)
 	}
 	return payload, &ptr, nil
 }

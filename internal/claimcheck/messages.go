@@ -3,6 +3,8 @@ package claimcheck
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -113,18 +115,23 @@ type Received[T any] struct {
 // the payload is gone, cannot be read now, has no store to be read with, or
 // the body is not a message of a contract version this build speaks.
 func ReadJob(ctx context.Context, r events.SQSMessage, res Resolver) (Received[jobmsg.Job], error) {
-	return read(ctx, r, res, jobmsg.DecodeJob)
+	return read(ctx, r, res, PrefixJobs, jobmsg.DecodeJob)
 }
 
 // ReadOutcome reads the outcome message r carries, as ReadJob does.
 func ReadOutcome(ctx context.Context, r events.SQSMessage, res Resolver) (Received[jobmsg.Outcome], error) {
-	return read(ctx, r, res, jobmsg.DecodeOutcome)
+	return read(ctx, r, res, PrefixOutcomes, jobmsg.DecodeOutcome)
 }
 
 // ReadBody resolves and decodes a message already out of its record, for a
-// reader that is not a Lambda (the operator's tool).
-func ReadBody[T any](ctx context.Context, body []byte, attrs map[string]string, res Resolver, decode func([]byte) (T, error)) (Received[T], error) {
+// reader that is not a Lambda (the operator's tool). A pointer must name a key
+// under prefix (PrefixJobs, PrefixOutcomes), where the bridge writes that
+// kind of message.
+func ReadBody[T any](ctx context.Context, body []byte, attrs map[string]string, res Resolver, prefix string, decode func([]byte) (T, error)) (Received[T], error) {
 	in := Received[T]{Body: body, Attributes: attrs}
+	if p, ok := Parse(body); ok && !strings.HasPrefix(p.Key, prefix+"/") {
+		return in, fmt.Errorf("%w: s3://%s/%s is not under %s/, where the bridge puts these messages", ErrRefused, p.Bucket, p.Key, prefix)
+	}
 	if res == nil {
 		if _, ok := Parse(body); ok {
 			return in, ErrNoStore
@@ -152,9 +159,9 @@ type decodeError struct{ err error }
 func (e decodeError) Error() string { return e.err.Error() }
 func (e decodeError) Unwrap() error { return e.err }
 
-func read[T any](ctx context.Context, r events.SQSMessage, res Resolver, decode func([]byte) (T, error)) (Received[T], error) {
+func read[T any](ctx context.Context, r events.SQSMessage, res Resolver, prefix string, decode func([]byte) (T, error)) (Received[T], error) {
 	body, attrs := jobmsg.UnwrapRecord(r)
-	return ReadBody(ctx, body, attrs, res, decode)
+	return ReadBody(ctx, body, attrs, res, prefix, decode)
 }
 
 // Unreadable says why a message could not be read, in the terms every
@@ -168,6 +175,8 @@ const (
 	PayloadGone
 	// PayloadUnavailable: the payload could not be read now; a retry may work.
 	PayloadUnavailable
+	// PointerRefused: a pointer the bridge never writes (ErrRefused).
+	PointerRefused
 	// NoStore: a pointer, but no store configured.
 	NoStore
 	// Malformed: not a message of the contract.
@@ -188,6 +197,8 @@ func Classify(err error) Unreadable {
 		return Malformed
 	case errors.Is(err, ErrNotFound):
 		return PayloadGone
+	case errors.Is(err, ErrRefused):
+		return PointerRefused
 	case errors.Is(err, ErrNoStore):
 		return NoStore
 	default:

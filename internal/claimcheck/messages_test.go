@@ -119,6 +119,9 @@ func TestReadJob(t *testing.T) {
 		{name: "offloaded, no store", body: string(offloaded.Body), class: claimcheck.NoStore},
 		{name: "offloaded, gone", body: string(gone), res: store, class: claimcheck.PayloadGone},
 		{name: "offloaded, store failing", body: string(offloaded.Body), res: failingStore{}, class: claimcheck.PayloadUnavailable},
+		{name: "offloaded, another bucket", body: string(claimcheck.Pointer{Bucket: "someone-elses", Key: "jobs/echo/42-1000.json"}.Body()), res: store, class: claimcheck.PointerRefused},
+		{name: "offloaded, outside jobs/", body: string(claimcheck.Pointer{Bucket: "payloads", Key: "leases/42/1000"}.Body()), res: store, class: claimcheck.PointerRefused},
+		{name: "offloaded, outside jobs/, no store", body: string(claimcheck.Pointer{Bucket: "payloads", Key: "outcomes/echo/42-1000.json"}.Body()), class: claimcheck.PointerRefused},
 		{name: "not JSON", body: "not json", class: claimcheck.Malformed},
 		{name: "JSON, not a job", body: `{"v":1,"key":5,"processInstanceKey":6}`, class: claimcheck.Malformed, keys: [2]int64{5, 6}},
 		{name: "a later contract version", body: `{"v":99,"key":5}`, class: claimcheck.UnsupportedVersion, keys: [2]int64{5, 0}},
@@ -134,6 +137,34 @@ func TestReadJob(t *testing.T) {
 			assert.Equal(t, int64(42), in.Message.Key)
 			assert.Equal(t, int64(7), in.Message.ProcessInstanceKey)
 			assert.Equal(t, "echo", in.Message.Identifier())
+		})
+	}
+}
+
+// TestResolveReadsAtMostMaxPayloadBytes: a payload above the cap is refused,
+// whether S3 reports its length or not.
+func TestResolveReadsAtMostMaxPayloadBytes(t *testing.T) {
+	f := &fakeS3{objects: map[string][]byte{}, sse: map[string]s3types.ServerSideEncryption{}}
+	st := &claimcheck.Store{API: f, Bucket: "payloads"}
+	for _, tt := range []struct {
+		name  string
+		bytes int
+		err   error
+	}{
+		{"at the cap", claimcheck.MaxPayloadBytes, nil},
+		{"above the cap", claimcheck.MaxPayloadBytes + 1, claimcheck.ErrRefused},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key := "jobs/echo/" + tt.name
+			f.objects["payloads/"+key] = make([]byte, tt.bytes)
+			payload, _, err := st.Resolve(context.Background(), claimcheck.Pointer{Bucket: "payloads", Key: key}.Body())
+			if tt.err != nil {
+				require.ErrorIs(t, err, tt.err)
+				assert.Equal(t, claimcheck.PointerRefused, claimcheck.Classify(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, payload, tt.bytes)
 		})
 	}
 }

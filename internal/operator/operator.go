@@ -369,14 +369,14 @@ func (o *Operator) decode(ctx context.Context, q Queue, url string, m sqstypes.M
 		res = o.Clients.Payloads
 	}
 	if q.Kind == "outcomes-dlq" {
-		in, err := claimcheck.ReadBody(ctx, body, attrs, res, jobmsg.DecodeOutcome)
+		in, err := claimcheck.ReadBody(ctx, body, attrs, res, claimcheck.PrefixOutcomes, jobmsg.DecodeOutcome)
 		if err == nil {
 			l.Kind, l.Outcome = "outcome", &in.Message
 			return l
 		}
 		l.Error, body = err.Error(), in.Body
 	} else {
-		in, err := claimcheck.ReadBody(ctx, body, attrs, res, jobmsg.DecodeJob)
+		in, err := claimcheck.ReadBody(ctx, body, attrs, res, claimcheck.PrefixJobs, jobmsg.DecodeJob)
 		if err == nil {
 			l.Kind, l.Job = "job", &in.Message
 			return l
