@@ -234,6 +234,13 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 			err = nil // authentic, past its first deadline: the lease decides below
 		}
 		switch {
+		case errors.Is(err, jobtoken.ErrExpired):
+			// Authentic but late: Zeebe has handed the job out again, so
+			// applying it could touch a later activation. Late asynchronous
+			// messages are treated the same way below.
+			log.Info("outcome for an activation whose deadline has passed (Zeebe hands the job out again): a duplicate, acknowledged and not applied",
+				append([]any{"check", err.Error()}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesLate", 1))...)...)
+			return Duplicate, "", log
 		case errors.Is(err, jobtoken.ErrInvalid):
 			log.Error("outcome not applied: its job token failed a check; it goes to the DLQ", "check", err.Error())
 			return Rejected, fmt.Sprintf("job token: %v", err), log

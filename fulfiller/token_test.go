@@ -26,19 +26,21 @@ func TestJobTokens(t *testing.T) {
 	previous := jobtoken.Key{ID: "k1", Secret: strings.Repeat("a", 32)}
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	deadline := now.Add(time.Minute).UnixMilli()
-	genuine := func(key jobtoken.Key, jobKey int64) jobmsg.Outcome {
+	signed := func(key jobtoken.Key, jobKey, deadline int64) jobmsg.Outcome {
 		job := jobmsg.Job{Key: jobKey, ProcessInstanceKey: 1, Deadline: deadline, CustomHeaders: map[string]string{"identifier": "book-hotel"}}
 		job.Token = jobtoken.Sign(key, job.Key, job.Deadline, job.Identifier())
 		o, err := jobtoken.Attach(job, jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"ok":true}`)})
 		require.NoError(t, err)
 		return o
 	}
+	genuine := func(key jobtoken.Key, jobKey int64) jobmsg.Outcome { return signed(key, jobKey, deadline) }
 	tests := []struct {
 		name    string
 		outcome func() jobmsg.Outcome
 		keysErr error
 		applied bool
 		retried bool
+		late    bool
 		reason  string
 	}{
 		{name: "genuine", outcome: func() jobmsg.Outcome { return genuine(current, 7) }, applied: true},
@@ -59,6 +61,9 @@ func TestJobTokens(t *testing.T) {
 			o.JobKey = 7
 			return o
 		}, reason: "forged"},
+		{name: "genuine, after its activation's deadline: a duplicate, acknowledged, neither applied nor dead-lettered", outcome: func() jobmsg.Outcome {
+			return signed(current, 7, now.Add(-time.Second).UnixMilli())
+		}, late: true},
 		{name: "keyring unreadable: retried, not rejected", outcome: func() jobmsg.Outcome { return genuine(current, 7) },
 			keysErr: errors.New("secrets manager throttled"), retried: true},
 	}
@@ -85,6 +90,10 @@ func TestJobTokens(t *testing.T) {
 			case tt.applied:
 				assert.ElementsMatch(t, []int64{7, 8}, keysCalled)
 				assert.Empty(t, resp.BatchItemFailures)
+			case tt.late:
+				assert.Equal(t, []int64{8}, keysCalled, "never applied; the neighbour is")
+				assert.Empty(t, rd.deadLetters, "not the DLQ: no alarm for a late outcome")
+				assert.Empty(t, resp.BatchItemFailures, "acknowledged")
 			case tt.retried:
 				assert.Empty(t, keysCalled, "nothing applied while the keys cannot be read")
 				assert.Len(t, rd.retried, 2)
