@@ -63,7 +63,7 @@ type Handler struct {
 	// visibility timeout.
 	Redelivery Redelivery
 	// Payloads, when set, reads job messages offloaded to S3.
-	Payloads claimcheck.Resolver
+	Payloads claimcheck.Receiver
 	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
 	Now func() time.Time
 }
@@ -136,6 +136,7 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 		// someone else: failing it now would fail that newer attempt.
 		log.Info("job deadline has passed: Zeebe has already handed the job out again, nothing to return",
 			"deadline", job.DeadlineTime().UTC().Format(time.RFC3339Nano))
+		h.served(ctx, in.Payload, log)
 		return Stale
 	}
 
@@ -162,6 +163,7 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
 	if len(errs) == 1 && errs[0] == nil {
 		log.Info("dead-lettered job handed back to Zeebe", "retries", job.Retries, "backoff", backoff.String(), "reason", why)
+		h.served(ctx, in.Payload, log)
 		return Returned
 	}
 	err = fmt.Errorf("publisher returned %d results for 1 message", len(errs))
@@ -176,6 +178,17 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	}
 	log.Warn("could not publish the fail outcome; the record comes back after the DLQ's visibility timeout", "error", err)
 	return RetryLate
+}
+
+// served deletes the job's offloaded payload, if it had one, once the
+// record is done with; the bucket's lifecycle rule removes what is not.
+func (h *Handler) served(ctx context.Context, p *claimcheck.Pointer, log *slog.Logger) {
+	if p == nil {
+		return
+	}
+	if err := h.Payloads.Delete(ctx, *p); err != nil {
+		log.Warn("could not delete the job's offloaded payload; the bucket's lifecycle rule will", "error", err)
+	}
 }
 
 // reasonOf is the reason lambdakit gave when it dead-lettered the record.
