@@ -110,6 +110,11 @@ func Parse(s string) (Token, error) {
 	if t.JobKey == 0 || t.Deadline == 0 {
 		return Token{}, fmt.Errorf("%w: no job key or activation", ErrBadToken)
 	}
+	// The signature covers the signed part only: the plain fields the
+	// payload's S3 key is built from must say the same.
+	if t.Signed != nil && (t.Signed.Identifier != t.Identifier || t.Signed.Deadline != t.Deadline) {
+		return Token{}, fmt.Errorf("%w: its identifier or activation differs from what the bridge signed", ErrBadToken)
+	}
 	return t, nil
 }
 
@@ -124,6 +129,20 @@ type Client struct {
 	// does); without it an outcome above SNS's 256 KiB is refused with
 	// jobmsg.ErrTooLarge. FromEnv sets it when PAYLOAD_BUCKET names a bucket.
 	Payloads claimcheck.Offloader
+	// Verifier, when set, checks the token's signature before anything is
+	// written or published, so that a caller without a genuine token (the
+	// callback function's URL may be open to anyone) can store nothing in
+	// S3 and send nothing. The callback function sets it from
+	// JOB_TOKEN_SECRET_ARN; the fulfiller checks every outcome anyway.
+	Verifier Verifier
+}
+
+// Verifier checks an outcome's job token and seal (jobtoken.Verifier). An
+// error wrapping jobtoken.ErrInvalid is a token the bridge never signed;
+// jobtoken.ErrExpired only says the activation's first deadline has passed,
+// which a heartbeat may have extended.
+type Verifier interface {
+	Verify(ctx context.Context, o jobmsg.Outcome) error
 }
 
 // Complete completes the job; vars (nil, a map or a struct that encodes as
@@ -196,6 +215,15 @@ func (c *Client) publish(ctx context.Context, t Token, o jobmsg.Outcome) error {
 	o, err := jobtoken.Attach(jobmsg.Job{Key: t.JobKey, ProcessInstanceKey: t.ProcessInstanceKey, Token: t.Signed}, o)
 	if err != nil {
 		return err
+	}
+	if c.Verifier != nil {
+		switch err := c.Verifier.Verify(ctx, o); {
+		case err == nil, errors.Is(err, jobtoken.ErrExpired):
+		case errors.Is(err, jobtoken.ErrInvalid):
+			return fmt.Errorf("%w: %v", ErrBadToken, err)
+		default:
+			return fmt.Errorf("check the token of job %d: %w", t.JobKey, err)
+		}
 	}
 	// Under the function's own prefix, as lambdakit's outcomes.
 	msg, _, err := claimcheck.EncodeOutcome(ctx, c.Payloads, t.Identifier, t.JobKey, t.Deadline, o)

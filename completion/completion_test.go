@@ -212,3 +212,69 @@ func TestLargeOutcomes(t *testing.T) {
 	assert.ErrorIs(t, c.Complete(context.Background(), tok.String(), big), jobmsg.ErrTooLarge)
 	assert.Empty(t, pub.msgs)
 }
+
+// recordingOffloader records every key it is asked to store under.
+type recordingOffloader struct{ keys []string }
+
+func (o *recordingOffloader) Offload(_ context.Context, key string, m jobmsg.Message) (jobmsg.Message, bool, error) {
+	o.keys = append(o.keys, key)
+	return m, false, nil
+}
+
+// TestCallbackVerifiesBeforeItWrites: with a Verifier, a request whose token
+// the bridge did not sign stores nothing in S3 and publishes nothing; a
+// genuine one past its first deadline still goes through (a heartbeat may
+// have extended it: the fulfiller's lease decides).
+func TestCallbackVerifiesBeforeItWrites(t *testing.T) {
+	verifier := jobtoken.Verifier{Keys: jobtoken.Static(jobtoken.Keyring{Current: key})}
+	genuine, err := completion.NewToken(signedJob())
+	require.NoError(t, err)
+	late := signedJob()
+	late.Deadline = time.Now().Add(-time.Minute).UnixMilli()
+	late.Token = jobtoken.Sign(key, late.Key, late.Deadline, late.Identifier())
+	lateTok, err := completion.NewToken(late)
+	require.NoError(t, err)
+	forged := signedJob()
+	forged.Token = jobtoken.Sign(jobtoken.Key{ID: "k1", Secret: strings.Repeat("f", 32)}, forged.Key, forged.Deadline, forged.Identifier())
+	forgedTok, err := completion.NewToken(forged)
+	require.NoError(t, err)
+	unsigned := signedJob()
+	unsigned.Token = nil
+	unsignedTok, err := completion.NewToken(unsigned)
+	require.NoError(t, err)
+	renamed := genuine
+	renamed.Identifier = "someone-else" // the S3 key would name another function
+	otherKey := genuine
+	otherKey.JobKey = 43
+
+	for _, tt := range []struct {
+		name   string
+		token  string
+		status int
+	}{
+		{"genuine", genuine.String(), 202},
+		{"genuine, past its first deadline", lateTok.String(), 202},
+		{"signed with another secret", forgedTok.String(), 400},
+		{"unsigned", unsignedTok.String(), 400},
+		{"identifier changed after signing", renamed.String(), 400},
+		{"another job's signature", otherKey.String(), 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pub, store := &captured{}, &recordingOffloader{}
+			cb := &completion.Callback{Client: &completion.Client{Publisher: pub, TopicARN: "arn", Payloads: store, Verifier: verifier}, Log: joblog.Discard()}
+			var r events.LambdaFunctionURLRequest
+			r.RequestContext.HTTP.Method = http.MethodPost
+			r.Body = `{"token":"` + tt.token + `","outcome":"complete","variables":{"approved":true}}`
+			resp, err := cb.Handle(context.Background(), r)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, resp.StatusCode, resp.Body)
+			if tt.status != 202 {
+				assert.Empty(t, store.keys, "nothing written to S3")
+				assert.Empty(t, pub.msgs, "nothing published")
+				return
+			}
+			assert.Len(t, store.keys, 1)
+			assert.Len(t, pub.msgs, 1)
+		})
+	}
+}
