@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"go.opentelemetry.io/otel/trace"
 
@@ -96,7 +97,7 @@ type Redelivery interface {
 	// RetryLater brings the record back after a short backoff.
 	RetryLater(ctx context.Context, r events.SQSMessage) (time.Duration, error)
 	// DeadLetter moves the record to its queue's DLQ at once, with the reason.
-	DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error
+	DeadLetter(ctx context.Context, r events.SQSMessage, reason string, cause sqsretry.Cause) error
 }
 
 // Handler applies outcome records.
@@ -174,7 +175,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			}
 			return false
 		default: // Rejected: a retry cannot help
-			if err := h.Redelivery.DeadLetter(ctx, r, why); err != nil {
+			if err := h.Redelivery.DeadLetter(ctx, r, why, sqsretry.CauseUnknown); err != nil {
 				log.Error("could not move the record to the DLQ; it gets there after maxReceiveCount receives", "error", err)
 				return false
 			}

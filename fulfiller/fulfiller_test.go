@@ -21,6 +21,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -304,7 +305,7 @@ func (f *fakeRedelivery) RetryLater(_ context.Context, r events.SQSMessage) (tim
 	return time.Second, nil
 }
 
-func (f *fakeRedelivery) DeadLetter(_ context.Context, r events.SQSMessage, reason string) error {
+func (f *fakeRedelivery) DeadLetter(_ context.Context, r events.SQSMessage, reason string, _ sqsretry.Cause) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failDLQ {

@@ -68,7 +68,7 @@ type Config struct {
 // DeadLetterer moves an SQS record to its queue's DLQ at once, with the
 // reason; *sqsretry.Queues is the real one.
 type DeadLetterer interface {
-	DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error
+	DeadLetter(ctx context.Context, r events.SQSMessage, reason string, cause sqsretry.Cause) error
 }
 
 // Defaults for Config and the environment.

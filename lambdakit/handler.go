@@ -12,18 +12,19 @@ import (
 	"os"
 	"time"
 
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
-	otelcodes "go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/smithy-go"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/tracing"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -186,8 +187,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	switch claimcheck.Classify(err) {
 	case claimcheck.Readable:
 	case claimcheck.NoStore:
-		return h.reject(ctx, r, in.Body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket,
-			errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)"))
+		return h.reject(ctx, r, in.Body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket, errNoBucket)
 	case claimcheck.PayloadGone, claimcheck.PayloadUnavailable, claimcheck.PointerRefused:
 		// Dead-lettered, the job goes back to Zeebe through the returner,
 		// which reads the payload again.
@@ -246,7 +246,7 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	// unchanged; reported as a batch item failure instead, it would reach the
 	// DLQ only after the queue's visibility timeout.
 	if h.cfg.DeadLetters != nil {
-		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("the function ran, but its outcome could not be published: %v", err))
+		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("the function ran, but its outcome could not be published: %v", err), causeOf(err))
 		if derr == nil {
 			log.Error("cannot publish the outcome; the job message was moved to the DLQ at once, to be handed back to Zeebe", "error", err)
 			return true
@@ -255,6 +255,29 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	}
 	log.Error("cannot publish the outcome; reporting the record (it reaches the DLQ after the queue's visibility timeout)", "error", err)
 	return false
+}
+
+// configurationCodes are the AWS error codes of a deployment that cannot
+// work: a bucket or topic that does not exist or that the function's role may
+// not use. Retrying the job cannot help until a person fixes it.
+var configurationCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "AllAccessDisabled": true,
+	"NoSuchBucket": true, "InvalidBucketName": true,
+	"AuthorizationError": true, "NotFound": true, "KMSAccessDenied": true, "KMSDisabled": true, "KMSInvalidState": true,
+}
+
+// errNoBucket is claimcheck.ErrNoStore as the function's deployer reads it.
+var errNoBucket = errors.New("the job's payload is in S3: deploy the function with the bridge's payload bucket (module zeebe-lambda, variable payloads)")
+
+// causeOf classifies the error that dead-letters a record, for the returner:
+// a configuration fault makes it fail the job for good (an incident) instead
+// of handing it back to fail again.
+func causeOf(err error) sqsretry.Cause {
+	var api smithy.APIError
+	if errors.Is(err, errNoBucket) || errors.Is(err, claimcheck.ErrNoStore) || (errors.As(err, &api) && configurationCodes[api.ErrorCode()]) {
+		return sqsretry.CauseConfiguration
+	}
+	return sqsretry.CauseUnknown
 }
 
 // reject moves a record that cannot be handled as a job to the DLQ at once,
@@ -266,7 +289,7 @@ func (h *Handler) reject(ctx context.Context, r events.SQSMessage, body []byte, 
 	log := joblog.ForJob(h.cfg.Logger, jobKey, pik).With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN, "reason", err.Error(),
 		"receiveCount", r.Attributes["ApproximateReceiveCount"])
 	if h.cfg.DeadLetters != nil {
-		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err))
+		derr := h.cfg.DeadLetters.DeadLetter(ctx, r, fmt.Sprintf("%s: %v", reason, err), causeOf(err))
 		if derr == nil {
 			log.Error("rejecting SQS record: " + reason + "; moved to the DLQ at once")
 			return true

@@ -24,6 +24,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -646,19 +647,20 @@ func TestStartExitsWithOneLineNamingTheVariable(t *testing.T) {
 type fakeDeadLetters struct {
 	mu      sync.Mutex
 	reasons map[string]string
+	causes  map[string]sqsretry.Cause
 	err     error
 }
 
-func (f *fakeDeadLetters) DeadLetter(_ context.Context, r events.SQSMessage, reason string) error {
+func (f *fakeDeadLetters) DeadLetter(_ context.Context, r events.SQSMessage, reason string, cause sqsretry.Cause) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}
 	if f.reasons == nil {
-		f.reasons = map[string]string{}
+		f.reasons, f.causes = map[string]string{}, map[string]sqsretry.Cause{}
 	}
-	f.reasons[r.MessageId] = reason
+	f.reasons[r.MessageId], f.causes[r.MessageId] = reason, cause
 	return nil
 }
 

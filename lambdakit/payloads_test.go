@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsretry"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -22,11 +24,15 @@ type memPayloads struct {
 	mu      sync.Mutex
 	objects map[string][]byte
 	deleted []string
+	denied  error // every read and write of an object fails with it
 }
 
 func (m *memPayloads) Offload(_ context.Context, key string, msg jobmsg.Message) (jobmsg.Message, bool, error) {
 	if msg.Size() <= 1024 {
 		return msg, false, nil
+	}
+	if m.denied != nil {
+		return jobmsg.Message{}, false, m.denied
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -42,6 +48,9 @@ func (m *memPayloads) Resolve(_ context.Context, body []byte) ([]byte, *claimche
 	p, ok := claimcheck.Parse(body)
 	if !ok {
 		return body, nil, nil
+	}
+	if m.denied != nil {
+		return nil, &p, m.denied
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -79,7 +88,9 @@ func TestClaimCheck(t *testing.T) {
 		payloads   bool
 		record     func(t *testing.T, p *memPayloads) events.SQSMessage
 		maxVars    int
+		denied     error
 		wantDLQ    string // reason substring
+		wantCause  sqsretry.Cause
 		wantOut    func(t *testing.T, o jobmsg.Outcome, p *memPayloads)
 		wantDelete bool
 	}{
@@ -104,7 +115,22 @@ func TestClaimCheck(t *testing.T) {
 			record: func(*testing.T, *memPayloads) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", EventSource: "aws:sqs", Body: string(claimcheck.Pointer{Bucket: "b", Key: "jobs/x/1-2.json"}.Body())}
 			},
-			wantDLQ: "claim-check pointer, but the function has no PAYLOAD_BUCKET"},
+			wantDLQ: "claim-check pointer, but the function has no PAYLOAD_BUCKET", wantCause: sqsretry.CauseConfiguration},
+		{name: "the bucket denies reading the job", payloads: true, denied: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"},
+			record: func(*testing.T, *memPayloads) events.SQSMessage {
+				return events.SQSMessage{MessageId: "bad", EventSource: "aws:sqs", Body: string(claimcheck.Pointer{Bucket: "b", Key: "jobs/x/1-2.json"}.Body())}
+			},
+			wantDLQ: "offloaded payload cannot be read", wantCause: sqsretry.CauseConfiguration},
+		{name: "the bucket denies writing the outcome", payloads: true, denied: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"},
+			record: func(t *testing.T, _ *memPayloads) events.SQSMessage {
+				return jobRecord(t, "bad", fmt.Sprintf(`{"doc":%q}`, big), nil)
+			},
+			wantDLQ: "its outcome could not be published", wantCause: sqsretry.CauseConfiguration},
+		{name: "S3 throttles writing the outcome", payloads: true, denied: &smithy.GenericAPIError{Code: "SlowDown", Message: "Please reduce your request rate"},
+			record: func(t *testing.T, _ *memPayloads) events.SQSMessage {
+				return jobRecord(t, "bad", fmt.Sprintf(`{"doc":%q}`, big), nil)
+			},
+			wantDLQ: "its outcome could not be published", wantCause: sqsretry.CauseUnknown},
 		{name: "result above Zeebe's limit", payloads: true, maxVars: 2048,
 			record: func(t *testing.T, _ *memPayloads) events.SQSMessage {
 				return jobRecord(t, "bad", fmt.Sprintf(`{"doc":%q}`, big), nil)
@@ -118,7 +144,7 @@ func TestClaimCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &memPayloads{objects: map[string][]byte{}}
+			p := &memPayloads{objects: map[string][]byte{}, denied: tt.denied}
 			pub := &fakePublisher{}
 			dl := &fakeDeadLetters{}
 			cfg := testConfig(&resolvingPublisher{pub: pub, p: p})
@@ -133,6 +159,7 @@ func TestClaimCheck(t *testing.T) {
 			assert.Empty(t, resp.BatchItemFailures)
 			if tt.wantDLQ != "" {
 				assert.Contains(t, dl.reasons["bad"], tt.wantDLQ)
+				assert.Equal(t, tt.wantCause, dl.causes["bad"], "a configuration fault is marked so the returner raises an incident")
 				require.Len(t, pub.outcomes, 1, "only the neighbour's outcome")
 				return
 			}

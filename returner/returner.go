@@ -150,7 +150,15 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	if backoff <= 0 {
 		backoff = DefaultBackoff
 	}
-	o, err := jobtoken.Attach(job, jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: job.Retries, RetryBackoffMs: backoff.Milliseconds(), ErrorMessage: msg})
+	retries := job.Retries
+	if sqsretry.CauseOf(r) == sqsretry.CauseConfiguration {
+		// Every run would end here again, after the handler's side effects:
+		// an incident tells a person to fix the deployment instead.
+		retries, backoff = 0, 0
+		msg = fmt.Sprintf("the job message for function %q reached its dead-letter queue because the function's deployment is wrong: %s; failed without retries: fix the function's configuration, then resolve the incident",
+			job.Identifier(), why)
+	}
+	o, err := jobtoken.Attach(job, jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: retries, RetryBackoffMs: backoff.Milliseconds(), ErrorMessage: msg})
 	var out jobmsg.Message
 	if err == nil {
 		out, err = jobmsg.EncodeOutcome(o)
@@ -162,7 +170,7 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	}
 	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
 	if len(errs) == 1 && errs[0] == nil {
-		log.Info("dead-lettered job handed back to Zeebe", "retries", job.Retries, "backoff", backoff.String(), "reason", why)
+		log.Info("dead-lettered job handed back to Zeebe", "retries", retries, "backoff", backoff.String(), "reason", why, "cause", string(sqsretry.CauseOf(r)))
 		h.served(ctx, in.Payload, log)
 		return Returned
 	}

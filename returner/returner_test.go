@@ -73,6 +73,10 @@ func (f *fakeRedelivery) Hold(_ context.Context, r events.SQSMessage, d time.Dur
 var now = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 
 func jobRecord(t *testing.T, id string, jobKey int64, retries int32, deadline time.Time, reason string) events.SQSMessage {
+	return jobRecordCause(t, id, jobKey, retries, deadline, reason, sqsretry.CauseUnknown)
+}
+
+func jobRecordCause(t *testing.T, id string, jobKey int64, retries int32, deadline time.Time, reason string, cause sqsretry.Cause) events.SQSMessage {
 	t.Helper()
 	j := jobmsg.Job{Key: jobKey, ProcessInstanceKey: jobKey * 10, Type: "lambda", Retries: retries,
 		Deadline: deadline.UnixMilli(), ElementID: "Task_A", CustomHeaders: map[string]string{"identifier": "book-hotel"}}
@@ -81,8 +85,13 @@ func jobRecord(t *testing.T, id string, jobKey int64, retries int32, deadline ti
 	require.NoError(t, err)
 	r := events.SQSMessage{MessageId: id, Body: string(m.Body), EventSource: "aws:sqs",
 		EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:zeebe_book-hotel_dlq"}
+	r.MessageAttributes = map[string]events.SQSMessageAttribute{}
 	if reason != "" {
-		r.MessageAttributes = map[string]events.SQSMessageAttribute{sqsretry.AttrReason: {DataType: "String", StringValue: &reason}}
+		r.MessageAttributes[sqsretry.AttrReason] = events.SQSMessageAttribute{DataType: "String", StringValue: &reason}
+	}
+	if cause != sqsretry.CauseUnknown {
+		c := string(cause)
+		r.MessageAttributes[sqsretry.AttrCause] = events.SQSMessageAttribute{DataType: "String", StringValue: &c}
 	}
 	return r
 }
@@ -96,6 +105,7 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 		want    returner.Verdict
 		failed  bool   // reported in batchItemFailures
 		msgHas  string // the FailJob message contains this
+		retries int32  // the retries of the fail outcome: -1 for the job's, unchanged
 		logHas  string
 		noCall  bool // Zeebe must not be called
 		heldFor time.Duration
@@ -104,10 +114,15 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 			rec: func(t *testing.T) events.SQSMessage {
 				return jobRecord(t, "bad", 7, 3, later, "the outcome could not be published: SNS said no")
 			},
-			want: returner.Returned, msgHas: "the outcome could not be published: SNS said no", logHas: "dead-lettered job handed back to Zeebe"},
+			want: returner.Returned, msgHas: "the outcome could not be published: SNS said no", logHas: "dead-lettered job handed back to Zeebe", retries: -1},
+		{name: "a configuration fault: failed without retries, so an incident names it",
+			rec: func(t *testing.T) events.SQSMessage {
+				return jobRecordCause(t, "bad", 7, 3, later, "claim-check pointer, but the function has no PAYLOAD_BUCKET: deploy it with the bucket", sqsretry.CauseConfiguration)
+			},
+			want: returner.Returned, msgHas: "because the function's deployment is wrong: claim-check pointer, but the function has no PAYLOAD_BUCKET", logHas: "dead-lettered job handed back to Zeebe", retries: 0},
 		{name: "moved by SQS's redrive: the message says so",
 			rec:  func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 2, later, "") },
-			want: returner.Returned, msgHas: "SQS moved it there", logHas: "dead-lettered job handed back to Zeebe"},
+			want: returner.Returned, msgHas: "SQS moved it there", logHas: "dead-lettered job handed back to Zeebe", retries: -1},
 		{name: "deadline passed: Zeebe already handed the job out again",
 			rec:  func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 3, now.Add(-time.Second), "") },
 			want: returner.Stale, noCall: true, logHas: "job deadline has passed"},
@@ -162,8 +177,13 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 				require.Len(t, ours, 1)
 				o := ours[0]
 				assert.Equal(t, jobmsg.Fail, o.Outcome)
-				assert.Equal(t, retriesOf(t, tt.rec(t)), o.Retries, "retries unchanged")
-				assert.Equal(t, returner.DefaultBackoff.Milliseconds(), o.RetryBackoffMs)
+				if tt.retries < 0 {
+					assert.Equal(t, retriesOf(t, tt.rec(t)), o.Retries, "retries unchanged")
+					assert.Equal(t, returner.DefaultBackoff.Milliseconds(), o.RetryBackoffMs)
+				} else {
+					assert.Equal(t, tt.retries, o.Retries)
+					assert.Zero(t, o.RetryBackoffMs)
+				}
 				assert.Contains(t, o.ErrorMessage, `function "book-hotel"`)
 				assert.Contains(t, o.ErrorMessage, tt.msgHas)
 				assert.EqualValues(t, 70, o.ProcessInstanceKey)

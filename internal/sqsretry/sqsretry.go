@@ -29,6 +29,30 @@ import (
 // AttrReason is the message attribute that says why a record was dead-lettered.
 const AttrReason = "deadLetterReason"
 
+// AttrCause is the message attribute that classifies the fault behind a
+// dead-lettered record, for whoever takes it out of the DLQ (the returner).
+const AttrCause = "deadLetterCause"
+
+// Cause classifies the fault that dead-lettered a record.
+type Cause string
+
+const (
+	// CauseUnknown: nothing says a retry cannot help (no AttrCause).
+	CauseUnknown Cause = ""
+	// CauseConfiguration: the function's deployment is wrong (no payload
+	// bucket, no permission on it or on a topic). Every retry would fail the
+	// same way until a person fixes it.
+	CauseConfiguration Cause = "configuration"
+)
+
+// CauseOf reads the cause a dead-lettered record carries.
+func CauseOf(r events.SQSMessage) Cause {
+	if a, ok := r.MessageAttributes[AttrCause]; ok && a.StringValue != nil {
+		return Cause(*a.StringValue)
+	}
+	return CauseUnknown
+}
+
 // SQS is the part of the SQS client used here.
 type SQS interface {
 	GetQueueUrl(ctx context.Context, in *sqs.GetQueueUrlInput, opts ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
@@ -110,14 +134,17 @@ func (q *Queues) Hold(ctx context.Context, r events.SQSMessage, d time.Duration)
 // DeadLetter sends a copy of the record, its attributes and the reason to the
 // source queue's DLQ; the caller then reports the record done, so the event
 // source mapping deletes it from the source queue.
-func (q *Queues) DeadLetter(ctx context.Context, r events.SQSMessage, reason string) error {
+func (q *Queues) DeadLetter(ctx context.Context, r events.SQSMessage, reason string, cause Cause) error {
 	qu, err := q.lookup(ctx, r.EventSourceARN, true)
 	if err != nil {
 		return err
 	}
 	attrs := map[string]sqstypes.MessageAttributeValue{}
 	for k, v := range r.MessageAttributes {
-		if len(attrs) == 9 { // SQS allows 10; one is for the reason
+		if k == AttrReason || k == AttrCause {
+			continue // ours to set
+		}
+		if len(attrs) == 8 { // SQS allows 10; two are ours
 			break
 		}
 		if v.StringValue != nil {
@@ -132,6 +159,9 @@ func (q *Queues) DeadLetter(ctx context.Context, r events.SQSMessage, reason str
 		reason = reason[:1024]
 	}
 	attrs[AttrReason] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(reason)}
+	if cause != CauseUnknown {
+		attrs[AttrCause] = sqstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(string(cause))}
+	}
 	_, err = q.api.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(qu.dlqURL), MessageBody: aws.String(r.Body),
 		MessageAttributes: attrs})
 	if err != nil {

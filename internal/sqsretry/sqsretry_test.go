@@ -53,21 +53,29 @@ func TestDeadLetterCopiesTheRecordWithItsReason(t *testing.T) {
 	q := sqsretry.New(f)
 	r := events.SQSMessage{MessageId: "m1", Body: "not json", EventSourceARN: source, ReceiptHandle: "rh",
 		MessageAttributes: map[string]events.SQSMessageAttribute{"outcome": {DataType: "String", StringValue: aws.String("complete")}}}
-	require.NoError(t, q.DeadLetter(context.Background(), r, "not an outcome message"))
-	require.NoError(t, q.DeadLetter(context.Background(), r, "again"))
+	require.NoError(t, q.DeadLetter(context.Background(), r, "not an outcome message", sqsretry.CauseUnknown))
+	require.NoError(t, q.DeadLetter(context.Background(), r, "again", sqsretry.CauseConfiguration))
 	require.Len(t, f.sent, 2)
 	assert.Equal(t, "https://sqs/000000000000/zeebe_jobs2complete_dlq", *f.sent[0].QueueUrl)
 	assert.Equal(t, "not json", *f.sent[0].MessageBody)
 	assert.Equal(t, "complete", *f.sent[0].MessageAttributes["outcome"].StringValue)
 	assert.Equal(t, "not an outcome message", *f.sent[0].MessageAttributes[sqsretry.AttrReason].StringValue)
+	assert.NotContains(t, f.sent[0].MessageAttributes, sqsretry.AttrCause, "no cause: nothing says a retry cannot help")
+	assert.Equal(t, "configuration", *f.sent[1].MessageAttributes[sqsretry.AttrCause].StringValue)
+	dead := events.SQSMessage{MessageAttributes: map[string]events.SQSMessageAttribute{}}
+	for k, v := range f.sent[1].MessageAttributes {
+		dead.MessageAttributes[k] = events.SQSMessageAttribute{DataType: *v.DataType, StringValue: v.StringValue}
+	}
+	assert.Equal(t, sqsretry.CauseConfiguration, sqsretry.CauseOf(dead), "read back by the returner")
+	assert.Equal(t, sqsretry.CauseUnknown, sqsretry.CauseOf(r))
 	assert.Equal(t, 2, f.urlCalls, "the queue and its DLQ are looked up once")
 }
 
 func TestDeadLetterWithoutARedrivePolicyFails(t *testing.T) {
 	f := &fakeSQS{redrive: map[string]string{}}
-	err := sqsretry.New(f).DeadLetter(context.Background(), events.SQSMessage{EventSourceARN: source}, "x")
+	err := sqsretry.New(f).DeadLetter(context.Background(), events.SQSMessage{EventSourceARN: source}, "x", sqsretry.CauseUnknown)
 	assert.ErrorContains(t, err, "no dead-letter queue")
-	assert.ErrorContains(t, sqsretry.New(f).DeadLetter(context.Background(), events.SQSMessage{EventSourceARN: "nope"}, "x"), "not an SQS queue ARN")
+	assert.ErrorContains(t, sqsretry.New(f).DeadLetter(context.Background(), events.SQSMessage{EventSourceARN: "nope"}, "x", sqsretry.CauseUnknown), "not an SQS queue ARN")
 }
 
 func TestRetryLaterBacksOffByReceiveCount(t *testing.T) {
