@@ -89,6 +89,26 @@ func (l *Loop) Handle(ctx context.Context, in LoopInput) (LoopResult, error) {
 
 func hits(turn, every, offset int) bool { return every > 0 && turn%every == offset%every }
 
+// Planned counts, for one chain of turns turns, the runs that Handle makes
+// fail on purpose: the first run of an error turn, of a panic turn (unless it
+// is an error turn), and the first run in a process of any lost turn (which,
+// on an error or panic turn, is the retry's).
+func (f LoopFaults) Planned(turns int) map[string]int {
+	n := map[string]int{}
+	for i := range turns {
+		switch {
+		case hits(i, f.ErrorEvery, 1):
+			n[FaultError]++
+		case hits(i, f.PanicEvery, 2):
+			n[FaultPanic]++
+		}
+		if hits(i, f.LoseEvery, 3) {
+			n[FaultLose]++
+		}
+	}
+	return n
+}
+
 // LosingPublisher fails, as an SNS outage would, every outcome that carries
 // LoopResult's mark, and passes the others to Publisher.
 type LosingPublisher struct{ Publisher jobmsg.Publisher }

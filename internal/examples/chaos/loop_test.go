@@ -105,6 +105,20 @@ func TestLoopInjectsEachFaultOnceAndEveryChainEnds(t *testing.T) {
 	assert.Equal(t, 9, runs, "one line per run")
 }
 
+func TestPlannedFaults(t *testing.T) {
+	faults := chaos.LoopFaults{ErrorEvery: 7, PanicEvery: 11, LoseEvery: 9, FirstRetries: 3}
+	for _, tt := range []struct {
+		turns int
+		want  map[string]int
+	}{
+		{20, map[string]int{chaos.FaultError: 3, chaos.FaultPanic: 2, chaos.FaultLose: 2}}, // 1 8 15, 2 13, 3 12
+		{60, map[string]int{chaos.FaultError: 9, chaos.FaultPanic: 5, chaos.FaultLose: 7}}, // 57 errs first, then loses
+		{0, map[string]int{}},
+	} {
+		assert.Equal(t, tt.want, faults.Planned(tt.turns), "%d turns", tt.turns)
+	}
+}
+
 type failingPublisher struct{}
 
 func (failingPublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
