@@ -241,7 +241,11 @@ func TestRunWithoutDeadlineRunsUntilCancelled(t *testing.T) {
 		_, err := poller.Run(ctx, c, zb, &fakePublisher{}, joblog.Discard())
 		assert.NoError(t, err)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	require.Eventually(t, func() bool {
+		zb.mu.Lock()
+		defer zb.mu.Unlock()
+		return len(zb.requestTimeouts) > 2
+	}, 2*time.Second, 10*time.Millisecond, "Run keeps polling")
 	cancel()
 	select {
 	case <-done:

@@ -59,7 +59,13 @@ func TestRunPushOnTheEngine(t *testing.T) {
 	done := make(chan poller.Stats)
 	client := zeebeclient.Wrap(zb)
 	go func() { done <- poller.RunPush(ctx, cfg, client, client, pub, joblog.Discard()) }()
-	time.Sleep(500 * time.Millisecond) // the stream opens
+	// The poller is up once the job created before it started is published
+	// (through the long poll beside the stream).
+	require.Eventually(t, func() bool {
+		pub.mu.Lock()
+		defer pub.mu.Unlock()
+		return len(pub.at) >= 1
+	}, 10*time.Second, 10*time.Millisecond, "the job created before the poller started is published")
 
 	const n = 50
 	for range n {

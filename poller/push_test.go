@@ -140,7 +140,13 @@ func TestRunPushPublishesWhatItHoldsAfterCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan poller.Stats)
 	go func() { done <- poller.RunPush(ctx, cfg(), &fakeZeebe{}, st, pub, joblog.Discard()) }()
-	time.Sleep(50 * time.Millisecond) // received, publishing under way
+	// Every job received from the stream, their publishing under way (each
+	// call takes 300 ms): then the cancellation.
+	require.Eventually(t, func() bool {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return st.sent == 10
+	}, 5*time.Second, time.Millisecond, "the stream delivered its jobs")
 	cancel()
 	stats := <-done
 	assert.Equal(t, 10, stats.Published)
