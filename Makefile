@@ -75,7 +75,8 @@ deps: prereqs ## download Go modules and tools
 	$(GO) mod download
 	@test -x $(STATICCHECK) || { echo "installing staticcheck $(STATICCHECK_VERSION) into $(GOBIN)"; GOBIN=$(GOBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 
-# Lambda zips: one per function, a `bootstrap` inside (runtime provided.al2023).
+# Lambda zips: one per function, a `bootstrap` inside (runtime provided.al2023),
+# reproducible (localstack/lambdazip), so an unchanged function is not updated.
 # amd64 is Lambda's x86_64, the modules' default architecture; localstack/tfstack
 # tells Terraform which one was built.
 export GOARCH_LAMBDA ?= amd64
@@ -89,9 +90,7 @@ BRIDGE_LAMBDAS := zeebe-poller zeebe-fulfiller zeebe-returner zeebe-callback
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
 	@rm -rf $(DIST) && mkdir -p $(DIST)
 	@for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
-	  fn=$$(basename $$pkg); mkdir -p $(DIST)/$$fn; \
-	  GOOS=linux GOARCH=$(GOARCH_LAMBDA) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(DIST)/$$fn/bootstrap $$pkg; \
-	  (cd $(DIST)/$$fn && python3 -m zipfile -c ../$$fn.zip bootstrap); \
+	  GO=$(GO) localstack/lambdazip $$pkg $(DIST)/$$(basename $$pkg).zip; \
 	done
 	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
