@@ -23,7 +23,11 @@ STATICCHECK_VERSION := v0.8.2
 # is reachable here) and cached in .local/bin by version.
 TERRAFORM_VERSION := v1.5.7
 TFLINT_VERSION    := v0.64.0
-TERRAFORM   := $(GOBIN)/terraform-$(TERRAFORM_VERSION)
+# A terraform already on the PATH is used when it is 1.5.x: the modules ask
+# for >= 1.5, and 1.5 is the last line under an open-source licence (MPL 2.0;
+# 1.6 and later are BUSL). Otherwise the pinned build is made once.
+TERRAFORM_ON_PATH := $(shell v=$$(terraform version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])' 2>/dev/null); case "$$v" in (1.5.*) command -v terraform;; esac)
+TERRAFORM   := $(or $(TERRAFORM_ON_PATH),$(GOBIN)/terraform-$(TERRAFORM_VERSION))
 TFLINT      := $(GOBIN)/tflint-$(TFLINT_VERSION)
 # Terraform roots and modules that make lint checks.
 TF_DIRS     := terraform localstack/terraform
