@@ -39,7 +39,9 @@ type Value struct {
 	BPMNProcessID      string            `json:"bpmnProcessId"`
 	ElementID          string            `json:"elementId"`
 	ElementInstanceKey int64             `json:"elementInstanceKey"`
+	FlowScopeKey       int64             `json:"flowScopeKey"`
 	BPMNElementType    string            `json:"bpmnElementType"`
+	BPMNEventType      string            `json:"bpmnEventType"`
 	Type               string            `json:"type"` // job type
 	Retries            int32             `json:"retries"`
 	Worker             string            `json:"worker"`
@@ -206,6 +208,7 @@ func (l *Log) WaitFor(ctx context.Context, processInstanceKey int64, match func(
 // Ending is how a process instance came to rest.
 type Ending struct {
 	Completed  bool    // the process completed
+	Cancelled  bool    // the process was terminated: cancelled
 	EndEventID string  // the end event it completed through
 	Incident   *Record // the first incident, if it stopped on one
 	At         time.Time
@@ -222,7 +225,7 @@ func (l *Log) WaitEnd(ctx context.Context, processInstanceKey int64) (Ending, er
 			end.Completed, end.At = true, r.Time()
 			return true
 		case r.Is("PROCESS_INSTANCE", "ELEMENT_TERMINATED") && r.Value.BPMNElementType == "PROCESS":
-			end.At = r.Time()
+			end.Cancelled, end.At = true, r.Time()
 			return true
 		case r.Is("INCIDENT", "CREATED"):
 			rr := r

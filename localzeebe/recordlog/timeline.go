@@ -1,12 +1,14 @@
 package recordlog
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
@@ -21,12 +23,26 @@ type Step struct {
 	Took      time.Duration // since the job was created or last failed
 }
 
-// Timeline extracts the job steps of one instance from its records.
+// Timeline extracts the steps of one instance from its records: what
+// happened to each job, incidents, and each element that was terminated
+// before it completed (interrupted by a boundary event, ended by a terminate
+// end event, or cancelled with the instance).
 func Timeline(recs []Record) []Step {
 	var start time.Time
-	since := map[int64]time.Time{} // job key -> when it became activatable
-	var steps []Step
+	since := map[int64]time.Time{}     // job key -> when it became activatable
+	activated := map[int64]time.Time{} // element instance key -> when it was activated
+	cancelled := false
+	terminators := map[int64]string{} // flow scope key -> the terminate end event that completed in it
 	for _, r := range recs {
+		switch {
+		case r.RecordType == "COMMAND" && r.ValueType == "PROCESS_INSTANCE" && r.Intent == "CANCEL":
+			cancelled = true
+		case r.Is("PROCESS_INSTANCE", "ELEMENT_ACTIVATED") && r.Value.BPMNElementType == "END_EVENT" && r.Value.BPMNEventType == "TERMINATE":
+			terminators[r.Value.FlowScopeKey] = r.Value.ElementID
+		}
+	}
+	var steps []Step
+	for i, r := range recs {
 		if start.IsZero() && r.Is("PROCESS_INSTANCE", "ELEMENT_ACTIVATING") && r.Value.BPMNElementType == "PROCESS" {
 			start = r.Time()
 		}
@@ -35,6 +51,14 @@ func Timeline(recs []Record) []Step {
 		}
 		s := Step{ElementID: r.Value.ElementID, Function: r.Value.CustomHeaders[jobmsg.HeaderIdentifier]}
 		switch {
+		case r.ValueType == "PROCESS_INSTANCE" && r.Intent == "ELEMENT_ACTIVATED":
+			activated[r.Key] = r.Time()
+			continue
+		case r.ValueType == "PROCESS_INSTANCE" && r.Intent == "ELEMENT_TERMINATED" && r.Value.BPMNElementType != "PROCESS":
+			s.Outcome, s.Detail = terminated(recs[i+1:], r, cancelled, terminators)
+			if t, ok := activated[r.Key]; ok {
+				s.Took = r.Time().Sub(t)
+			}
 		case r.ValueType == "JOB" && r.Intent == "CREATED":
 			since[r.Key] = r.Time()
 			continue
@@ -66,6 +90,29 @@ func Timeline(recs []Record) []Step {
 	return steps
 }
 
+// terminated says why element r was terminated, from the records after it:
+// the next element activated in its flow scope is the boundary event that
+// interrupted it; else a terminate end event in that scope ended it; else
+// the instance was cancelled.
+func terminated(after []Record, r Record, cancelled bool, terminators map[int64]string) (outcome, detail string) {
+	for _, n := range after {
+		if n.RecordType != "EVENT" || n.ValueType != "PROCESS_INSTANCE" || n.Value.FlowScopeKey != r.Value.FlowScopeKey || n.Key == r.Key {
+			continue
+		}
+		if n.Intent == "ELEMENT_ACTIVATING" && n.Value.BPMNElementType == "BOUNDARY_EVENT" {
+			return "interrupted", "by boundary event " + n.Value.ElementID
+		}
+		break
+	}
+	switch end, ok := terminators[r.Value.FlowScopeKey]; {
+	case ok:
+		return "terminated", "by terminate end event " + end
+	case cancelled:
+		return "cancelled", "with the instance"
+	}
+	return "terminated", ""
+}
+
 // Render writes a readable timeline, the way the instance ended and its
 // final process variables.
 func Render(w io.Writer, title string, recs []Record, end Ending) {
@@ -87,6 +134,8 @@ func Render(w io.Writer, title string, recs []Record, end Ending) {
 		fmt.Fprintf(w, "  stopped on an incident at %s: %s\n", end.Incident.Value.ElementID, end.Incident.Value.ErrorMessage)
 	case end.Completed:
 		fmt.Fprintf(w, "  completed at end event %s\n", end.EndEventID)
+	case end.Cancelled:
+		fmt.Fprintln(w, "  cancelled")
 	default:
 		fmt.Fprintln(w, "  did not end")
 	}
@@ -102,11 +151,32 @@ func Render(w io.Writer, title string, recs []Record, end Ending) {
 	}
 }
 
+// maxShown is how much of a variable the timeline prints: a long one is
+// cut, with its size, rather than filling the screen.
+const maxShown = 160
+
 func compact(raw json.RawMessage) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return string(raw)
+	s := string(raw)
+	var b bytes.Buffer
+	if json.Compact(&b, raw) == nil { // keeps every digit, unlike a round trip through any
+		s = b.String()
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%s in all)", s[:cut], size(len(raw)))
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
