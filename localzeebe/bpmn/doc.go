@@ -26,6 +26,10 @@
 //     correlationKey, like a message catch event) and script tasks with a
 //     zeebe:script (a FEEL expression and its resultVariable); both may be
 //     multi-instance;
+//   - embedded subprocesses (bpmn:subProcess without triggeredByEvent) with exactly
+//     one none start event, zeebe:ioMapping, an optional multi-instance marker and
+//     boundary events; their sequence flows stay inside them, and no compensation
+//     event, handler or boundary may be inside or on one;
 //   - exclusive gateway (conditions and a default flow), parallel gateway;
 //   - interrupting error boundary events (specific code or catch-all), interrupting
 //     timer boundary events with timeDuration, compensation boundary events linked to
@@ -34,7 +38,7 @@
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
+// Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive, event-based and complex
 // gateways, signal, escalation, message start and boundary, link, conditional and

@@ -52,15 +52,23 @@ func (b *procBuilder) eventDefinition(e *Element, n *node) (def *node, ok bool) 
 
 func (b *procBuilder) startEvent(e *Element, n *node) {
 	def, ok := b.eventDefinition(e, n)
+	none := &b.def.NoneStart
+	if e.Parent != nil {
+		none = &e.Parent.NoneStart
+	}
 	switch {
 	case !ok:
+	case def != nil && e.Parent != nil:
+		b.add(e.ID, "Start events of an embedded subprocess must be none start events, found '%s'", def.local)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
-	case b.def.NoneStart != nil:
-		b.add(e.ID, "Multiple none start events are not allowed in a process ('%s' is one already)", b.def.NoneStart.ID)
+	case *none != nil && e.Parent != nil:
+		b.add(e.ID, "An embedded subprocess must have exactly one none start event ('%s' is one already)", (*none).ID)
+	case *none != nil:
+		b.add(e.ID, "Multiple none start events are not allowed in a process ('%s' is one already)", (*none).ID)
 	default:
 		e.EventType = EventNone
-		b.def.NoneStart = e
+		*none = e
 	}
 }
 
@@ -96,6 +104,8 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 		}
 	case !a.Type.IsActivity():
 		b.add(e.ID, "attachedToRef '%s' must reference an activity, not a %s", ref, a.Type)
+	case a.Parent != e.Parent:
+		b.add(e.ID, "attachedToRef '%s' must reference an activity of the scope the boundary event is in", ref)
 	default:
 		e.AttachedTo = a
 		a.Boundaries = append(a.Boundaries, e)
@@ -507,7 +517,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case !e.JobBased() && e.Type != ReceiveTask && e.Script == "":
+		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

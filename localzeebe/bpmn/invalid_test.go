@@ -29,7 +29,7 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		body     string
 		id, kind string // the problem must name both
 	}{
-		{"subProcess", "", `<bpmn:subProcess id="Sub_1"><bpmn:startEvent id="SubStart"/></bpmn:subProcess>`, "Sub_1", "subProcess"},
+		{"event subprocess", "", `<bpmn:subProcess id="Sub_1" triggeredByEvent="true"><bpmn:startEvent id="SubStart"/></bpmn:subProcess>`, "Sub_1", "subProcess' with triggeredByEvent"},
 		{"transaction", "", `<bpmn:transaction id="Tx"/>`, "Tx", "transaction"},
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
 		{"callActivity", "", `<bpmn:callActivity id="Call"/>`, "Call", "callActivity"},

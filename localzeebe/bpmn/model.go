@@ -16,7 +16,8 @@ const (
 	BusinessRuleTask       ElementType = "BUSINESS_RULE_TASK"
 	ReceiveTask            ElementType = "RECEIVE_TASK"
 	ManualTask             ElementType = "MANUAL_TASK"
-	Task                   ElementType = "TASK" // bpmn:task, the undefined task
+	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
+	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
 	BoundaryEvent          ElementType = "BOUNDARY_EVENT"
@@ -30,7 +31,7 @@ const (
 // what compensation handlers and multi-instance markers apply to.
 func (t ElementType) IsActivity() bool {
 	switch t {
-	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task:
+	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess:
 		return true
 	}
 	return false
@@ -93,6 +94,12 @@ type Element struct {
 	ID, Name  string
 	Type      ElementType
 	EventType EventType // EventUnspecified for tasks/gateways; EventNone/EventError/... for events
+
+	// Parent is the embedded subprocess the element is in, nil at the process level.
+	Parent *Element
+	// Embedded subprocesses: their direct flow nodes in document order and their none start event.
+	Children  []*Element
+	NoneStart *Element
 
 	// Incoming and Outgoing follow the document order of the sequenceFlow elements.
 	Incoming, Outgoing []*SequenceFlow

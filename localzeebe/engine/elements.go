@@ -85,10 +85,7 @@ func (p *proc) onActivating(ei *elemInst) {
 			starts = []*bpmn.Element{ei.def.model.NoneStart}
 		}
 		for _, el := range starts {
-			// As in Zeebe, the first element's command has no key yet: it gets one when processed.
-			ei.tokens++
-			c := p.newChild(ei, el, -1)
-			p.command(VTProcessInstance, "ACTIVATE_ELEMENT", -1, p.st.value(c))
+			p.activateStart(ei, el)
 		}
 		return
 	}
@@ -151,6 +148,15 @@ func (p *proc) onActivating(ei *elemInst) {
 		ei.result = []kv{{name: el.ResultVariable, raw: raw}}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.SubProcess:
+		// An embedded subprocess is a scope like the process: its input
+		// mappings (above) are its local variables, and it completes when no
+		// token is left inside (maybeScopeDone).
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.activateStart(ei, el.NoneStart)
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -213,6 +219,14 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	}
+}
+
+// activateStart writes the ACTIVATE_ELEMENT command of a scope's first element.
+func (p *proc) activateStart(scope *elemInst, el *bpmn.Element) {
+	// As in Zeebe, the first element's command has no key yet: it gets one when processed.
+	scope.tokens++
+	c := p.newChild(scope, el, -1)
+	p.command(VTProcessInstance, "ACTIVATE_ELEMENT", -1, p.st.value(c))
 }
 
 func toMappings(ms []bpmn.Mapping) []mapping {
@@ -424,7 +438,7 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 	}
 	switch scope.state {
 	case "ELEMENT_ACTIVATED":
-		if scope.typ == "PROCESS" {
+		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) {
 			p.command(VTProcessInstance, "COMPLETE_ELEMENT", scope.key, p.st.value(scope))
 		}
 	case "ELEMENT_TERMINATING":

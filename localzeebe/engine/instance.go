@@ -110,6 +110,10 @@ func (p *proc) createInstance(rec *Record) (any, error) {
 		if el.Type == bpmn.BoundaryEvent || el.IsForCompensation {
 			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' targets unsupported element type '%s'.", si.ElementID, el.Type)
 		}
+		if el.Parent != nil {
+			// Zeebe activates the enclosing subprocesses first; the local engine does not.
+			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' is inside the subprocess '%s': the local engine supports start instructions only for elements of the process itself.", si.ElementID, el.Parent.ID)
+		}
 		starts = append(starts, el)
 	}
 	if len(starts) == 0 && def.model.NoneStart == nil {
