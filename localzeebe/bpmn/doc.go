@@ -10,6 +10,8 @@
 //   - process (only isExecutable="true" ones are returned; at least one is required);
 //   - none start event (at most one per process; none at all deploys, and instance
 //     creation fails later, as in Zeebe);
+//   - message start events (messageRef to a bpmn:message with a static name, unique
+//     among the process's message start events; no zeebe:subscription needed);
 //   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
 //     compensation end event;
 //   - service task with exactly one zeebe:taskDefinition (type required, retries
@@ -41,7 +43,7 @@
 // Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive, event-based and complex
-// gateways, signal, escalation, message start and boundary, link, conditional and
+// gateways, signal, escalation, message boundary, link, conditional and
 // terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
 // unknown zeebe:* extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a

@@ -60,6 +60,9 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 	case !ok:
 	case def != nil && e.Parent != nil:
 		b.add(e.ID, "Start events of an embedded subprocess must be none start events, found '%s'", def.local)
+	case def != nil && def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	case *none != nil && e.Parent != nil:
@@ -70,6 +73,39 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 		e.EventType = EventNone
 		*none = e
 	}
+}
+
+// messageStart reads a message start event's message. Zeebe ignores a
+// zeebe:subscription correlation key here (the message's correlation key only
+// limits instances per key), so none is required.
+func (b *procBuilder) messageStart(e *Element, def *node) {
+	ref := def.attr("messageRef")
+	mn := b.messageNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Message start events must reference a message (messageRef)")
+		return
+	case mn == nil:
+		b.add(e.ID, "messageRef '%s' does not reference a bpmn:message", ref)
+		return
+	}
+	e.MessageName = mn.attr("name")
+	switch {
+	case e.MessageName == "":
+		b.add(ref, "Attribute 'name' must be present and not empty")
+		return
+	case isExpression(e.MessageName):
+		// Zeebe evaluates it once at deployment, without variables; the local engine does not.
+		b.add(e.ID, "The message start event's message name must be static for the local engine, found the expression '%s'", e.MessageName)
+		return
+	}
+	for _, o := range b.def.MessageStarts {
+		if o.MessageName == e.MessageName {
+			b.add(e.ID, "Multiple message event definitions with the same name '%s' are not allowed ('%s' has it already)", e.MessageName, o.ID)
+			return
+		}
+	}
+	b.def.MessageStarts = append(b.def.MessageStarts, e)
 }
 
 func (b *procBuilder) endEvent(e *Element, n *node) {

@@ -65,6 +65,9 @@ type ProcessDef struct {
 	Flows     map[string]*SequenceFlow // by id
 	Children  []*Element               // the process's direct flow nodes in document order, boundary events included
 	NoneStart *Element                 // the none start event, nil if none
+	// MessageStarts are the process's message start events in document order,
+	// each with a static MessageName unique in the process.
+	MessageStarts []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.

@@ -54,6 +54,10 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 		if scope := p.st.elems[v.FlowScopeKey]; scope != nil {
 			if el := scope.def.model.Elements[v.ElementID]; el != nil {
 				ei = p.newChild(scope, el, p.st.nextKey())
+				if t := scope.startTrigger; t != nil && t.target == el.ID {
+					// A message start event completes with its message's variables.
+					ei.trigger, scope.startTrigger = t, nil
+				}
 			}
 		}
 	}
@@ -458,6 +462,7 @@ func (p *proc) completeProcess(ei *elemInst) {
 	}
 	p.finish(ei, "ELEMENT_COMPLETED")
 	p.deleteScope(ei.key)
+	p.releaseStartKey(ei)
 	if result != nil {
 		p.finished = append(p.finished, result)
 	}
@@ -505,6 +510,7 @@ func (p *proc) terminated(ei *elemInst) {
 				delete(p.st.vars, k)
 			}
 		}
+		p.releaseStartKey(ei)
 		return
 	}
 	p.finish(ei, "ELEMENT_TERMINATED")

@@ -240,6 +240,7 @@ func (p *proc) messageCommand(rec *Record) (any, error) {
 		}
 		p.correlate(s, key, &pub, m)
 	}
+	p.correlateStartEvents(m)
 	if v.TimeToLive <= 0 {
 		p.event(VTMessage, "EXPIRED", key, pub)
 		return key, nil
