@@ -32,7 +32,9 @@
 //     one none start event, zeebe:ioMapping, an optional multi-instance marker and
 //     boundary events; their sequence flows stay inside them, and no compensation
 //     event, handler or boundary may be inside or on one;
-//   - exclusive gateway (conditions and a default flow), parallel gateway;
+//   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
+//     gateway (two or more outgoing flows, each to a message or timer intermediate
+//     catch event);
 //   - interrupting error boundary events (specific code or catch-all), interrupting
 //     timer boundary events with timeDuration, compensation boundary events linked to
 //     their handler by a bpmn:association;
@@ -42,9 +44,8 @@
 //
 // Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
-// multi-instance undefined and manual tasks, inclusive, event-based and complex
-// gateways, signal, escalation, message boundary, link, conditional and
-// terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
+// multi-instance undefined and manual tasks, inclusive and complex gateways,
+// signal, escalation, message boundary, link, conditional and terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
 // unknown zeebe:* extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not

@@ -34,7 +34,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
 		{"callActivity", "", `<bpmn:callActivity id="Call"/>`, "Call", "callActivity"},
 		{"inclusiveGateway", "", `<bpmn:inclusiveGateway id="Inc"/>`, "Inc", "inclusiveGateway"},
-		{"eventBasedGateway", "", `<bpmn:eventBasedGateway id="Ev"/>`, "Ev", "eventBasedGateway"},
 		{"complexGateway", "", `<bpmn:complexGateway id="Cx"/>`, "Cx", "complexGateway"},
 		{"timer start event", "", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>`, "TS", "startEvent' with 'timerEventDefinition"},
 		{"signal start event", "", `<bpmn:startEvent id="SS"><bpmn:signalEventDefinition/></bpmn:startEvent>`, "SS", "startEvent' with 'signalEventDefinition"},

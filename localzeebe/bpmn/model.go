@@ -20,6 +20,7 @@ const (
 	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
+	EventBasedGateway      ElementType = "EVENT_BASED_GATEWAY"
 	BoundaryEvent          ElementType = "BOUNDARY_EVENT"
 	IntermediateCatchEvent ElementType = "INTERMEDIATE_CATCH_EVENT"
 	IntermediateThrowEvent ElementType = "INTERMEDIATE_THROW_EVENT"

@@ -279,6 +279,8 @@ func elementType(local string) (ElementType, bool) {
 		return ExclusiveGateway, true
 	case "parallelGateway":
 		return ParallelGateway, true
+	case "eventBasedGateway":
+		return EventBasedGateway, true
 	case "boundaryEvent":
 		return BoundaryEvent, true
 	case "intermediateCatchEvent":
@@ -390,6 +392,8 @@ func (b *procBuilder) crossCheck(e *Element) {
 		}
 	case ExclusiveGateway:
 		b.gateway(e)
+	case EventBasedGateway:
+		b.eventGateway(e)
 	case SubProcess:
 		if e.NoneStart == nil {
 			b.add(e.ID, "An embedded subprocess must have exactly one none start event")
@@ -426,6 +430,20 @@ func (b *procBuilder) gateway(e *Element) {
 			if f.Condition == "" && f != e.Default {
 				b.add(f.ID, "Must have a condition or be the default flow of gateway '%s'", e.ID)
 			}
+		}
+	}
+}
+
+// eventGateway checks that an event-based gateway leads to two or more
+// message or timer intermediate catch events (docs: event-based-gateways.md).
+func (b *procBuilder) eventGateway(e *Element) {
+	if len(e.Outgoing) < 2 {
+		b.add(e.ID, "Event-based gateway must have at least 2 outgoing sequence flows")
+	}
+	for _, f := range e.Outgoing {
+		t := f.Target
+		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer) {
+			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message or timer intermediate catch events, found '%s'", t.ID)
 		}
 	}
 }

@@ -122,7 +122,7 @@ func (p *proc) onActivating(ei *elemInst) {
 	case el.Type == bpmn.ReceiveTask:
 		// Resolving an incident of a boundary timer runs this again: the subscription stays one.
 		if len(ei.msgSubs) == 0 {
-			if err := p.openMessageSubscription(ei); err != nil {
+			if err := p.openMessageSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -182,10 +182,15 @@ func (p *proc) onActivating(ei *elemInst) {
 			return
 		}
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.IntermediateCatchEvent && ei.trigger != nil:
+		// Entered from an event-based gateway whose event it is: the event
+		// already occurred, its variables are applied on completion.
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.IntermediateCatchEvent:
 		switch el.EventType {
 		case "MESSAGE":
-			if err := p.openMessageSubscription(ei); err != nil {
+			if err := p.openMessageSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -214,6 +219,25 @@ func (p *proc) onActivating(ei *elemInst) {
 		} else {
 			p.maybeScopeDone(scope)
 		}
+	case el.Type == bpmn.EventBasedGateway:
+		// The gateway holds the subscriptions and timers of the events after
+		// it; the first to occur completes it (docs: event-based-gateways.md).
+		// Resolving an incident runs this again: start over.
+		p.closeSubscriptions(ei)
+		for _, f := range el.Outgoing {
+			var err error
+			if f.Target.EventType == "MESSAGE" {
+				err = p.openMessageSubscription(ei, f.Target)
+			} else {
+				err = p.createTimer(ei, f.Target)
+			}
+			if err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.correlateBuffered(ei)
 	case el.Type == bpmn.ParallelGateway:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.transition(ei, "ELEMENT_COMPLETING")
@@ -299,6 +323,10 @@ func (p *proc) completeElement(ei *elemInst) {
 func (p *proc) onCompleting(ei *elemInst) {
 	if ei.typ == "PROCESS" {
 		p.completeProcess(ei)
+		return
+	}
+	if ei.el.Type == bpmn.EventBasedGateway {
+		p.completeEventGateway(ei)
 		return
 	}
 	if !p.applyOutputs(ei) {
@@ -404,8 +432,29 @@ func (p *proc) takeOutgoing(scope *elemInst, el *bpmn.Element) {
 	}
 }
 
-// takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at a join.
-func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
+// completeEventGateway completes an event-based gateway whose event
+// occurred: the other events are cancelled, and the event's catch event is
+// entered with the trigger, so it completes at once.
+func (p *proc) completeEventGateway(ei *elemInst) {
+	t := ei.trigger
+	ei.trigger = nil
+	p.closeSubscriptions(ei)
+	p.finish(ei, "ELEMENT_COMPLETED")
+	scope := p.st.elems[ei.flowScope]
+	for _, f := range ei.el.Outgoing {
+		if t != nil && f.Target.ID == t.target {
+			if c := p.takeFlow(scope, f); c != nil {
+				c.trigger = t
+			}
+			return
+		}
+	}
+	p.maybeScopeDone(scope)
+}
+
+// takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at
+// a join (nil).
+func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) *elemInst {
 	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), ProcessInstanceValue{
 		BpmnProcessID: scope.def.id, Version: scope.def.version, ProcessDefinitionKey: scope.def.key, ProcessInstanceKey: scope.pi,
 		ElementID: f.ID, FlowScopeKey: scope.key, BpmnElementType: "SEQUENCE_FLOW", ParentProcessInstanceKey: -1,
@@ -424,7 +473,7 @@ func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
 		scope.tokens++
 		for _, in := range t.Incoming {
 			if j[in.ID] == 0 {
-				return
+				return nil
 			}
 		}
 		for _, in := range t.Incoming {
@@ -432,7 +481,7 @@ func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
 			scope.tokens--
 		}
 	}
-	p.activate(scope, t)
+	return p.activate(scope, t)
 }
 
 // maybeScopeDone completes (or finishes terminating) a scope with nothing left in it.
