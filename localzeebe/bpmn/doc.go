@@ -45,8 +45,9 @@
 // Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, message boundary, link, conditional and terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
-// unknown zeebe:* extension elements, and those of later Zeebe versions such as
+// signal, escalation, message boundary, link, conditional and terminate events,
+// timeDate and timeCycle timers, non-interrupting boundary events, unknown zeebe:*
+// extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not
 // implement those semantics; deploying such a model and silently skipping the parts
