@@ -252,3 +252,55 @@ func TestCancelInstanceInSubprocess(t *testing.T) {
 	}
 	assert.Equal(t, []string{"Task_Inner", "Sub", m.pid}, ended)
 }
+
+// Subprocesses nest, and an error thrown deep inside is caught by the
+// nearest boundary event up the scopes: here the multi-instance body's.
+func TestNestedSubprocessError(t *testing.T) {
+	t.Parallel()
+	pid, jt := uniq(t, "p"), uniq(t, "jt")
+	xml := bpmnHeader + `<bpmn:error id="Err" errorCode="DEEP"/><bpmn:process id="` + pid + `" isExecutable="true">
+		<bpmn:startEvent id="Start"/>
+		<bpmn:subProcess id="Outer">
+			<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements>
+				<zeebe:loopCharacteristics inputCollection="= [1, 2]" inputElement="i"/>
+			</bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+			<bpmn:startEvent id="Outer_Start"/>
+			<bpmn:subProcess id="Inner">
+				<bpmn:startEvent id="Inner_Start"/>
+				<bpmn:serviceTask id="Work"><bpmn:extensionElements><zeebe:taskDefinition type="` + jt + `"/></bpmn:extensionElements></bpmn:serviceTask>
+				<bpmn:endEvent id="Inner_End"/>
+				<bpmn:sequenceFlow id="I1" sourceRef="Inner_Start" targetRef="Work"/><bpmn:sequenceFlow id="I2" sourceRef="Work" targetRef="Inner_End"/>
+			</bpmn:subProcess>
+			<bpmn:endEvent id="Outer_End"/>
+			<bpmn:sequenceFlow id="O1" sourceRef="Outer_Start" targetRef="Inner"/><bpmn:sequenceFlow id="O2" sourceRef="Inner" targetRef="Outer_End"/>
+		</bpmn:subProcess>
+		<bpmn:boundaryEvent id="Caught" attachedToRef="Outer"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>
+		<bpmn:endEvent id="End"/><bpmn:endEvent id="End_Caught"/>
+		<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Outer"/><bpmn:sequenceFlow id="F2" sourceRef="Outer" targetRef="End"/>
+		<bpmn:sequenceFlow id="F3" sourceRef="Caught" targetRef="End_Caught"/>
+	</bpmn:process></bpmn:definitions>`
+	m := model{pid: pid, jt: jt, meta: deployXML(t, pid+".bpmn", xml)}
+	res := m.createWithResult(t, nil)
+	jobs := awaitJobs(t, act{typ: jt, max: 2}, 2)
+	_, err := gw.ThrowError(ctx15(t), &pb.ThrowErrorRequest{JobKey: jobs[0].GetKey(), ErrorCode: "DEEP"})
+	require.NoError(t, err)
+	resp, _ := awaitResult(t, res)
+	_, err = gw.CompleteJob(ctx15(t), &pb.CompleteJobRequest{JobKey: jobs[1].GetKey()})
+	requireStatus(t, err, codes.NotFound, "")
+
+	needRecords(t)
+	pik := resp.GetProcessInstanceKey()
+	var ended []string
+	for _, r := range findRecords(t, func(r *record) bool {
+		return r.RecordType == "EVENT" && r.ValueType == "PROCESS_INSTANCE" && r.V.ProcessInstanceKey == pik &&
+			(r.Intent == "ELEMENT_TERMINATED" || r.Intent == "ELEMENT_COMPLETED") && r.V.ElementID != "Inner_Start" && r.V.ElementID != "Outer_Start"
+	}) {
+		ended = append(ended, r.V.ElementID+" "+r.Intent)
+	}
+	// Both inner instances' elements end before the body; the boundary and the process complete after it.
+	require.GreaterOrEqual(t, len(ended), 4)
+	assert.Equal(t, []string{"Outer ELEMENT_TERMINATED", "Caught ELEMENT_COMPLETED", "End_Caught ELEMENT_COMPLETED", pid + " ELEMENT_COMPLETED"}, ended[len(ended)-4:])
+	assert.Equal(t, 2, count(ended, "Work ELEMENT_TERMINATED"))
+	assert.Equal(t, 2, count(ended, "Inner ELEMENT_TERMINATED"))
+	assert.Equal(t, 3, count(ended, "Outer ELEMENT_TERMINATED"), "the body and both inner instances")
+}
