@@ -10,6 +10,8 @@
 //   - process (only isExecutable="true" ones are returned; at least one is required);
 //   - none start event (at most one per process; none at all deploys, and instance
 //     creation fails later, as in Zeebe);
+//   - message start events (messageRef to a bpmn:message with a static name, unique
+//     among the process's message start events; no zeebe:subscription needed);
 //   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
 //     compensation end event;
 //   - service task with exactly one zeebe:taskDefinition (type required, retries
@@ -26,7 +28,13 @@
 //     correlationKey, like a message catch event) and script tasks with a
 //     zeebe:script (a FEEL expression and its resultVariable); both may be
 //     multi-instance;
-//   - exclusive gateway (conditions and a default flow), parallel gateway;
+//   - embedded subprocesses (bpmn:subProcess without triggeredByEvent) with exactly
+//     one none start event, zeebe:ioMapping, an optional multi-instance marker and
+//     boundary events; their sequence flows stay inside them, and no compensation
+//     event, handler or boundary may be inside or on one;
+//   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
+//     gateway (two or more outgoing flows, each to a message or timer intermediate
+//     catch event);
 //   - interrupting error boundary events (specific code or catch-all), interrupting
 //     timer boundary events with timeDuration, compensation boundary events linked to
 //     their handler by a bpmn:association;
@@ -34,12 +42,12 @@
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
+// Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
-// multi-instance undefined and manual tasks, inclusive, event-based and complex
-// gateways, signal, escalation, message start and boundary, link, conditional and
-// terminate events, timeDate and timeCycle timers, non-interrupting boundary events,
-// unknown zeebe:* extension elements, and those of later Zeebe versions such as
+// multi-instance undefined and manual tasks, inclusive and complex gateways,
+// signal, escalation, message boundary, link, conditional and terminate events,
+// timeDate and timeCycle timers, non-interrupting boundary events, unknown zeebe:*
+// extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not
 // implement those semantics; deploying such a model and silently skipping the parts

@@ -52,16 +52,60 @@ func (b *procBuilder) eventDefinition(e *Element, n *node) (def *node, ok bool) 
 
 func (b *procBuilder) startEvent(e *Element, n *node) {
 	def, ok := b.eventDefinition(e, n)
+	none := &b.def.NoneStart
+	if e.Parent != nil {
+		none = &e.Parent.NoneStart
+	}
 	switch {
 	case !ok:
+	case def != nil && e.Parent != nil:
+		b.add(e.ID, "Start events of an embedded subprocess must be none start events, found '%s'", def.local)
+	case def != nil && def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
-	case b.def.NoneStart != nil:
-		b.add(e.ID, "Multiple none start events are not allowed in a process ('%s' is one already)", b.def.NoneStart.ID)
+	case *none != nil && e.Parent != nil:
+		b.add(e.ID, "An embedded subprocess must have exactly one none start event ('%s' is one already)", (*none).ID)
+	case *none != nil:
+		b.add(e.ID, "Multiple none start events are not allowed in a process ('%s' is one already)", (*none).ID)
 	default:
 		e.EventType = EventNone
-		b.def.NoneStart = e
+		*none = e
 	}
+}
+
+// messageStart reads a message start event's message. Zeebe ignores a
+// zeebe:subscription correlation key here (the message's correlation key only
+// limits instances per key), so none is required.
+func (b *procBuilder) messageStart(e *Element, def *node) {
+	ref := def.attr("messageRef")
+	mn := b.messageNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Message start events must reference a message (messageRef)")
+		return
+	case mn == nil:
+		b.add(e.ID, "messageRef '%s' does not reference a bpmn:message", ref)
+		return
+	}
+	e.MessageName = mn.attr("name")
+	switch {
+	case e.MessageName == "":
+		b.add(ref, "Attribute 'name' must be present and not empty")
+		return
+	case isExpression(e.MessageName):
+		// Zeebe evaluates it once at deployment, without variables; the local engine does not.
+		b.add(e.ID, "The message start event's message name must be static for the local engine, found the expression '%s'", e.MessageName)
+		return
+	}
+	for _, o := range b.def.MessageStarts {
+		if o.MessageName == e.MessageName {
+			b.add(e.ID, "Multiple message event definitions with the same name '%s' are not allowed ('%s' has it already)", e.MessageName, o.ID)
+			return
+		}
+	}
+	b.def.MessageStarts = append(b.def.MessageStarts, e)
 }
 
 func (b *procBuilder) endEvent(e *Element, n *node) {
@@ -96,6 +140,8 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 		}
 	case !a.Type.IsActivity():
 		b.add(e.ID, "attachedToRef '%s' must reference an activity, not a %s", ref, a.Type)
+	case a.Parent != e.Parent:
+		b.add(e.ID, "attachedToRef '%s' must reference an activity of the scope the boundary event is in", ref)
 	default:
 		e.AttachedTo = a
 		a.Boundaries = append(a.Boundaries, e)
@@ -507,7 +553,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case !e.JobBased() && e.Type != ReceiveTask && e.Script == "":
+		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

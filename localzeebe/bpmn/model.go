@@ -16,9 +16,11 @@ const (
 	BusinessRuleTask       ElementType = "BUSINESS_RULE_TASK"
 	ReceiveTask            ElementType = "RECEIVE_TASK"
 	ManualTask             ElementType = "MANUAL_TASK"
-	Task                   ElementType = "TASK" // bpmn:task, the undefined task
+	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
+	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
+	EventBasedGateway      ElementType = "EVENT_BASED_GATEWAY"
 	BoundaryEvent          ElementType = "BOUNDARY_EVENT"
 	IntermediateCatchEvent ElementType = "INTERMEDIATE_CATCH_EVENT"
 	IntermediateThrowEvent ElementType = "INTERMEDIATE_THROW_EVENT"
@@ -30,7 +32,7 @@ const (
 // what compensation handlers and multi-instance markers apply to.
 func (t ElementType) IsActivity() bool {
 	switch t {
-	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task:
+	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess:
 		return true
 	}
 	return false
@@ -64,6 +66,9 @@ type ProcessDef struct {
 	Flows     map[string]*SequenceFlow // by id
 	Children  []*Element               // the process's direct flow nodes in document order, boundary events included
 	NoneStart *Element                 // the none start event, nil if none
+	// MessageStarts are the process's message start events in document order,
+	// each with a static MessageName unique in the process.
+	MessageStarts []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -93,6 +98,12 @@ type Element struct {
 	ID, Name  string
 	Type      ElementType
 	EventType EventType // EventUnspecified for tasks/gateways; EventNone/EventError/... for events
+
+	// Parent is the embedded subprocess the element is in, nil at the process level.
+	Parent *Element
+	// Embedded subprocesses: their direct flow nodes in document order and their none start event.
+	Children  []*Element
+	NoneStart *Element
 
 	// Incoming and Outgoing follow the document order of the sequenceFlow elements.
 	Incoming, Outgoing []*SequenceFlow

@@ -155,6 +155,44 @@ type procBuilder struct {
 	flowIDs   map[string]bool     // ids of all sequence flows, valid or not
 	flowOrder []*SequenceFlow     // valid flows in document order
 	assocs    map[string][]string // association sourceRef -> targetRefs
+	all       []*Element          // every flow node, subprocesses' included, in document order
+	flowNodes []scopedNode        // sequenceFlow elements with the subprocess they are in (nil: the process)
+}
+
+type scopedNode struct {
+	n     *node
+	scope *Element
+}
+
+// scope registers the flow nodes and flows directly inside the process (parent
+// nil) or an embedded subprocess, descending into nested subprocesses.
+func (b *procBuilder) scope(sn *node, parent *Element) {
+	for _, c := range sn.children {
+		if c.space != nsBPMN {
+			continue
+		}
+		switch c.local {
+		case "sequenceFlow":
+			b.flowNodes = append(b.flowNodes, scopedNode{n: c, scope: parent})
+			b.flowIDs[c.attr("id")] = true
+		case "association":
+			src := c.attr("sourceRef")
+			b.assocs[src] = append(b.assocs[src], c.attr("targetRef"))
+		case "extensionElements":
+			if parent == nil {
+				b.processExtensions(c)
+			}
+			// A subprocess's own extensions are read with its details.
+		case "incoming", "outgoing", "multiInstanceLoopCharacteristics", "standardLoopCharacteristics":
+			// A subprocess's own flow references and loop marker, read with its details.
+		case "documentation", "laneSet", "textAnnotation", "group", "dataObject", "dataObjectReference",
+			"dataStoreReference", "property", "ioSpecification", "ioBinding", "auditing", "monitoring",
+			"supports", "correlationSubscription", "resourceRole", "performer", "dataInputAssociation", "dataOutputAssociation":
+			// Documentation, diagram artifacts and data declarations: Zeebe does not execute them either.
+		default:
+			b.flowNode(c, parent)
+		}
+	}
 }
 
 // process builds one executable process in passes: flow nodes, flows, element
@@ -177,35 +215,14 @@ func (p *parser) process(pn *node) *ProcessDef {
 		flowIDs: map[string]bool{},
 		assocs:  map[string][]string{},
 	}
-	var flows []*node
-	for _, c := range pn.children {
-		if c.space != nsBPMN {
-			continue
-		}
-		switch c.local {
-		case "sequenceFlow":
-			flows = append(flows, c)
-			b.flowIDs[c.attr("id")] = true
-		case "association":
-			src := c.attr("sourceRef")
-			b.assocs[src] = append(b.assocs[src], c.attr("targetRef"))
-		case "extensionElements":
-			b.processExtensions(c)
-		case "documentation", "laneSet", "textAnnotation", "group", "dataObject", "dataObjectReference",
-			"dataStoreReference", "property", "ioSpecification", "ioBinding", "auditing", "monitoring",
-			"supports", "correlationSubscription", "resourceRole", "performer":
-			// Documentation, diagram artifacts and data declarations: Zeebe does not execute them either.
-		default:
-			b.flowNode(c)
-		}
+	b.scope(pn, nil)
+	for _, f := range b.flowNodes {
+		b.flow(f.n, f.scope)
 	}
-	for _, f := range flows {
-		b.flow(f)
-	}
-	for _, e := range def.Children {
+	for _, e := range b.all {
 		b.details(e)
 	}
-	for _, e := range def.Children {
+	for _, e := range b.all {
 		b.crossCheck(e)
 	}
 	for _, f := range b.flowOrder {
@@ -256,10 +273,14 @@ func elementType(local string) (ElementType, bool) {
 		return ReceiveTask, true
 	case "task":
 		return Task, true
+	case "subProcess":
+		return SubProcess, true
 	case "exclusiveGateway":
 		return ExclusiveGateway, true
 	case "parallelGateway":
 		return ParallelGateway, true
+	case "eventBasedGateway":
+		return EventBasedGateway, true
 	case "boundaryEvent":
 		return BoundaryEvent, true
 	case "intermediateCatchEvent":
@@ -270,8 +291,8 @@ func elementType(local string) (ElementType, bool) {
 	return "", false
 }
 
-// flowNode registers a direct child of the process, or rejects it.
-func (b *procBuilder) flowNode(n *node) {
+// flowNode registers a direct child of the process or of a subprocess, or rejects it.
+func (b *procBuilder) flowNode(n *node, parent *Element) {
 	id := n.attr("id")
 	if id == "" {
 		b.add(n.label(), "Attribute 'id' must be present and not empty")
@@ -281,15 +302,28 @@ func (b *procBuilder) flowNode(n *node) {
 		return // reported by checkDuplicateIDs
 	}
 	typ, ok := elementType(n.local)
+	if ok && typ == SubProcess && b.boolAttr(n, id, "triggeredByEvent", false) {
+		b.unknown[id] = true
+		b.unsupported(id, n.local, "with triggeredByEvent=\"true\" (event subprocess)")
+		return
+	}
 	if !ok {
 		b.unknown[id] = true
 		b.unsupported(id, n.local, "")
 		return
 	}
-	e := &Element{ID: id, Name: n.attr("name"), Type: typ, EventType: EventUnspecified}
+	e := &Element{ID: id, Name: n.attr("name"), Type: typ, EventType: EventUnspecified, Parent: parent}
 	b.def.Elements[id] = e
-	b.def.Children = append(b.def.Children, e)
+	if parent == nil {
+		b.def.Children = append(b.def.Children, e)
+	} else {
+		parent.Children = append(parent.Children, e)
+	}
+	b.all = append(b.all, e)
 	b.nodes[e] = n
+	if typ == SubProcess {
+		b.scope(n, e)
+	}
 }
 
 // ref resolves a flow node reference of the element id; nil when it does not resolve.
@@ -307,7 +341,7 @@ func (b *procBuilder) ref(id, attr, ref string) *Element {
 	return nil
 }
 
-func (b *procBuilder) flow(n *node) {
+func (b *procBuilder) flow(n *node, scope *Element) {
 	id := n.attr("id")
 	if id == "" {
 		b.add(n.label(), "Attribute 'id' must be present and not empty")
@@ -321,6 +355,11 @@ func (b *procBuilder) flow(n *node) {
 	f.Source = b.ref(id, "sourceRef", n.attr("sourceRef"))
 	f.Target = b.ref(id, "targetRef", n.attr("targetRef"))
 	if f.Source == nil || f.Target == nil {
+		return
+	}
+	if f.Source.Parent != scope || f.Target.Parent != scope {
+		// Tokens never cross a subprocess's border on a flow: it is entered and left as a whole.
+		b.add(id, "A sequence flow must connect elements of the scope it is in ('%s' to '%s')", f.Source.ID, f.Target.ID)
 		return
 	}
 	b.def.Flows[id] = f
@@ -353,7 +392,14 @@ func (b *procBuilder) crossCheck(e *Element) {
 		}
 	case ExclusiveGateway:
 		b.gateway(e)
+	case EventBasedGateway:
+		b.eventGateway(e)
+	case SubProcess:
+		if e.NoneStart == nil {
+			b.add(e.ID, "An embedded subprocess must have exactly one none start event")
+		}
 	}
+	b.compensationInSubprocess(e)
 	if e.Type.IsActivity() {
 		b.activityBoundaries(e)
 	}
@@ -388,6 +434,20 @@ func (b *procBuilder) gateway(e *Element) {
 	}
 }
 
+// eventGateway checks that an event-based gateway leads to two or more
+// message or timer intermediate catch events (docs: event-based-gateways.md).
+func (b *procBuilder) eventGateway(e *Element) {
+	if len(e.Outgoing) < 2 {
+		b.add(e.ID, "Event-based gateway must have at least 2 outgoing sequence flows")
+	}
+	for _, f := range e.Outgoing {
+		t := f.Target
+		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer) {
+			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message or timer intermediate catch events, found '%s'", t.ID)
+		}
+	}
+}
+
 // activityBoundaries rejects boundary events whose trigger would be ambiguous.
 func (b *procBuilder) activityBoundaries(a *Element) {
 	byCode := map[string]string{}
@@ -411,6 +471,24 @@ func (b *procBuilder) activityBoundaries(a *Element) {
 				compensation = bd.ID
 			}
 		}
+	}
+}
+
+// compensationInSubprocess refuses compensation that involves a subprocess:
+// Zeebe 8.5 compensates the completed activities inside completed
+// subprocesses too, which the local engine does not implement, so such a
+// model would behave differently.
+func (b *procBuilder) compensationInSubprocess(e *Element) {
+	const why = "compensation inside or of an embedded subprocess"
+	typ := b.nodes[e].local
+	switch {
+	case e.EventType != EventCompensation && !e.IsForCompensation:
+	case e.Parent != nil:
+		b.unsupported(e.ID, typ, "inside an embedded subprocess ("+why+" is not supported by the local engine)")
+	case e.Type == SubProcess:
+		b.unsupported(e.ID, typ, "as a compensation handler ("+why+" is not supported by the local engine)")
+	case e.AttachedTo != nil && e.AttachedTo.Type == SubProcess:
+		b.unsupported(e.ID, typ, "attached to a subprocess ("+why+" is not supported by the local engine)")
 	}
 }
 

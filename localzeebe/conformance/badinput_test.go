@@ -93,9 +93,9 @@ func TestDeployRejections(t *testing.T) {
 					<zeebe:executionListeners><zeebe:executionListener eventType="start" type="listener"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_A"/>`)
 			}},
-		{name: "unsupported subProcess", localOnly: "embedded subprocesses", mentions: []string{"Sub_Process"}, xml: func(pid string) string {
+		{name: "unsupported event subprocess", localOnly: "event subprocesses", mentions: []string{"Sub_Process", "triggeredByEvent"}, xml: func(pid string) string {
 			return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-				<bpmn:subProcess id="Sub_Process"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
+				<bpmn:subProcess id="Sub_Process" triggeredByEvent="true"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
 					<bpmn:startEvent id="Sub_Start"><bpmn:outgoing>S1</bpmn:outgoing></bpmn:startEvent>
 					<bpmn:endEvent id="Sub_End"><bpmn:incoming>S1</bpmn:incoming></bpmn:endEvent>
 					<bpmn:sequenceFlow id="S1" sourceRef="Sub_Start" targetRef="Sub_End"/>

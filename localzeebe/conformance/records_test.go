@@ -47,6 +47,7 @@ type recordValue struct {
 	ErrorCode            string        `json:"errorCode"`
 	ErrorType            string        `json:"errorType"`
 	JobKey               int64         `json:"jobKey"`
+	MessageKey           int64         `json:"messageKey"`
 	VariableScopeKey     int64         `json:"variableScopeKey"`
 	Name                 string        `json:"name"`
 	ScopeKey             int64         `json:"scopeKey"`

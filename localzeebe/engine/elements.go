@@ -54,6 +54,10 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 		if scope := p.st.elems[v.FlowScopeKey]; scope != nil {
 			if el := scope.def.model.Elements[v.ElementID]; el != nil {
 				ei = p.newChild(scope, el, p.st.nextKey())
+				if t := scope.startTrigger; t != nil && t.target == el.ID {
+					// A message start event completes with its message's variables.
+					ei.trigger, scope.startTrigger = t, nil
+				}
 			}
 		}
 	}
@@ -85,10 +89,7 @@ func (p *proc) onActivating(ei *elemInst) {
 			starts = []*bpmn.Element{ei.def.model.NoneStart}
 		}
 		for _, el := range starts {
-			// As in Zeebe, the first element's command has no key yet: it gets one when processed.
-			ei.tokens++
-			c := p.newChild(ei, el, -1)
-			p.command(VTProcessInstance, "ACTIVATE_ELEMENT", -1, p.st.value(c))
+			p.activateStart(ei, el)
 		}
 		return
 	}
@@ -121,7 +122,7 @@ func (p *proc) onActivating(ei *elemInst) {
 	case el.Type == bpmn.ReceiveTask:
 		// Resolving an incident of a boundary timer runs this again: the subscription stays one.
 		if len(ei.msgSubs) == 0 {
-			if err := p.openMessageSubscription(ei); err != nil {
+			if err := p.openMessageSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -151,6 +152,15 @@ func (p *proc) onActivating(ei *elemInst) {
 		ei.result = []kv{{name: el.ResultVariable, raw: raw}}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.SubProcess:
+		// An embedded subprocess is a scope like the process: its input
+		// mappings (above) are its local variables, and it completes when no
+		// token is left inside (maybeScopeDone).
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.activateStart(ei, el.NoneStart)
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -172,10 +182,15 @@ func (p *proc) onActivating(ei *elemInst) {
 			return
 		}
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.IntermediateCatchEvent && ei.trigger != nil:
+		// Entered from an event-based gateway whose event it is: the event
+		// already occurred, its variables are applied on completion.
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.IntermediateCatchEvent:
 		switch el.EventType {
 		case "MESSAGE":
-			if err := p.openMessageSubscription(ei); err != nil {
+			if err := p.openMessageSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -204,6 +219,25 @@ func (p *proc) onActivating(ei *elemInst) {
 		} else {
 			p.maybeScopeDone(scope)
 		}
+	case el.Type == bpmn.EventBasedGateway:
+		// The gateway holds the subscriptions and timers of the events after
+		// it; the first to occur completes it (docs: event-based-gateways.md).
+		// Resolving an incident runs this again: start over.
+		p.closeSubscriptions(ei)
+		for _, f := range el.Outgoing {
+			var err error
+			if f.Target.EventType == "MESSAGE" {
+				err = p.openMessageSubscription(ei, f.Target)
+			} else {
+				err = p.createTimer(ei, f.Target)
+			}
+			if err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.correlateBuffered(ei)
 	case el.Type == bpmn.ParallelGateway:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.transition(ei, "ELEMENT_COMPLETING")
@@ -213,6 +247,14 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	}
+}
+
+// activateStart writes the ACTIVATE_ELEMENT command of a scope's first element.
+func (p *proc) activateStart(scope *elemInst, el *bpmn.Element) {
+	// As in Zeebe, the first element's command has no key yet: it gets one when processed.
+	scope.tokens++
+	c := p.newChild(scope, el, -1)
+	p.command(VTProcessInstance, "ACTIVATE_ELEMENT", -1, p.st.value(c))
 }
 
 func toMappings(ms []bpmn.Mapping) []mapping {
@@ -281,6 +323,10 @@ func (p *proc) completeElement(ei *elemInst) {
 func (p *proc) onCompleting(ei *elemInst) {
 	if ei.typ == "PROCESS" {
 		p.completeProcess(ei)
+		return
+	}
+	if ei.el.Type == bpmn.EventBasedGateway {
+		p.completeEventGateway(ei)
 		return
 	}
 	if !p.applyOutputs(ei) {
@@ -386,8 +432,29 @@ func (p *proc) takeOutgoing(scope *elemInst, el *bpmn.Element) {
 	}
 }
 
-// takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at a join.
-func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
+// completeEventGateway completes an event-based gateway whose event
+// occurred: the other events are cancelled, and the event's catch event is
+// entered with the trigger, so it completes at once.
+func (p *proc) completeEventGateway(ei *elemInst) {
+	t := ei.trigger
+	ei.trigger = nil
+	p.closeSubscriptions(ei)
+	p.finish(ei, "ELEMENT_COMPLETED")
+	scope := p.st.elems[ei.flowScope]
+	for _, f := range ei.el.Outgoing {
+		if t != nil && f.Target.ID == t.target {
+			if c := p.takeFlow(scope, f); c != nil {
+				c.trigger = t
+			}
+			return
+		}
+	}
+	p.maybeScopeDone(scope)
+}
+
+// takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at
+// a join (nil).
+func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) *elemInst {
 	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), ProcessInstanceValue{
 		BpmnProcessID: scope.def.id, Version: scope.def.version, ProcessDefinitionKey: scope.def.key, ProcessInstanceKey: scope.pi,
 		ElementID: f.ID, FlowScopeKey: scope.key, BpmnElementType: "SEQUENCE_FLOW", ParentProcessInstanceKey: -1,
@@ -406,7 +473,7 @@ func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
 		scope.tokens++
 		for _, in := range t.Incoming {
 			if j[in.ID] == 0 {
-				return
+				return nil
 			}
 		}
 		for _, in := range t.Incoming {
@@ -414,7 +481,7 @@ func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) {
 			scope.tokens--
 		}
 	}
-	p.activate(scope, t)
+	return p.activate(scope, t)
 }
 
 // maybeScopeDone completes (or finishes terminating) a scope with nothing left in it.
@@ -424,7 +491,7 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 	}
 	switch scope.state {
 	case "ELEMENT_ACTIVATED":
-		if scope.typ == "PROCESS" {
+		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) {
 			p.command(VTProcessInstance, "COMPLETE_ELEMENT", scope.key, p.st.value(scope))
 		}
 	case "ELEMENT_TERMINATING":
@@ -444,6 +511,7 @@ func (p *proc) completeProcess(ei *elemInst) {
 	}
 	p.finish(ei, "ELEMENT_COMPLETED")
 	p.deleteScope(ei.key)
+	p.releaseStartKey(ei)
 	if result != nil {
 		p.finished = append(p.finished, result)
 	}
@@ -491,6 +559,7 @@ func (p *proc) terminated(ei *elemInst) {
 				delete(p.st.vars, k)
 			}
 		}
+		p.releaseStartKey(ei)
 		return
 	}
 	p.finish(ei, "ELEMENT_TERMINATED")

@@ -67,6 +67,14 @@ func (p *proc) triggerTimer(rec *Record) error {
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 		return nil
 	}
+	if ei.el.Type == bpmn.EventBasedGateway {
+		// The gateway completes and passes the trigger to the timer's catch event.
+		ev := &processEvent{key: p.st.nextKey(), target: t.v.TargetElementID, scope: ei.key, variables: json.RawMessage(`{}`)}
+		p.event(VTProcessEvent, "TRIGGERING", ev.key, p.processEventValue(ei, ev))
+		ei.trigger = ev
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+		return nil
+	}
 	// An interrupting boundary timer: terminate the activity, then activate the boundary.
 	ev := &processEvent{key: p.st.nextKey(), target: t.v.TargetElementID, scope: ei.key, variables: json.RawMessage(`{}`)}
 	p.event(VTProcessEvent, "TRIGGERING", ev.key, p.processEventValue(ei, ev))
@@ -131,8 +139,9 @@ func (p *proc) removeMsgSub(s *msgSub) {
 	}
 }
 
-func (p *proc) openMessageSubscription(ei *elemInst) error {
-	el := ei.el
+// openMessageSubscription subscribes ei to the message of el: ei's own, or
+// that of an event after ei, an event-based gateway.
+func (p *proc) openMessageSubscription(ei *elemInst, el *bpmn.Element) error {
 	nv, err := p.evaluateAs(el.MessageName, ei.key, nil, "STRING")
 	if err != nil {
 		return err
@@ -183,8 +192,8 @@ func (p *proc) correlateBuffered(ei *elemInst) {
 
 func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessage) {
 	ei := p.st.elems[s.elemKey]
-	if ei == nil {
-		return
+	if ei == nil || ei.trigger != nil {
+		return // an event-based gateway takes the first of its events only
 	}
 	if m != nil {
 		if m.correlated == nil {
@@ -200,7 +209,7 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 		}
 	}
 	p.event(VTProcessMessageSubscr, "CORRELATED", s.key, p.msgSubValue(s, key, v.Variables))
-	t := &processEvent{key: p.st.nextKey(), target: ei.el.ID, scope: ei.key, variables: docOrEmpty(v.Variables)}
+	t := &processEvent{key: p.st.nextKey(), target: s.elementID, scope: ei.key, variables: docOrEmpty(v.Variables)}
 	p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(ei, t))
 	ei.trigger = t
 	p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -240,6 +249,7 @@ func (p *proc) messageCommand(rec *Record) (any, error) {
 		}
 		p.correlate(s, key, &pub, m)
 	}
+	p.correlateStartEvents(m)
 	if v.TimeToLive <= 0 {
 		p.event(VTMessage, "EXPIRED", key, pub)
 		return key, nil

@@ -110,6 +110,16 @@ func (p *proc) createInstance(rec *Record) (any, error) {
 		if el.Type == bpmn.BoundaryEvent || el.IsForCompensation {
 			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' targets unsupported element type '%s'.", si.ElementID, el.Type)
 		}
+		for _, in := range el.Incoming {
+			if in.Source.Type == bpmn.EventBasedGateway {
+				// Its event belongs to the gateway, which is not there to subscribe to it.
+				return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' is after the event-based gateway '%s', where an instance cannot start.", si.ElementID, in.Source.ID)
+			}
+		}
+		if el.Parent != nil {
+			// Zeebe activates the enclosing subprocesses first; the local engine does not.
+			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' is inside the subprocess '%s': the local engine supports start instructions only for elements of the process itself.", si.ElementID, el.Parent.ID)
+		}
 		starts = append(starts, el)
 	}
 	if len(starts) == 0 && def.model.NoneStart == nil {

@@ -373,10 +373,11 @@ func (e *Engine) processDue(now int64) []*proc {
 	sort.Slice(dueTimers, func(a, b int) bool { return dueTimers[a] < dueTimers[b] })
 	for _, k := range dueTimers {
 		t := st.timers[k]
-		{
-			v := t.v
-			run(&Record{ValueType: VTTimer, Intent: "TRIGGER", Key: k, Value: &v})
+		if t == nil {
+			continue // cancelled by a timer triggered before it in this tick
 		}
+		v := t.v
+		run(&Record{ValueType: VTTimer, Intent: "TRIGGER", Key: k, Value: &v})
 	}
 	var expired []*bufferedMessage
 	for _, name := range sortedStrings(st.messages) {

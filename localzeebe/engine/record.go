@@ -37,6 +37,7 @@ const (
 	VTProcessMessageSubscr     = "PROCESS_MESSAGE_SUBSCRIPTION"
 	VTTimer                    = "TIMER"
 	VTCompensationSubscription = "COMPENSATION_SUBSCRIPTION"
+	VTMessageStartSubscription = "MESSAGE_START_EVENT_SUBSCRIPTION"
 )
 
 // Record is one entry of the engine's log: a command, an event or a rejection,
@@ -304,6 +305,19 @@ type MessageSubscriptionValue struct {
 	Interrupting       bool            `json:"interrupting"`
 	Variables          json.RawMessage `json:"variables"`
 	TenantID           string          `json:"tenantId"`
+}
+
+// MessageStartSubscriptionValue is the value of MESSAGE_START_EVENT_SUBSCRIPTION records.
+type MessageStartSubscriptionValue struct {
+	ProcessDefinitionKey int64           `json:"processDefinitionKey"`
+	BpmnProcessID        string          `json:"bpmnProcessId"`
+	StartEventID         string          `json:"startEventId"`
+	MessageName          string          `json:"messageName"`
+	ProcessInstanceKey   int64           `json:"processInstanceKey"`
+	CorrelationKey       string          `json:"correlationKey"`
+	MessageKey           int64           `json:"messageKey"`
+	Variables            json.RawMessage `json:"variables"`
+	TenantID             string          `json:"tenantId"`
 }
 
 // TimerValue is the value of TIMER records.

@@ -31,6 +31,9 @@ type state struct {
 	exprs       map[string]*feel.Expression   // parsed expressions, by source
 	handlerSubs map[int64]*compSub            // compensation handler instance key -> its subscription
 	pending     map[int64]*elemInst           // instances whose ACTIVATE_ELEMENT is not processed yet
+	startSubs   []*startSub                   // message start event subscriptions, in creation order
+	// process id \x00 correlation key -> the active instance a message with that key started
+	activeStarts map[string]int64
 }
 
 func newState() *state {
@@ -38,7 +41,8 @@ func newState() *state {
 		vars: map[int64]*scopeVars{}, jobs: map[int64]*job{}, activatable: map[string]*jobQueue{},
 		incidents: map[int64]*incident{}, compSubs: map[int64][]*compSub{}, timers: map[int64]*timer{},
 		msgSubs: map[string][]*msgSub{}, messages: map[string][]*bufferedMessage{}, msgIDs: map[string]bool{},
-		exprs: map[string]*feel.Expression{}, handlerSubs: map[int64]*compSub{}, pending: map[int64]*elemInst{}}
+		exprs: map[string]*feel.Expression{}, handlerSubs: map[int64]*compSub{}, pending: map[int64]*elemInst{},
+		activeStarts: map[string]int64{}}
 }
 
 func (s *state) nextKey() int64 {
@@ -102,6 +106,10 @@ type elemInst struct {
 	inner bool
 	// for the process: the elements to start at (none: the none start event)
 	starts []*bpmn.Element
+	// for a process started by a message: the start event's trigger, and
+	// the message's correlation key ("" = none)
+	startTrigger *processEvent
+	startCorr    string
 	// for the process: the creation requested a result
 	withResult     bool
 	fetchVariables []string
@@ -180,6 +188,13 @@ type msgSub struct {
 	processID     string
 	name, corrKey string
 	elementID     string
+}
+
+// startSub is the subscription of a deployed process's message start event.
+type startSub struct {
+	key int64
+	def *procDef
+	el  *bpmn.Element
 }
 
 type bufferedMessage struct {

@@ -191,3 +191,56 @@ func readFile(t *testing.T, path string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestReplayKeepsMessageStartsAndGateways restarts an engine with an instance
+// that a message with a correlation key started, waiting at an event-based
+// gateway inside a subprocess: after the replay the key still holds a second
+// message back, the gateway still catches its message, and the held message
+// starts the next instance when the first completes.
+func TestReplayKeepsMessageStartsAndGateways(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:message id="order" name="order"/>
+<bpmn:message id="paid" name="paid"><bpmn:extensionElements><zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"><bpmn:messageEventDefinition messageRef="order"/></bpmn:startEvent>
+<bpmn:subProcess id="sub"><bpmn:startEvent id="ss"/><bpmn:eventBasedGateway id="g"/>
+<bpmn:intermediateCatchEvent id="gotPaid"><bpmn:messageEventDefinition messageRef="paid"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:sequenceFlow id="s1" sourceRef="ss" targetRef="g"/><bpmn:sequenceFlow id="s2" sourceRef="g" targetRef="gotPaid"/><bpmn:sequenceFlow id="s3" sourceRef="g" targetRef="late"/>
+</bpmn:subProcess>
+<bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after-paid"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sub"/><bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="after"/></bpmn:process></bpmn:definitions>`
+	order := PublishRequest{Name: "order", CorrelationKey: "o-1", TimeToLive: 60000, Variables: []byte(`{"orderId":"o-1"}`)}
+	paid := PublishRequest{Name: "paid", CorrelationKey: "o-1"}
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	_, err = e.PublishMessage(ctx, order)
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	held, err := e.PublishMessage(ctx, order)
+	require.NoError(t, err)
+	assert.NotContains(t, readFile(t, cfg.RecordLog), `"messageKey":`+itoa(held), "the first instance still holds the key")
+	_, err = e.PublishMessage(ctx, paid)
+	require.NoError(t, err)
+	first, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-paid", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, first.Jobs, 1, "the gateway's subscription survived the restart")
+	require.NoError(t, e.CompleteJob(ctx, JobCommand{Key: first.Jobs[0].Key}))
+
+	assert.Contains(t, readFile(t, cfg.RecordLog), `"messageKey":`+itoa(held), "the held message started the next instance")
+	_, err = e.PublishMessage(ctx, paid)
+	require.NoError(t, err)
+	second, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-paid", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, second.Jobs, 1)
+	assert.NotEqual(t, first.Jobs[0].ProcessInstanceKey, second.Jobs[0].ProcessInstanceKey)
+}
