@@ -1,0 +1,120 @@
+package jobtoken_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+)
+
+// scriptSeal is one line of seal.py's or seal.mjs's output.
+type scriptSeal struct {
+	Name        string  `json:"name"`
+	CanonicalV2 string  `json:"canonicalV2"`
+	SealV2      string  `json:"sealV2"`
+	Sealed      *string `json:"sealed"`
+}
+
+// runTool runs a command of the test's environment; a missing one fails
+// the test, since the contract is shown only where all three languages run.
+func runTool(t *testing.T, stdin []byte, name string, args ...string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		require.FailNowf(t, "missing tool", "%s is not on PATH: the seal vectors are checked against Python 3 and Node.js (20 or newer); install both", name)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s %s: %s", name, strings.Join(args, " "), stderr.String())
+	return out
+}
+
+func runScript(t *testing.T, name string, args ...string) []scriptSeal {
+	t.Helper()
+	var got []scriptSeal
+	sc := bufio.NewScanner(bytes.NewReader(runTool(t, nil, name, args...)))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var s scriptSeal
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &s), sc.Text())
+		got = append(got, s)
+	}
+	return got
+}
+
+// TestSealVectorsInPythonAndNode: the reference implementations in
+// testdata, written with nothing but each language's standard library,
+// compute Go's seal for every vector, and the outcomes they seal pass the
+// fulfiller's check, also after LocalStack's event source mapping has
+// re-serialised them.
+func TestSealVectorsInPythonAndNode(t *testing.T) {
+	vectors := readVectors(t).Vectors
+	ring := jobtoken.Keyring{Current: vectorKey}
+	for _, lang := range []struct{ name, tool, script string }{
+		{"Python", "python3", "testdata/seal.py"},
+		{"Node.js", "node", "testdata/seal.mjs"},
+	} {
+		t.Run(lang.name, func(t *testing.T) {
+			got := runScript(t, lang.tool, lang.script, vectorsFile)
+			require.Len(t, got, len(vectors))
+			var sealed []string
+			for i, v := range vectors {
+				require.Equal(t, v.Name, got[i].Name)
+				assert.Equal(t, v.CanonicalV2, got[i].CanonicalV2, "%s: canonical form", v.Name)
+				assert.Equal(t, v.SealV2, got[i].SealV2, "%s: seal", v.Name)
+				if v.SealV2 == "" {
+					assert.Nil(t, got[i].Sealed, "%s: refused", v.Name)
+					continue
+				}
+				require.NotNil(t, got[i].Sealed, v.Name)
+				sealed = append(sealed, *got[i].Sealed)
+			}
+			// What LocalStack 4.14's SQS event source mapping does to a body
+			// (pollers/sqs_poller.py: json.loads, then json.dumps).
+			reserialised := strings.Split(strings.TrimSpace(string(runTool(t, []byte(strings.Join(sealed, "\n")), "python3", "-c",
+				"import json, sys\nfor line in sys.stdin: print(json.dumps(json.loads(line)))"))), "\n")
+			require.Len(t, reserialised, len(sealed))
+			for i, body := range append(sealed, reserialised...) {
+				o, err := jobmsg.DecodeOutcome([]byte(body))
+				require.NoError(t, err, body)
+				assert.Equal(t, jobtoken.SealV2, o.SealVersion)
+				assert.NoError(t, jobtoken.Check(ring, o, vectorDeadline), "re-serialised: %v; %s", i >= len(sealed), body)
+			}
+		})
+	}
+}
+
+// TestSealV1SurvivesLocalStack: outcomes Go seals with version 1 pass the
+// check after LocalStack's re-serialisation too.
+func TestSealV1SurvivesLocalStack(t *testing.T) {
+	var bodies []string
+	for _, v := range readVectors(t).Vectors {
+		if v.SealV1 == "" {
+			continue
+		}
+		o := vectorOutcome(t, v, jobtoken.SealV1)
+		o.MAC = v.SealV1
+		m, err := jobmsg.EncodeOutcome(o)
+		require.NoError(t, err)
+		bodies = append(bodies, string(m.Body))
+	}
+	out := runTool(t, []byte(strings.Join(bodies, "\n")), "python3", "-c",
+		"import json, sys\nfor line in sys.stdin: print(json.dumps(json.loads(line)))")
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(bodies))
+	for _, body := range lines {
+		o, err := jobmsg.DecodeOutcome([]byte(body))
+		require.NoError(t, err, body)
+		assert.NoError(t, jobtoken.Check(jobtoken.Keyring{Current: vectorKey}, o, vectorDeadline), body)
+	}
+}
