@@ -236,11 +236,13 @@ func Check(ring Keyring, o jobmsg.Outcome, nowMs int64) error {
 
 // Attach makes o the outcome of job: it sets the job and process instance
 // keys and, for a signed job, the job's token unchanged and the seal over
-// the result. lambdakit and the returner answer every job through it.
+// the result, of the version o.SealVersion names (SealV1 when unset).
+// lambdakit and the returner answer every job through it.
 func Attach(job jobmsg.Job, o jobmsg.Outcome) (jobmsg.Outcome, error) {
 	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
 	o.Token, o.MAC = nil, ""
 	if job.Token == nil {
+		o.SealVersion = 0 // no seal to say anything of
 		return o, nil
 	}
 	mac, err := Seal(job.Token, o)
