@@ -18,6 +18,8 @@ import (
 // scriptSeal is one line of seal.py's or seal.mjs's output.
 type scriptSeal struct {
 	Name        string  `json:"name"`
+	CanonicalV1 string  `json:"canonicalV1"`
+	SealV1      string  `json:"sealV1"`
 	CanonicalV2 string  `json:"canonicalV2"`
 	SealV2      string  `json:"sealV2"`
 	Sealed      *string `json:"sealed"`
@@ -54,9 +56,9 @@ func runScript(t *testing.T, name string, args ...string) []scriptSeal {
 
 // TestSealVectorsInPythonAndNode: the reference implementations in
 // testdata, written with nothing but each language's standard library,
-// compute Go's seal for every vector, and the outcomes they seal pass the
-// fulfiller's check, also after LocalStack's event source mapping has
-// re-serialised them.
+// compute Go's seals of both versions for every vector, and the outcomes
+// they seal pass the fulfiller's check, also after LocalStack's event source
+// mapping has re-serialised them.
 func TestSealVectorsInPythonAndNode(t *testing.T) {
 	vectors := readVectors(t).Vectors
 	ring := jobtoken.Keyring{Current: vectorKey}
@@ -70,6 +72,8 @@ func TestSealVectorsInPythonAndNode(t *testing.T) {
 			var sealed []string
 			for i, v := range vectors {
 				require.Equal(t, v.Name, got[i].Name)
+				assert.Equal(t, v.CanonicalV1, got[i].CanonicalV1, "%s: canonical form, seal version 1", v.Name)
+				assert.Equal(t, v.SealV1, got[i].SealV1, "%s: seal version 1", v.Name)
 				assert.Equal(t, v.CanonicalV2, got[i].CanonicalV2, "%s: canonical form", v.Name)
 				assert.Equal(t, v.SealV2, got[i].SealV2, "%s: seal", v.Name)
 				if v.SealV2 == "" {
