@@ -15,6 +15,11 @@
 // The seal covers the outcome's meaning, not its bytes: variables are
 // canonicalised (keys sorted, numbers normalised), because a queue or an
 // emulator may re-serialise a JSON body on the way without changing it.
+// There are two canonical forms, named by the outcome's sealVersion: 1, Go's
+// encoding (Canonical), which Go producers write; 2, RFC 8785 with exact
+// integers (CanonicalJCS), which other languages reproduce with their
+// standard JSON library. docs/contract.md specifies both;
+// testdata/seal-vectors.json pins them.
 package jobtoken
 
 import (
