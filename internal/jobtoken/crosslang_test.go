@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -120,5 +123,60 @@ func TestSealV1SurvivesLocalStack(t *testing.T) {
 		o, err := jobmsg.DecodeOutcome([]byte(body))
 		require.NoError(t, err, body)
 		assert.NoError(t, jobtoken.Check(jobtoken.Keyring{Current: vectorKey}, o, vectorDeadline), body)
+	}
+}
+
+// TestNumbersInPythonAndNode: the number rules of both seal versions agree
+// in Go, Python and Node.js for doubles across the whole range, written as
+// Go writes them (exponent and plain forms, integral and not), beyond what
+// the vectors list.
+func TestNumbersInPythonAndNode(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 8785)) // fixed: a failure can be rerun
+	var literals []string
+	for range 3000 {
+		var f float64
+		switch r.IntN(3) {
+		case 0: // any bit pattern
+			f = math.Float64frombits(r.Uint64())
+		case 1: // every decimal exponent, few digits
+			f = math.Round(r.Float64()*1000) * math.Pow(10, float64(r.IntN(640)-330))
+		default: // near integers, around 2^53 and below 1e21
+			f = math.Ldexp(1+r.Float64(), r.IntN(80)) + float64(r.IntN(3)-1)*0.5
+		}
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			continue
+		}
+		if r.IntN(2) == 0 {
+			f = -f
+		}
+		literals = append(literals, strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	want := make([]string, len(literals))
+	for i, lit := range literals {
+		v1, err := jobtoken.Canonical(json.RawMessage("[" + lit + "]"))
+		require.NoError(t, err, lit)
+		v2, err := jobtoken.CanonicalJCS(json.RawMessage("[" + lit + "]"))
+		require.NoError(t, err, lit)
+		want[i] = strings.Trim(string(v1), "[]") + " " + strings.Trim(string(v2), "[]")
+	}
+	stdin := []byte(strings.Join(literals, "\n") + "\n")
+	for _, lang := range []struct{ name, tool, program string }{
+		{"Python", "python3", "import json, sys\nsys.path.insert(0, 'testdata')\nimport seal\n" +
+			"for line in sys.stdin: x = json.loads(line); print(seal.go_number(x), seal.number(x))"},
+		{"Node.js", "node", "import('./testdata/seal.mjs').then(({ parse, number, goNumber }) => {\n" +
+			"  for (const line of require('fs').readFileSync(0, 'utf8').trimEnd().split('\\n')) {\n" +
+			"    const lit = parse(line).literal; console.log(goNumber(lit) + ' ' + number(lit)); } });"},
+	} {
+		t.Run(lang.name, func(t *testing.T) {
+			flag := "-c"
+			if lang.tool == "node" {
+				flag = "-e"
+			}
+			got := strings.Split(strings.TrimSpace(string(runTool(t, stdin, lang.tool, flag, lang.program))), "\n")
+			require.Len(t, got, len(literals))
+			for i := range literals {
+				assert.Equal(t, want[i], got[i], "%s (seal version 1, then 2)", literals[i])
+			}
+		})
 	}
 }

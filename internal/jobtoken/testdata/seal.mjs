@@ -10,6 +10,7 @@
 // Usage: node seal.mjs seal-vectors.json
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 // A number as written: JSON.parse would round 9007199254740993 to
 // 9007199254740992, so numbers keep their literal (Node 20 has no
@@ -79,7 +80,7 @@ export function parse(text) {
   return v;
 }
 
-function number(literal) {
+export function number(literal) {
   if (/^-?[0-9]+$/.test(literal)) return BigInt(literal).toString(); // exact, however large
   const d = Number(literal);
   if (!Number.isFinite(d)) throw new RangeError(`number out of range: ${literal}`);
@@ -127,7 +128,7 @@ export function canonicalOutcome(msg) {
 
 // goNumber is Go's strconv.FormatFloat(d, 'g', -1, 64), after
 // jobtoken.Canonical has written integral doubles within 2^53 as integers.
-function goNumber(literal) {
+export function goNumber(literal) {
   if (/^-?[0-9]+$/.test(literal)) return BigInt(literal).toString();
   const d = Number(literal);
   if (!Number.isFinite(d)) throw new RangeError(`number out of range: ${literal}`);
@@ -187,25 +188,30 @@ export function seal(sig, content) {
   return createHmac('sha256', Buffer.from(sig, 'base64url')).update(content, 'utf8').digest('base64url');
 }
 
-const { vectors } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-for (const v of vectors) {
-  const out = { name: v.name, canonicalV1: '', sealV1: '', canonicalV2: '', sealV2: '', sealed: null };
-  const msg = parse(v.message);
-  let content, contentV1;
-  try {
-    [content, contentV1] = [canonicalOutcome(msg), canonicalOutcomeV1(msg)];
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
+function main(path) {
+  const { vectors } = JSON.parse(readFileSync(path, 'utf8'));
+  for (const v of vectors) {
+    const out = { name: v.name, canonicalV1: '', sealV1: '', canonicalV2: '', sealV2: '', sealed: null };
+    const msg = parse(v.message);
+    let content, contentV1;
+    try {
+      [content, contentV1] = [canonicalOutcome(msg), canonicalOutcomeV1(msg)];
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      console.log(JSON.stringify(out));
+      continue;
+    }
+    out.canonicalV1 = contentV1;
+    out.sealV1 = seal(v.token.sig, contentV1);
+    out.canonicalV2 = content;
+    out.sealV2 = seal(v.token.sig, content);
+    // The message's own text stays as it is (its numbers exact); the three
+    // fields go on the end.
+    const extra = { token: v.token, sealVersion: 2, mac: out.sealV2 };
+    out.sealed = v.message.trimEnd().replace(/}$/, ',' + JSON.stringify(extra).slice(1));
     console.log(JSON.stringify(out));
-    continue;
   }
-  out.canonicalV1 = contentV1;
-  out.sealV1 = seal(v.token.sig, contentV1);
-  out.canonicalV2 = content;
-  out.sealV2 = seal(v.token.sig, content);
-  // The message's own text stays as it is (its numbers exact); the three
-  // fields go on the end.
-  const extra = { token: v.token, sealVersion: 2, mac: out.sealV2 };
-  out.sealed = v.message.trimEnd().replace(/}$/, ',' + JSON.stringify(extra).slice(1));
-  console.log(JSON.stringify(out));
 }
+
+// Run as a script, not when imported (the Go tests import number and goNumber).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv[2]);
