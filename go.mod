@@ -20,6 +20,7 @@ require (
 	github.com/camunda/zeebe/clients/go/v8 v8.5.8
 	github.com/hashicorp/hcl/v2 v2.25.0
 	github.com/hashicorp/terraform-exec v0.26.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/stretchr/testify v1.12.1
 	github.com/zclconf/go-cty v1.20.0
 	go.etcd.io/bbolt v1.4.3

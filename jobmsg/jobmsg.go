@@ -134,6 +134,11 @@ type Outcome struct {
 	// bridge does not sign jobs.
 	Token *Token `json:"token,omitempty"`
 	MAC   string `json:"mac,omitempty"`
+	// SealVersion says how MAC was computed: 0 or 1 over Go's encoding of
+	// the outcome, 2 over its RFC 8785 form with exact integers, which other
+	// languages reproduce with their standard JSON library
+	// (docs/contract.md). The fulfiller accepts both.
+	SealVersion int `json:"sealVersion,omitempty"`
 	// Async marks a message sent through a completion token after the
 	// function's invocation answered "pending" (package completion). The
 	// fulfiller applies it only while the activation it answers is alive:

@@ -15,9 +15,15 @@
 // The seal covers the outcome's meaning, not its bytes: variables are
 // canonicalised (keys sorted, numbers normalised), because a queue or an
 // emulator may re-serialise a JSON body on the way without changing it.
+// There are two canonical forms, named by the outcome's sealVersion: 1, Go's
+// encoding (Canonical), which Go producers write; 2, RFC 8785 with exact
+// integers (CanonicalJCS), which other languages reproduce with their
+// standard JSON library. docs/contract.md specifies both;
+// testdata/seal-vectors.json pins them.
 package jobtoken
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -96,9 +102,20 @@ func signature(key Key, jobKey int64, t *jobmsg.Token) []byte {
 	return m.Sum(nil)
 }
 
+// Seal versions (jobmsg.Outcome.SealVersion).
+const (
+	// SealV1 covers Go's encoding of the outcome (canonicalOutcome). Go
+	// producers seal with it, so that a fulfiller older than SealV2 still
+	// applies their outcomes.
+	SealV1 = 1
+	// SealV2 covers the outcome's RFC 8785 form with exact integers
+	// (canonicalOutcomeV2, CanonicalJCS), for producers in other languages.
+	SealV2 = 2
+)
+
 // Seal returns the MAC of an outcome under its token: an HMAC-SHA256 keyed
-// with the token's signature over the outcome's canonical content. lambdakit
-// seals every outcome of a signed job.
+// with the token's signature over the outcome's canonical content, in the
+// form o.SealVersion names. lambdakit seals every outcome of a signed job.
 func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if t == nil {
 		return "", ErrMissing
@@ -107,7 +124,7 @@ func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: its signature is not base64url: %v", ErrForged, err)
 	}
-	content, err := canonicalOutcome(o)
+	content, err := CanonicalOutcome(o)
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +133,46 @@ func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// canonicalOutcome is what Seal covers: every field that decides what the
+// CanonicalOutcome is the content Seal covers, in the form o.SealVersion
+// names; docs/contract.md spells out both.
+func CanonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
+	switch o.SealVersion {
+	case 0, SealV1:
+		return canonicalOutcome(o)
+	case SealV2:
+		return canonicalOutcomeV2(o)
+	default:
+		return nil, fmt.Errorf("unknown seal version %d (this build knows %d and %d)", o.SealVersion, SealV1, SealV2)
+	}
+}
+
+// canonicalOutcomeV2 is the content of a SealV2 seal: an object with every
+// field (zero values included, so no rule decides which to omit) and
+// sealVersion itself, which keeps it apart from any SealV1 content.
+func canonicalOutcomeV2(o jobmsg.Outcome) ([]byte, error) {
+	vars, err := CanonicalJCS(o.Variables)
+	if err != nil {
+		return nil, fmt.Errorf("the outcome's variables: %w", err)
+	}
+	num := func(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
+	var b bytes.Buffer
+	err = writeJCS(&b, map[string]any{
+		"sealVersion":    num(SealV2),
+		"jobKey":         num(o.JobKey),
+		"outcome":        string(o.Outcome),
+		"variables":      vars,
+		"errorCode":      o.ErrorCode,
+		"errorMessage":   o.ErrorMessage,
+		"retries":        num(int64(o.Retries)),
+		"retryBackoffMs": num(o.RetryBackoffMs),
+		"async":          o.Async,
+		"deadline":       num(o.Deadline),
+		"timeoutMs":      num(o.TimeoutMs),
+	})
+	return b.Bytes(), err
+}
+
+// canonicalOutcome is what a SealV1 seal covers: every field that decides what the
 // fulfiller does, in a fixed form.
 func canonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
 	vars, err := Canonical(o.Variables)
@@ -185,11 +241,13 @@ func Check(ring Keyring, o jobmsg.Outcome, nowMs int64) error {
 
 // Attach makes o the outcome of job: it sets the job and process instance
 // keys and, for a signed job, the job's token unchanged and the seal over
-// the result. lambdakit and the returner answer every job through it.
+// the result, of the version o.SealVersion names (SealV1 when unset).
+// lambdakit and the returner answer every job through it.
 func Attach(job jobmsg.Job, o jobmsg.Outcome) (jobmsg.Outcome, error) {
 	o.JobKey, o.ProcessInstanceKey = job.Key, job.ProcessInstanceKey
 	o.Token, o.MAC = nil, ""
 	if job.Token == nil {
+		o.SealVersion = 0 // no seal to say anything of
 		return o, nil
 	}
 	mac, err := Seal(job.Token, o)

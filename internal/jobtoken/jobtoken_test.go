@@ -35,6 +35,16 @@ func sealed(t *testing.T, key jobtoken.Key) jobmsg.Outcome {
 	return o
 }
 
+// sealedV2 is sealed with seal version 2, over variables with big integers.
+func sealedV2(t *testing.T, key jobtoken.Key) jobmsg.Outcome {
+	t.Helper()
+	o := jobmsg.Outcome{V: 1, JobKey: 42, Outcome: jobmsg.Complete, SealVersion: jobtoken.SealV2,
+		Variables: json.RawMessage(`{"id":9007199254740993,"b":[1,2.5,1e3],"a":"x<y & é"}`)}
+	o, err := jobtoken.Attach(jobmsg.Job{Key: 42, Token: jobtoken.Sign(key, 42, now+60_000, "book-hotel")}, o)
+	require.NoError(t, err)
+	return o
+}
+
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -64,6 +74,18 @@ func TestCheck(t *testing.T) {
 		{"re-serialised on the way, as LocalStack's event source mapping does", func(o *jobmsg.Outcome) {
 			o.Variables = json.RawMessage(`{"b": [1, 2.5, 1000.0], "a": "x<y \u0026 \u00e9"}`)
 		}, now, nil},
+		{"seal version 2", func(o *jobmsg.Outcome) { *o = sealedV2(t, k2) }, now, nil},
+		{"seal version 2, re-serialised by Python as LocalStack's event source mapping does", func(o *jobmsg.Outcome) {
+			*o = sealedV2(t, k2)
+			o.Variables = json.RawMessage(`{"id": 9007199254740993, "b": [1, 2.5, 1000.0], "a": "x<y \u0026 \u00e9"}`)
+		}, now, nil},
+		{"seal version 2, a big integer changed by one", func(o *jobmsg.Outcome) {
+			*o = sealedV2(t, k2)
+			o.Variables = json.RawMessage(`{"id":9007199254740992,"b":[1,2.5,1e3],"a":"x<y & é"}`)
+		}, now, jobtoken.ErrTampered},
+		{"seal version 2 relabelled as 1", func(o *jobmsg.Outcome) { *o = sealedV2(t, k2); o.SealVersion = jobtoken.SealV1 }, now, jobtoken.ErrTampered},
+		{"seal version 1 relabelled as 2", func(o *jobmsg.Outcome) { o.SealVersion = jobtoken.SealV2 }, now, jobtoken.ErrTampered},
+		{"unknown seal version", func(o *jobmsg.Outcome) { o.SealVersion = 3 }, now, jobtoken.ErrTampered},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
