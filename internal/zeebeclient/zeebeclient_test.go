@@ -96,10 +96,11 @@ func TestNewIgnoresNilOption(t *testing.T) {
 
 func TestErrorClasses(t *testing.T) {
 	tests := []struct {
-		name      string
-		err       error
-		notFound  bool
-		transient bool
+		name        string
+		err         error
+		notFound    bool
+		transient   bool
+		credentials bool
 	}{
 		{name: "nil", err: nil},
 		{name: "not found", err: status.Error(codes.NotFound, "job not found"), notFound: true},
@@ -113,7 +114,10 @@ func TestErrorClasses(t *testing.T) {
 		{name: "context canceled", err: context.Canceled, transient: true},
 		{name: "failed precondition", err: status.Error(codes.FailedPrecondition, "x")},
 		{name: "invalid argument", err: status.Error(codes.InvalidArgument, "x")},
-		{name: "permission denied", err: status.Error(codes.PermissionDenied, "x")},
+		// Refused credentials recover when a rotation completes.
+		{name: "permission denied", err: status.Error(codes.PermissionDenied, "x"), transient: true, credentials: true},
+		{name: "unauthenticated", err: status.Error(codes.Unauthenticated, "x"), transient: true, credentials: true},
+		{name: "wrapped unauthenticated", err: fmt.Errorf("complete job 1: %w", status.Error(codes.Unauthenticated, "x")), transient: true, credentials: true},
 		// Text is never looked at.
 		{name: "plain error that reads like one", err: errors.New("rpc error: code = Unavailable desc = x")},
 	}
@@ -121,6 +125,7 @@ func TestErrorClasses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.notFound, zeebeclient.IsNotFound(tt.err))
 			assert.Equal(t, tt.transient, zeebeclient.IsTransient(tt.err))
+			assert.Equal(t, tt.credentials, zeebeclient.IsCredentials(tt.err))
 		})
 	}
 }
