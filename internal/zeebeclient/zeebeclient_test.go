@@ -52,6 +52,10 @@ func TestNewConfiguration(t *testing.T) {
 			wantErr: "ZEEBE_CLIENT_ID", wantIs: envconfig.ErrMissing},
 		{name: "oauth without token url", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s"},
 			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envconfig.ErrMissing},
+		{name: "oauth without token url on a SaaS gateway: SaaS's token URL", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s",
+			"ZEEBE_ADDRESS": "0a1b2c.bru-2.zeebe.camunda.io:443"}},
+		{name: "token url not a URL", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s", "ZEEBE_AUTHORIZATION_SERVER_URL": "login.example"},
+			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envconfig.ErrInvalid},
 		{name: "secret from Secrets Manager", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET_ARN": "arn:secret",
 			"ZEEBE_AUTHORIZATION_SERVER_URL": "https://login.example/oauth/token", "ZEEBE_ADDRESS": "zeebe.example:443"},
 			secrets: &fakeSecrets{val: "from-sm"}},
@@ -83,6 +87,27 @@ func TestNewConfiguration(t *testing.T) {
 			case tt.secrets != nil:
 				assert.Equal(t, []string{"arn:secret"}, tt.secrets.arns)
 			}
+		})
+	}
+}
+
+func TestAudienceDefaults(t *testing.T) {
+	tests := []struct {
+		name, configured, address, want string
+	}{
+		{"set: kept as it is", "my-audience", "0a1b2c.bru-2.zeebe.camunda.io:443", "my-audience"},
+		{"set on a self-managed gateway", "zeebe-api", "zeebe.example.com:26500", "zeebe-api"},
+		{"SaaS gateway: zeebe.camunda.io as SaaS credentials name it", "", "0a1b2c.bru-2.zeebe.camunda.io:443", "zeebe.camunda.io"},
+		{"SaaS gateway in capitals", "", "0A1B2C.BRU-2.ZEEBE.CAMUNDA.IO:443", "zeebe.camunda.io"},
+		{"SaaS gateway without a port", "", "0a1b2c.bru-2.zeebe.camunda.io", "zeebe.camunda.io"},
+		{"self-managed: the gateway host, as the Zeebe client does", "", "zeebe.example.com:26500", "zeebe.example.com"},
+		{"look-alike domain is not SaaS", "", "zeebe.camunda.io.evil.example:443", "zeebe.camunda.io.evil.example"},
+		{"suffix without a dot is not SaaS", "", "myzeebe.camunda.io:443", "myzeebe.camunda.io"},
+		{"local engine", "", "127.0.0.1:26500", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, zeebeclient.Audience(tt.configured, tt.address))
 		})
 	}
 }
