@@ -421,3 +421,45 @@ func TestRefusalsAreBounded(t *testing.T) {
 	assert.Equal(t, 6, refused)
 	assert.Equal(t, 2, store.readCount(), "start, then one re-read in the interval")
 }
+
+// ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS reaches both ways of activating jobs;
+// unset, no tenant is named and the gateway serves its default tenant.
+func TestTenantIDs(t *testing.T) {
+	tests := []struct {
+		name string
+		env  string
+		want []string
+	}{
+		{"unset", "", nil},
+		{"one", "tenant-a", []string{"tenant-a"}},
+		{"several, spaces trimmed", " tenant-a, tenant-b ,,<default>", []string{"tenant-a", "tenant-b", "<default>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gw := newFakeGateway(t, "")
+			gw.mu.Lock()
+			gw.open = true
+			gw.mu.Unlock()
+			c, err := zeebeclient.New(context.Background(), envconfig.Map(map[string]string{
+				"ZEEBE_ADDRESS": gw.addr, "ZEEBE_INSECURE_CONNECTION": "true",
+				"ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS": tt.env,
+			}))
+			require.NoError(t, err)
+			defer c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, activateOneJob(ctx, c))
+			require.NoError(t, streamOneJob(ctx, c))
+			gw.mu.Lock()
+			defer gw.mu.Unlock()
+			require.Len(t, gw.tenants, 2)
+			for _, got := range gw.tenants {
+				if tt.want == nil {
+					assert.Empty(t, got)
+				} else {
+					assert.Equal(t, tt.want, got)
+				}
+			}
+		})
+	}
+}

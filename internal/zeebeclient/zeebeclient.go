@@ -44,6 +44,9 @@ const (
 	EnvAuthServerURL   = "ZEEBE_AUTHORIZATION_SERVER_URL"
 	EnvTokenAudience   = "ZEEBE_TOKEN_AUDIENCE"
 	EnvTokenScope      = "ZEEBE_TOKEN_SCOPE"
+	// EnvTenantIDs names the tenants whose jobs are activated, comma
+	// separated: the Zeebe Java client's name for its job workers' default.
+	EnvTenantIDs = "ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS"
 )
 
 // DefaultAddress is used when ZEEBE_ADDRESS is not set: the Zeebe client's
@@ -83,7 +86,8 @@ func WithSecretReread(every time.Duration, now func() time.Time) Option {
 
 // Client is a Zeebe client with the commands the bridge needs.
 type Client struct {
-	zb zbc.Client
+	zb      zbc.Client
+	tenants []string // nil: the gateway's default tenant
 }
 
 // Wrap adapts an existing Zeebe client.
@@ -125,11 +129,12 @@ func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client,
 	if provider != nil {
 		cfg.CredentialsProvider = provider
 	}
+	tenants := tenantIDs(getenv(EnvTenantIDs))
 	zb, err := zbc.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create Zeebe client for %s: %w", cfg.GatewayAddress, err)
 	}
-	return &Client{zb: zb}, nil
+	return &Client{zb: zb, tenants: tenants}, nil
 }
 
 // newProvider builds the OAuth credentials provider when a client id or
@@ -238,6 +243,18 @@ func hostOf(address string) string {
 	return address
 }
 
+// tenantIDs splits ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS; none means the
+// gateway's default tenant.
+func tenantIDs(v string) []string {
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // Close closes the connection to the gateway.
 func (c *Client) Close() error { return c.zb.Close() }
 
@@ -251,8 +268,12 @@ func (c *Client) ActivateJobs(ctx context.Context, jobType, worker string, max i
 	// the context's deadline, keeping the rest for the answer to arrive.
 	pctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	jobs, err := c.zb.NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(max).
-		Timeout(timeout).WorkerName(worker).Send(withRetryBudget(pctx))
+	cmd := c.zb.NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(max).
+		Timeout(timeout).WorkerName(worker)
+	if len(c.tenants) > 0 {
+		cmd = cmd.TenantIds(c.tenants...)
+	}
+	jobs, err := cmd.Send(withRetryBudget(pctx))
 	if err != nil && len(jobs) == 0 && ctx.Err() == nil && errors.Is(pctx.Err(), context.DeadlineExceeded) {
 		return nil, nil // the long poll ended without jobs
 	}
@@ -360,7 +381,11 @@ func (c *Client) StreamJobs(ctx context.Context, jobType, worker string, timeout
 	raw := make(chan entities.Job)
 	done := make(chan error, 1)
 	go func() {
-		done <- c.zb.NewStreamJobsCommand().JobType(jobType).Consumer(raw).Timeout(timeout).WorkerName(worker).Send(withRetryBudget(ctx))
+		cmd := c.zb.NewStreamJobsCommand().JobType(jobType).Consumer(raw).Timeout(timeout).WorkerName(worker)
+		if len(c.tenants) > 0 {
+			cmd = cmd.TenantIds(c.tenants...)
+		}
+		done <- cmd.Send(withRetryBudget(ctx))
 		close(raw)
 	}()
 	for j := range raw {
