@@ -73,8 +73,12 @@ func (c Class) String() string {
 // Classify sorts an error from Zeebe by its gRPC status code (see
 // zeebeclient.IsNotFound and IsTransient), never by its text.
 //
-// A permanent rejection (INVALID_ARGUMENT, FAILED_PRECONDITION,
-// PERMISSION_DENIED, ...) is reported as failed rather than acknowledged: a
+// Refused credentials (UNAUTHENTICATED, PERMISSION_DENIED) are retried like
+// an unavailable gateway: during a secret rotation they recover, and
+// dead-lettering would send every outcome of the rotation to the DLQ.
+//
+// A permanent rejection (INVALID_ARGUMENT, FAILED_PRECONDITION, ...) is
+// reported as failed rather than acknowledged: a
 // retry cannot make it succeed, but the queue's maxReceiveCount bounds the
 // retries and then the DLQ keeps the outcome, with its alarm, for someone to
 // look at. Acknowledging it would lose a function's result with nothing but a
@@ -307,8 +311,11 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		log.Info("job not found in Zeebe: duplicate or stale outcome, acknowledged",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1))...)...)
 	case Retry:
-		log.Warn("Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again",
-			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRetried", 1))...)...)
+		msg := "Zeebe unavailable, overloaded or slow; SQS will deliver the outcome again"
+		if zeebeclient.IsCredentials(err) {
+			msg = "Zeebe refused the fulfiller's credentials (ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or ZEEBE_CLIENT_SECRET_ARN, ZEEBE_TOKEN_AUDIENCE, ZEEBE_TOKEN_SCOPE); SQS will deliver the outcome again"
+		}
+		log.Warn(msg, append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRetried", 1))...)...)
 	case Rejected:
 		log.Error("Zeebe rejected the outcome; it goes to the DLQ",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRejected", 1))...)...)

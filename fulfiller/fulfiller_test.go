@@ -119,6 +119,10 @@ func TestZeebeErrorsAreClassified(t *testing.T) {
 		{"resource exhausted", status.Error(codes.ResourceExhausted, "backpressure"), fulfiller.Retry, true},
 		{"wrapped unavailable", fmt.Errorf("complete job 1: %w", status.Error(codes.Unavailable, "x")), fulfiller.Retry, true},
 		{"context deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), fulfiller.Retry, true},
+		// Refused credentials recover when a rotation completes: retried, never dead-lettered.
+		{"unauthenticated", status.Error(codes.Unauthenticated, "token expired"), fulfiller.Retry, true},
+		{"wrapped unauthenticated", fmt.Errorf("complete job 1: %w", status.Error(codes.Unauthenticated, "x")), fulfiller.Retry, true},
+		{"permission denied", status.Error(codes.PermissionDenied, "no access to the cluster"), fulfiller.Retry, true},
 		{"failed precondition", status.Error(codes.FailedPrecondition, "job not activated"), fulfiller.Rejected, true},
 		{"invalid argument", status.Error(codes.InvalidArgument, "bad variables"), fulfiller.Rejected, true},
 		{"plain error", errors.New("?"), fulfiller.Rejected, true},
@@ -264,18 +268,20 @@ func (k *keyedZeebe) CompleteJob(_ context.Context, key int64, _ json.RawMessage
 // for a record that cannot be decoded as far as its body tells them.
 func TestLogLinesCarryJobKeys(t *testing.T) {
 	var buf bytes.Buffer
-	zb := &keyedZeebe{errs: map[int64]error{2: status.Error(codes.NotFound, "gone"), 3: status.Error(codes.Unavailable, "down")}}
+	zb := &keyedZeebe{errs: map[int64]error{2: status.Error(codes.NotFound, "gone"), 3: status.Error(codes.Unavailable, "down"),
+		5: status.Error(codes.Unauthenticated, "bad token")}}
 	h := fulfiller.New(zb, joblog.New(&buf, true))
 	recs := []events.SQSMessage{
 		record(t, "m1", jobmsg.Outcome{JobKey: 1, ProcessInstanceKey: 100, Outcome: jobmsg.Complete}, false),
 		record(t, "m2", jobmsg.Outcome{JobKey: 2, ProcessInstanceKey: 200, Outcome: jobmsg.Complete}, true),
 		record(t, "m3", jobmsg.Outcome{JobKey: 3, ProcessInstanceKey: 300, Outcome: jobmsg.Complete}, false),
 		{MessageId: "m4", Body: `{"v":9,"jobKey":4,"processInstanceKey":400,"outcome":"complete"}`},
+		record(t, "m5", jobmsg.Outcome{JobKey: 5, ProcessInstanceKey: 500, Outcome: jobmsg.Complete}, false),
 	}
 	_, err := h.Handle(context.Background(), events.SQSEvent{Records: recs})
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	require.Len(t, lines, 4)
+	require.Len(t, lines, 5)
 	seen := map[int64]string{}
 	for _, l := range lines {
 		var m map[string]any
@@ -288,6 +294,8 @@ func TestLogLinesCarryJobKeys(t *testing.T) {
 	}
 	assert.Contains(t, seen[2], "duplicate or stale")
 	assert.Contains(t, seen[4], "contract version")
+	assert.Contains(t, seen[5], "refused the fulfiller's credentials", "a refusal names the credentials")
+	assert.NotContains(t, seen[3], "credentials")
 }
 
 // fakeRedelivery records what the handler asked of the queue.
@@ -337,6 +345,10 @@ func TestRedelivery(t *testing.T) {
 			status.Error(codes.InvalidArgument, "bad variables"), false, false, false, "Zeebe rejected the complete outcome for job 7"},
 		{"engine unavailable", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
 			status.Error(codes.Unavailable, "down"), false, true, true, ""},
+		{"credentials refused: retried, not dead-lettered", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
+			status.Error(codes.Unauthenticated, "bad token"), false, true, true, ""},
+		{"permission denied: retried, not dead-lettered", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
+			status.Error(codes.PermissionDenied, "no access"), false, true, true, ""},
 		{"DLQ unreachable: left to maxReceiveCount", events.SQSMessage{MessageId: "x", Body: "not json"}, nil, true, true, false, ""},
 		{"duplicate", record(t, "x", jobmsg.Outcome{JobKey: 7, Outcome: jobmsg.Complete}, false),
 			status.Error(codes.NotFound, "gone"), false, false, false, ""},

@@ -28,11 +28,12 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg)
+	log := joblog.FromEnv(os.Stderr, getenv)
+	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg, zeebeclient.WithLogger(log))
 	if err != nil {
 		return nil, nil, err
 	}
-	h := New(zb, joblog.FromEnv(os.Stderr, getenv))
+	h := New(zb, log)
 	h.Redelivery = sqsretry.New(sqs.NewFromConfig(awsCfg))
 	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
 		return nil, nil, err

@@ -254,7 +254,7 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, log *s
 			// Never sleep past the stop point: the run must end before its deadline.
 			pause = min(pause, time.Until(dl.Add(-cfg.SafetyMargin)))
 		}
-		log.Warn("activating jobs failed; retrying", "jobType", cfg.JobType, "error", err, "retryIn", pause.String())
+		log.Warn(activateFailed(err), "jobType", cfg.JobType, "error", err, "retryIn", pause.String())
 		sleep(ctx, pause)
 		backoff = min(2*backoff, activateBackoffMax)
 	}
@@ -266,6 +266,15 @@ func Run(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, log *s
 		return st, fmt.Errorf("%w of type %q: %w", ErrActivate, cfg.JobType, lastErr)
 	}
 	return st, nil
+}
+
+// activateFailed is the log line of a failed activation; refused
+// credentials say so, so that an operator looks at them and not the network.
+func activateFailed(err error) string {
+	if zeebeclient.IsCredentials(err) {
+		return "activating jobs failed: Zeebe refused the poller's credentials (ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or ZEEBE_CLIENT_SECRET_ARN, ZEEBE_TOKEN_AUDIENCE, ZEEBE_TOKEN_SCOPE); retrying"
+	}
+	return "activating jobs failed; retrying"
 }
 
 // nextPoll returns the long-poll timeout for the next activation, or false

@@ -1,6 +1,7 @@
 package poller_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -368,6 +369,10 @@ func TestTimeoutUpdateErrors(t *testing.T) {
 			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
 		{"backpressure: handed back", fmt.Errorf("update: %w", status.Error(codes.ResourceExhausted, "x")),
 			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
+		{"credentials refused: handed back, not an incident", status.Error(codes.Unauthenticated, "bad token"),
+			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
+		{"permission denied: handed back, not an incident", status.Error(codes.PermissionDenied, "no access"),
+			poller.Stats{Activated: 1, PublishFailed: 1}, 3},
 		{"not found: the job is gone", status.Error(codes.NotFound, "no such job"),
 			poller.Stats{Activated: 1, Gone: 1}, -1},
 		{"invalid argument: incident", status.Error(codes.InvalidArgument, "bad timeout"),
@@ -425,6 +430,18 @@ func TestActivationErrors(t *testing.T) {
 		st, err := poller.Run(ctx, cfg(), zb, &fakePublisher{}, joblog.Discard())
 		require.NoError(t, err)
 		assert.Equal(t, poller.Stats{Activated: 1, Published: 1}, st)
+	})
+
+	t.Run("credentials refused: retried after a backoff, the log names the credentials", func(t *testing.T) {
+		t.Parallel()
+		zb := &fakeZeebe{script: []activation{{err: fmt.Errorf("activate: %w", status.Error(codes.Unauthenticated, "bad token"))}, {jobs: jobs(1)}}}
+		var buf bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		st, err := poller.Run(ctx, cfg(), zb, &fakePublisher{}, joblog.New(&buf, true))
+		require.NoError(t, err)
+		assert.Equal(t, poller.Stats{Activated: 1, Published: 1}, st)
+		assert.Contains(t, buf.String(), "refused the poller's credentials")
 	})
 
 	t.Run("jobs that come with an error are still published", func(t *testing.T) {

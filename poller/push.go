@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/snspub"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/zeebeclient"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
 
@@ -96,7 +97,11 @@ func stream(ctx context.Context, cfg Config, st Streamer, jobs chan<- jobmsg.Job
 			log.Warn("the gateway offers no job push; long polling only", "error", err)
 			return
 		}
-		log.Warn("job push stream broke; opening it again", "error", err, "retryIn", pushReopen.String())
+		msg := "job push stream broke; opening it again"
+		if zeebeclient.IsCredentials(err) {
+			msg = "job push stream refused: Zeebe refused the poller's credentials (ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or ZEEBE_CLIENT_SECRET_ARN, ZEEBE_TOKEN_AUDIENCE, ZEEBE_TOKEN_SCOPE); opening it again"
+		}
+		log.Warn(msg, "error", err, "retryIn", pushReopen.String())
 		sleep(ctx, pushReopen)
 	}
 }
@@ -113,7 +118,7 @@ func poll(ctx context.Context, cfg Config, zb Zeebe, jobs chan<- jobmsg.Job, log
 			backoff = activateBackoffMin
 			continue
 		}
-		log.Warn("activating jobs failed; retrying", "jobType", cfg.JobType, "error", err, "retryIn", backoff.String())
+		log.Warn(activateFailed(err), "jobType", cfg.JobType, "error", err, "retryIn", backoff.String())
 		sleep(ctx, backoff)
 		backoff = min(2*backoff, activateBackoffMax)
 	}

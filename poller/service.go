@@ -45,7 +45,8 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg)
+	log := joblog.FromEnv(os.Stderr, getenv)
+	zb, err := zeebeclient.NewFromAWS(ctx, getenv, awsCfg, zeebeclient.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		Zeebe:     zb,
 		Publisher: snspub.New(snsClient),
 		Router:    filterpolicy.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
-		Log:       joblog.FromEnv(os.Stderr, getenv),
+		Log:       log,
 	}
 	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller"); err != nil {
 		return nil, err

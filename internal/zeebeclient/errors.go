@@ -17,9 +17,11 @@ func IsNotFound(err error) bool {
 
 // IsTransient reports whether sending the same command again later may
 // succeed: the gateway or engine was unreachable, overloaded (backpressure)
-// or too slow, or our own context ran out. Everything else, such as
-// INVALID_ARGUMENT or FAILED_PRECONDITION, is a rejection that a retry of the
-// same command would only repeat.
+// or too slow, our own context ran out, or the credentials were refused
+// (IsCredentials: during a rotation they become good again, and the client
+// re-reads the secret). Everything else, such as INVALID_ARGUMENT or
+// FAILED_PRECONDITION, is a rejection that a retry of the same command would
+// only repeat.
 //
 // The decision is made on the gRPC status code alone, never on the text.
 // INTERNAL counts as transient because the gateway also reports engine-side
@@ -34,10 +36,20 @@ func IsTransient(err error) bool {
 	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted,
-		codes.Aborted, codes.Canceled, codes.Internal:
+		codes.Aborted, codes.Canceled, codes.Internal,
+		codes.Unauthenticated, codes.PermissionDenied:
 		return true
 	}
 	return false
+}
+
+// IsCredentials reports whether Zeebe (or the token endpoint, through the
+// credentials provider) refused the client's credentials: UNAUTHENTICATED or
+// PERMISSION_DENIED. It is transient (see IsTransient); callers name the
+// credentials in their log line so that an operator looks there.
+func IsCredentials(err error) bool {
+	c := status.Code(err)
+	return c == codes.Unauthenticated || c == codes.PermissionDenied
 }
 
 // IsInvalidState reports whether Zeebe answered FAILED_PRECONDITION: the

@@ -151,3 +151,37 @@ func TestUnreachableGatewayIsTransient(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, zeebeclient.IsTransient(err), "%v", err)
 }
+
+// Tenants: naming the default tenant activates its jobs as naming none does;
+// the local engine, like Zeebe with multi-tenancy off, refuses any other.
+func TestTenantIDsAgainstTheLocalEngine(t *testing.T) {
+	tests := []struct {
+		name     string
+		tenants  string
+		wantCode codes.Code // codes.OK: the job is activated
+	}{
+		{name: "default tenant named", tenants: "<default>"},
+		{name: "another tenant: multi-tenancy is off", tenants: "tenant-a", wantCode: codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plain := newFromEnv(t)
+			jobType, _ := deployAndStart(t, plain, nil)
+			c, err := zeebeclient.New(context.Background(), envconfig.Map(map[string]string{
+				"ZEEBE_ADDRESS":                       zeebetest.Address(),
+				"ZEEBE_INSECURE_CONNECTION":           "true",
+				"ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS": tt.tenants,
+			}))
+			require.NoError(t, err)
+			defer c.Close()
+			if tt.wantCode != codes.OK {
+				_, err := c.ActivateJobs(context.Background(), jobType, "it", 1, time.Minute, 5*time.Second)
+				assert.Equal(t, tt.wantCode, status.Code(err), "%v", err)
+				return
+			}
+			j := activateOne(t, c, jobType, time.Minute)
+			assert.Equal(t, "<default>", j.TenantID)
+			require.NoError(t, c.CompleteJob(context.Background(), j.Key, nil))
+		})
+	}
+}

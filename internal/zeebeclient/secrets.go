@@ -32,6 +32,6 @@ func (g SecretsManagerGetter) GetSecret(ctx context.Context, arn string) (string
 
 // NewFromAWS builds a client from the environment, reading the client secret
 // from Secrets Manager when ZEEBE_CLIENT_SECRET_ARN asks for it.
-func NewFromAWS(ctx context.Context, getenv envconfig.Getenv, awsCfg aws.Config) (*Client, error) {
-	return New(ctx, getenv, WithSecrets(SecretsManagerGetter{API: secretsmanager.NewFromConfig(awsCfg)}))
+func NewFromAWS(ctx context.Context, getenv envconfig.Getenv, awsCfg aws.Config, opts ...Option) (*Client, error) {
+	return New(ctx, getenv, append([]Option{WithSecrets(SecretsManagerGetter{API: secretsmanager.NewFromConfig(awsCfg)})}, opts...)...)
 }

@@ -1,7 +1,9 @@
 // Package zeebeclient adapts the Zeebe Go client to the small interfaces the
 // poller and the fulfiller declare, and builds it from the environment the
 // way Camunda's clients do, with one addition for AWS: the OAuth client secret
-// may be read from Secrets Manager at start (ZEEBE_CLIENT_SECRET_ARN).
+// may be read from Secrets Manager (ZEEBE_CLIENT_SECRET_ARN), at start and
+// again when Zeebe or the token endpoint refuses the credentials, so that a
+// rotated secret is picked up without a new process.
 //
 // Errors returned by the command methods wrap the gRPC status of the gateway's
 // answer, so callers classify them with status.Code, never by their text.
@@ -13,14 +15,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/entities"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
-	"golang.org/x/oauth2"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
@@ -28,7 +32,8 @@ import (
 
 // Environment variables: the Zeebe client's own names, read through the
 // given Getenv rather than the process environment so that configuration is
-// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN for AWS.
+// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN for AWS. README.md's
+// Configuration section lists them with their defaults.
 const (
 	EnvAddress         = "ZEEBE_ADDRESS"
 	EnvInsecure        = "ZEEBE_INSECURE_CONNECTION"
@@ -38,6 +43,10 @@ const (
 	EnvClientSecretARN = "ZEEBE_CLIENT_SECRET_ARN"
 	EnvAuthServerURL   = "ZEEBE_AUTHORIZATION_SERVER_URL"
 	EnvTokenAudience   = "ZEEBE_TOKEN_AUDIENCE"
+	EnvTokenScope      = "ZEEBE_TOKEN_SCOPE"
+	// EnvTenantIDs names the tenants whose jobs are activated, comma
+	// separated: the Zeebe Java client's name for its job workers' default.
+	EnvTenantIDs = "ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS"
 )
 
 // DefaultAddress is used when ZEEBE_ADDRESS is not set: the Zeebe client's
@@ -55,15 +64,30 @@ type Option func(*options)
 
 type options struct {
 	secrets SecretGetter
+	log     *slog.Logger
+	now     func() time.Time
+	reread  time.Duration
 }
 
 // WithSecrets sets where New reads ZEEBE_CLIENT_SECRET_ARN from. Without it
 // a configuration naming ZEEBE_CLIENT_SECRET_ARN is an error.
 func WithSecrets(s SecretGetter) Option { return func(o *options) { o.secrets = s } }
 
+// WithLogger sets where the credentials provider logs refused credentials
+// and secret re-reads; without it, slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithSecretReread sets how often at most the secret is read again after a
+// refusal, and the clock that measures it (nil: time.Now); tests shorten
+// it. Without it, DefaultSecretRereadInterval.
+func WithSecretReread(every time.Duration, now func() time.Time) Option {
+	return func(o *options) { o.reread, o.now = every, now }
+}
+
 // Client is a Zeebe client with the commands the bridge needs.
 type Client struct {
-	zb zbc.Client
+	zb      zbc.Client
+	tenants []string // nil: the gateway's default tenant
 }
 
 // Wrap adapts an existing Zeebe client.
@@ -98,9 +122,31 @@ func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client,
 		}
 		cfg.UsePlaintextConnection = insecure
 	}
+	provider, err := newProvider(ctx, getenv, cfg.GatewayAddress, o)
+	if err != nil {
+		return nil, err
+	}
+	if provider != nil {
+		cfg.CredentialsProvider = provider
+	}
+	tenants := tenantIDs(getenv(EnvTenantIDs))
+	zb, err := zbc.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create Zeebe client for %s: %w", cfg.GatewayAddress, err)
+	}
+	return &Client{zb: zb, tenants: tenants}, nil
+}
+
+// newProvider builds the OAuth credentials provider when a client id or
+// secret is configured, nil when none is (the local engine, plaintext).
+func newProvider(ctx context.Context, getenv envconfig.Getenv, address string, o options) (*oauthProvider, error) {
 	clientID := getenv(EnvClientID)
 	secret := getenv(EnvClientSecret)
-	if arn := getenv(EnvClientSecretARN); arn != "" && secret == "" {
+	arn := getenv(EnvClientSecretARN)
+	if secret != "" {
+		arn = "" // a secret in the environment wins; it cannot be re-read
+	}
+	if arn != "" {
 		if clientID == "" { // say so before a network call to Secrets Manager
 			return nil, fmt.Errorf("%w %s: set it to the OAuth client id whose secret %s names", envconfig.ErrMissing, EnvClientID, EnvClientSecretARN)
 		}
@@ -113,41 +159,100 @@ func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client,
 		}
 		secret = v
 	}
-	if clientID != "" || secret != "" {
-		if clientID == "" {
-			return nil, fmt.Errorf("%w %s: set it to the OAuth client id that goes with the client secret", envconfig.ErrMissing, EnvClientID)
-		}
-		if secret == "" {
-			return nil, fmt.Errorf("%w %s: set it (or %s) to the OAuth client secret of %s", envconfig.ErrMissing, EnvClientSecret, EnvClientSecretARN, EnvClientID)
-		}
-		if getenv(EnvAuthServerURL) == "" {
-			return nil, fmt.Errorf("%w %s: set it to the OAuth token URL, e.g. https://login.cloud.camunda.io/oauth/token", envconfig.ErrMissing, EnvAuthServerURL)
-		}
-		audience := getenv(EnvTokenAudience)
-		if audience == "" {
-			// As the Zeebe client does: the gateway's host name.
-			if host, _, err := net.SplitHostPort(cfg.GatewayAddress); err == nil {
-				audience = host
-			}
-		}
-		provider, err := zbc.NewOAuthCredentialsProvider(&zbc.OAuthProviderConfig{
-			ClientID:               clientID,
-			ClientSecret:           secret,
-			Audience:               audience,
-			AuthorizationServerURL: getenv(EnvAuthServerURL),
-			// Lambda's home directory is read-only: keep tokens in memory.
-			Cache: &memoryCache{},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("configure Zeebe OAuth (%s, %s): %w", EnvClientID, EnvAuthServerURL, err)
-		}
-		cfg.CredentialsProvider = provider
+	if clientID == "" && secret == "" {
+		return nil, nil
 	}
-	zb, err := zbc.NewClient(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("create Zeebe client for %s: %w", cfg.GatewayAddress, err)
+	if clientID == "" {
+		return nil, fmt.Errorf("%w %s: set it to the OAuth client id that goes with the client secret", envconfig.ErrMissing, EnvClientID)
 	}
-	return &Client{zb: zb}, nil
+	if secret == "" {
+		return nil, fmt.Errorf("%w %s: set it (or %s) to the OAuth client secret of %s", envconfig.ErrMissing, EnvClientSecret, EnvClientSecretARN, EnvClientID)
+	}
+	tokenURL := getenv(EnvAuthServerURL)
+	if tokenURL == "" && IsSaaSAddress(address) {
+		tokenURL = SaaSAuthServerURL
+	}
+	if tokenURL == "" {
+		return nil, fmt.Errorf("%w %s: set it to the OAuth token URL of your identity provider (the default, %s, is for Camunda 8 SaaS gateways only)", envconfig.ErrMissing, EnvAuthServerURL, SaaSAuthServerURL)
+	}
+	if u, err := url.Parse(tokenURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%w %s=%q: want the token endpoint's http(s) URL", envconfig.ErrInvalid, EnvAuthServerURL, tokenURL)
+	}
+	now := o.now
+	if now == nil {
+		now = time.Now
+	}
+	log := o.log
+	if log == nil {
+		log = slog.Default()
+	}
+	reread := o.reread
+	if reread <= 0 {
+		reread = DefaultSecretRereadInterval
+	}
+	p := &oauthProvider{
+		clientID: clientID,
+		audience: Audience(getenv(EnvTokenAudience), address),
+		scope:    getenv(EnvTokenScope),
+		tokenURL: tokenURL,
+		http:     &http.Client{Transport: userAgent{next: http.DefaultTransport}},
+		log:      log,
+		now:      now,
+		reread:   reread,
+		secret:   secret,
+	}
+	if arn != "" {
+		p.secrets, p.secretARN, p.lastRead = o.secrets, arn, now()
+	}
+	return p, nil
+}
+
+// SaaSAudience is the token audience of Camunda 8 SaaS gateways, as the
+// Console's API client screen shows it (ZEEBE_TOKEN_AUDIENCE).
+const SaaSAudience = "zeebe.camunda.io"
+
+// SaaSAuthServerURL is Camunda 8 SaaS's token endpoint, as the Console's API
+// client screen shows it (ZEEBE_AUTHORIZATION_SERVER_URL).
+const SaaSAuthServerURL = "https://login.cloud.camunda.io/oauth/token"
+
+// IsSaaSAddress reports whether a gateway address (host:port) is a Camunda 8
+// SaaS cluster, <cluster id>.<region>.zeebe.camunda.io.
+func IsSaaSAddress(address string) bool {
+	h := strings.ToLower(strings.TrimSuffix(hostOf(address), "."))
+	return h == SaaSAudience || strings.HasSuffix(h, "."+SaaSAudience)
+}
+
+// Audience is the token audience New asks for: ZEEBE_TOKEN_AUDIENCE when set;
+// else zeebe.camunda.io for a SaaS gateway, as SaaS credentials name it; else
+// the gateway's host name, as the Zeebe client does.
+func Audience(configured, address string) string {
+	switch {
+	case configured != "":
+		return configured
+	case IsSaaSAddress(address):
+		return SaaSAudience
+	default:
+		return hostOf(address)
+	}
+}
+
+func hostOf(address string) string {
+	if host, _, err := net.SplitHostPort(address); err == nil {
+		return host
+	}
+	return address
+}
+
+// tenantIDs splits ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS; none means the
+// gateway's default tenant.
+func tenantIDs(v string) []string {
+	var out []string
+	for _, t := range strings.Split(v, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Close closes the connection to the gateway.
@@ -163,8 +268,12 @@ func (c *Client) ActivateJobs(ctx context.Context, jobType, worker string, max i
 	// the context's deadline, keeping the rest for the answer to arrive.
 	pctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	jobs, err := c.zb.NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(max).
-		Timeout(timeout).WorkerName(worker).Send(pctx)
+	cmd := c.zb.NewActivateJobsCommand().JobType(jobType).MaxJobsToActivate(max).
+		Timeout(timeout).WorkerName(worker)
+	if len(c.tenants) > 0 {
+		cmd = cmd.TenantIds(c.tenants...)
+	}
+	jobs, err := cmd.Send(withRetryBudget(pctx))
 	if err != nil && len(jobs) == 0 && ctx.Err() == nil && errors.Is(pctx.Err(), context.DeadlineExceeded) {
 		return nil, nil // the long poll ended without jobs
 	}
@@ -215,17 +324,17 @@ func (c *Client) CompleteJob(ctx context.Context, key int64, vars json.RawMessag
 		if err != nil {
 			return fmt.Errorf("complete job %d: variables: %w", key, err)
 		}
-		_, err = cmd.Send(ctx)
+		_, err = cmd.Send(withRetryBudget(ctx))
 		return wrap("complete", key, err)
 	}
-	_, err := step.Send(ctx)
+	_, err := step.Send(withRetryBudget(ctx))
 	return wrap("complete", key, err)
 }
 
 // FailJob fails the job, leaving it the given retries; Zeebe makes it
 // activatable again after backoff, or raises an incident at 0 retries.
 func (c *Client) FailJob(ctx context.Context, key int64, retries int32, msg string, backoff time.Duration) error {
-	_, err := c.zb.NewFailJobCommand().JobKey(key).Retries(retries).ErrorMessage(msg).RetryBackoff(backoff).Send(ctx)
+	_, err := c.zb.NewFailJobCommand().JobKey(key).Retries(retries).ErrorMessage(msg).RetryBackoff(backoff).Send(withRetryBudget(ctx))
 	return wrap("fail", key, err)
 }
 
@@ -237,16 +346,16 @@ func (c *Client) ThrowError(ctx context.Context, key int64, code, msg string, va
 		if err != nil {
 			return fmt.Errorf("throw error on job %d: variables: %w", key, err)
 		}
-		_, err = cmd.Send(ctx)
+		_, err = cmd.Send(withRetryBudget(ctx))
 		return wrap("throw error on", key, err)
 	}
-	_, err := step.Send(ctx)
+	_, err := step.Send(withRetryBudget(ctx))
 	return wrap("throw error on", key, err)
 }
 
 // UpdateJobTimeout sets the job's timeout, counted from now.
 func (c *Client) UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error {
-	_, err := c.zb.NewUpdateJobTimeoutCommand().JobKey(key).Timeout(timeout.Milliseconds()).Send(ctx)
+	_, err := c.zb.NewUpdateJobTimeoutCommand().JobKey(key).Timeout(timeout.Milliseconds()).Send(withRetryBudget(ctx))
 	return wrap("update timeout of", key, err)
 }
 
@@ -264,30 +373,6 @@ func wrap(verb string, key int64, err error) error {
 	return fmt.Errorf("%s job %d: %w", verb, key, err)
 }
 
-// memoryCache keeps OAuth tokens for the life of the process.
-type memoryCache struct {
-	mu     sync.Mutex
-	tokens map[string]*oauth2.Token
-}
-
-func (m *memoryCache) Get(audience string) *oauth2.Token {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.tokens[audience]
-}
-
-func (m *memoryCache) Update(audience string, t *oauth2.Token) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.tokens == nil {
-		m.tokens = map[string]*oauth2.Token{}
-	}
-	m.tokens[audience] = t
-	return nil
-}
-
-func (m *memoryCache) Refresh() error { return nil }
-
 // StreamJobs receives jobs of jobType by job push (StreamActivatedJobs) and
 // hands each to jobs, until ctx ends (nil) or the stream fails. Every job it
 // hands over is activated, with timeout as its job timeout, and belongs to
@@ -296,10 +381,19 @@ func (c *Client) StreamJobs(ctx context.Context, jobType, worker string, timeout
 	raw := make(chan entities.Job)
 	done := make(chan error, 1)
 	go func() {
-		done <- c.zb.NewStreamJobsCommand().JobType(jobType).Consumer(raw).Timeout(timeout).WorkerName(worker).Send(ctx)
+		cmd := c.zb.NewStreamJobsCommand().JobType(jobType).Consumer(raw).Timeout(timeout).WorkerName(worker)
+		if len(c.tenants) > 0 {
+			cmd = cmd.TenantIds(c.tenants...)
+		}
+		done <- cmd.Send(withRetryBudget(ctx))
 		close(raw)
 	}()
 	for j := range raw {
+		if j.ActivatedJob == nil {
+			// The v8.5 client hands on an empty job after it reopened the
+			// stream for new credentials; it is no job.
+			continue
+		}
 		// Never dropped, even after ctx ended: the job is activated already.
 		jobs <- convert(j)
 	}

@@ -52,6 +52,10 @@ func TestNewConfiguration(t *testing.T) {
 			wantErr: "ZEEBE_CLIENT_ID", wantIs: envconfig.ErrMissing},
 		{name: "oauth without token url", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s"},
 			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envconfig.ErrMissing},
+		{name: "oauth without token url on a SaaS gateway: SaaS's token URL", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s",
+			"ZEEBE_ADDRESS": "0a1b2c.bru-2.zeebe.camunda.io:443"}},
+		{name: "token url not a URL", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET": "s", "ZEEBE_AUTHORIZATION_SERVER_URL": "login.example"},
+			wantErr: "ZEEBE_AUTHORIZATION_SERVER_URL", wantIs: envconfig.ErrInvalid},
 		{name: "secret from Secrets Manager", env: map[string]string{"ZEEBE_CLIENT_ID": "id", "ZEEBE_CLIENT_SECRET_ARN": "arn:secret",
 			"ZEEBE_AUTHORIZATION_SERVER_URL": "https://login.example/oauth/token", "ZEEBE_ADDRESS": "zeebe.example:443"},
 			secrets: &fakeSecrets{val: "from-sm"}},
@@ -87,6 +91,27 @@ func TestNewConfiguration(t *testing.T) {
 	}
 }
 
+func TestAudienceDefaults(t *testing.T) {
+	tests := []struct {
+		name, configured, address, want string
+	}{
+		{"set: kept as it is", "my-audience", "0a1b2c.bru-2.zeebe.camunda.io:443", "my-audience"},
+		{"set on a self-managed gateway", "zeebe-api", "zeebe.example.com:26500", "zeebe-api"},
+		{"SaaS gateway: zeebe.camunda.io as SaaS credentials name it", "", "0a1b2c.bru-2.zeebe.camunda.io:443", "zeebe.camunda.io"},
+		{"SaaS gateway in capitals", "", "0A1B2C.BRU-2.ZEEBE.CAMUNDA.IO:443", "zeebe.camunda.io"},
+		{"SaaS gateway without a port", "", "0a1b2c.bru-2.zeebe.camunda.io", "zeebe.camunda.io"},
+		{"self-managed: the gateway host, as the Zeebe client does", "", "zeebe.example.com:26500", "zeebe.example.com"},
+		{"look-alike domain is not SaaS", "", "zeebe.camunda.io.evil.example:443", "zeebe.camunda.io.evil.example"},
+		{"suffix without a dot is not SaaS", "", "myzeebe.camunda.io:443", "myzeebe.camunda.io"},
+		{"local engine", "", "127.0.0.1:26500", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, zeebeclient.Audience(tt.configured, tt.address))
+		})
+	}
+}
+
 // A nil Option (as callers that have no Secrets Manager client pass) is ignored.
 func TestNewIgnoresNilOption(t *testing.T) {
 	c, err := zeebeclient.New(context.Background(), envconfig.Map(nil), nil)
@@ -96,10 +121,11 @@ func TestNewIgnoresNilOption(t *testing.T) {
 
 func TestErrorClasses(t *testing.T) {
 	tests := []struct {
-		name      string
-		err       error
-		notFound  bool
-		transient bool
+		name        string
+		err         error
+		notFound    bool
+		transient   bool
+		credentials bool
 	}{
 		{name: "nil", err: nil},
 		{name: "not found", err: status.Error(codes.NotFound, "job not found"), notFound: true},
@@ -113,7 +139,10 @@ func TestErrorClasses(t *testing.T) {
 		{name: "context canceled", err: context.Canceled, transient: true},
 		{name: "failed precondition", err: status.Error(codes.FailedPrecondition, "x")},
 		{name: "invalid argument", err: status.Error(codes.InvalidArgument, "x")},
-		{name: "permission denied", err: status.Error(codes.PermissionDenied, "x")},
+		// Refused credentials recover when a rotation completes.
+		{name: "permission denied", err: status.Error(codes.PermissionDenied, "x"), transient: true, credentials: true},
+		{name: "unauthenticated", err: status.Error(codes.Unauthenticated, "x"), transient: true, credentials: true},
+		{name: "wrapped unauthenticated", err: fmt.Errorf("complete job 1: %w", status.Error(codes.Unauthenticated, "x")), transient: true, credentials: true},
 		// Text is never looked at.
 		{name: "plain error that reads like one", err: errors.New("rpc error: code = Unavailable desc = x")},
 	}
@@ -121,6 +150,7 @@ func TestErrorClasses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.notFound, zeebeclient.IsNotFound(tt.err))
 			assert.Equal(t, tt.transient, zeebeclient.IsTransient(tt.err))
+			assert.Equal(t, tt.credentials, zeebeclient.IsCredentials(tt.err))
 		})
 	}
 }
