@@ -23,18 +23,33 @@ import (
 // the way Terraform would at plan time, with input variables set by the test
 // and every reference to another resource replaced by a placeholder string
 // "${aws_sqs_queue.dlq.arn}", so a test can say which resource an attribute
-// points at without an AWS account.
+// points at without an AWS account. A module it calls is loaded with the
+// arguments of its module block; its placeholders carry its address
+// ("${module.poller.aws_lambda_function.this[*].arn}"), and the parent's
+// references to its outputs evaluate to what those outputs say.
 type module struct {
 	t         *testing.T
+	dir       string
+	prefix    string                      // "module.poller." in the bridge's child poller, "module.callback[*]." in its counted callback
 	resources map[string]*hclsyntax.Block // "aws_sqs_queue.this"
+	calls     map[string]*hclsyntax.Block // module blocks by name
+	outputs   map[string]hclsyntax.Expression
 	variables map[string]*hclsyntax.Block
 	locals    map[string]hclsyntax.Expression
 	vars      map[string]cty.Value
+	children  map[string]*module
 }
 
 func loadModule(t *testing.T, dir string, vars map[string]cty.Value) *module {
 	t.Helper()
-	m := &module{t: t, resources: map[string]*hclsyntax.Block{}, variables: map[string]*hclsyntax.Block{}, locals: map[string]hclsyntax.Expression{}}
+	return loadModuleAt(t, dir, "", vars)
+}
+
+func loadModuleAt(t *testing.T, dir, prefix string, vars map[string]cty.Value) *module {
+	t.Helper()
+	m := &module{t: t, dir: dir, prefix: prefix, resources: map[string]*hclsyntax.Block{}, calls: map[string]*hclsyntax.Block{},
+		outputs: map[string]hclsyntax.Expression{}, variables: map[string]*hclsyntax.Block{}, locals: map[string]hclsyntax.Expression{},
+		children: map[string]*module{}}
 	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no .tf files in %s", dir)
@@ -47,6 +62,10 @@ func loadModule(t *testing.T, dir string, vars map[string]cty.Value) *module {
 			switch b.Type {
 			case "resource":
 				m.resources[b.Labels[0]+"."+b.Labels[1]] = b
+			case "module":
+				m.calls[b.Labels[0]] = b
+			case "output":
+				m.outputs[b.Labels[0]] = b.Body.Attributes["value"].Expr
 			case "variable":
 				m.variables[b.Labels[0]] = b
 			case "locals":
@@ -65,23 +84,91 @@ func loadModule(t *testing.T, dir string, vars map[string]cty.Value) *module {
 		}
 	}
 	for k, v := range vars {
-		require.Contains(t, m.variables, k, "the test sets var.%s, which %s does not declare", k, dir)
+		require.Contains(t, m.variables, k, "var.%s is set, but %s does not declare it", k, dir)
 		m.vars[k] = v
 	}
 	return m
 }
 
-// resource returns a resource block, failing the test when it is missing.
+// metaArguments of a module block are not input variables of the module.
+var metaArguments = map[string]bool{"source": true, "count": true, "for_each": true, "depends_on": true, "providers": true, "version": true}
+
+// child loads the module that the module block name calls, with its arguments.
+func (m *module) child(name string) *module {
+	m.t.Helper()
+	if c, ok := m.children[name]; ok {
+		return c
+	}
+	b, ok := m.calls[name]
+	require.True(m.t, ok, "module %s not found in %s", name, m.dir)
+	vars := map[string]cty.Value{}
+	for k, a := range b.Body.Attributes {
+		if !metaArguments[k] {
+			vars[k] = m.eval(a.Expr)
+		}
+	}
+	// Placeholders write an instance key as [*], as for resources.
+	addr := m.prefix + "module." + name
+	for _, meta := range []string{"count", "for_each"} {
+		if _, ok := b.Body.Attributes[meta]; ok {
+			addr += "[*]"
+		}
+	}
+	c := loadModuleAt(m.t, filepath.Join(m.dir, m.eval(b.Body.Attributes["source"].Expr).AsString()), addr+".", vars)
+	m.children[name] = c
+	return c
+}
+
+// resolve follows "module.<name>." steps of an address to the module that
+// declares the rest.
+func (m *module) resolve(addr string) (*module, string) {
+	m.t.Helper()
+	for strings.HasPrefix(addr, "module.") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(addr, "module."), ".")
+		require.True(m.t, ok, "address %s", addr)
+		m, addr = m.child(name), rest
+	}
+	return m, addr
+}
+
+// instances is how many instances of a resource the plan has: its count,
+// times the count of each module call on the way to it (no count: one).
+func (m *module) instances(addr string) int64 {
+	m.t.Helper()
+	n := int64(1)
+	for strings.HasPrefix(addr, "module.") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(addr, "module."), ".")
+		require.True(m.t, ok, "address %s", addr)
+		b, exists := m.calls[name]
+		require.True(m.t, exists, "module %s not found in %s", name, m.dir)
+		if c, counted := b.Body.Attributes["count"]; counted {
+			k, _ := m.eval(c.Expr).AsBigFloat().Int64()
+			n *= k
+		}
+		m, addr = m.child(name), rest
+	}
+	if _, counted := m.resource(addr).Body.Attributes["count"]; counted {
+		n *= m.num(addr, "count")
+	}
+	return n
+}
+
+// resource returns a resource block of this module, failing the test when it
+// is missing.
 func (m *module) resource(addr string) *hclsyntax.Block {
 	m.t.Helper()
 	b, ok := m.resources[addr]
-	require.True(m.t, ok, "resource %s not found", addr)
+	require.True(m.t, ok, "resource %s not found in %s", addr, m.dir)
 	return b
 }
 
-// attr evaluates an attribute of a resource, "nested.block.attr" for nested blocks.
+// attr evaluates an attribute of a resource, "nested.block.attr" for nested
+// blocks; the address may lead into a module this one calls.
 func (m *module) attr(addr, path string) cty.Value {
 	m.t.Helper()
+	if owner, local := m.resolve(addr); owner != m {
+		return owner.attr(local, path)
+	}
 	body := m.resource(addr).Body
 	parts := strings.Split(path, ".")
 	for _, p := range parts[:len(parts)-1] {
@@ -155,9 +242,21 @@ func (m *module) context(expr hclsyntax.Expression, depth int) *hcl.EvalContext 
 	vars := map[string]cty.Value{"var": cty.ObjectVal(m.vars)}
 	locals := map[string]cty.Value{}
 	refs := newRefTree()
+	outputs := map[string]map[string]bool{} // module call -> outputs referred to (none: all)
 	for _, tr := range expr.Variables() {
 		switch tr.RootName() {
 		case "var":
+		case "module":
+			name := tr[1].(hcl.TraverseAttr).Name
+			if outputs[name] == nil {
+				outputs[name] = map[string]bool{}
+			}
+			for _, step := range tr[2:] {
+				if a, ok := step.(hcl.TraverseAttr); ok {
+					outputs[name][a.Name] = true
+					break
+				}
+			}
 		case "local":
 			name := tr[1].(hcl.TraverseAttr).Name
 			le, ok := m.locals[name]
@@ -170,10 +269,41 @@ func (m *module) context(expr hclsyntax.Expression, depth int) *hcl.EvalContext 
 		}
 	}
 	vars["local"] = cty.ObjectVal(locals)
-	for root, v := range refs.values() {
+	for root, v := range refs.values(m.prefix) {
 		vars[root] = v
 	}
+	if len(outputs) > 0 {
+		calls := map[string]cty.Value{}
+		for name, wanted := range outputs {
+			calls[name] = m.moduleValue(name, wanted)
+		}
+		vars["module"] = cty.ObjectVal(calls)
+	}
 	return &hcl.EvalContext{Variables: vars, Functions: functions}
+}
+
+// moduleValue is module.<name> as the parent sees it: the outputs wanted (all
+// if none is named), in a one-element tuple when the call is counted.
+func (m *module) moduleValue(name string, wanted map[string]bool) cty.Value {
+	m.t.Helper()
+	c := m.child(name)
+	out := map[string]cty.Value{}
+	for o, e := range c.outputs {
+		if len(wanted) == 0 || wanted[o] {
+			out[o] = c.eval(e)
+		}
+	}
+	for o := range wanted {
+		require.Contains(m.t, out, o, "module %s has no output %s", name, o)
+	}
+	b := m.calls[name]
+	if _, ok := b.Body.Attributes["count"]; ok {
+		return cty.TupleVal([]cty.Value{cty.ObjectVal(out)})
+	}
+	if _, ok := b.Body.Attributes["for_each"]; ok {
+		require.Fail(m.t, "for_each on a module call", "module %s: the tests do not evaluate for_each", name)
+	}
+	return cty.ObjectVal(out)
 }
 
 // refTree builds placeholder values for references to resources, data
@@ -217,25 +347,27 @@ func (r *refTree) add(tr hcl.Traversal) {
 	node.path = strings.Join(path, ".")
 }
 
-func (r *refTree) value() cty.Value {
+// value renders the placeholders with the address prefix of the module the
+// reference is in.
+func (r *refTree) value(prefix string) cty.Value {
 	switch {
 	case r.index != nil:
-		return cty.TupleVal([]cty.Value{r.index.value()})
+		return cty.TupleVal([]cty.Value{r.index.value(prefix)})
 	case len(r.attrs) > 0:
 		obj := map[string]cty.Value{}
 		for k, c := range r.attrs {
-			obj[k] = c.value()
+			obj[k] = c.value(prefix)
 		}
 		return cty.ObjectVal(obj)
 	default:
-		return cty.StringVal("${" + r.path + "}")
+		return cty.StringVal("${" + prefix + r.path + "}")
 	}
 }
 
-func (r *refTree) values() map[string]cty.Value {
+func (r *refTree) values(prefix string) map[string]cty.Value {
 	out := map[string]cty.Value{}
 	for k, c := range r.attrs {
-		out[k] = c.value()
+		out[k] = c.value(prefix)
 	}
 	return out
 }
@@ -258,7 +390,9 @@ var functions = map[string]function.Function{
 			return convert.Convert(args[0], cty.Number)
 		},
 	}),
-	"coalesce": stdlib.CoalesceFunc,
+	"coalesce":        stdlib.CoalesceFunc,
+	"distinct":        stdlib.DistinctFunc,
+	"setintersection": stdlib.SetIntersectionFunc,
 	"tostring": function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowNull: true}},
 		Type:   function.StaticReturnType(cty.String),

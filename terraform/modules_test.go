@@ -83,12 +83,12 @@ func TestZeebeLambdaSubscriptionAndTrigger(t *testing.T) {
 
 	assert.Equal(t, ref("aws_sqs_queue.this.arn"), m.str("aws_lambda_event_source_mapping.this", "event_source_arn"))
 	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.this", "function_response_types")))
-	assert.Equal(t, ref("aws_lambda_function.this[*].arn"), m.str("aws_lambda_event_source_mapping.this", "function_name"))
+	assert.Equal(t, ref("module.lambda.aws_lambda_function.this[*].arn"), m.str("aws_lambda_event_source_mapping.this", "function_name"))
 
-	env := m.attr("aws_lambda_function.this", "environment.variables").AsValueMap()
+	env := m.attr("module.lambda.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, outcomesTopic, env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
-	assert.Equal(t, int64(20), m.num("aws_lambda_function.this", "timeout"))
-	assert.Equal(t, "provided.al2023", m.str("aws_lambda_function.this", "runtime"))
+	assert.Equal(t, int64(20), m.num("module.lambda.aws_lambda_function.this", "timeout"))
+	assert.Equal(t, "provided.al2023", m.str("module.lambda.aws_lambda_function.this", "runtime"))
 
 	attached := zeebeLambda(t, map[string]cty.Value{
 		"create_function":    cty.False,
@@ -96,7 +96,7 @@ func TestZeebeLambdaSubscriptionAndTrigger(t *testing.T) {
 		"existing_role_name": cty.StringVal("legacy-role"),
 	})
 	assert.Equal(t, "arn:aws:lambda:eu-west-1:123456789012:function:book-hotel", attached.str("aws_lambda_event_source_mapping.this", "function_name"))
-	assert.Equal(t, "legacy-role", attached.str("aws_iam_role_policy.this", "role"))
+	assert.Equal(t, "legacy-role", attached.str("module.lambda.aws_iam_role_policy.this", "role"))
 }
 
 func TestZeebeLambdaEventSourceCapsConcurrency(t *testing.T) {
@@ -162,9 +162,9 @@ func TestZeebeLambdaLogGroupOnlyWithTheFunction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := zeebeLambda(t, tt.extra)
-			assert.Equal(t, tt.groups, m.num("aws_cloudwatch_log_group.this", "count"))
+			assert.Equal(t, tt.groups, m.instances("module.lambda.aws_cloudwatch_log_group.this"))
 			var sids []string
-			for sid := range policyStatements(t, m, "aws_iam_role_policy.this") {
+			for sid := range policyStatements(t, m, "module.lambda.aws_iam_role_policy.this") {
 				sids = append(sids, sid)
 			}
 			assert.ElementsMatch(t, tt.statements, sids)
@@ -176,12 +176,14 @@ func TestZeebeLambdaLogGroupOnlyWithTheFunction(t *testing.T) {
 // its inline policy zeebe-bridge-<function>.
 func TestIAMNames(t *testing.T) {
 	m := zeebeLambda(t, nil)
-	assert.Equal(t, "book-hotel", m.str("aws_iam_role.this", "name"))
-	assert.Equal(t, "zeebe-bridge-book-hotel", m.str("aws_iam_role_policy.this", "name"))
-	b := bridge(t, nil)
-	for _, fn := range []string{"poller", "fulfiller", "returner"} {
-		assert.Equal(t, b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role."+fn, "name"))
-		assert.Equal(t, "zeebe-bridge-"+b.str("aws_lambda_function."+fn, "function_name"), b.str("aws_iam_role_policy."+fn, "name"))
+	assert.Equal(t, "book-hotel", m.str("module.lambda.aws_iam_role.this", "name"))
+	assert.Equal(t, "zeebe-bridge-book-hotel", m.str("module.lambda.aws_iam_role_policy.this", "name"))
+	b := bridge(t, map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")})
+	for _, fn := range []string{"poller", "fulfiller", "returner", "callback"} {
+		name := b.str("module."+fn+".aws_lambda_function.this", "function_name")
+		assert.Equal(t, "zeebe-"+fn, name)
+		assert.Equal(t, name, b.str("module."+fn+".aws_iam_role.this", "name"))
+		assert.Equal(t, "zeebe-bridge-"+name, b.str("module."+fn+".aws_iam_role_policy.this", "name"))
 	}
 }
 
@@ -191,19 +193,19 @@ func TestArchitectureDefault(t *testing.T) {
 	mk, err := os.ReadFile(filepath.Join("..", "Makefile"))
 	require.NoError(t, err)
 	assert.Contains(t, string(mk), "export GOARCH_LAMBDA ?= amd64")
-	assert.Equal(t, `["x86_64"]`, mustJSON(t, zeebeLambda(t, nil).attr("aws_lambda_function.this", "architectures")))
+	assert.Equal(t, `["x86_64"]`, mustJSON(t, zeebeLambda(t, nil).attr("module.lambda.aws_lambda_function.this", "architectures")))
 	b := bridge(t, nil)
-	for _, fn := range []string{"aws_lambda_function.poller", "aws_lambda_function.fulfiller", "aws_lambda_function.returner"} {
+	for _, fn := range []string{"module.poller.aws_lambda_function.this", "module.fulfiller.aws_lambda_function.this", "module.returner.aws_lambda_function.this"} {
 		assert.Equal(t, `["x86_64"]`, mustJSON(t, b.attr(fn, "architectures")), fn)
 	}
 }
 
 func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
 	m := zeebeLambda(t, nil)
-	got := policyStatements(t, m, "aws_iam_role_policy.this")
+	got := policyStatements(t, m, "module.lambda.aws_iam_role_policy.this")
 	want := map[string]statement{
 		"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: []string{ref("aws_cloudwatch_log_group.this[*].arn") + ":*"}},
+			Resource: []string{ref("module.lambda.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 		"ReceiveJobs": {Sid: "ReceiveJobs", Effect: "Allow",
 			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 			Resource: []string{ref("aws_sqs_queue.this.arn")}},
@@ -212,12 +214,12 @@ func TestZeebeLambdaRoleIsLeastPrivilege(t *testing.T) {
 		"PublishOutcomes": {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{outcomesTopic}},
 	}
 	assert.Equal(t, want, got)
-	assert.Equal(t, "/aws/lambda/book-hotel", m.str("aws_cloudwatch_log_group.this", "name"))
+	assert.Equal(t, "/aws/lambda/book-hotel", m.str("module.lambda.aws_cloudwatch_log_group.this", "name"))
 
 	var trust struct {
 		Statement []struct{ Principal map[string]string }
 	}
-	m.jsonDoc("aws_iam_role.this", "assume_role_policy", &trust)
+	m.jsonDoc("module.lambda.aws_iam_role.this", "assume_role_policy", &trust)
 	require.Len(t, trust.Statement, 1)
 	assert.Equal(t, map[string]string{"Service": "lambda.amazonaws.com"}, trust.Statement[0].Principal)
 }
@@ -275,8 +277,8 @@ func TestZeebeLambdaReturner(t *testing.T) {
 	}
 
 	b := bridge(t, nil)
-	assert.Equal(t, int64(20), b.num("aws_lambda_function.returner", "timeout"))
-	env := b.attr("aws_lambda_function.returner", "environment.variables").AsValueMap()
+	assert.Equal(t, int64(20), b.num("module.returner.aws_lambda_function.this", "timeout"))
+	env := b.attr("module.returner.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, "1s", env["RETURN_BACKOFF"].AsString())
 	assert.Equal(t, ref("aws_sns_topic.outcomes.arn"), env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
 	assert.NotContains(t, env, "ZEEBE_ADDRESS", "the returner answers through the fulfiller: no Zeebe access")
@@ -351,13 +353,13 @@ func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
 		assert.True(t, m.attr(q, "sqs_managed_sse_enabled").True(), "%s is encrypted", q)
 	}
 	assert.Equal(t, "rate(14 minutes)", m.str("aws_cloudwatch_event_rule.poller", "schedule_expression"))
-	assert.Equal(t, int64(900), m.num("aws_lambda_function.poller", "timeout"))
-	assert.Equal(t, ref("aws_lambda_function.poller.arn"), m.str("aws_cloudwatch_event_target.poller", "arn"))
+	assert.Equal(t, int64(900), m.num("module.poller.aws_lambda_function.this", "timeout"))
+	assert.Equal(t, ref("module.poller.aws_lambda_function.this[*].arn"), m.str("aws_cloudwatch_event_target.poller", "arn"))
 	assert.Equal(t, "events.amazonaws.com", m.str("aws_lambda_permission.poller", "principal"))
 	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.fulfiller", "function_response_types")))
 	assert.Equal(t, `{"QueueName":"${aws_sqs_queue.outcomes_dlq.name}"}`, mustJSON(t, m.attr("aws_cloudwatch_metric_alarm.outcomes_dlq", "dimensions")))
 
-	env := m.attr("aws_lambda_function.poller", "environment.variables").AsValueMap()
+	env := m.attr("module.poller.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, ref("aws_sns_topic.jobs.arn"), env["ZEEBE_JOBS_TOPIC_ARN"].AsString())
 	assert.Equal(t, "cluster.bru-2.zeebe.camunda.io:443", env["ZEEBE_ADDRESS"].AsString())
 	assert.NotContains(t, env, "ZEEBE_CLIENT_SECRET_ARN", "no secret configured")
@@ -376,13 +378,13 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		secretStmt := statement{Sid: "ZeebeClientSecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{secret}}
 
 		poller := map[string]statement{
-			"Logs":        {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.poller.arn") + ":*"}},
+			"Logs":        {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("module.poller.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 			"PublishJobs": {Sid: "PublishJobs", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.jobs.arn")}},
 			"ReadRoutes": {Sid: "ReadRoutes", Effect: "Allow", Action: []string{"sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"},
 				Resource: []string{ref("aws_sns_topic.jobs.arn"), ref("aws_sns_topic.jobs.arn") + ":*"}},
 		}
 		fulfiller := map[string]statement{
-			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.fulfiller.arn") + ":*"}},
+			"Logs": {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("module.fulfiller.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 			"ReceiveOutcomes": {Sid: "ReceiveOutcomes", Effect: "Allow",
 				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
 				Resource: []string{ref("aws_sqs_queue.outcomes.arn")}},
@@ -400,24 +402,24 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		fulfiller["Leases"] = statement{Sid: "Leases", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
 			Resource: []string{bucket + "/leases/*"}}
 		returner := map[string]statement{
-			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("aws_cloudwatch_log_group.returner.arn") + ":*"}},
+			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("module.returner.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 			"PublishOutcomes":   {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
 			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
 		}
-		assert.Equal(t, returner, policyStatements(t, m, "aws_iam_role_policy.returner"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
+		assert.Equal(t, returner, policyStatements(t, m, "module.returner.aws_iam_role_policy.this"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
-			env := m.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+			env := m.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
 			assert.Equal(t, ref("aws_secretsmanager_secret.job_token.arn"), env["JOB_TOKEN_SECRET_ARN"].AsString(), fn)
 		}
 		if withSecret {
 			poller["ZeebeClientSecret"] = secretStmt
 			fulfiller["ZeebeClientSecret"] = secretStmt
-			env := m.attr("aws_lambda_function.fulfiller", "environment.variables").AsValueMap()
+			env := m.attr("module.fulfiller.aws_lambda_function.this", "environment.variables").AsValueMap()
 			assert.Equal(t, secret, env["ZEEBE_CLIENT_SECRET_ARN"].AsString())
 			assert.Equal(t, "bridge", env["ZEEBE_CLIENT_ID"].AsString())
 		}
-		assert.Equal(t, poller, policyStatements(t, m, "aws_iam_role_policy.poller"), "poller, secret=%v", withSecret)
-		assert.Equal(t, fulfiller, policyStatements(t, m, "aws_iam_role_policy.fulfiller"), "fulfiller, secret=%v", withSecret)
+		assert.Equal(t, poller, policyStatements(t, m, "module.poller.aws_iam_role_policy.this"), "poller, secret=%v", withSecret)
+		assert.Equal(t, fulfiller, policyStatements(t, m, "module.fulfiller.aws_iam_role_policy.this"), "fulfiller, secret=%v", withSecret)
 	}
 }
 
@@ -440,7 +442,7 @@ func TestPayloadBucket(t *testing.T) {
 		}
 	}
 	for _, fn := range []string{"poller", "fulfiller", "returner"} {
-		env := b.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+		env := b.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
 		assert.Equal(t, ref("aws_s3_bucket.payloads.id"), env["PAYLOAD_BUCKET"].AsString(), fn)
 	}
 	ok, msgs := b.validation("payload_threshold", cty.NumberIntVal(300000))
@@ -453,15 +455,15 @@ func TestPayloadBucket(t *testing.T) {
 		"threshold":   cty.NumberIntVal(204800),
 	})
 	m := zeebeLambda(t, map[string]cty.Value{"payloads": payloads})
-	got := policyStatements(t, m, "aws_iam_role_policy.this")
+	got := policyStatements(t, m, "module.lambda.aws_iam_role_policy.this")
 	assert.Equal(t, statement{Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"},
 		Resource: []string{"arn:aws:s3:::zeebe-bridge-payloads/jobs/book-hotel/*"}}, got["ReadOffloadedJobs"])
 	assert.Equal(t, statement{Sid: "OffloadOutcomes", Effect: "Allow", Action: []string{"s3:PutObject"},
 		Resource: []string{"arn:aws:s3:::zeebe-bridge-payloads/outcomes/book-hotel/*"}}, got["OffloadOutcomes"])
-	env := m.attr("aws_lambda_function.this", "environment.variables").AsValueMap()
+	env := m.attr("module.lambda.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, "zeebe-bridge-payloads", env["PAYLOAD_BUCKET"].AsString())
 	assert.Equal(t, "204800", env["PAYLOAD_THRESHOLD"].AsString())
-	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "aws_iam_role_policy.this"), "ReadOffloadedJobs", "no bucket, no grant")
+	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "module.lambda.aws_iam_role_policy.this"), "ReadOffloadedJobs", "no bucket, no grant")
 }
 
 // TestPollerRunsOverlap: each scheduled poller run lasts its timeout less the
@@ -553,7 +555,7 @@ func TestPollerNotRunningAlarm(t *testing.T) {
 			assert.Equal(t, "LessThanThreshold", m.str(alarm, "comparison_operator"))
 			assert.Equal(t, int64(1), m.num(alarm, "threshold"))
 			assert.Equal(t, "breaching", m.str(alarm, "treat_missing_data"), "no data at all is the failure it is for")
-			assert.Equal(t, `{"FunctionName":"${aws_lambda_function.poller.function_name}"}`, mustJSON(t, m.attr(alarm, "dimensions")))
+			assert.Equal(t, `{"FunctionName":"${module.poller.aws_lambda_function.this[*].function_name}"}`, mustJSON(t, m.attr(alarm, "dimensions")))
 		})
 	}
 }
@@ -563,15 +565,16 @@ func TestPollerNotRunningAlarm(t *testing.T) {
 func TestCallbackFunction(t *testing.T) {
 	without := bridge(t, nil)
 	with := bridge(t, map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")})
-	for _, r := range []string{"aws_lambda_function.callback", "aws_lambda_function_url.callback", "aws_iam_role.callback", "aws_iam_role_policy.callback", "aws_cloudwatch_log_group.callback"} {
-		assert.Equal(t, int64(0), without.num(r, "count"), "%s without callback_filename", r)
-		assert.Equal(t, int64(1), with.num(r, "count"), "%s with callback_filename", r)
+	for _, r := range []string{"module.callback.aws_lambda_function.this", "aws_lambda_function_url.callback", "module.callback.aws_iam_role.this", "module.callback.aws_iam_role_policy.this", "module.callback.aws_cloudwatch_log_group.this"} {
+		assert.Equal(t, int64(0), without.instances(r), "%s without callback_filename", r)
+		assert.Equal(t, int64(1), with.instances(r), "%s with callback_filename", r)
 	}
 	assert.Equal(t, "AWS_IAM", with.str("aws_lambda_function_url.callback", "authorization_type"))
-	env := with.attr("aws_lambda_function.callback", "environment.variables").AsValueMap()
+	assert.Equal(t, ref("module.callback[*].aws_lambda_function.this[*].function_name"), with.str("aws_lambda_function_url.callback", "function_name"))
+	env := with.attr("module.callback.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, ref("aws_sns_topic.outcomes.arn"), env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
 	assert.NotContains(t, env, "ZEEBE_ADDRESS", "it answers through the fulfiller: no Zeebe access")
-	stmts := policyStatements(t, with, "aws_iam_role_policy.callback")
+	stmts := policyStatements(t, with, "module.callback.aws_iam_role_policy.this")
 	assert.Equal(t, statement{Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}}, stmts["PublishOutcomes"])
 	assert.Equal(t, statement{Sid: "OffloadOutcomes", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{ref("aws_s3_bucket.payloads.arn") + "/outcomes/*"}}, stmts["OffloadOutcomes"])
 	assert.Len(t, stmts, 3, "logs, publishing and offloading large outcomes, nothing else")
@@ -581,7 +584,7 @@ func TestCallbackFunction(t *testing.T) {
 	assert.Contains(t, strings.Join(msgs, " "), "AWS_IAM or NONE")
 	ok, _ = with.validation("callback_authorization_type", cty.StringVal("NONE"))
 	assert.True(t, ok)
-	fenv := with.attr("aws_lambda_function.fulfiller", "environment.variables").AsValueMap()
+	fenv := with.attr("module.fulfiller.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, fenv["PAYLOAD_BUCKET"], fenv["LEASE_BUCKET"], "the fulfiller keeps its leases in the bridge's bucket")
 }
 
@@ -593,7 +596,7 @@ func TestOTelEnvironment(t *testing.T) {
 		"otel_environment":  cty.MapVal(map[string]cty.Value{"OTEL_EXPORTER_OTLP_ENDPOINT": cty.StringVal("http://collector:4318")}),
 	})
 	for _, fn := range []string{"poller", "fulfiller", "returner", "callback"} {
-		env := m.attr("aws_lambda_function."+fn, "environment.variables").AsValueMap()
+		env := m.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
 		require.Contains(t, env, "OTEL_EXPORTER_OTLP_ENDPOINT", fn)
 		assert.Equal(t, "http://collector:4318", env["OTEL_EXPORTER_OTLP_ENDPOINT"].AsString(), fn)
 	}
@@ -607,6 +610,7 @@ func TestOTelEnvironment(t *testing.T) {
 func TestXRayTracing(t *testing.T) {
 	xray := statement{Sid: "XRay", Effect: "Allow", Action: []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}, Resource: []string{"*"}}
 	tracingModes := func(m *module, addr string) []string {
+		m, addr = m.resolve(addr)
 		var modes []string
 		for _, b := range m.resource(addr).Body.Blocks {
 			if b.Type == "dynamic" && b.Labels[0] == "tracing_config" {
@@ -620,13 +624,13 @@ func TestXRayTracing(t *testing.T) {
 	on := map[string]cty.Value{"xray_tracing": cty.True, "callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
 	off := map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
 	for _, fn := range []string{"poller", "fulfiller", "returner", "callback"} {
-		assert.Equal(t, []string{"Active"}, tracingModes(bridge(t, on), "aws_lambda_function."+fn), fn)
-		assert.Empty(t, tracingModes(bridge(t, off), "aws_lambda_function."+fn), fn)
-		assert.Equal(t, xray, policyStatements(t, bridge(t, on), "aws_iam_role_policy."+fn)["XRay"], fn)
-		assert.NotContains(t, policyStatements(t, bridge(t, off), "aws_iam_role_policy."+fn), "XRay", fn)
+		assert.Equal(t, []string{"Active"}, tracingModes(bridge(t, on), "module."+fn+".aws_lambda_function.this"), fn)
+		assert.Empty(t, tracingModes(bridge(t, off), "module."+fn+".aws_lambda_function.this"), fn)
+		assert.Equal(t, xray, policyStatements(t, bridge(t, on), "module."+fn+".aws_iam_role_policy.this")["XRay"], fn)
+		assert.NotContains(t, policyStatements(t, bridge(t, off), "module."+fn+".aws_iam_role_policy.this"), "XRay", fn)
 	}
-	assert.Equal(t, []string{"Active"}, tracingModes(zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "aws_lambda_function.this"))
-	assert.Empty(t, tracingModes(zeebeLambda(t, nil), "aws_lambda_function.this"))
-	assert.Equal(t, xray, policyStatements(t, zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "aws_iam_role_policy.this")["XRay"])
-	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "aws_iam_role_policy.this"), "XRay")
+	assert.Equal(t, []string{"Active"}, tracingModes(zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "module.lambda.aws_lambda_function.this"))
+	assert.Empty(t, tracingModes(zeebeLambda(t, nil), "module.lambda.aws_lambda_function.this"))
+	assert.Equal(t, xray, policyStatements(t, zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "module.lambda.aws_iam_role_policy.this")["XRay"])
+	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "module.lambda.aws_iam_role_policy.this"), "XRay")
 }

@@ -50,7 +50,7 @@ func packages(t *testing.T) []pkg {
 var public = map[string]bool{
 	"lambdakit": true, "completion": true, "jobmsg": true,
 	"poller": true, "fulfiller": true, "returner": true,
-	"terraform": true, "localstack/bench": true, "localstack/e2e": true, "localstack/tfstack": true,
+	"terraform": true, "localstack/bench": true, "localstack/e2e": true, "localstack/tfstack": true, "localstack/upgrade": true,
 }
 
 func TestOnlyThePublicAPIIsOutsideInternal(t *testing.T) {

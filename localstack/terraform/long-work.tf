@@ -37,82 +37,70 @@ resource "aws_iam_role_policy" "long_work_start" {
   })
 }
 
-resource "aws_cloudwatch_log_group" "long_work_finish" {
-  count             = local.long_work
-  name              = "/aws/lambda/long-work-finish"
-  retention_in_days = 1
-}
+# Its function, role, log group and the policy's Logs statement come from
+# modules/_lambda, as for the bridge's own functions.
+module "long_work_finish" {
+  source = "../../terraform/modules/_lambda"
+  count  = local.long_work
 
-resource "aws_iam_role" "long_work_finish" {
-  count = local.long_work
-  name  = "long-work-finish"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-}
+  function_name      = "long-work-finish"
+  policy_name        = "long-work-finish"
+  filename           = "${var.dist}/long-work-finish.zip"
+  architectures      = var.architectures
+  timeout            = 10
+  log_retention_days = 1
 
-resource "aws_iam_role_policy" "long_work_finish" {
-  count = local.long_work
-  name  = "long-work-finish"
-  role  = aws_iam_role.long_work_finish[0].name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.long_work_finish[0].arn}:*"]
-      },
-      {
-        Sid      = "WorkItems"
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.long_work[0].arn]
-      },
-      {
-        # Heartbeats and the completion go where every outcome goes.
-        Sid      = "PublishOutcomes"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = [module.bridge.outcomes_topic_arn]
-      },
-    ]
-  })
-}
-
-resource "aws_lambda_function" "long_work_finish" {
-  count            = local.long_work
-  function_name    = "long-work-finish"
-  role             = aws_iam_role.long_work_finish[0].arn
-  filename         = "${var.dist}/long-work-finish.zip"
-  source_code_hash = filebase64sha256("${var.dist}/long-work-finish.zip")
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
-  architectures    = var.architectures
-  timeout          = 10
-  memory_size      = 128
-
-  environment {
-    variables = {
-      WORK_QUEUE_URL          = aws_sqs_queue.long_work[0].url
-      ZEEBE_FULFILLER_SNS_ARN = module.bridge.outcomes_topic_arn
-    }
+  environment = {
+    WORK_QUEUE_URL          = aws_sqs_queue.long_work[0].url
+    ZEEBE_FULFILLER_SNS_ARN = module.bridge.outcomes_topic_arn
   }
 
-  depends_on = [aws_cloudwatch_log_group.long_work_finish]
+  policy_statements = [
+    {
+      Sid      = "WorkItems"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"]
+      Resource = [aws_sqs_queue.long_work[0].arn]
+    },
+    {
+      # Heartbeats and the completion go where every outcome goes.
+      Sid      = "PublishOutcomes"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [module.bridge.outcomes_topic_arn]
+    },
+  ]
 }
 
 resource "aws_lambda_event_source_mapping" "long_work_finish" {
   count                   = local.long_work
   event_source_arn        = aws_sqs_queue.long_work[0].arn
-  function_name           = aws_lambda_function.long_work_finish[0].arn
+  function_name           = module.long_work_finish[0].function_arn
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
-  depends_on              = [aws_iam_role_policy.long_work_finish]
+  # Not before the role may receive from the queue.
+  depends_on = [module.long_work_finish]
+}
+
+# long-work-finish's own resources moved into modules/_lambda (issue 18):
+# the state of a deployed example carries over, nothing is replaced. It
+# exists once at most, as instance [0] of the module.
+moved {
+  from = aws_cloudwatch_log_group.long_work_finish[0]
+  to   = module.long_work_finish[0].aws_cloudwatch_log_group.this[0]
+}
+
+moved {
+  from = aws_iam_role.long_work_finish[0]
+  to   = module.long_work_finish[0].aws_iam_role.this[0]
+}
+
+moved {
+  from = aws_iam_role_policy.long_work_finish[0]
+  to   = module.long_work_finish[0].aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_lambda_function.long_work_finish[0]
+  to   = module.long_work_finish[0].aws_lambda_function.this[0]
 }

@@ -83,5 +83,5 @@ output "long_work_queue_url" {
 
 output "long_work_finish_log_group" {
   description = "Log group of long-work-finish; null when long-work is not deployed."
-  value       = one(aws_cloudwatch_log_group.long_work_finish[*].name)
+  value       = one(module.long_work_finish[*].log_group_name)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/hashicorp/terraform-exec/tfexec"
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/examples/catalog"
 )
@@ -86,6 +87,9 @@ type Root struct {
 	// OTLPEndpoint, when set, is the OTEL_EXPORTER_OTLP_ENDPOINT of every
 	// function: they export their spans there.
 	OTLPEndpoint string
+	// Tree is the directory the root and terraform/modules are copied from
+	// (an older layout, say, from git archive); empty: this repository.
+	Tree string
 }
 
 // Apply runs terraform init and apply and returns the root's outputs as JSON.
@@ -98,6 +102,51 @@ func (r Root) Apply(ctx context.Context) (map[string]json.RawMessage, error) {
 		return nil, fmt.Errorf("terraform apply of %s: %w", r.Dir, err)
 	}
 	return r.outputs(ctx, tf)
+}
+
+// Plan runs terraform init and plan, saves the plan for ApplyPlan and returns
+// it as terraform show -json reads it: what apply would do, moves included.
+func (r Root) Plan(ctx context.Context) (*tfjson.Plan, error) {
+	tf, err := r.init(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tf.Plan(ctx, tfexec.VarFile(r.varFile()), tfexec.Parallelism(parallelism), tfexec.Out(r.planFile())); err != nil {
+		return nil, fmt.Errorf("terraform plan of %s: %w", r.Dir, err)
+	}
+	// The JSON is the return value, not something to log.
+	tf.SetStdout(io.Discard)
+	plan, err := tf.ShowPlanFile(ctx, r.planFile())
+	if err != nil {
+		return nil, fmt.Errorf("terraform show of the plan of %s: %w", r.Dir, err)
+	}
+	return plan, nil
+}
+
+// ApplyPlan applies the plan the last Plan saved, exactly that plan.
+func (r Root) ApplyPlan(ctx context.Context) error {
+	tf, err := r.init(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tf.Apply(ctx, tfexec.DirOrPlan(r.planFile()), tfexec.Parallelism(parallelism)); err != nil {
+		return fmt.Errorf("terraform apply of the saved plan of %s: %w", r.Dir, err)
+	}
+	return nil
+}
+
+// State returns the root's state as terraform show -json reads it.
+func (r Root) State(ctx context.Context) (*tfjson.State, error) {
+	tf, err := r.init(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tf.SetStdout(io.Discard)
+	st, err := tf.Show(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("terraform show of %s: %w", r.Dir, err)
+	}
+	return st, nil
 }
 
 // Destroy runs terraform destroy with the variables of the last Apply.
@@ -136,18 +185,27 @@ func (r Root) DataDir() string { return filepath.Join(r.work(), "data") }
 
 func (r Root) varFile() string { return filepath.Join(r.work(), "vars.tfvars.json") }
 
+func (r Root) planFile() string { return filepath.Join(r.work(), "plan.tfplan") }
+
+// StatePath is the root's state file; it exists once Apply has run.
+func (r Root) StatePath() string { return filepath.Join(r.work(), "terraform.tfstate") }
+
 // terraform prepares the working copy: the root and terraform/modules are
-// copied fresh under .local/terraform/<Name>/src, keeping their relative
-// paths, so .terraform, the lock file and the state never land in the
-// repository and an edited module is always what gets applied.
+// copied fresh from Tree (default: the repository) under
+// .local/terraform/<Name>/src, keeping their relative paths, so .terraform,
+// the lock file and the state never land in the repository and an edited
+// module is always what gets applied.
 func (r Root) terraform() (*tfexec.Terraform, error) {
 	bin := os.Getenv("TF_BINARY")
 	if bin == "" {
 		return nil, errors.New("TF_BINARY is not set: point it at a terraform binary (the Makefile builds .local/bin/terraform-<version> and sets it)")
 	}
-	repo, err := RepoDir()
-	if err != nil {
-		return nil, err
+	repo := r.Tree
+	if repo == "" {
+		var err error
+		if repo, err = RepoDir(); err != nil {
+			return nil, err
+		}
 	}
 	src := filepath.Join(r.work(), "src")
 	if err := os.RemoveAll(src); err != nil {
@@ -204,7 +262,7 @@ func (r Root) init(ctx context.Context) (*tfexec.Terraform, error) {
 	} else {
 		tf.SetStderr(&stderr)
 	}
-	err = tf.Init(ctx, tfexec.BackendConfig("path="+filepath.Join(r.work(), "terraform.tfstate")))
+	err = tf.Init(ctx, tfexec.BackendConfig("path="+r.StatePath()))
 	if r.Log != nil {
 		tf.SetStderr(r.Log)
 	} else {

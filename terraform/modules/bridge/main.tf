@@ -1,12 +1,4 @@
 locals {
-  # X-Ray active tracing: the functions send their segments, and the
-  # bridge's spans take the sampled trace header as their parent.
-  xray_statements = var.xray_tracing ? [{
-    Sid      = "XRay"
-    Effect   = "Allow"
-    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    Resource = ["*"]
-  }] : []
   returner_timeout = 20
   # The poller schedule's period in seconds for a rate() expression (the
   # not-running alarm counts invocations per period); null for cron().
@@ -37,14 +29,6 @@ locals {
   }
   payload_bucket = coalesce(var.payload_bucket_name, "zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
   payload_arn    = aws_s3_bucket.payloads.arn
-  lambda_trust = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
 }
 
 # ---------------------------------------------------------------- topics
@@ -201,96 +185,59 @@ resource "aws_sns_topic_subscription" "outcomes" {
 
 # ---------------------------------------------------------------- fulfiller
 
-resource "aws_cloudwatch_log_group" "fulfiller" {
-  name              = "/aws/lambda/zeebe-fulfiller"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
+# Function, role, log group and the policy's Logs and XRay statements come
+# from modules/_lambda, as for every function of the bridge.
+module "fulfiller" {
+  source = "../_lambda"
 
-# Every role the modules create is named after its function, and its inline
-# policy zeebe-bridge-<function> (see modules/zeebe-lambda).
-resource "aws_iam_role" "fulfiller" {
-  name               = "zeebe-fulfiller"
-  assume_role_policy = local.lambda_trust
+  function_name      = "zeebe-fulfiller"
+  filename           = var.fulfiller_filename
+  architectures      = var.architectures
+  timeout            = var.fulfiller_timeout
+  xray_tracing       = var.xray_tracing
+  log_retention_days = var.log_retention_days
   tags               = var.tags
-}
 
-resource "aws_iam_role_policy" "fulfiller" {
-  name = "zeebe-bridge-zeebe-fulfiller"
-  role = aws_iam_role.fulfiller.name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.fulfiller.arn}:*"]
-      },
-      {
-        Sid      = "ReceiveOutcomes"
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
-        Resource = [aws_sqs_queue.outcomes.arn]
-      },
-      {
-        # An outcome that can never be applied goes to the DLQ at once.
-        Sid      = "DeadLetterOutcomes"
-        Effect   = "Allow"
-        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.outcomes_dlq.arn]
-      },
-      local.job_token_statement,
-      {
-        Sid      = "ReadOffloadedOutcomes"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:DeleteObject"]
-        Resource = ["${local.payload_arn}/outcomes/*"]
-      },
-      {
-        # Heartbeats of asynchronous completion: until when each activation lives.
-        Sid      = "Leases"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-        Resource = ["${local.payload_arn}/leases/*"]
-      },
-    ], local.secret_statements, local.xray_statements)
+  environment = merge(local.zeebe_environment, var.otel_environment, {
+    JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
+    PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
+    LEASE_BUCKET         = aws_s3_bucket.payloads.id
   })
-}
 
-resource "aws_lambda_function" "fulfiller" {
-  function_name    = "zeebe-fulfiller"
-  role             = aws_iam_role.fulfiller.arn
-  filename         = var.fulfiller_filename
-  source_code_hash = filebase64sha256(var.fulfiller_filename)
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
-  architectures    = var.architectures
-  timeout          = var.fulfiller_timeout
-  memory_size      = 128
-
-  dynamic "tracing_config" {
-    for_each = var.xray_tracing ? ["Active"] : []
-    content {
-      mode = tracing_config.value
-    }
-  }
-
-  environment {
-    variables = merge(local.zeebe_environment, var.otel_environment, {
-      JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
-      PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
-      LEASE_BUCKET         = aws_s3_bucket.payloads.id
-    })
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.fulfiller]
+  policy_statements = concat([
+    {
+      Sid      = "ReceiveOutcomes"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      Resource = [aws_sqs_queue.outcomes.arn]
+    },
+    {
+      # An outcome that can never be applied goes to the DLQ at once.
+      Sid      = "DeadLetterOutcomes"
+      Effect   = "Allow"
+      Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+      Resource = [aws_sqs_queue.outcomes_dlq.arn]
+    },
+    local.job_token_statement,
+    {
+      Sid      = "ReadOffloadedOutcomes"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:DeleteObject"]
+      Resource = ["${local.payload_arn}/outcomes/*"]
+    },
+    {
+      # Heartbeats of asynchronous completion: until when each activation lives.
+      Sid      = "Leases"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      Resource = ["${local.payload_arn}/leases/*"]
+    },
+  ], local.secret_statements)
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
   event_source_arn                   = aws_sqs_queue.outcomes.arn
-  function_name                      = aws_lambda_function.fulfiller.arn
+  function_name                      = module.fulfiller.function_arn
   batch_size                         = 10
   maximum_batching_window_in_seconds = var.fulfiller_batching_window_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
@@ -300,7 +247,8 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
     maximum_concurrency = var.fulfiller_maximum_concurrency
   }
 
-  depends_on = [aws_iam_role_policy.fulfiller]
+  # Not before the role may receive from the queue.
+  depends_on = [module.fulfiller]
 }
 
 # ---------------------------------------------------------------- returner
@@ -310,77 +258,39 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
 # to read its own DLQ) and hands each dead-lettered job back to Zeebe with its
 # retries unchanged, so no job waits out its job timeout because its message
 # was lost between SQS, Lambda and SNS.
+module "returner" {
+  source = "../_lambda"
 
-resource "aws_cloudwatch_log_group" "returner" {
-  name              = "/aws/lambda/zeebe-returner"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-resource "aws_iam_role" "returner" {
-  name               = "zeebe-returner"
-  assume_role_policy = local.lambda_trust
+  function_name      = "zeebe-returner"
+  filename           = var.returner_filename
+  architectures      = var.architectures
+  timeout            = local.returner_timeout
+  xray_tracing       = var.xray_tracing
+  log_retention_days = var.log_retention_days
   tags               = var.tags
-}
 
-resource "aws_iam_role_policy" "returner" {
-  name = "zeebe-bridge-zeebe-returner"
-  role = aws_iam_role.returner.name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.returner.arn}:*"]
-      },
-      {
-        # It answers a dead-lettered job with a fail outcome, which the
-        # fulfiller checks and applies: it needs neither Zeebe nor the keyring.
-        Sid      = "PublishOutcomes"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = [aws_sns_topic.outcomes.arn]
-      },
-      {
-        Sid      = "ReadOffloadedJobs"
-        Effect   = "Allow"
-        Action   = ["s3:GetObject"]
-        Resource = ["${local.payload_arn}/jobs/*"]
-      },
-    ], local.xray_statements)
+  environment = merge(var.otel_environment, {
+    ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
+    RETURN_BACKOFF          = var.return_backoff
+    PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
   })
-}
 
-resource "aws_lambda_function" "returner" {
-  function_name    = "zeebe-returner"
-  role             = aws_iam_role.returner.arn
-  filename         = var.returner_filename
-  source_code_hash = filebase64sha256(var.returner_filename)
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
-  architectures    = var.architectures
-  timeout          = local.returner_timeout
-  memory_size      = 128
-
-  dynamic "tracing_config" {
-    for_each = var.xray_tracing ? ["Active"] : []
-    content {
-      mode = tracing_config.value
-    }
-  }
-
-  environment {
-    variables = merge(var.otel_environment, {
-      ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
-      RETURN_BACKOFF          = var.return_backoff
-      PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
-    })
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.returner]
+  policy_statements = [
+    {
+      # It answers a dead-lettered job with a fail outcome, which the
+      # fulfiller checks and applies: it needs neither Zeebe nor the keyring.
+      Sid      = "PublishOutcomes"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [aws_sns_topic.outcomes.arn]
+    },
+    {
+      Sid      = "ReadOffloadedJobs"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.payload_arn}/jobs/*"]
+    },
+  ]
 }
 
 # ---------------------------------------------------------------- callback
@@ -388,175 +298,97 @@ resource "aws_lambda_function" "returner" {
 # The callback function: systems that are not written in Go post a pending
 # job's outcome or heartbeat, with its completion token, to its function URL
 # (package completion). Created when callback_filename is set.
+module "callback" {
+  source = "../_lambda"
+  count  = var.callback_filename == null ? 0 : 1
 
-resource "aws_cloudwatch_log_group" "callback" {
-  count             = var.callback_filename == null ? 0 : 1
-  name              = "/aws/lambda/zeebe-callback"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-resource "aws_iam_role" "callback" {
-  count              = var.callback_filename == null ? 0 : 1
-  name               = "zeebe-callback"
-  assume_role_policy = local.lambda_trust
+  function_name      = "zeebe-callback"
+  filename           = var.callback_filename
+  architectures      = var.architectures
+  timeout            = 10
+  xray_tracing       = var.xray_tracing
+  log_retention_days = var.log_retention_days
   tags               = var.tags
-}
 
-resource "aws_iam_role_policy" "callback" {
-  count = var.callback_filename == null ? 0 : 1
-  name  = "zeebe-bridge-zeebe-callback"
-  role  = aws_iam_role.callback[0].name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.callback[0].arn}:*"]
-      },
-      {
-        # It seals the outcome with the token it is given and publishes it;
-        # the fulfiller checks it as any other.
-        Sid      = "PublishOutcomes"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = [aws_sns_topic.outcomes.arn]
-      },
-      {
-        # An outcome above SNS's limit goes to S3 first, under the
-        # identifier of the job it answers: any function's.
-        Sid      = "OffloadOutcomes"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject"]
-        Resource = ["${local.payload_arn}/outcomes/*"]
-      },
-    ], local.xray_statements)
+  environment = merge(var.otel_environment, {
+    ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
+    PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
+    PAYLOAD_THRESHOLD       = tostring(var.payload_threshold)
   })
-}
 
-resource "aws_lambda_function" "callback" {
-  count            = var.callback_filename == null ? 0 : 1
-  function_name    = "zeebe-callback"
-  role             = aws_iam_role.callback[0].arn
-  filename         = var.callback_filename
-  source_code_hash = filebase64sha256(var.callback_filename)
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
-  architectures    = var.architectures
-  timeout          = 10
-  memory_size      = 128
-
-  dynamic "tracing_config" {
-    for_each = var.xray_tracing ? ["Active"] : []
-    content {
-      mode = tracing_config.value
-    }
-  }
-
-  environment {
-    variables = merge(var.otel_environment, {
-      ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
-      PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
-      PAYLOAD_THRESHOLD       = tostring(var.payload_threshold)
-    })
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.callback]
+  policy_statements = [
+    {
+      # It seals the outcome with the token it is given and publishes it;
+      # the fulfiller checks it as any other.
+      Sid      = "PublishOutcomes"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [aws_sns_topic.outcomes.arn]
+    },
+    {
+      # An outcome above SNS's limit goes to S3 first, under the
+      # identifier of the job it answers: any function's.
+      Sid      = "OffloadOutcomes"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${local.payload_arn}/outcomes/*"]
+    },
+  ]
 }
 
 resource "aws_lambda_function_url" "callback" {
   count              = var.callback_filename == null ? 0 : 1
-  function_name      = aws_lambda_function.callback[0].function_name
+  function_name      = module.callback[0].function_name
   authorization_type = var.callback_authorization_type
 }
 
 # ---------------------------------------------------------------- poller
 
-resource "aws_cloudwatch_log_group" "poller" {
-  name              = "/aws/lambda/zeebe-poller"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
+module "poller" {
+  source = "../_lambda"
 
-resource "aws_iam_role" "poller" {
-  name               = "zeebe-poller"
-  assume_role_policy = local.lambda_trust
+  function_name      = "zeebe-poller"
+  filename           = var.poller_filename
+  architectures      = var.architectures
+  timeout            = var.poller_timeout
+  xray_tracing       = var.xray_tracing
+  log_retention_days = var.log_retention_days
   tags               = var.tags
-}
 
-resource "aws_iam_role_policy" "poller" {
-  name = "zeebe-bridge-zeebe-poller"
-  role = aws_iam_role.poller.name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "Logs"
-        Effect   = "Allow"
-        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = ["${aws_cloudwatch_log_group.poller.arn}:*"]
-      },
-      {
-        Sid      = "PublishJobs"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = [aws_sns_topic.jobs.arn]
-      },
-      {
-        # The poller reads the topic's subscriptions and their filter
-        # policies, so that a job no function is subscribed for becomes an
-        # incident instead of a message SNS drops.
-        Sid      = "ReadRoutes"
-        Effect   = "Allow"
-        Action   = ["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
-        Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
-      },
-      local.job_token_statement,
-      {
-        Sid      = "OffloadJobs"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject"]
-        Resource = ["${local.payload_arn}/jobs/*"]
-      },
-    ], local.secret_statements, local.xray_statements)
+  environment = merge(local.zeebe_environment, var.otel_environment, {
+    ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
+    JOB_TYPE             = var.job_type
+    JOB_TIMEOUT          = var.job_timeout
+    SAFETY_MARGIN        = var.poller_safety_margin
+    JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
+    PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
+    PAYLOAD_THRESHOLD    = tostring(var.payload_threshold)
   })
-}
 
-resource "aws_lambda_function" "poller" {
-  function_name    = "zeebe-poller"
-  role             = aws_iam_role.poller.arn
-  filename         = var.poller_filename
-  source_code_hash = filebase64sha256(var.poller_filename)
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
-  architectures    = var.architectures
-  timeout          = var.poller_timeout
-  memory_size      = 128
-
-  dynamic "tracing_config" {
-    for_each = var.xray_tracing ? ["Active"] : []
-    content {
-      mode = tracing_config.value
-    }
-  }
-
-  environment {
-    variables = merge(local.zeebe_environment, var.otel_environment, {
-      ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
-      JOB_TYPE             = var.job_type
-      JOB_TIMEOUT          = var.job_timeout
-      SAFETY_MARGIN        = var.poller_safety_margin
-      JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
-      PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
-      PAYLOAD_THRESHOLD    = tostring(var.payload_threshold)
-    })
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.poller]
+  policy_statements = concat([
+    {
+      Sid      = "PublishJobs"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [aws_sns_topic.jobs.arn]
+    },
+    {
+      # The poller reads the topic's subscriptions and their filter
+      # policies, so that a job no function is subscribed for becomes an
+      # incident instead of a message SNS drops.
+      Sid      = "ReadRoutes"
+      Effect   = "Allow"
+      Action   = ["sns:GetSubscriptionAttributes", "sns:ListSubscriptionsByTopic"]
+      Resource = [aws_sns_topic.jobs.arn, "${aws_sns_topic.jobs.arn}:*"]
+    },
+    local.job_token_statement,
+    {
+      Sid      = "OffloadJobs"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${local.payload_arn}/jobs/*"]
+    },
+  ], local.secret_statements)
 }
 
 resource "aws_cloudwatch_event_rule" "poller" {
@@ -568,13 +400,13 @@ resource "aws_cloudwatch_event_rule" "poller" {
 
 resource "aws_cloudwatch_event_target" "poller" {
   rule = aws_cloudwatch_event_rule.poller.name
-  arn  = aws_lambda_function.poller.arn
+  arn  = module.poller.function_arn
 }
 
 resource "aws_lambda_permission" "poller" {
   statement_id  = "eventbridge-schedule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.poller.function_name
+  function_name = module.poller.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.poller.arn
 }
@@ -590,7 +422,7 @@ resource "aws_cloudwatch_metric_alarm" "poller_not_running" {
   alarm_description   = "The zeebe-poller Lambda has not started for two schedule periods: no Zeebe job reaches any function."
   namespace           = "AWS/Lambda"
   metric_name         = "Invocations"
-  dimensions          = { FunctionName = aws_lambda_function.poller.function_name }
+  dimensions          = { FunctionName = module.poller.function_name }
   statistic           = "Sum"
   period              = local.poller_period_seconds
   evaluation_periods  = 2

@@ -20,12 +20,12 @@ output "outcomes_dlq_arn" {
 
 output "poller_function_arn" {
   description = "ARN of the poller function."
-  value       = aws_lambda_function.poller.arn
+  value       = module.poller.function_arn
 }
 
 output "fulfiller_function_arn" {
   description = "ARN of the fulfiller function."
-  value       = aws_lambda_function.fulfiller.arn
+  value       = module.fulfiller.function_arn
 }
 
 output "outcomes_queue_url" {
@@ -40,12 +40,12 @@ output "outcomes_dlq_url" {
 
 output "poller_function_name" {
   description = "Name of the poller function (also the worker name Zeebe records for the jobs it activates)."
-  value       = aws_lambda_function.poller.function_name
+  value       = module.poller.function_name
 }
 
 output "fulfiller_function_name" {
   description = "Name of the fulfiller function."
-  value       = aws_lambda_function.fulfiller.function_name
+  value       = module.fulfiller.function_name
 }
 
 output "poller_schedule_rule_name" {
@@ -61,15 +61,15 @@ output "poller_schedule_expression" {
 output "returner" {
   description = "The returner, to pass as `returner` to each zeebe-lambda module: it then hands that function's dead-lettered jobs back to Zeebe at once."
   value = {
-    function_arn = aws_lambda_function.returner.arn
-    role_name    = aws_iam_role.returner.name
-    timeout      = aws_lambda_function.returner.timeout
+    function_arn = module.returner.function_arn
+    role_name    = module.returner.role_name
+    timeout      = module.returner.timeout
   }
 }
 
 output "returner_function_name" {
   description = "Name of the returner function."
-  value       = aws_lambda_function.returner.function_name
+  value       = module.returner.function_name
 }
 
 output "job_token_secret_arn" {
@@ -93,8 +93,8 @@ output "operator" {
     outcomes_queue_url    = aws_sqs_queue.outcomes.id
     outcomes_queue_arn    = aws_sqs_queue.outcomes.arn
     outcomes_dlq_url      = aws_sqs_queue.outcomes_dlq.id
-    poller_function_name  = aws_lambda_function.poller.function_name
-    poller_log_group_name = aws_cloudwatch_log_group.poller.name
+    poller_function_name  = module.poller.function_name
+    poller_log_group_name = module.poller.log_group_name
     job_token_secret_arn  = aws_secretsmanager_secret.job_token.arn
     payload_bucket        = aws_s3_bucket.payloads.id
   }
@@ -107,5 +107,5 @@ output "callback_function_url" {
 
 output "callback_function_name" {
   description = "Name of the callback function; null without callback_filename."
-  value       = one(aws_lambda_function.callback[*].function_name)
+  value       = one(module.callback[*].function_name)
 }

@@ -1,21 +1,9 @@
 locals {
-  # X-Ray active tracing: the functions send their segments, and the
-  # bridge's spans take the sampled trace header as their parent.
-  xray_statements = var.xray_tracing ? [{
-    Sid      = "XRay"
-    Effect   = "Allow"
-    Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    Resource = ["*"]
-  }] : []
   queue_name = "zeebe_${var.function_name}"
   dlq_name   = "zeebe_${var.function_name}_dlq"
   # AWS recommends six times the function timeout for an SQS event source.
   visibility_timeout = 6 * var.timeout
-  function_arn       = var.create_function ? aws_lambda_function.this[0].arn : var.function_arn
-  role_name          = var.create_function ? aws_iam_role.this[0].name : var.existing_role_name
-  # An existing function keeps its own log group (Lambda creates one on its
-  # first run) and its role's log permissions: creating the group again would
-  # fail with ResourceAlreadyExistsException.
+  function_arn       = var.create_function ? module.lambda.function_arn : var.function_arn
   # Its own prefixes of the payload bucket only: jobs for it to read, outcomes to write.
   payload_statements = var.payloads == null ? [] : [
     {
@@ -35,12 +23,6 @@ locals {
     PAYLOAD_BUCKET    = var.payloads.bucket_name
     PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
   }
-  log_statements = var.create_function ? [{
-    Sid      = "Logs"
-    Effect   = "Allow"
-    Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    Resource = ["${aws_cloudwatch_log_group.this[0].arn}:*"]
-  }] : []
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -100,105 +82,53 @@ resource "aws_sns_topic_subscription" "this" {
   depends_on = [aws_sqs_queue_redrive_policy.this]
 }
 
-resource "aws_iam_role" "this" {
-  count = var.create_function ? 1 : 0
+# The function with its role and log group, or, for an existing function,
+# the policy on its role (modules/_lambda, the shape of every function the
+# modules create). Roles are named after their functions, inline policies
+# zeebe-bridge-<function>: several functions sharing an existing role each
+# add their own.
+module "lambda" {
+  source = "../_lambda"
 
-  # Every role the modules create is named after its function, and its inline
-  # policy zeebe-bridge-<function> (see modules/bridge).
-  name = var.function_name
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
+  function_name      = var.function_name
+  create_function    = var.create_function
+  existing_role_name = var.existing_role_name
+  filename           = var.filename
+  handler            = var.handler
+  runtime            = var.runtime
+  architectures      = var.architectures
+  timeout            = var.timeout
+  memory_size        = var.memory_size
+  xray_tracing       = var.xray_tracing
+  log_retention_days = var.log_retention_days
+  tags               = var.tags
 
-resource "aws_iam_role_policy" "this" {
-  # Named after the function, so several functions sharing an existing role
-  # each add their own policy.
-  name = "zeebe-bridge-${var.function_name}"
-  role = local.role_name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat(local.log_statements, [
-      {
-        Sid      = "ReceiveJobs"
-        Effect   = "Allow"
-        Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
-        Resource = [aws_sqs_queue.this.arn]
-      },
-      {
-        # A record that is not a job message goes to the DLQ at once (lambdakit).
-        Sid      = "DeadLetterJobs"
-        Effect   = "Allow"
-        Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
-        Resource = [aws_sqs_queue.dlq.arn]
-      },
-      {
-        Sid      = "PublishOutcomes"
-        Effect   = "Allow"
-        Action   = ["sns:Publish"]
-        Resource = [var.outcomes_topic_arn]
-      },
-    ], local.payload_statements, local.xray_statements)
+  environment = merge(var.environment, local.payload_environment, {
+    ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
+    RETRY_BACKOFF           = var.retry_backoff
   })
 
-  lifecycle {
-    precondition {
-      condition     = var.create_function || var.existing_role_name != null
-      error_message = "existing_role_name is required when create_function is false: the module grants the function's role access to its queue and the outcomes topic."
-    }
-  }
-}
-
-resource "aws_cloudwatch_log_group" "this" {
-  count = var.create_function ? 1 : 0
-
-  name              = "/aws/lambda/${var.function_name}"
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
-resource "aws_lambda_function" "this" {
-  count = var.create_function ? 1 : 0
-
-  function_name    = var.function_name
-  role             = aws_iam_role.this[0].arn
-  filename         = var.filename
-  source_code_hash = var.filename == null ? null : filebase64sha256(var.filename)
-  handler          = var.handler
-  runtime          = var.runtime
-  architectures    = var.architectures
-  timeout          = var.timeout
-  memory_size      = var.memory_size
-
-  dynamic "tracing_config" {
-    for_each = var.xray_tracing ? ["Active"] : []
-    content {
-      mode = tracing_config.value
-    }
-  }
-
-  environment {
-    variables = merge(var.environment, local.payload_environment, {
-      ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
-      RETRY_BACKOFF           = var.retry_backoff
-    })
-  }
-
-  tags       = var.tags
-  depends_on = [aws_cloudwatch_log_group.this]
-
-  lifecycle {
-    precondition {
-      condition     = var.filename != null
-      error_message = "filename is required when create_function is true."
-    }
-  }
+  policy_statements = concat([
+    {
+      Sid      = "ReceiveJobs"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      Resource = [aws_sqs_queue.this.arn]
+    },
+    {
+      # A record that is not a job message goes to the DLQ at once (lambdakit).
+      Sid      = "DeadLetterJobs"
+      Effect   = "Allow"
+      Action   = ["sqs:GetQueueUrl", "sqs:SendMessage"]
+      Resource = [aws_sqs_queue.dlq.arn]
+    },
+    {
+      Sid      = "PublishOutcomes"
+      Effect   = "Allow"
+      Action   = ["sns:Publish"]
+      Resource = [var.outcomes_topic_arn]
+    },
+  ], local.payload_statements)
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
@@ -215,7 +145,8 @@ resource "aws_lambda_event_source_mapping" "this" {
     maximum_concurrency = var.maximum_concurrency
   }
 
-  depends_on = [aws_iam_role_policy.this]
+  # Not before the role may receive from the queue.
+  depends_on = [module.lambda]
 }
 
 # ---------------------------------------------------------------- returner

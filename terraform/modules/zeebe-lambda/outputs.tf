@@ -15,7 +15,7 @@ output "log_group_name" {
 
 output "role_arn" {
   description = "ARN of the execution role the module created (null when attaching to an existing function)."
-  value       = var.create_function ? aws_iam_role.this[0].arn : null
+  value       = module.lambda.role_arn
 }
 
 output "queue_arn" {
