@@ -229,6 +229,27 @@ func (m *module) validation(name string, value cty.Value) (ok bool, messages []s
 	return ok, messages
 }
 
+// preconditions evaluates the lifecycle preconditions of a resource.
+func (m *module) preconditions(addr string) (ok bool, messages []string) {
+	m.t.Helper()
+	ok = true
+	for _, lb := range m.resource(addr).Body.Blocks {
+		if lb.Type != "lifecycle" {
+			continue
+		}
+		for _, pb := range lb.Body.Blocks {
+			if pb.Type != "precondition" {
+				continue
+			}
+			if m.eval(pb.Body.Attributes["condition"].Expr).False() {
+				ok = false
+				messages = append(messages, m.eval(pb.Body.Attributes["error_message"].Expr).AsString())
+			}
+		}
+	}
+	return ok, messages
+}
+
 func (m *module) eval(expr hclsyntax.Expression) cty.Value {
 	m.t.Helper()
 	v, diags := expr.Value(m.context(expr, 0))
@@ -377,6 +398,7 @@ var functions = map[string]function.Function{
 	"merge":      stdlib.MergeFunc,
 	"keys":       stdlib.KeysFunc,
 	"concat":     stdlib.ConcatFunc,
+	"join":       stdlib.JoinFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,
 	"length":     stdlib.LengthFunc,

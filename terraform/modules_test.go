@@ -404,7 +404,7 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 		returner := map[string]statement{
 			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("module.returner.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 			"PublishOutcomes":   {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
-			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
+			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
 		}
 		assert.Equal(t, returner, policyStatements(t, m, "module.returner.aws_iam_role_policy.this"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
@@ -577,7 +577,10 @@ func TestCallbackFunction(t *testing.T) {
 	stmts := policyStatements(t, with, "module.callback.aws_iam_role_policy.this")
 	assert.Equal(t, statement{Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}}, stmts["PublishOutcomes"])
 	assert.Equal(t, statement{Sid: "OffloadOutcomes", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{ref("aws_s3_bucket.payloads.arn") + "/outcomes/*"}}, stmts["OffloadOutcomes"])
-	assert.Len(t, stmts, 3, "logs, publishing and offloading large outcomes, nothing else")
+	assert.Equal(t, statement{Sid: "JobTokenKeyring", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{ref("aws_secretsmanager_secret.job_token.arn")}}, stmts["JobTokenKeyring"],
+		"it checks a token's signature before it writes or publishes anything")
+	assert.Equal(t, ref("aws_secretsmanager_secret.job_token.arn"), env["JOB_TOKEN_SECRET_ARN"].AsString())
+	assert.Len(t, stmts, 4, "logs, publishing, offloading large outcomes and reading the keyring, nothing else")
 	assert.Equal(t, ref("aws_s3_bucket.payloads.id"), env["PAYLOAD_BUCKET"].AsString())
 	ok, msgs := with.validation("callback_authorization_type", cty.StringVal("PUBLIC"))
 	assert.False(t, ok)
@@ -633,4 +636,83 @@ func TestXRayTracing(t *testing.T) {
 	assert.Empty(t, tracingModes(zeebeLambda(t, nil), "module.lambda.aws_lambda_function.this"))
 	assert.Equal(t, xray, policyStatements(t, zeebeLambda(t, map[string]cty.Value{"xray_tracing": cty.True}), "module.lambda.aws_iam_role_policy.this")["XRay"])
 	assert.NotContains(t, policyStatements(t, zeebeLambda(t, nil), "module.lambda.aws_iam_role_policy.this"), "XRay")
+}
+
+// TestPollerIsNotRetriedByLambda: EventBridge invokes the poller
+// asynchronously; Lambda must not run a failed run again beside the
+// scheduled ones.
+func TestPollerIsNotRetriedByLambda(t *testing.T) {
+	b := bridge(t, nil)
+	assert.Equal(t, int64(0), b.num("aws_lambda_function_event_invoke_config.poller", "maximum_retry_attempts"))
+	assert.Equal(t, int64(60), b.num("aws_lambda_function_event_invoke_config.poller", "maximum_event_age_in_seconds"))
+	assert.Equal(t, ref("module.poller.aws_lambda_function.this[*].function_name"), b.str("aws_lambda_function_event_invoke_config.poller", "function_name"))
+}
+
+// TestJobTimeoutSeconds: the bridge's job_timeout in seconds, for
+// zeebe-lambda's check; null where it is not written in h, m and s.
+func TestJobTimeoutSeconds(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want cty.Value
+	}{
+		{"5m", cty.NumberIntVal(300)},
+		{"2m", cty.NumberIntVal(120)},
+		{"90s", cty.NumberIntVal(90)},
+		{"1h30m", cty.NumberIntVal(5400)},
+		{"1h2m3s", cty.NumberIntVal(3723)},
+		{"1.5h", cty.NullVal(cty.Number)},
+		{"300ms", cty.NullVal(cty.Number)},
+	} {
+		b := bridge(t, map[string]cty.Value{"job_timeout": cty.StringVal(tt.in)})
+		got := b.eval(b.outputs["job_timeout_seconds"])
+		if tt.want.IsNull() {
+			assert.True(t, got.IsNull(), "%s: %#v", tt.in, got)
+			continue
+		}
+		require.False(t, got.IsNull(), tt.in)
+		assert.True(t, tt.want.Equals(got).True(), "%s: got %s", tt.in, got.AsBigFloat())
+	}
+}
+
+// TestFunctionTimeoutWithinTheJobTimeout: zeebe-lambda refuses at plan time
+// a function timeout longer than the job timeout it is given.
+func TestFunctionTimeoutWithinTheJobTimeout(t *testing.T) {
+	for _, tt := range []struct {
+		timeout, jobTimeout cty.Value
+		ok                  bool
+	}{
+		{cty.NumberIntVal(60), cty.NumberIntVal(300), true},
+		{cty.NumberIntVal(300), cty.NumberIntVal(300), true},
+		{cty.NumberIntVal(900), cty.NumberIntVal(300), false},
+		{cty.NumberIntVal(900), cty.NullVal(cty.Number), true},
+	} {
+		m := zeebeLambda(t, map[string]cty.Value{"timeout": tt.timeout, "job_timeout_seconds": tt.jobTimeout})
+		ok, msgs := m.preconditions("aws_lambda_event_source_mapping.this")
+		assert.Equal(t, tt.ok, ok, "timeout %s, job timeout %#v", tt.timeout.AsBigFloat(), tt.jobTimeout)
+		if !tt.ok {
+			assert.Contains(t, strings.Join(msgs, " "), "is longer than the job timeout (300 s)")
+		}
+	}
+	m := zeebeLambda(t, nil)
+	ok, _ := m.validation("job_timeout_seconds", cty.NumberIntVal(0))
+	assert.False(t, ok)
+}
+
+// TestSaaSVariables: scope and tenants reach the poller and the fulfiller
+// only when set.
+func TestSaaSVariables(t *testing.T) {
+	without := bridge(t, nil)
+	with := bridge(t, map[string]cty.Value{"zeebe_token_scope": cty.StringVal("Zeebe"), "zeebe_tenant_ids": cty.ListVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})})
+	for _, fn := range []string{"poller", "fulfiller"} {
+		env := without.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
+		assert.NotContains(t, env, "ZEEBE_TOKEN_SCOPE", fn)
+		assert.NotContains(t, env, "ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS", fn)
+		env = with.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
+		assert.Equal(t, "Zeebe", env["ZEEBE_TOKEN_SCOPE"].AsString(), fn)
+		assert.Equal(t, "a,b", env["ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS"].AsString(), fn)
+	}
+	ok, _ := with.validation("zeebe_tenant_ids", cty.ListVal([]cty.Value{cty.StringVal("has space")}))
+	assert.False(t, ok)
+	ok, _ = with.validation("zeebe_tenant_ids", cty.ListVal([]cty.Value{cty.StringVal("<default>"), cty.StringVal("tenant-a")}))
+	assert.True(t, ok)
 }

@@ -41,16 +41,17 @@ module "functions" {
   source   = "../../terraform/modules/zeebe-lambda"
   for_each = var.functions
 
-  function_name      = each.key
-  filename           = "${var.dist}/${each.key}.zip"
-  architectures      = var.architectures
-  timeout            = each.value
-  jobs_topic_arn     = module.bridge.jobs_topic_arn
-  outcomes_topic_arn = module.bridge.outcomes_topic_arn
-  retry_backoff      = var.retry_backoff
-  returner           = module.bridge.returner
-  payloads           = module.bridge.payloads
-  log_retention_days = 1
+  function_name       = each.key
+  filename            = "${var.dist}/${each.key}.zip"
+  architectures       = var.architectures
+  timeout             = each.value
+  job_timeout_seconds = module.bridge.job_timeout_seconds
+  jobs_topic_arn      = module.bridge.jobs_topic_arn
+  outcomes_topic_arn  = module.bridge.outcomes_topic_arn
+  retry_backoff       = var.retry_backoff
+  returner            = module.bridge.returner
+  payloads            = module.bridge.payloads
+  log_retention_days  = 1
   # long-work hands its work to the long-work queue (long-work.tf).
   environment = merge(local.otel_environment, each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {})
 }

@@ -10,8 +10,17 @@ locals {
     ZEEBE_CLIENT_SECRET_ARN        = var.zeebe_client_secret_arn
     ZEEBE_AUTHORIZATION_SERVER_URL = var.zeebe_authorization_server_url
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
+    ZEEBE_TOKEN_SCOPE              = var.zeebe_token_scope
     ZEEBE_INSECURE_CONNECTION      = var.zeebe_insecure_connection ? "true" : null
+    # The Zeebe Java client's name for the tenants a worker serves.
+    ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS = length(var.zeebe_tenant_ids) == 0 ? null : join(",", var.zeebe_tenant_ids)
   } : k => v if v != null }
+  # job_timeout in seconds when it is written in whole hours, minutes and
+  # seconds ("5m", "1h30m", "90s"); null for other Go durations.
+  job_timeout_match = try(regex("^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.job_timeout), null)
+  job_timeout_seconds = local.job_timeout_match == null || var.job_timeout == "" ? null : (
+    try(tonumber(local.job_timeout_match[0]), 0) * 3600 + try(tonumber(local.job_timeout_match[1]), 0) * 60 + try(tonumber(local.job_timeout_match[2]), 0)
+  )
   # Read the Zeebe client secret only where one is configured.
   secret_statements = var.zeebe_client_secret_arn == null ? [] : [{
     Sid      = "ZeebeClientSecret"
@@ -285,9 +294,11 @@ module "returner" {
       Resource = [aws_sns_topic.outcomes.arn]
     },
     {
+      # It reads a dead-lettered job's offloaded message and deletes it once
+      # the job is handed back or stale, as every reader does.
       Sid      = "ReadOffloadedJobs"
       Effect   = "Allow"
-      Action   = ["s3:GetObject"]
+      Action   = ["s3:DeleteObject", "s3:GetObject"]
       Resource = ["${local.payload_arn}/jobs/*"]
     },
   ]
@@ -314,6 +325,7 @@ module "callback" {
     ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
     PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
     PAYLOAD_THRESHOLD       = tostring(var.payload_threshold)
+    JOB_TOKEN_SECRET_ARN    = aws_secretsmanager_secret.job_token.arn
   })
 
   policy_statements = [
@@ -333,6 +345,9 @@ module "callback" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/outcomes/*"]
     },
+    # It checks each token's signature before it writes or publishes
+    # anything: its URL may be open to anyone (authorization NONE).
+    local.job_token_statement,
   ]
 }
 
@@ -389,6 +404,16 @@ module "poller" {
       Resource = ["${local.payload_arn}/jobs/*"]
     },
   ], local.secret_statements)
+}
+
+# EventBridge invokes the poller asynchronously, and Lambda would run a failed
+# invocation twice more, stacking runs of up to 15 minutes on the scheduled
+# ones: the schedule is the retry. A run that could not start within a minute
+# is superseded by the next scheduled one.
+resource "aws_lambda_function_event_invoke_config" "poller" {
+  function_name                = module.poller.function_name
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 60
 }
 
 resource "aws_cloudwatch_event_rule" "poller" {

@@ -1,3 +1,8 @@
+output "job_timeout_seconds" {
+  description = "job_timeout in seconds (null when it is not written in h, m and s): pass it to modules/zeebe-lambda's job_timeout_seconds, which refuses a function timeout longer than it."
+  value       = local.job_timeout_seconds
+}
+
 output "jobs_topic_arn" {
   description = "ARN of the zeebe_jobs topic; pass it to each zeebe-lambda module."
   value       = aws_sns_topic.jobs.arn

@@ -85,6 +85,23 @@ variable "zeebe_token_audience" {
   default     = null
 }
 
+variable "zeebe_token_scope" {
+  description = "OAuth scope sent with the token request (ZEEBE_TOKEN_SCOPE); Camunda 8 SaaS API clients show it when one is needed."
+  type        = string
+  default     = null
+}
+
+variable "zeebe_tenant_ids" {
+  description = "Tenants whose jobs the poller activates (ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS); empty: the gateway's default tenant, as without multi-tenancy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length([for t in var.zeebe_tenant_ids : t if t != "<default>" && !can(regex("^[A-Za-z0-9_.-]{1,31}$", t))]) == 0
+    error_message = "zeebe_tenant_ids must be tenant ids (<default>, or letters, digits, _, - and . only, at most 31 characters each)."
+  }
+}
+
 variable "zeebe_insecure_connection" {
   description = "Plaintext gRPC to the gateway (only for a local engine)."
   type        = bool

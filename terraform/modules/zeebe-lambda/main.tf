@@ -147,6 +147,13 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   # Not before the role may receive from the queue.
   depends_on = [module.lambda]
+
+  lifecycle {
+    precondition {
+      condition     = var.job_timeout_seconds == null || var.timeout <= coalesce(var.job_timeout_seconds, 0)
+      error_message = "timeout (${var.timeout} s) is longer than the job timeout (${coalesce(var.job_timeout_seconds, 0)} s): Zeebe would hand the job out again while the function still runs. Lower timeout, or raise the bridge's job_timeout (or the task header timeout) and job_timeout_seconds with it."
+    }
+  }
 }
 
 # ---------------------------------------------------------------- returner

@@ -88,6 +88,17 @@ variable "environment" {
   default     = {}
 }
 
+variable "job_timeout_seconds" {
+  description = "The bridge's job timeout in seconds (module bridge's output `job_timeout_seconds`). When set, a function timeout longer than it is refused at plan time: Zeebe would hand the job out again while the function still runs. lambdakit stops a handler at the job's deadline in any case. Null: no check (set it when the task header `timeout` gives these tasks a longer job timeout)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.job_timeout_seconds == null || try(var.job_timeout_seconds > 0, false)
+    error_message = "job_timeout_seconds must be a positive number of seconds, or null."
+  }
+}
+
 variable "jobs_topic_arn" {
   description = "ARN of the zeebe_jobs SNS topic (output jobs_topic_arn of the bridge module)."
   type        = string
