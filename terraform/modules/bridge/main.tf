@@ -19,7 +19,7 @@ locals {
   # seconds ("5m", "1h30m", "90s"); null for other Go durations.
   job_timeout_match = try(regex("^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.job_timeout), null)
   job_timeout_seconds = local.job_timeout_match == null || var.job_timeout == "" ? null : (
-    try(tonumber(local.job_timeout_match[0]), 0) * 3600 + try(tonumber(local.job_timeout_match[1]), 0) * 60 + try(tonumber(local.job_timeout_match[2]), 0)
+    tonumber(coalesce(local.job_timeout_match[0], "0")) * 3600 + tonumber(coalesce(local.job_timeout_match[1], "0")) * 60 + tonumber(coalesce(local.job_timeout_match[2], "0"))
   )
   # Read the Zeebe client secret only where one is configured.
   secret_statements = var.zeebe_client_secret_arn == null ? [] : [{
