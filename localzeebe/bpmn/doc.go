@@ -13,7 +13,7 @@
 //   - message start events (messageRef to a bpmn:message with a static name, unique
 //     among the process's message start events; no zeebe:subscription needed);
 //   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
-//     compensation end event;
+//     compensation end event, terminate end event;
 //   - service task with exactly one zeebe:taskDefinition (type required, retries
 //     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
 //     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
@@ -45,7 +45,7 @@
 // Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, message boundary, link, conditional and terminate events,
+// signal, escalation, message boundary, link and conditional events,
 // timeDate and timeCycle timers, non-interrupting boundary events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a

@@ -123,6 +123,8 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		// A job, like a service task (extensions required its zeebe:taskDefinition).
 		e.EventType = EventMessage
+	case def.local == "terminateEventDefinition":
+		e.EventType = EventTerminate
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}

@@ -44,7 +44,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"escalation throw", "", `<bpmn:intermediateThrowEvent id="ET"><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>`, "ET", "intermediateThrowEvent' with 'escalationEventDefinition"},
 		{"escalation boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="EB" attachedToRef="A"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>`, "EB", "boundaryEvent' with 'escalationEventDefinition"},
 		{"message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="MB" attachedToRef="A"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "MB", "boundaryEvent' with 'messageEventDefinition"},
-		{"terminate end event", "", `<bpmn:endEvent id="TE"><bpmn:terminateEventDefinition/></bpmn:endEvent>`, "TE", "endEvent' with 'terminateEventDefinition"},
 		{"link catch event", "", `<bpmn:intermediateCatchEvent id="LC"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>`, "LC", "intermediateCatchEvent' with 'linkEventDefinition"},
 		{"conditional catch event", "", `<bpmn:intermediateCatchEvent id="CC"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`, "CC", "intermediateCatchEvent' with 'conditionalEventDefinition"},
 		{"none intermediate catch event", "", `<bpmn:intermediateCatchEvent id="NC"/>`, "NC", "intermediateCatchEvent' without an event definition"},

@@ -52,6 +52,7 @@ const (
 	EventMessage      EventType = "MESSAGE"
 	EventTimer        EventType = "TIMER"
 	EventCompensation EventType = "COMPENSATION"
+	EventTerminate    EventType = "TERMINATE"
 )
 
 // Definitions is one parsed and validated BPMN resource.

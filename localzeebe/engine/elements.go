@@ -67,8 +67,8 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 	delete(p.st.pending, key)
 	if scope := p.st.elems[ei.flowScope]; scope != nil {
 		scope.tokens--
-		if scope.state == "ELEMENT_TERMINATING" {
-			// The scope is being terminated: the token dies with it.
+		if scope.state == "ELEMENT_TERMINATING" || scope.terminating {
+			// The scope is being terminated or ended by a terminate end event: the token dies with it.
 			p.maybeScopeDone(scope)
 			return
 		}
@@ -173,6 +173,9 @@ func (p *proc) onActivating(ei *elemInst) {
 			if p.triggerCompensation(ei) == 0 {
 				p.completeDirectly(ei)
 			}
+		case "TERMINATE":
+			// Like a none end event it completes at once; then it ends its flow scope.
+			p.completeDirectly(ei)
 		default:
 			p.completeDirectly(ei)
 		}
@@ -417,9 +420,33 @@ func (p *proc) afterCompleted(ei *elemInst) {
 		p.compensationHandlerDone(ei)
 	case ei.inner:
 		p.innerInstanceDone(scope, ei, false)
+	case ei.el.EventType == bpmn.EventTerminate:
+		p.terminateFlowScope(scope)
 	default:
 		p.takeOutgoing(scope, ei.el)
 	}
+}
+
+// terminateFlowScope ends the scope of a completed terminate end event: its
+// other element instances are terminated, tokens in flight or waiting at
+// joins are dropped, and the scope completes once nothing is left (docs:
+// terminate-events.md; Zeebe completes the scope rather than terminating it).
+func (p *proc) terminateFlowScope(scope *elemInst) {
+	scope.terminating = true
+	for _, k := range sortedKeys(p.st.elems) {
+		c := p.st.elems[k]
+		if c.flowScope == scope.key && c.state != "ELEMENT_TERMINATING" && c.state != "TERMINATE_REQUESTED" {
+			p.command(VTProcessInstance, "TERMINATE_ELEMENT", c.key, p.st.value(c))
+			c.state = "TERMINATE_REQUESTED"
+		}
+	}
+	for _, j := range scope.joins {
+		for f, n := range j {
+			scope.tokens -= n
+			j[f] = 0
+		}
+	}
+	p.maybeScopeDone(scope)
 }
 
 func (p *proc) takeOutgoing(scope *elemInst, el *bpmn.Element) {

@@ -94,6 +94,10 @@ type elemInst struct {
 	result []kv
 	// an interrupting event waiting for this element to be terminated
 	interruptedBy *processEvent
+	// a scope (process, subprocess) whose terminate end event completed: its
+	// other elements are being terminated, nothing new starts in it, and it
+	// completes when they are gone
+	terminating bool
 	// a multi-instance body's state
 	mi *miState
 	// a compensation throw event waiting for its handlers
