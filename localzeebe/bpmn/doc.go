@@ -32,6 +32,11 @@
 //     one none start event, zeebe:ioMapping, an optional multi-instance marker and
 //     boundary events; their sequence flows stay inside them, and no compensation
 //     event, handler or boundary may be inside or on one;
+//   - call activities with exactly one zeebe:calledElement (processId static or
+//     "=expr", propagateAllChildVariables and propagateAllParentVariables, both
+//     defaulting to true), zeebe:ioMapping and boundary events; bindingType and
+//     versionTag (Zeebe 8.6) are refused, and so are multi-instance call
+//     activities and compensation of them;
 //   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
 //     gateway (two or more outgoing flows, each to a message or timer intermediate
 //     catch event);
@@ -42,7 +47,7 @@
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
+// Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
 // signal, escalation, message boundary, link and conditional events,

@@ -385,6 +385,10 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			if seen[x.local] == 1 {
 				b.script(e, x)
 			}
+		case e.Type == CallActivity && x.local == "calledElement":
+			if seen[x.local] == 1 {
+				b.calledElement(e, x)
+			}
 		default:
 			b.add(where, "Extension element 'zeebe:%s' is not supported on '%s' elements by the local engine", x.local, n.local)
 		}
@@ -392,6 +396,8 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 	switch {
 	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
 		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case e.Type == CallActivity && seen["calledElement"] != 1:
+		b.add(where, "Must have exactly one 'zeebe:calledElement' extension element")
 	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
@@ -413,6 +419,25 @@ func jobCapable(e *Element, n *node) bool {
 		return n.child(nsBPMN, "messageEventDefinition") != nil
 	}
 	return false
+}
+
+// calledElement reads a call activity's zeebe:calledElement. Zeebe 8.5
+// always calls the latest version; bindingType and versionTag came in 8.6.
+func (b *procBuilder) calledElement(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.CalledProcessID = x.attr("processId")
+	if strings.TrimSpace(e.CalledProcessID) == "" {
+		b.add(where, "Attribute 'processId' of 'zeebe:calledElement' must be present and not empty")
+	}
+	b.expr(e.ID, "zeebe:calledElement processId", e.CalledProcessID)
+	for _, a := range []string{"bindingType", "versionTag"} {
+		if _, set := x.attrOK(a); set {
+			b.add(where, "Attribute '%s' of 'zeebe:calledElement' was added in Zeebe 8.6; the local engine implements Zeebe 8.5, "+
+				"which always calls the latest version of the process", a)
+		}
+	}
+	e.PropagateAllChildVariables = b.boolAttr(x, e.ID, "propagateAllChildVariables", true)
+	e.PropagateAllParentVariables = b.boolAttr(x, e.ID, "propagateAllParentVariables", true)
 }
 
 // script reads a zeebe:script: a FEEL expression the engine evaluates when

@@ -32,7 +32,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"event subprocess", "", `<bpmn:subProcess id="Sub_1" triggeredByEvent="true"><bpmn:startEvent id="SubStart"/></bpmn:subProcess>`, "Sub_1", "subProcess' with triggeredByEvent"},
 		{"transaction", "", `<bpmn:transaction id="Tx"/>`, "Tx", "transaction"},
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
-		{"callActivity", "", `<bpmn:callActivity id="Call"/>`, "Call", "callActivity"},
 		{"inclusiveGateway", "", `<bpmn:inclusiveGateway id="Inc"/>`, "Inc", "inclusiveGateway"},
 		{"complexGateway", "", `<bpmn:complexGateway id="Cx"/>`, "Cx", "complexGateway"},
 		{"timer start event", "", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>`, "TS", "startEvent' with 'timerEventDefinition"},
@@ -69,12 +68,12 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 
 func TestParseRejectsReferencesToUnsupportedElementsOnce(t *testing.T) {
 	// Flows, boundary events and associations touching a rejected element add no noise.
-	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:callActivity id="U"/><bpmn:endEvent id="E"/>
+	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:transaction id="U"/><bpmn:endEvent id="E"/>
 		<bpmn:boundaryEvent id="B" attachedToRef="U"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
 		<bpmn:association id="As" sourceRef="B" targetRef="U"/>`+flow("F1", "S", "U")+flow("F2", "U", "E")))
 	require.Len(t, probs, 1, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n")
-	assert.Contains(t, probs[0], "'U' of type 'callActivity'")
+	assert.Contains(t, probs[0], "'U' of type 'transaction'")
 }
 
 func TestParseRejectsInvalidModels(t *testing.T) {
@@ -89,6 +88,14 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 		data []byte
 		want []string // substrings of the single problem
 	}{
+		{"call activity without calledElement", model("", `<bpmn:callActivity id="C"/>`),
+			[]string{"Element: C > extensionElements\n", "Must have exactly one 'zeebe:calledElement' extension element"}},
+		{"call activity with an empty processId", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId=" "/></bpmn:extensionElements></bpmn:callActivity>`),
+			[]string{"Element: C > extensionElements\n", "Attribute 'processId' of 'zeebe:calledElement' must be present and not empty"}},
+		{"call activity binding type", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId="p" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>`),
+			[]string{"Element: C > extensionElements\n", "Attribute 'bindingType' of 'zeebe:calledElement' was added in Zeebe 8.6", "latest version"}},
+		{"multi-instance call activity", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId="p"/></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics/></bpmn:callActivity>`),
+			[]string{"Element: C\n", "'callActivity' with 'multiInstanceLoopCharacteristics'", "not supported by the local engine"}},
 		{"missing taskDefinition", model("", `<bpmn:serviceTask id="Task_A"/>`),
 			[]string{"Element: Task_A > extensionElements\n    ERROR: Must have exactly one 'zeebe:taskDefinition' extension element"}},
 		{"two taskDefinitions", model("", `<bpmn:serviceTask id="Task_A"><bpmn:extensionElements><zeebe:taskDefinition type="a"/><zeebe:taskDefinition type="b"/></bpmn:extensionElements></bpmn:serviceTask>`),
@@ -293,7 +300,7 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:callActivity id="U"/><bpmn:serviceTask id="T2"/>`))
+	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:transaction id="U"/><bpmn:serviceTask id="T2"/>`))
 	require.Len(t, probs, 3, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n", "flow nodes are registered first")
 	assert.Contains(t, probs[1], "Element: T1 >")

@@ -18,6 +18,7 @@ const (
 	ManualTask             ElementType = "MANUAL_TASK"
 	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
 	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
+	CallActivity           ElementType = "CALL_ACTIVITY"
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
 	EventBasedGateway      ElementType = "EVENT_BASED_GATEWAY"
@@ -32,7 +33,7 @@ const (
 // what compensation handlers and multi-instance markers apply to.
 func (t ElementType) IsActivity() bool {
 	switch t {
-	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess:
+	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess, CallActivity:
 		return true
 	}
 	return false
@@ -140,6 +141,11 @@ type Element struct {
 
 	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
+
+	// Call activities: zeebe:calledElement processId as written (static or
+	// "=expr"), and its propagation flags (both default to true).
+	CalledProcessID                                         string
+	PropagateAllChildVariables, PropagateAllParentVariables bool
 
 	// Timer boundary and timer intermediate catch.
 	TimerDuration string // timeDuration text trimmed: a static ISO 8601 duration or "=expr"

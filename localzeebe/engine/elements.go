@@ -17,7 +17,7 @@ import (
 // newChild prepares an element instance for an ACTIVATE_ELEMENT command.
 func (p *proc) newChild(scope *elemInst, el *bpmn.Element, key int64) *elemInst {
 	ei := &elemInst{key: key, def: scope.def, el: el, typ: string(el.Type), evType: string(el.EventType),
-		flowScope: scope.key, pi: scope.pi, state: "ELEMENT_ACTIVATING"}
+		flowScope: scope.key, pi: scope.pi, state: "ELEMENT_ACTIVATING", parentEI: scope.parentEI, parentPI: scope.parentPI}
 	if ei.evType == "" {
 		ei.evType = "UNSPECIFIED"
 	}
@@ -73,6 +73,11 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 			return
 		}
 		scope.children++
+	}
+	if ei.parentEI != 0 && ei.typ == "PROCESS" {
+		if ca := p.st.elems[ei.parentEI]; ca == nil || ca.childPI != ei.key {
+			return // its call activity ended before it started
+		}
 	}
 	p.st.elems[ei.key] = ei
 	p.transition(ei, "ELEMENT_ACTIVATING")
@@ -161,6 +166,17 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.activateStart(ei, el.NoneStart)
+	case el.Type == bpmn.CallActivity:
+		def, err := p.calledProcess(ei)
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.createChildInstance(ei, def)
+		p.transition(ei, "ELEMENT_ACTIVATED")
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -482,10 +498,14 @@ func (p *proc) completeEventGateway(ei *elemInst) {
 // takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at
 // a join (nil).
 func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) *elemInst {
-	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), ProcessInstanceValue{
+	v := ProcessInstanceValue{
 		BpmnProcessID: scope.def.id, Version: scope.def.version, ProcessDefinitionKey: scope.def.key, ProcessInstanceKey: scope.pi,
 		ElementID: f.ID, FlowScopeKey: scope.key, BpmnElementType: "SEQUENCE_FLOW", ParentProcessInstanceKey: -1,
-		ParentElementInstanceKey: -1, BpmnEventType: "UNSPECIFIED", TenantID: DefaultTenant})
+		ParentElementInstanceKey: -1, BpmnEventType: "UNSPECIFIED", TenantID: DefaultTenant}
+	if scope.parentEI != 0 {
+		v.ParentProcessInstanceKey, v.ParentElementInstanceKey = scope.parentPI, scope.parentEI
+	}
+	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), v)
 	t := f.Target
 	if t.Type == bpmn.ParallelGateway && len(t.Incoming) > 1 {
 		if scope.joins == nil {
@@ -536,11 +556,18 @@ func (p *proc) completeProcess(ei *elemInst) {
 		result = &InstanceResult{Created: Created{ProcessDefinitionKey: ei.def.key, BpmnProcessID: ei.def.id,
 			Version: ei.def.version, ProcessInstanceKey: ei.pi}, Variables: p.visible(ei.key, ei.fetchVariables)}
 	}
+	var childVars []kv
+	if ei.parentEI != 0 {
+		childVars = p.rootVars(ei.key)
+	}
 	p.finish(ei, "ELEMENT_COMPLETED")
 	p.deleteScope(ei.key)
 	p.releaseStartKey(ei)
 	if result != nil {
 		p.finished = append(p.finished, result)
+	}
+	if ei.parentEI != 0 {
+		p.childCompleted(ei.parentEI, childVars)
 	}
 }
 
@@ -569,6 +596,9 @@ func (p *proc) terminateElement(ei *elemInst) {
 			return
 		}
 	}
+	if p.terminateChild(ei) {
+		return // the call activity is terminated when its child instance is
+	}
 	p.terminated(ei)
 }
 
@@ -587,6 +617,10 @@ func (p *proc) terminated(ei *elemInst) {
 			}
 		}
 		p.releaseStartKey(ei)
+		if ca := p.st.elems[ei.parentEI]; ei.parentEI != 0 && ca != nil && ca.state == "ELEMENT_TERMINATING" {
+			ca.childPI = 0
+			p.terminated(ca)
+		}
 		return
 	}
 	p.finish(ei, "ELEMENT_TERMINATED")
@@ -683,7 +717,7 @@ func (p *proc) subscribeBoundaries(ei *elemInst) bool {
 // incident (on the job if there is one).
 func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessage, j *job) {
 	var available []string
-	for cur := ei; cur != nil; cur = p.st.elems[cur.flowScope] {
+	for cur := ei; cur != nil; cur = p.outerOf(cur) {
 		if cur.el == nil || cur.inner || cur.state == "ELEMENT_TERMINATING" {
 			continue
 		}

@@ -108,6 +108,11 @@ type elemInst struct {
 	msgSubs   []*msgSub
 	// inner: an instance inside a multi-instance body
 	inner bool
+	// a called instance and everything in it: the call activity's instance
+	// and process instance keys (0: not called)
+	parentEI, parentPI int64
+	// a call activity: the instance it created, while that one is active
+	childPI int64
 	// for the process: the elements to start at (none: the none start event)
 	starts []*bpmn.Element
 	// for a process started by a message: the start event's trigger, and
@@ -139,6 +144,9 @@ func (s *state) value(ei *elemInst) ProcessInstanceValue {
 		ParentProcessInstanceKey: -1, ParentElementInstanceKey: -1, BpmnEventType: ei.evType, TenantID: DefaultTenant}
 	if ei.el != nil {
 		v.ElementID = ei.el.ID
+	}
+	if ei.parentEI != 0 {
+		v.ParentProcessInstanceKey, v.ParentElementInstanceKey = ei.parentPI, ei.parentEI
 	}
 	return v
 }
