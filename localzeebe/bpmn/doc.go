@@ -40,9 +40,10 @@
 //   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
 //     gateway (two or more outgoing flows, each to a message or timer intermediate
 //     catch event);
-//   - interrupting error boundary events (specific code or catch-all), interrupting
-//     timer boundary events with timeDuration, compensation boundary events linked to
-//     their handler by a bpmn:association;
+//   - interrupting error boundary events (specific code or catch-all), timer boundary
+//     events with timeDuration (interrupting or not) or with a timeCycle "R<n>/<duration>"
+//     (non-interrupting only), message boundary events (interrupting or not),
+//     compensation boundary events linked to their handler by a bpmn:association;
 //   - intermediate catch events for a message (name and zeebe:subscription
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
@@ -50,8 +51,8 @@
 // Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, message boundary, link and conditional events,
-// timeDate and timeCycle timers, non-interrupting boundary events, unknown zeebe:*
+// signal, escalation, link and conditional events,
+// timeDate timers, cron and start-dated cycles, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not

@@ -2,6 +2,7 @@ package bpmn
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -159,14 +160,17 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 		e.EventType = EventCompensation
 	case !e.CancelActivity && def.local == "errorEventDefinition":
 		b.add(e.ID, "Error boundary events must be interrupting (cancelActivity=\"false\" is not allowed)")
-	case !e.CancelActivity:
-		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	case def.local == "errorEventDefinition":
 		e.EventType = EventError
 		b.catchError(e, def)
 	case def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timer(e, n, def)
+	case def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageRef(e, def)
+	case !e.CancelActivity:
+		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -249,17 +253,29 @@ func (b *procBuilder) compensateDefinition(e *Element, def *node) {
 	}
 }
 
+// cyclePattern is the static timeCycle the local engine runs: repetitions
+// (none: for ever) and an ISO 8601 duration, no start date, no cron.
+var cyclePattern = regexp.MustCompile(`^R(\d*)/(P.+)$`)
+
 func (b *procBuilder) timer(e *Element, n, def *node) {
 	var duration *node
+	nonInterrupting := e.Type == BoundaryEvent && !e.CancelActivity
 	for _, c := range def.children {
 		if c.space != nsBPMN {
 			continue
 		}
-		switch c.local {
-		case "timeDuration":
+		switch {
+		case c.local == "timeDuration":
 			duration = c
-		case "timeDate", "timeCycle":
-			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration is supported)")
+		case c.local == "timeCycle" && nonInterrupting:
+			b.timeCycle(e, c)
+			return
+		case c.local == "timeCycle" && e.Type == BoundaryEvent:
+			// Zeebe 8.5 allows cycles only on non-interrupting events.
+			b.add(e.ID, "Interrupting timer boundary events must not have a 'timeCycle'; set cancelActivity=\"false\" or use a 'timeDuration'")
+			return
+		case c.local == "timeDate", c.local == "timeCycle":
+			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration, and timeCycle on non-interrupting boundary events, are supported)")
 			return
 		}
 	}
@@ -276,6 +292,38 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 	case !isoDurationPattern.MatchString(e.TimerDuration) || strings.EqualFold(strings.TrimLeft(e.TimerDuration, "+-"), "P"):
 		b.add(e.ID, "'timeDuration' must be an ISO 8601 duration such as 'PT5M' or an expression, found '%s'", e.TimerDuration)
 	}
+}
+
+// timeCycle reads a non-interrupting boundary's cycle: R<n>/<duration>,
+// checked here when static; an expression must give such a string.
+func (b *procBuilder) timeCycle(e *Element, c *node) {
+	e.TimerCycle = text(c)
+	if isExpression(e.TimerCycle) {
+		b.expr(e.ID, "timeCycle", e.TimerCycle)
+		return
+	}
+	if _, _, ok := ParseCycle(e.TimerCycle); !ok {
+		b.add(e.ID, "'timeCycle' must be a repeating interval such as 'R3/PT10S' (or 'R/PT10S', for ever) or an expression, found '%s'; "+
+			"the local engine supports neither cron expressions nor start dates", e.TimerCycle)
+	}
+}
+
+// ParseCycle splits a timeCycle "R<n>/<duration>" into its repetitions (-1:
+// for ever) and its duration text; ok is false for anything else, and for
+// zero repetitions.
+func ParseCycle(s string) (repetitions int, duration string, ok bool) {
+	m := cyclePattern.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil || !isoDurationPattern.MatchString(m[2]) || strings.EqualFold(m[2], "P") {
+		return 0, "", false
+	}
+	if m[1] == "" {
+		return -1, m[2], true
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0, "", false
+	}
+	return n, m[2], true
 }
 
 func (b *procBuilder) messageRef(e *Element, def *node) {

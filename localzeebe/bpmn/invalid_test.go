@@ -22,7 +22,6 @@ func problems(t *testing.T, data []byte) []string {
 
 func TestParseRejectsUnsupportedElements(t *testing.T) {
 	errDef := `<bpmn:error id="Err" errorCode="E"/>`
-	msgDef := `<bpmn:message id="Msg" name="m"><bpmn:extensionElements><zeebe:subscription correlationKey="=k"/></bpmn:extensionElements></bpmn:message>`
 	tests := []struct {
 		name     string
 		roots    string
@@ -42,17 +41,13 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"escalation end event", "", `<bpmn:endEvent id="EE"><bpmn:escalationEventDefinition/></bpmn:endEvent>`, "EE", "endEvent' with 'escalationEventDefinition"},
 		{"escalation throw", "", `<bpmn:intermediateThrowEvent id="ET"><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>`, "ET", "intermediateThrowEvent' with 'escalationEventDefinition"},
 		{"escalation boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="EB" attachedToRef="A"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>`, "EB", "boundaryEvent' with 'escalationEventDefinition"},
-		{"message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="MB" attachedToRef="A"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "MB", "boundaryEvent' with 'messageEventDefinition"},
 		{"link catch event", "", `<bpmn:intermediateCatchEvent id="LC"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>`, "LC", "intermediateCatchEvent' with 'linkEventDefinition"},
 		{"conditional catch event", "", `<bpmn:intermediateCatchEvent id="CC"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`, "CC", "intermediateCatchEvent' with 'conditionalEventDefinition"},
 		{"none intermediate catch event", "", `<bpmn:intermediateCatchEvent id="NC"/>`, "NC", "intermediateCatchEvent' without an event definition"},
 		{"none boundary event", "", task("A", "", "") + `<bpmn:boundaryEvent id="NB" attachedToRef="A"/>`, "NB", "boundaryEvent' without an event definition"},
 		{"two event definitions", errDef, `<bpmn:endEvent id="Two"><bpmn:errorEventDefinition errorRef="Err"/><bpmn:terminateEventDefinition/></bpmn:endEvent>`, "Two", "endEvent' with several event definitions"},
-		{"timer cycle boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="TC" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "TC", "boundaryEvent' with timer 'timeCycle'"},
 		{"timer date boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="TD" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "TD", "boundaryEvent' with timer 'timeDate'"},
 		{"timer date catch", "", `<bpmn:intermediateCatchEvent id="TDC"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>`, "TDC", "intermediateCatchEvent' with timer 'timeDate'"},
-		{"non-interrupting timer boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="NI" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "NI", "boundaryEvent' (non-interrupting"},
-		{"non-interrupting message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="NM" attachedToRef="A" cancelActivity="false"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "NM", "boundaryEvent' (non-interrupting"},
 		{"standard loop", "", task("Loop", "", `<bpmn:standardLoopCharacteristics/>`), "Loop", "serviceTask' with 'standardLoopCharacteristics'"},
 	}
 	for _, tt := range tests {
@@ -88,6 +83,14 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 		data []byte
 		want []string // substrings of the single problem
 	}{
+		{"interrupting timer cycle boundary", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "Interrupting timer boundary events must not have a 'timeCycle'"}},
+		{"cycle with a start date", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/2030-01-01T00:00:00Z/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "'timeCycle' must be a repeating interval such as 'R3/PT10S'", "neither cron expressions nor start dates"}},
+		{"cron cycle", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9-17 * * MON-FRI</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "found '0 0 9-17 * * MON-FRI'"}},
+		{"zero repetitions", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R0/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "found 'R0/PT1H'"}},
 		{"call activity without calledElement", model("", `<bpmn:callActivity id="C"/>`),
 			[]string{"Element: C > extensionElements\n", "Must have exactly one 'zeebe:calledElement' extension element"}},
 		{"call activity with an empty processId", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId=" "/></bpmn:extensionElements></bpmn:callActivity>`),

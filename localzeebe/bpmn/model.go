@@ -129,7 +129,7 @@ type Element struct {
 
 	// Boundary events.
 	AttachedTo     *Element
-	CancelActivity bool // always true for a valid error or timer boundary event
+	CancelActivity bool // false for a non-interrupting timer or message boundary event
 
 	// Error events (boundary catch, end throw).
 	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all
@@ -149,6 +149,9 @@ type Element struct {
 
 	// Timer boundary and timer intermediate catch.
 	TimerDuration string // timeDuration text trimmed: a static ISO 8601 duration or "=expr"
+	// Non-interrupting timer boundary: timeCycle text trimmed, a static
+	// "R<n>/<duration>" ("R/<duration>" repeats for ever) or "=expr".
+	TimerCycle string
 }
 
 // JobBased reports whether the element is executed through a job.

@@ -124,6 +124,7 @@ func (p *proc) onActivating(ei *elemInst) {
 			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.boundaryBuffered(ei)
 	case el.Type == bpmn.ReceiveTask:
 		// Resolving an incident of a boundary timer runs this again: the subscription stays one.
 		if len(ei.msgSubs) == 0 {
@@ -166,6 +167,7 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.activateStart(ei, el.NoneStart)
+		p.boundaryBuffered(ei)
 	case el.Type == bpmn.CallActivity:
 		def, err := p.calledProcess(ei)
 		if err != nil {
@@ -177,6 +179,7 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.createChildInstance(ei, def)
 		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.boundaryBuffered(ei)
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -655,11 +658,16 @@ func (p *proc) activateBoundary(scope *elemInst, el *bpmn.Element, t *processEve
 	scope.children++
 	p.st.elems[be.key] = be
 	p.transition(be, "ELEMENT_ACTIVATING")
-	// The thrown variables become local variables of the catch event.
 	if vars, err := ParseDocument(t.variables); err == nil && len(vars) > 0 {
-		sv := p.scopeOf(be)
-		for _, v := range vars {
-			p.setLocal(be.key, sv, v.name, v.raw)
+		if b.EventType == "MESSAGE" {
+			// A message's variables are merged on completion, as at a message catch event.
+			be.result = vars
+		} else {
+			// The thrown variables become local variables of the catch event.
+			sv := p.scopeOf(be)
+			for _, v := range vars {
+				p.setLocal(be.key, sv, v.name, v.raw)
+			}
 		}
 	}
 	p.transition(be, "ELEMENT_ACTIVATED")
@@ -700,17 +708,49 @@ func (p *proc) resolveElementIncidents(ei *elemInst) {
 	}
 }
 
-// subscribeBoundaries opens the timers of an activity's boundary events.
+// subscribeBoundaries opens the timers and message subscriptions of an
+// activity's boundary events. Resolving an incident runs it again: the
+// boundaries subscribed before it are not subscribed twice.
 func (p *proc) subscribeBoundaries(ei *elemInst) bool {
 	for _, b := range ei.el.Boundaries {
+		if b.EventType != "TIMER" && b.EventType != "MESSAGE" || p.subscribed(ei, b.ID) {
+			continue
+		}
+		var err error
 		if b.EventType == "TIMER" {
-			if err := p.createTimer(ei, b); err != nil {
-				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
-				return false
-			}
+			err = p.createTimer(ei, b)
+		} else {
+			err = p.openMessageSubscription(ei, b)
+		}
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return false
 		}
 	}
 	return true
+}
+
+// subscribed reports whether ei holds a timer or subscription for the event id.
+func (p *proc) subscribed(ei *elemInst, id string) bool {
+	for _, k := range ei.timerKeys {
+		if t := p.st.timers[k]; t != nil && t.v.TargetElementID == id {
+			return true
+		}
+	}
+	for _, s := range ei.msgSubs {
+		if s.elementID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// boundaryBuffered correlates a buffered message to a message boundary
+// event of an activity that just became active.
+func (p *proc) boundaryBuffered(ei *elemInst) {
+	if len(ei.msgSubs) > 0 {
+		p.correlateBuffered(ei)
+	}
 }
 
 // throwError looks for a catch event from ei upwards; uncaught, it raises an

@@ -191,6 +191,8 @@ type compSub struct {
 type timer struct {
 	key int64
 	v   TimerValue
+	// a cycle's interval in ms, 0 for a single timer
+	interval int64
 }
 
 type msgSub struct {
@@ -200,6 +202,7 @@ type msgSub struct {
 	processID     string
 	name, corrKey string
 	elementID     string
+	interrupting  bool // false for a non-interrupting boundary event's
 }
 
 // startSub is the subscription of a deployed process's message start event.
