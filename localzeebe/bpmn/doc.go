@@ -12,6 +12,8 @@
 //     creation fails later, as in Zeebe);
 //   - message start events (messageRef to a bpmn:message with a static name, unique
 //     among the process's message start events; no zeebe:subscription needed);
+//   - timer start events of the process with one static timeDate (with an offset),
+//     timeDuration or timeCycle "R<n>/<duration>";
 //   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
 //     compensation end event, terminate end event;
 //   - service task with exactly one zeebe:taskDefinition (type required, retries
@@ -52,7 +54,8 @@
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
 // signal, escalation, link and conditional events,
-// timeDate timers, cron and start-dated cycles, unknown zeebe:*
+// timeDate timers other than on start events, cron and start-dated cycles,
+// expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not

@@ -64,6 +64,9 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 	case def != nil && def.local == "messageEventDefinition":
 		e.EventType = EventMessage
 		b.messageStart(e, def)
+	case def != nil && def.local == "timerEventDefinition":
+		e.EventType = EventTimer
+		b.timerStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	case *none != nil && e.Parent != nil:
@@ -74,6 +77,70 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 		e.EventType = EventNone
 		*none = e
 	}
+}
+
+// timerStart reads a timer start event: exactly one static timeDate,
+// timeCycle or timeDuration. Zeebe evaluates an expression here once at
+// deployment, without variables; the local engine takes static values only.
+func (b *procBuilder) timerStart(e *Element, def *node) {
+	var found []*node
+	for _, c := range def.children {
+		if c.space == nsBPMN && (c.local == "timeDate" || c.local == "timeCycle" || c.local == "timeDuration") {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		b.add(e.ID, "Timer event definitions must have exactly one of 'timeDate', 'timeCycle' or 'timeDuration'")
+		return
+	}
+	c := found[0]
+	v := text(c)
+	switch {
+	case isExpression(v):
+		b.add(e.ID, "The timer start event's '%s' must be static for the local engine, found the expression '%s'", c.local, v)
+		return
+	case c.local == "timeDate" && !ValidDateTime(v):
+		b.add(e.ID, "'timeDate' must be an ISO 8601 date-time with an offset such as '2030-01-01T09:00:00Z', found '%s'", v)
+		return
+	case c.local == "timeDuration" && (!isoDurationPattern.MatchString(v) || strings.EqualFold(strings.TrimLeft(v, "+-"), "P")):
+		b.add(e.ID, "'timeDuration' must be an ISO 8601 duration such as 'PT5M', found '%s'", v)
+		return
+	case c.local == "timeCycle":
+		if _, _, ok := ParseCycle(v); !ok {
+			b.add(e.ID, "'timeCycle' must be a repeating interval such as 'R3/PT10S' (or 'R/PT10S', for ever), found '%s'; "+
+				"the local engine supports neither cron expressions nor start dates", v)
+			return
+		}
+	}
+	switch c.local {
+	case "timeDate":
+		e.TimerDate = v
+	case "timeCycle":
+		e.TimerCycle = v
+	default:
+		e.TimerDuration = v
+	}
+	b.def.TimerStarts = append(b.def.TimerStarts, e)
+}
+
+// ParseDateTime parses a date-time ValidDateTime accepts.
+func ParseDateTime(s string) (time.Time, bool) {
+	if !ValidDateTime(s) {
+		return time.Time{}, false
+	}
+	m := staticDateTime.FindStringSubmatch(s)
+	v := s
+	if i := strings.IndexByte(v, '['); i >= 0 {
+		v = v[:i]
+	}
+	if m[1] == "" {
+		v = v[:16] + ":00" + v[16:]
+	}
+	if m[4] != "" {
+		v = v[:len(v)-3]
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil
 }
 
 // messageStart reads a message start event's message. Zeebe ignores a
@@ -309,11 +376,12 @@ func (b *procBuilder) timeCycle(e *Element, c *node) {
 }
 
 // ParseCycle splits a timeCycle "R<n>/<duration>" into its repetitions (-1:
-// for ever) and its duration text; ok is false for anything else, and for
-// zero repetitions.
+// for ever) and its duration text; ok is false for anything else, for zero
+// repetitions and for an interval that is not positive.
 func ParseCycle(s string) (repetitions int, duration string, ok bool) {
 	m := cyclePattern.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil || !isoDurationPattern.MatchString(m[2]) || strings.EqualFold(m[2], "P") {
+	// The interval must be positive: a zero one repeating would never let the engine rest.
+	if m == nil || !isoDurationPattern.MatchString(m[2]) || strings.ContainsAny(m[2], "+-") || !strings.ContainsAny(m[2], "123456789") {
 		return 0, "", false
 	}
 	if m[1] == "" {

@@ -71,6 +71,9 @@ type ProcessDef struct {
 	// MessageStarts are the process's message start events in document order,
 	// each with a static MessageName unique in the process.
 	MessageStarts []*Element
+	// TimerStarts are the process's timer start events in document order,
+	// each with one static TimerDate, TimerCycle or TimerDuration.
+	TimerStarts []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -152,6 +155,8 @@ type Element struct {
 	// Non-interrupting timer boundary: timeCycle text trimmed, a static
 	// "R<n>/<duration>" ("R/<duration>" repeats for ever) or "=expr".
 	TimerCycle string
+	// Timer start event: timeDate text trimmed, a static ISO 8601 date-time with an offset.
+	TimerDate string
 }
 
 // JobBased reports whether the element is executed through a job.

@@ -85,6 +85,10 @@ func (p *proc) triggerTimer(rec *Record) error {
 	if t == nil {
 		return reject("TRIGGER", "NOT_FOUND", "Expected to trigger timer with key '%d', but no such timer was found", rec.Key)
 	}
+	if t.startDef != nil {
+		p.triggerStartTimer(t)
+		return nil
+	}
 	ei := p.st.elems[t.v.ElementInstanceKey]
 	if ei == nil || ei.state != "ELEMENT_ACTIVATED" {
 		return reject("TRIGGER", "INVALID_STATE", "Expected to trigger timer with key '%d', but its element is not active", rec.Key)
@@ -129,6 +133,70 @@ func (p *proc) triggerTimer(rec *Record) error {
 	ei.interruptedBy = ev
 	p.command(VTProcessInstance, "TERMINATE_ELEMENT", ei.key, p.st.value(ei))
 	return nil
+}
+
+// Timer start events (docs: timer-events.md "Timer start events"):
+// deploying a process schedules a timer for each of its timer start events
+// and cancels those of the previous version; each trigger starts an
+// instance of that version at the event, and a cycle schedules its next.
+
+// scheduleStartTimers replaces the timer start event timers of pd's process id with pd's own.
+func (p *proc) scheduleStartTimers(pd *procDef) {
+	for _, k := range sortedKeys(p.st.timers) {
+		if t := p.st.timers[k]; t.startDef != nil && t.startDef.id == pd.id {
+			delete(p.st.timers, k)
+			p.event(VTTimer, "CANCELED", k, t.v)
+		}
+	}
+	for _, el := range pd.model.TimerStarts {
+		due, reps, interval := p.now, 1, int64(0)
+		switch {
+		case el.TimerDate != "":
+			if d, ok := bpmn.ParseDateTime(el.TimerDate); ok {
+				due = d.UnixMilli()
+			}
+		case el.TimerCycle != "":
+			var dur string
+			reps, dur, _ = bpmn.ParseCycle(el.TimerCycle)
+			d, _ := feel.ParseDuration(dur)
+			interval = d.Milliseconds()
+			due += interval
+		default:
+			d, _ := feel.ParseDuration(el.TimerDuration)
+			due += d.Milliseconds()
+		}
+		p.addStartTimer(pd, el, due, reps, interval)
+	}
+}
+
+func (p *proc) addStartTimer(pd *procDef, el *bpmn.Element, due int64, reps int, interval int64) {
+	t := &timer{key: p.st.nextKey(), interval: interval, startDef: pd, startEl: el, v: TimerValue{ElementInstanceKey: -1,
+		ProcessInstanceKey: -1, DueDate: due, TargetElementID: el.ID, Repetitions: reps, ProcessDefinitionKey: pd.key, TenantID: DefaultTenant}}
+	p.st.timers[t.key] = t
+	p.event(VTTimer, "CREATED", t.key, t.v)
+}
+
+// triggerStartTimer starts an instance at the timer's start event, which
+// completes with the trigger, as a message start event does.
+func (p *proc) triggerStartTimer(t *timer) {
+	delete(p.st.timers, t.key)
+	p.event(VTTimer, "TRIGGERED", t.key, t.v)
+	def := t.startDef
+	pi := p.st.nextKey()
+	ev := &processEvent{key: p.st.nextKey(), target: t.startEl.ID, scope: def.key, variables: json.RawMessage(`{}`)}
+	root := &elemInst{key: pi, def: def, typ: "PROCESS", evType: "UNSPECIFIED", flowScope: -1, pi: pi,
+		starts: []*bpmn.Element{t.startEl}, startTrigger: ev}
+	p.scope(pi, -1, pi, def)
+	p.event(VTProcessEvent, "TRIGGERING", ev.key, p.processEventValue(root, ev))
+	p.st.pending[pi] = root
+	p.command(VTProcessInstance, "ACTIVATE_ELEMENT", pi, p.st.value(root))
+	if t.interval > 0 && t.v.Repetitions != 1 {
+		reps := t.v.Repetitions
+		if reps > 0 {
+			reps--
+		}
+		p.addStartTimer(def, t.startEl, t.v.DueDate+t.interval, reps, t.interval)
+	}
 }
 
 // closeSubscriptions cancels the timers and message subscriptions of an element instance.

@@ -193,6 +193,9 @@ type timer struct {
 	v   TimerValue
 	// a cycle's interval in ms, 0 for a single timer
 	interval int64
+	// a timer start event's process version and event; nil for an element's timer
+	startDef *procDef
+	startEl  *bpmn.Element
 }
 
 type msgSub struct {
