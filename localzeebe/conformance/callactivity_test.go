@@ -188,3 +188,23 @@ func TestCallActivityIncident(t *testing.T) {
 	j := awaitJob(t, m.jt+"-later-child")
 	assert.Equal(t, missing, j.GetBpmnProcessId())
 }
+
+// A called process ended by a terminate end event completes, and so does
+// its call activity (docs: terminate-events.md "On the process scope").
+func TestCallActivityChildTerminateEnd(t *testing.T) {
+	t.Parallel()
+	m := deployModel(t, "call-activity.bpmn", "CALLED_ATTRS", "", "OUTPUTS", "")
+	childID := m.pid + "-child"
+	deployXML(t, childID+".bpmn", render(t, "call-child.bpmn", "PROCESS_ID", childID, "JOB_TYPE", m.jt,
+		`<bpmn:endEvent id="Child_End"/>`, `<bpmn:endEvent id="Child_End"><bpmn:terminateEventDefinition/></bpmn:endEvent>`))
+	pik := m.create(t, map[string]any{"x": 1, "childId": childID})
+	complete(t, awaitJob(t, m.typ("child")).GetKey(), map[string]any{"childOut": "done"})
+	after := awaitInstanceJob(t, m.typ("after"), pik)
+	assert.Equal(t, "done", jobVars(t, after)["childOut"])
+
+	needRecords(t)
+	c := childInstance(t, pik)
+	waitRecord(t, "the child completed", func(r *record) bool { return isEvent(r, "PROCESS_INSTANCE", "ELEMENT_COMPLETED") && r.Key == c.Key })
+	typ, ev := elementTypes(t, elementKey(t, c.Key, "Child_End"))
+	assert.Equal(t, [2]string{"END_EVENT", "TERMINATE"}, [2]string{typ, ev})
+}
