@@ -59,3 +59,44 @@ func TestTerminateEndEvent(t *testing.T) {
 		})
 	}
 }
+
+// In a multi-instance subprocess a terminate end event ends only its own
+// iteration (docs: terminate-events.md "Inside a subprocess").
+func TestTerminateEndEventInMultiInstance(t *testing.T) {
+	t.Parallel()
+	pid, jt := uniq(t, "p"), uniq(t, "jt")
+	deployXML(t, pid+".bpmn", process(pid, `<bpmn:startEvent id="Start"/>
+		<bpmn:subProcess id="Sub">
+			<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="= [1, 2]" inputElement="item"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+			<bpmn:startEvent id="Sub_Start"/><bpmn:parallelGateway id="Sub_Fork"/>
+			<bpmn:serviceTask id="Sub_Wait"><bpmn:extensionElements><zeebe:taskDefinition type="`+jt+`-wait"/></bpmn:extensionElements></bpmn:serviceTask>
+			<bpmn:exclusiveGateway id="Sub_Choice" default="S5"/>
+			<bpmn:endEvent id="Sub_Terminate"><bpmn:terminateEventDefinition/></bpmn:endEvent><bpmn:endEvent id="Sub_End"/>
+			<bpmn:sequenceFlow id="S1" sourceRef="Sub_Start" targetRef="Sub_Fork"/><bpmn:sequenceFlow id="S2" sourceRef="Sub_Fork" targetRef="Sub_Wait"/>
+			<bpmn:sequenceFlow id="S3" sourceRef="Sub_Fork" targetRef="Sub_Choice"/>
+			<bpmn:sequenceFlow id="S4" sourceRef="Sub_Choice" targetRef="Sub_Terminate"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">= item = 1</bpmn:conditionExpression></bpmn:sequenceFlow>
+			<bpmn:sequenceFlow id="S5" sourceRef="Sub_Choice" targetRef="Sub_End"/>
+		</bpmn:subProcess>
+		<bpmn:serviceTask id="Task_After"><bpmn:extensionElements><zeebe:taskDefinition type="`+jt+`-after"/></bpmn:extensionElements></bpmn:serviceTask>
+		<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Sub"/><bpmn:sequenceFlow id="F2" sourceRef="Sub" targetRef="Task_After"/>`))
+	resp, err := gw.CreateProcessInstance(ctx15(t), &pb.CreateProcessInstanceRequest{BpmnProcessId: pid, Version: -1})
+	require.NoError(t, err)
+	pik := resp.GetProcessInstanceKey()
+	wait := awaitInstanceJob(t, jt+"-wait", pik)
+	assert.Equal(t, 2.0, jobVars(t, wait)["item"], "the first iteration's task was terminated; the second's waits")
+	noJob(t, jt+"-wait", 0)
+	noJob(t, jt+"-after", 0)
+	completeJob(t, wait.GetKey())
+	awaitInstanceJob(t, jt+"-after", pik)
+
+	needRecords(t)
+	body := elementKey(t, pik, "Sub")
+	var inner []string
+	for _, r := range findRecords(t, func(r *record) bool {
+		return r.RecordType == "EVENT" && r.ValueType == "PROCESS_INSTANCE" && r.V.FlowScopeKey == body && r.V.BpmnElementType == "SUB_PROCESS" &&
+			(r.Intent == "ELEMENT_COMPLETED" || r.Intent == "ELEMENT_TERMINATED")
+	}) {
+		inner = append(inner, r.Intent)
+	}
+	assert.Equal(t, []string{"ELEMENT_COMPLETED", "ELEMENT_COMPLETED"}, inner, "both iterations complete, the first through its terminate end event")
+}
