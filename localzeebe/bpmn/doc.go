@@ -12,8 +12,10 @@
 //     creation fails later, as in Zeebe);
 //   - message start events (messageRef to a bpmn:message with a static name, unique
 //     among the process's message start events; no zeebe:subscription needed);
+//   - timer start events of the process with one static timeDate (with an offset),
+//     timeDuration or timeCycle "R<n>/<duration>";
 //   - none end event, error end event (errorRef to a bpmn:error with an errorCode),
-//     compensation end event;
+//     compensation end event, terminate end event;
 //   - service task with exactly one zeebe:taskDefinition (type required, retries
 //     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
 //     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
@@ -32,21 +34,28 @@
 //     one none start event, zeebe:ioMapping, an optional multi-instance marker and
 //     boundary events; their sequence flows stay inside them, and no compensation
 //     event, handler or boundary may be inside or on one;
+//   - call activities with exactly one zeebe:calledElement (processId static or
+//     "=expr", propagateAllChildVariables and propagateAllParentVariables, both
+//     defaulting to true), zeebe:ioMapping and boundary events; bindingType and
+//     versionTag (Zeebe 8.6) are refused, and so are multi-instance call
+//     activities and compensation of them;
 //   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
 //     gateway (two or more outgoing flows, each to a message or timer intermediate
 //     catch event);
-//   - interrupting error boundary events (specific code or catch-all), interrupting
-//     timer boundary events with timeDuration, compensation boundary events linked to
-//     their handler by a bpmn:association;
+//   - interrupting error boundary events (specific code or catch-all), timer boundary
+//     events with timeDuration (interrupting or not) or with a timeCycle "R<n>/<duration>"
+//     (non-interrupting only), message boundary events (interrupting or not),
+//     compensation boundary events linked to their handler by a bpmn:association;
 //   - intermediate catch events for a message (name and zeebe:subscription
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (event subprocesses, call activities, Zeebe user tasks (zeebe:userTask),
+// Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, message boundary, link, conditional and terminate events,
-// timeDate and timeCycle timers, non-interrupting boundary events, unknown zeebe:*
+// signal, escalation, link and conditional events,
+// timeDate timers other than on start events, cron and start-dated cycles,
+// expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as
 // execution listeners, named with the version that added them) is rejected with a
 // problem naming the element id and what is not supported. The local engine does not

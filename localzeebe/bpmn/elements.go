@@ -2,6 +2,7 @@ package bpmn
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -63,6 +64,9 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 	case def != nil && def.local == "messageEventDefinition":
 		e.EventType = EventMessage
 		b.messageStart(e, def)
+	case def != nil && def.local == "timerEventDefinition":
+		e.EventType = EventTimer
+		b.timerStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	case *none != nil && e.Parent != nil:
@@ -73,6 +77,70 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 		e.EventType = EventNone
 		*none = e
 	}
+}
+
+// timerStart reads a timer start event: exactly one static timeDate,
+// timeCycle or timeDuration. Zeebe evaluates an expression here once at
+// deployment, without variables; the local engine takes static values only.
+func (b *procBuilder) timerStart(e *Element, def *node) {
+	var found []*node
+	for _, c := range def.children {
+		if c.space == nsBPMN && (c.local == "timeDate" || c.local == "timeCycle" || c.local == "timeDuration") {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		b.add(e.ID, "Timer event definitions must have exactly one of 'timeDate', 'timeCycle' or 'timeDuration'")
+		return
+	}
+	c := found[0]
+	v := text(c)
+	switch {
+	case isExpression(v):
+		b.add(e.ID, "The timer start event's '%s' must be static for the local engine, found the expression '%s'", c.local, v)
+		return
+	case c.local == "timeDate" && !ValidDateTime(v):
+		b.add(e.ID, "'timeDate' must be an ISO 8601 date-time with an offset such as '2030-01-01T09:00:00Z', found '%s'", v)
+		return
+	case c.local == "timeDuration" && (!isoDurationPattern.MatchString(v) || strings.EqualFold(strings.TrimLeft(v, "+-"), "P")):
+		b.add(e.ID, "'timeDuration' must be an ISO 8601 duration such as 'PT5M', found '%s'", v)
+		return
+	case c.local == "timeCycle":
+		if _, _, ok := ParseCycle(v); !ok {
+			b.add(e.ID, "'timeCycle' must be a repeating interval such as 'R3/PT10S' (or 'R/PT10S', for ever), found '%s'; "+
+				"the local engine supports neither cron expressions nor start dates", v)
+			return
+		}
+	}
+	switch c.local {
+	case "timeDate":
+		e.TimerDate = v
+	case "timeCycle":
+		e.TimerCycle = v
+	default:
+		e.TimerDuration = v
+	}
+	b.def.TimerStarts = append(b.def.TimerStarts, e)
+}
+
+// ParseDateTime parses a date-time ValidDateTime accepts.
+func ParseDateTime(s string) (time.Time, bool) {
+	if !ValidDateTime(s) {
+		return time.Time{}, false
+	}
+	m := staticDateTime.FindStringSubmatch(s)
+	v := s
+	if i := strings.IndexByte(v, '['); i >= 0 {
+		v = v[:i]
+	}
+	if m[1] == "" {
+		v = v[:16] + ":00" + v[16:]
+	}
+	if m[4] != "" {
+		v = v[:len(v)-3]
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	return t, err == nil
 }
 
 // messageStart reads a message start event's message. Zeebe ignores a
@@ -123,6 +191,8 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		// A job, like a service task (extensions required its zeebe:taskDefinition).
 		e.EventType = EventMessage
+	case def.local == "terminateEventDefinition":
+		e.EventType = EventTerminate
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -157,14 +227,17 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 		e.EventType = EventCompensation
 	case !e.CancelActivity && def.local == "errorEventDefinition":
 		b.add(e.ID, "Error boundary events must be interrupting (cancelActivity=\"false\" is not allowed)")
-	case !e.CancelActivity:
-		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	case def.local == "errorEventDefinition":
 		e.EventType = EventError
 		b.catchError(e, def)
 	case def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timer(e, n, def)
+	case def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageRef(e, def)
+	case !e.CancelActivity:
+		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -247,17 +320,29 @@ func (b *procBuilder) compensateDefinition(e *Element, def *node) {
 	}
 }
 
+// cyclePattern is the static timeCycle the local engine runs: repetitions
+// (none: for ever) and an ISO 8601 duration, no start date, no cron.
+var cyclePattern = regexp.MustCompile(`^R(\d*)/(P.+)$`)
+
 func (b *procBuilder) timer(e *Element, n, def *node) {
 	var duration *node
+	nonInterrupting := e.Type == BoundaryEvent && !e.CancelActivity
 	for _, c := range def.children {
 		if c.space != nsBPMN {
 			continue
 		}
-		switch c.local {
-		case "timeDuration":
+		switch {
+		case c.local == "timeDuration":
 			duration = c
-		case "timeDate", "timeCycle":
-			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration is supported)")
+		case c.local == "timeCycle" && nonInterrupting:
+			b.timeCycle(e, c)
+			return
+		case c.local == "timeCycle" && e.Type == BoundaryEvent:
+			// Zeebe 8.5 allows cycles only on non-interrupting events.
+			b.add(e.ID, "Interrupting timer boundary events must not have a 'timeCycle'; set cancelActivity=\"false\" or use a 'timeDuration'")
+			return
+		case c.local == "timeDate", c.local == "timeCycle":
+			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration, and timeCycle on non-interrupting boundary events, are supported)")
 			return
 		}
 	}
@@ -274,6 +359,39 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 	case !isoDurationPattern.MatchString(e.TimerDuration) || strings.EqualFold(strings.TrimLeft(e.TimerDuration, "+-"), "P"):
 		b.add(e.ID, "'timeDuration' must be an ISO 8601 duration such as 'PT5M' or an expression, found '%s'", e.TimerDuration)
 	}
+}
+
+// timeCycle reads a non-interrupting boundary's cycle: R<n>/<duration>,
+// checked here when static; an expression must give such a string.
+func (b *procBuilder) timeCycle(e *Element, c *node) {
+	e.TimerCycle = text(c)
+	if isExpression(e.TimerCycle) {
+		b.expr(e.ID, "timeCycle", e.TimerCycle)
+		return
+	}
+	if _, _, ok := ParseCycle(e.TimerCycle); !ok {
+		b.add(e.ID, "'timeCycle' must be a repeating interval such as 'R3/PT10S' (or 'R/PT10S', for ever) or an expression, found '%s'; "+
+			"the local engine supports neither cron expressions nor start dates", e.TimerCycle)
+	}
+}
+
+// ParseCycle splits a timeCycle "R<n>/<duration>" into its repetitions (-1:
+// for ever) and its duration text; ok is false for anything else, for zero
+// repetitions and for an interval that is not positive.
+func ParseCycle(s string) (repetitions int, duration string, ok bool) {
+	m := cyclePattern.FindStringSubmatch(strings.TrimSpace(s))
+	// The interval must be positive: a zero one repeating would never let the engine rest.
+	if m == nil || !isoDurationPattern.MatchString(m[2]) || strings.ContainsAny(m[2], "+-") || !strings.ContainsAny(m[2], "123456789") {
+		return 0, "", false
+	}
+	if m[1] == "" {
+		return -1, m[2], true
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0, "", false
+	}
+	return n, m[2], true
 }
 
 func (b *procBuilder) messageRef(e *Element, def *node) {
@@ -383,6 +501,10 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			if seen[x.local] == 1 {
 				b.script(e, x)
 			}
+		case e.Type == CallActivity && x.local == "calledElement":
+			if seen[x.local] == 1 {
+				b.calledElement(e, x)
+			}
 		default:
 			b.add(where, "Extension element 'zeebe:%s' is not supported on '%s' elements by the local engine", x.local, n.local)
 		}
@@ -390,6 +512,8 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 	switch {
 	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
 		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case e.Type == CallActivity && seen["calledElement"] != 1:
+		b.add(where, "Must have exactly one 'zeebe:calledElement' extension element")
 	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
@@ -411,6 +535,25 @@ func jobCapable(e *Element, n *node) bool {
 		return n.child(nsBPMN, "messageEventDefinition") != nil
 	}
 	return false
+}
+
+// calledElement reads a call activity's zeebe:calledElement. Zeebe 8.5
+// always calls the latest version; bindingType and versionTag came in 8.6.
+func (b *procBuilder) calledElement(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.CalledProcessID = x.attr("processId")
+	if strings.TrimSpace(e.CalledProcessID) == "" {
+		b.add(where, "Attribute 'processId' of 'zeebe:calledElement' must be present and not empty")
+	}
+	b.expr(e.ID, "zeebe:calledElement processId", e.CalledProcessID)
+	for _, a := range []string{"bindingType", "versionTag"} {
+		if _, set := x.attrOK(a); set {
+			b.add(where, "Attribute '%s' of 'zeebe:calledElement' was added in Zeebe 8.6; the local engine implements Zeebe 8.5, "+
+				"which always calls the latest version of the process", a)
+		}
+	}
+	e.PropagateAllChildVariables = b.boolAttr(x, e.ID, "propagateAllChildVariables", true)
+	e.PropagateAllParentVariables = b.boolAttr(x, e.ID, "propagateAllParentVariables", true)
 }
 
 // script reads a zeebe:script: a FEEL expression the engine evaluates when

@@ -22,7 +22,6 @@ func problems(t *testing.T, data []byte) []string {
 
 func TestParseRejectsUnsupportedElements(t *testing.T) {
 	errDef := `<bpmn:error id="Err" errorCode="E"/>`
-	msgDef := `<bpmn:message id="Msg" name="m"><bpmn:extensionElements><zeebe:subscription correlationKey="=k"/></bpmn:extensionElements></bpmn:message>`
 	tests := []struct {
 		name     string
 		roots    string
@@ -32,10 +31,8 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"event subprocess", "", `<bpmn:subProcess id="Sub_1" triggeredByEvent="true"><bpmn:startEvent id="SubStart"/></bpmn:subProcess>`, "Sub_1", "subProcess' with triggeredByEvent"},
 		{"transaction", "", `<bpmn:transaction id="Tx"/>`, "Tx", "transaction"},
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
-		{"callActivity", "", `<bpmn:callActivity id="Call"/>`, "Call", "callActivity"},
 		{"inclusiveGateway", "", `<bpmn:inclusiveGateway id="Inc"/>`, "Inc", "inclusiveGateway"},
 		{"complexGateway", "", `<bpmn:complexGateway id="Cx"/>`, "Cx", "complexGateway"},
-		{"timer start event", "", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeCycle>R/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>`, "TS", "startEvent' with 'timerEventDefinition"},
 		{"signal start event", "", `<bpmn:startEvent id="SS"><bpmn:signalEventDefinition/></bpmn:startEvent>`, "SS", "startEvent' with 'signalEventDefinition"},
 		{"signal intermediate catch", "", `<bpmn:intermediateCatchEvent id="SC"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>`, "SC", "intermediateCatchEvent' with 'signalEventDefinition"},
 		{"signal throw", "", `<bpmn:intermediateThrowEvent id="ST"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>`, "ST", "intermediateThrowEvent' with 'signalEventDefinition"},
@@ -43,18 +40,13 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"escalation end event", "", `<bpmn:endEvent id="EE"><bpmn:escalationEventDefinition/></bpmn:endEvent>`, "EE", "endEvent' with 'escalationEventDefinition"},
 		{"escalation throw", "", `<bpmn:intermediateThrowEvent id="ET"><bpmn:escalationEventDefinition/></bpmn:intermediateThrowEvent>`, "ET", "intermediateThrowEvent' with 'escalationEventDefinition"},
 		{"escalation boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="EB" attachedToRef="A"><bpmn:escalationEventDefinition/></bpmn:boundaryEvent>`, "EB", "boundaryEvent' with 'escalationEventDefinition"},
-		{"message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="MB" attachedToRef="A"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "MB", "boundaryEvent' with 'messageEventDefinition"},
-		{"terminate end event", "", `<bpmn:endEvent id="TE"><bpmn:terminateEventDefinition/></bpmn:endEvent>`, "TE", "endEvent' with 'terminateEventDefinition"},
 		{"link catch event", "", `<bpmn:intermediateCatchEvent id="LC"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>`, "LC", "intermediateCatchEvent' with 'linkEventDefinition"},
 		{"conditional catch event", "", `<bpmn:intermediateCatchEvent id="CC"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`, "CC", "intermediateCatchEvent' with 'conditionalEventDefinition"},
 		{"none intermediate catch event", "", `<bpmn:intermediateCatchEvent id="NC"/>`, "NC", "intermediateCatchEvent' without an event definition"},
 		{"none boundary event", "", task("A", "", "") + `<bpmn:boundaryEvent id="NB" attachedToRef="A"/>`, "NB", "boundaryEvent' without an event definition"},
 		{"two event definitions", errDef, `<bpmn:endEvent id="Two"><bpmn:errorEventDefinition errorRef="Err"/><bpmn:terminateEventDefinition/></bpmn:endEvent>`, "Two", "endEvent' with several event definitions"},
-		{"timer cycle boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="TC" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "TC", "boundaryEvent' with timer 'timeCycle'"},
 		{"timer date boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="TD" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "TD", "boundaryEvent' with timer 'timeDate'"},
 		{"timer date catch", "", `<bpmn:intermediateCatchEvent id="TDC"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T00:00:00Z</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>`, "TDC", "intermediateCatchEvent' with timer 'timeDate'"},
-		{"non-interrupting timer boundary", "", task("A", "", "") + `<bpmn:boundaryEvent id="NI" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>`, "NI", "boundaryEvent' (non-interrupting"},
-		{"non-interrupting message boundary", msgDef, task("A", "", "") + `<bpmn:boundaryEvent id="NM" attachedToRef="A" cancelActivity="false"><bpmn:messageEventDefinition messageRef="Msg"/></bpmn:boundaryEvent>`, "NM", "boundaryEvent' (non-interrupting"},
 		{"standard loop", "", task("Loop", "", `<bpmn:standardLoopCharacteristics/>`), "Loop", "serviceTask' with 'standardLoopCharacteristics'"},
 	}
 	for _, tt := range tests {
@@ -70,12 +62,12 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 
 func TestParseRejectsReferencesToUnsupportedElementsOnce(t *testing.T) {
 	// Flows, boundary events and associations touching a rejected element add no noise.
-	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:callActivity id="U"/><bpmn:endEvent id="E"/>
+	probs := problems(t, model("", `<bpmn:startEvent id="S"/><bpmn:transaction id="U"/><bpmn:endEvent id="E"/>
 		<bpmn:boundaryEvent id="B" attachedToRef="U"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
 		<bpmn:association id="As" sourceRef="B" targetRef="U"/>`+flow("F1", "S", "U")+flow("F2", "U", "E")))
 	require.Len(t, probs, 1, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n")
-	assert.Contains(t, probs[0], "'U' of type 'callActivity'")
+	assert.Contains(t, probs[0], "'U' of type 'transaction'")
 }
 
 func TestParseRejectsInvalidModels(t *testing.T) {
@@ -90,6 +82,30 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 		data []byte
 		want []string // substrings of the single problem
 	}{
+		{"interrupting timer cycle boundary", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "Interrupting timer boundary events must not have a 'timeCycle'"}},
+		{"cycle with a start date", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/2030-01-01T00:00:00Z/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "'timeCycle' must be a repeating interval such as 'R3/PT10S'", "neither cron expressions nor start dates"}},
+		{"cron cycle", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9-17 * * MON-FRI</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "found '0 0 9-17 * * MON-FRI'"}},
+		{"zero repetitions", model("", task("A", "", "")+`<bpmn:boundaryEvent id="TC" attachedToRef="A" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R0/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>`),
+			[]string{"Element: TC\n", "found 'R0/PT1H'"}},
+		{"timer start event with an expression", model("", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeCycle>= cycle</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>`),
+			[]string{"Element: TS\n", "'timeCycle' must be static for the local engine"}},
+		{"timer start event with a cron cycle", model("", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 * * ?</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>`),
+			[]string{"Element: TS\n", "neither cron expressions nor start dates"}},
+		{"timer start event with a date without offset", model("", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition><bpmn:timeDate>2030-01-01T09:00:00</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:startEvent>`),
+			[]string{"Element: TS\n", "'timeDate' must be an ISO 8601 date-time with an offset"}},
+		{"timer start event without a timer", model("", `<bpmn:startEvent id="TS"><bpmn:timerEventDefinition/></bpmn:startEvent>`),
+			[]string{"Element: TS\n", "exactly one of 'timeDate', 'timeCycle' or 'timeDuration'"}},
+		{"call activity without calledElement", model("", `<bpmn:callActivity id="C"/>`),
+			[]string{"Element: C > extensionElements\n", "Must have exactly one 'zeebe:calledElement' extension element"}},
+		{"call activity with an empty processId", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId=" "/></bpmn:extensionElements></bpmn:callActivity>`),
+			[]string{"Element: C > extensionElements\n", "Attribute 'processId' of 'zeebe:calledElement' must be present and not empty"}},
+		{"call activity binding type", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId="p" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>`),
+			[]string{"Element: C > extensionElements\n", "Attribute 'bindingType' of 'zeebe:calledElement' was added in Zeebe 8.6", "latest version"}},
+		{"multi-instance call activity", model("", `<bpmn:callActivity id="C"><bpmn:extensionElements><zeebe:calledElement processId="p"/></bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics/></bpmn:callActivity>`),
+			[]string{"Element: C\n", "'callActivity' with 'multiInstanceLoopCharacteristics'", "not supported by the local engine"}},
 		{"missing taskDefinition", model("", `<bpmn:serviceTask id="Task_A"/>`),
 			[]string{"Element: Task_A > extensionElements\n    ERROR: Must have exactly one 'zeebe:taskDefinition' extension element"}},
 		{"two taskDefinitions", model("", `<bpmn:serviceTask id="Task_A"><bpmn:extensionElements><zeebe:taskDefinition type="a"/><zeebe:taskDefinition type="b"/></bpmn:extensionElements></bpmn:serviceTask>`),
@@ -294,7 +310,7 @@ func TestParseRejectsInvalidModels(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:callActivity id="U"/><bpmn:serviceTask id="T2"/>`))
+	probs := problems(t, model("", `<bpmn:serviceTask id="T1"/><bpmn:transaction id="U"/><bpmn:serviceTask id="T2"/>`))
 	require.Len(t, probs, 3, strings.Join(probs, "\n"))
 	assert.Contains(t, probs[0], "Element: U\n", "flow nodes are registered first")
 	assert.Contains(t, probs[1], "Element: T1 >")

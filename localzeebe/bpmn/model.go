@@ -18,6 +18,7 @@ const (
 	ManualTask             ElementType = "MANUAL_TASK"
 	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
 	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
+	CallActivity           ElementType = "CALL_ACTIVITY"
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
 	EventBasedGateway      ElementType = "EVENT_BASED_GATEWAY"
@@ -32,7 +33,7 @@ const (
 // what compensation handlers and multi-instance markers apply to.
 func (t ElementType) IsActivity() bool {
 	switch t {
-	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess:
+	case ServiceTask, UserTask, SendTask, ScriptTask, BusinessRuleTask, ReceiveTask, ManualTask, Task, SubProcess, CallActivity:
 		return true
 	}
 	return false
@@ -52,6 +53,7 @@ const (
 	EventMessage      EventType = "MESSAGE"
 	EventTimer        EventType = "TIMER"
 	EventCompensation EventType = "COMPENSATION"
+	EventTerminate    EventType = "TERMINATE"
 )
 
 // Definitions is one parsed and validated BPMN resource.
@@ -69,6 +71,9 @@ type ProcessDef struct {
 	// MessageStarts are the process's message start events in document order,
 	// each with a static MessageName unique in the process.
 	MessageStarts []*Element
+	// TimerStarts are the process's timer start events in document order,
+	// each with one static TimerDate, TimerCycle or TimerDuration.
+	TimerStarts []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -127,7 +132,7 @@ type Element struct {
 
 	// Boundary events.
 	AttachedTo     *Element
-	CancelActivity bool // always true for a valid error or timer boundary event
+	CancelActivity bool // false for a non-interrupting timer or message boundary event
 
 	// Error events (boundary catch, end throw).
 	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all
@@ -140,8 +145,18 @@ type Element struct {
 	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
 
+	// Call activities: zeebe:calledElement processId as written (static or
+	// "=expr"), and its propagation flags (both default to true).
+	CalledProcessID                                         string
+	PropagateAllChildVariables, PropagateAllParentVariables bool
+
 	// Timer boundary and timer intermediate catch.
 	TimerDuration string // timeDuration text trimmed: a static ISO 8601 duration or "=expr"
+	// Non-interrupting timer boundary: timeCycle text trimmed, a static
+	// "R<n>/<duration>" ("R/<duration>" repeats for ever) or "=expr".
+	TimerCycle string
+	// Timer start event: timeDate text trimmed, a static ISO 8601 date-time with an offset.
+	TimerDate string
 }
 
 // JobBased reports whether the element is executed through a job.

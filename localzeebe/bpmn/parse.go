@@ -275,6 +275,8 @@ func elementType(local string) (ElementType, bool) {
 		return Task, true
 	case "subProcess":
 		return SubProcess, true
+	case "callActivity":
+		return CallActivity, true
 	case "exclusiveGateway":
 		return ExclusiveGateway, true
 	case "parallelGateway":
@@ -400,6 +402,17 @@ func (b *procBuilder) crossCheck(e *Element) {
 		}
 	}
 	b.compensationInSubprocess(e)
+	if e.Type == CallActivity {
+		// Zeebe 8.5 compensates call activities too; the local engine does not.
+		if e.IsForCompensation {
+			b.add(e.ID, "A call activity as compensation handler is not supported by the local engine")
+		}
+		for _, bd := range e.Boundaries {
+			if bd.EventType == EventCompensation {
+				b.add(bd.ID, "Compensation boundary events on a call activity are not supported by the local engine")
+			}
+		}
+	}
 	if e.Type.IsActivity() {
 		b.activityBoundaries(e)
 	}

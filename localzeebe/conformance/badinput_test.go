@@ -80,9 +80,11 @@ func TestDeployRejections(t *testing.T) {
 				<bpmn:businessRuleTask id="Task_Rule"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:businessRuleTask>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_Rule"/>`)
 			}},
-		{name: "unsupported callActivity", localOnly: "call activities",
-			mentions: []string{"Call", "'callActivity'", "not supported by the local engine"}, xml: func(pid string) string {
-				return process(pid, `<bpmn:startEvent id="Start"/><bpmn:callActivity id="Call"/><bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Call"/>`)
+		{name: "call activity binding type of Zeebe 8.6", localOnly: "Zeebe 8.5 ignores attributes it does not know",
+			mentions: []string{"Call", "'bindingType'", "Zeebe 8.6"}, xml: func(pid string) string {
+				return process(pid, `<bpmn:startEvent id="Start"/><bpmn:callActivity id="Call"><bpmn:extensionElements>
+					<zeebe:calledElement processId="other" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>
+				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Call"/>`)
 			}},
 		// Zeebe 8.5 does not know execution listeners (8.6) and would deploy the
 		// model without running them; the local engine says so instead.

@@ -38,6 +38,8 @@ type recordValue struct {
 	ElementInstanceKey   int64         `json:"elementInstanceKey"`
 	BpmnElementType      string        `json:"bpmnElementType"`
 	FlowScopeKey         int64         `json:"flowScopeKey"`
+	ParentProcessInstKey int64         `json:"parentProcessInstanceKey"`
+	ParentElementInstKey int64         `json:"parentElementInstanceKey"`
 	Type                 string        `json:"type"`
 	Worker               string        `json:"worker"`
 	Retries              int64         `json:"retries"`

@@ -17,7 +17,7 @@ import (
 // newChild prepares an element instance for an ACTIVATE_ELEMENT command.
 func (p *proc) newChild(scope *elemInst, el *bpmn.Element, key int64) *elemInst {
 	ei := &elemInst{key: key, def: scope.def, el: el, typ: string(el.Type), evType: string(el.EventType),
-		flowScope: scope.key, pi: scope.pi, state: "ELEMENT_ACTIVATING"}
+		flowScope: scope.key, pi: scope.pi, state: "ELEMENT_ACTIVATING", parentEI: scope.parentEI, parentPI: scope.parentPI}
 	if ei.evType == "" {
 		ei.evType = "UNSPECIFIED"
 	}
@@ -67,12 +67,17 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 	delete(p.st.pending, key)
 	if scope := p.st.elems[ei.flowScope]; scope != nil {
 		scope.tokens--
-		if scope.state == "ELEMENT_TERMINATING" {
-			// The scope is being terminated: the token dies with it.
+		if scope.state == "ELEMENT_TERMINATING" || scope.terminating {
+			// The scope is being terminated or ended by a terminate end event: the token dies with it.
 			p.maybeScopeDone(scope)
 			return
 		}
 		scope.children++
+	}
+	if ei.parentEI != 0 && ei.typ == "PROCESS" {
+		if ca := p.st.elems[ei.parentEI]; ca == nil || ca.childPI != ei.key {
+			return // its call activity ended before it started
+		}
 	}
 	p.st.elems[ei.key] = ei
 	p.transition(ei, "ELEMENT_ACTIVATING")
@@ -119,6 +124,7 @@ func (p *proc) onActivating(ei *elemInst) {
 			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.boundaryBuffered(ei)
 	case el.Type == bpmn.ReceiveTask:
 		// Resolving an incident of a boundary timer runs this again: the subscription stays one.
 		if len(ei.msgSubs) == 0 {
@@ -161,6 +167,19 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.activateStart(ei, el.NoneStart)
+		p.boundaryBuffered(ei)
+	case el.Type == bpmn.CallActivity:
+		def, err := p.calledProcess(ei)
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.createChildInstance(ei, def)
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.boundaryBuffered(ei)
 	case el.Type == bpmn.StartEvent:
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
@@ -173,6 +192,9 @@ func (p *proc) onActivating(ei *elemInst) {
 			if p.triggerCompensation(ei) == 0 {
 				p.completeDirectly(ei)
 			}
+		case "TERMINATE":
+			// Like a none end event it completes at once; then it ends its flow scope.
+			p.completeDirectly(ei)
 		default:
 			p.completeDirectly(ei)
 		}
@@ -417,9 +439,33 @@ func (p *proc) afterCompleted(ei *elemInst) {
 		p.compensationHandlerDone(ei)
 	case ei.inner:
 		p.innerInstanceDone(scope, ei, false)
+	case ei.el.EventType == bpmn.EventTerminate:
+		p.terminateFlowScope(scope)
 	default:
 		p.takeOutgoing(scope, ei.el)
 	}
+}
+
+// terminateFlowScope ends the scope of a completed terminate end event: its
+// other element instances are terminated, tokens in flight or waiting at
+// joins are dropped, and the scope completes once nothing is left (docs:
+// terminate-events.md; Zeebe completes the scope rather than terminating it).
+func (p *proc) terminateFlowScope(scope *elemInst) {
+	scope.terminating = true
+	for _, k := range sortedKeys(p.st.elems) {
+		c := p.st.elems[k]
+		if c.flowScope == scope.key && c.state != "ELEMENT_TERMINATING" && c.state != "TERMINATE_REQUESTED" {
+			p.command(VTProcessInstance, "TERMINATE_ELEMENT", c.key, p.st.value(c))
+			c.state = "TERMINATE_REQUESTED"
+		}
+	}
+	for _, j := range scope.joins {
+		for f, n := range j {
+			scope.tokens -= n
+			j[f] = 0
+		}
+	}
+	p.maybeScopeDone(scope)
 }
 
 func (p *proc) takeOutgoing(scope *elemInst, el *bpmn.Element) {
@@ -455,10 +501,14 @@ func (p *proc) completeEventGateway(ei *elemInst) {
 // takeFlow writes SEQUENCE_FLOW_TAKEN and activates the target, or waits at
 // a join (nil).
 func (p *proc) takeFlow(scope *elemInst, f *bpmn.SequenceFlow) *elemInst {
-	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), ProcessInstanceValue{
+	v := ProcessInstanceValue{
 		BpmnProcessID: scope.def.id, Version: scope.def.version, ProcessDefinitionKey: scope.def.key, ProcessInstanceKey: scope.pi,
 		ElementID: f.ID, FlowScopeKey: scope.key, BpmnElementType: "SEQUENCE_FLOW", ParentProcessInstanceKey: -1,
-		ParentElementInstanceKey: -1, BpmnEventType: "UNSPECIFIED", TenantID: DefaultTenant})
+		ParentElementInstanceKey: -1, BpmnEventType: "UNSPECIFIED", TenantID: DefaultTenant}
+	if scope.parentEI != 0 {
+		v.ParentProcessInstanceKey, v.ParentElementInstanceKey = scope.parentPI, scope.parentEI
+	}
+	p.event(VTProcessInstance, "SEQUENCE_FLOW_TAKEN", p.st.nextKey(), v)
 	t := f.Target
 	if t.Type == bpmn.ParallelGateway && len(t.Incoming) > 1 {
 		if scope.joins == nil {
@@ -509,11 +559,18 @@ func (p *proc) completeProcess(ei *elemInst) {
 		result = &InstanceResult{Created: Created{ProcessDefinitionKey: ei.def.key, BpmnProcessID: ei.def.id,
 			Version: ei.def.version, ProcessInstanceKey: ei.pi}, Variables: p.visible(ei.key, ei.fetchVariables)}
 	}
+	var childVars []kv
+	if ei.parentEI != 0 {
+		childVars = p.rootVars(ei.key)
+	}
 	p.finish(ei, "ELEMENT_COMPLETED")
 	p.deleteScope(ei.key)
 	p.releaseStartKey(ei)
 	if result != nil {
 		p.finished = append(p.finished, result)
+	}
+	if ei.parentEI != 0 {
+		p.childCompleted(ei.parentEI, childVars)
 	}
 }
 
@@ -542,6 +599,9 @@ func (p *proc) terminateElement(ei *elemInst) {
 			return
 		}
 	}
+	if p.terminateChild(ei) {
+		return // the call activity is terminated when its child instance is
+	}
 	p.terminated(ei)
 }
 
@@ -560,6 +620,10 @@ func (p *proc) terminated(ei *elemInst) {
 			}
 		}
 		p.releaseStartKey(ei)
+		if ca := p.st.elems[ei.parentEI]; ei.parentEI != 0 && ca != nil && ca.state == "ELEMENT_TERMINATING" {
+			ca.childPI = 0
+			p.terminated(ca)
+		}
 		return
 	}
 	p.finish(ei, "ELEMENT_TERMINATED")
@@ -594,11 +658,16 @@ func (p *proc) activateBoundary(scope *elemInst, el *bpmn.Element, t *processEve
 	scope.children++
 	p.st.elems[be.key] = be
 	p.transition(be, "ELEMENT_ACTIVATING")
-	// The thrown variables become local variables of the catch event.
 	if vars, err := ParseDocument(t.variables); err == nil && len(vars) > 0 {
-		sv := p.scopeOf(be)
-		for _, v := range vars {
-			p.setLocal(be.key, sv, v.name, v.raw)
+		if b.EventType == "MESSAGE" {
+			// A message's variables are merged on completion, as at a message catch event.
+			be.result = vars
+		} else {
+			// The thrown variables become local variables of the catch event.
+			sv := p.scopeOf(be)
+			for _, v := range vars {
+				p.setLocal(be.key, sv, v.name, v.raw)
+			}
 		}
 	}
 	p.transition(be, "ELEMENT_ACTIVATED")
@@ -639,24 +708,56 @@ func (p *proc) resolveElementIncidents(ei *elemInst) {
 	}
 }
 
-// subscribeBoundaries opens the timers of an activity's boundary events.
+// subscribeBoundaries opens the timers and message subscriptions of an
+// activity's boundary events. Resolving an incident runs it again: the
+// boundaries subscribed before it are not subscribed twice.
 func (p *proc) subscribeBoundaries(ei *elemInst) bool {
 	for _, b := range ei.el.Boundaries {
+		if b.EventType != "TIMER" && b.EventType != "MESSAGE" || p.subscribed(ei, b.ID) {
+			continue
+		}
+		var err error
 		if b.EventType == "TIMER" {
-			if err := p.createTimer(ei, b); err != nil {
-				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
-				return false
-			}
+			err = p.createTimer(ei, b)
+		} else {
+			err = p.openMessageSubscription(ei, b)
+		}
+		if err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return false
 		}
 	}
 	return true
+}
+
+// subscribed reports whether ei holds a timer or subscription for the event id.
+func (p *proc) subscribed(ei *elemInst, id string) bool {
+	for _, k := range ei.timerKeys {
+		if t := p.st.timers[k]; t != nil && t.v.TargetElementID == id {
+			return true
+		}
+	}
+	for _, s := range ei.msgSubs {
+		if s.elementID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// boundaryBuffered correlates a buffered message to a message boundary
+// event of an activity that just became active.
+func (p *proc) boundaryBuffered(ei *elemInst) {
+	if len(ei.msgSubs) > 0 {
+		p.correlateBuffered(ei)
+	}
 }
 
 // throwError looks for a catch event from ei upwards; uncaught, it raises an
 // incident (on the job if there is one).
 func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessage, j *job) {
 	var available []string
-	for cur := ei; cur != nil; cur = p.st.elems[cur.flowScope] {
+	for cur := ei; cur != nil; cur = p.outerOf(cur) {
 		if cur.el == nil || cur.inner || cur.state == "ELEMENT_TERMINATING" {
 			continue
 		}

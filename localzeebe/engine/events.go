@@ -26,6 +26,9 @@ func sortedStrings[V any](m map[string]V) []string {
 // createTimer schedules the timer of a catch event, or of a boundary event b
 // attached to ei.
 func (p *proc) createTimer(ei *elemInst, b *bpmn.Element) error {
+	if b.TimerCycle != "" {
+		return p.createCycleTimer(ei, b)
+	}
 	v, err := p.evaluateAs(b.TimerDuration, ei.key, nil, "DURATION", "STRING")
 	if err != nil {
 		return err
@@ -44,18 +47,47 @@ func (p *proc) createTimer(ei *elemInst, b *bpmn.Element) error {
 			return &evalError{"EXTRACT_VALUE_ERROR", fmt.Sprintf("Expected result of the expression '%s' to be a valid duration, but was '%s'", b.TimerDuration, raw)}
 		}
 	}
-	t := &timer{key: p.st.nextKey(), v: TimerValue{ElementInstanceKey: ei.key, ProcessInstanceKey: ei.pi,
-		DueDate: p.now + d.Milliseconds(), TargetElementID: b.ID, Repetitions: 1, ProcessDefinitionKey: ei.def.key, TenantID: DefaultTenant}}
+	p.addTimer(ei, b.ID, p.now+d.Milliseconds(), 1, 0)
+	return nil
+}
+
+// createCycleTimer schedules the first timer of a cycle "R<n>/<duration>":
+// due after one interval, with n repetitions (-1: for ever).
+func (p *proc) createCycleTimer(ei *elemInst, b *bpmn.Element) error {
+	v, err := p.evaluateAs(b.TimerCycle, ei.key, nil, "STRING")
+	if err != nil {
+		return err
+	}
+	bad := &evalError{"EXTRACT_VALUE_ERROR", fmt.Sprintf("Expected result of the expression '%s' to be a repeating interval such as 'R3/PT10S', but was '%s'", b.TimerCycle, v)}
+	reps, dur, ok := bpmn.ParseCycle(v.(string))
+	if !ok {
+		return bad
+	}
+	d, err := feel.ParseDuration(dur)
+	if err != nil || d <= 0 {
+		// A zero interval repeating for ever would never let the engine rest.
+		return bad
+	}
+	p.addTimer(ei, b.ID, p.now+d.Milliseconds(), reps, d.Milliseconds())
+	return nil
+}
+
+func (p *proc) addTimer(ei *elemInst, target string, due int64, reps int, interval int64) {
+	t := &timer{key: p.st.nextKey(), interval: interval, v: TimerValue{ElementInstanceKey: ei.key, ProcessInstanceKey: ei.pi,
+		DueDate: due, TargetElementID: target, Repetitions: reps, ProcessDefinitionKey: ei.def.key, TenantID: DefaultTenant}}
 	p.st.timers[t.key] = t
 	ei.timerKeys = append(ei.timerKeys, t.key)
 	p.event(VTTimer, "CREATED", t.key, t.v)
-	return nil
 }
 
 func (p *proc) triggerTimer(rec *Record) error {
 	t := p.st.timers[rec.Key]
 	if t == nil {
 		return reject("TRIGGER", "NOT_FOUND", "Expected to trigger timer with key '%d', but no such timer was found", rec.Key)
+	}
+	if t.startDef != nil {
+		p.triggerStartTimer(t)
+		return nil
 	}
 	ei := p.st.elems[t.v.ElementInstanceKey]
 	if ei == nil || ei.state != "ELEMENT_ACTIVATED" {
@@ -75,12 +107,96 @@ func (p *proc) triggerTimer(rec *Record) error {
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 		return nil
 	}
-	// An interrupting boundary timer: terminate the activity, then activate the boundary.
 	ev := &processEvent{key: p.st.nextKey(), target: t.v.TargetElementID, scope: ei.key, variables: json.RawMessage(`{}`)}
 	p.event(VTProcessEvent, "TRIGGERING", ev.key, p.processEventValue(ei, ev))
+	if b := boundaryOf(ei, t.v.TargetElementID); b != nil && !b.CancelActivity {
+		// Non-interrupting: the boundary event starts and the activity goes
+		// on; a cycle with repetitions left schedules its next timer one
+		// interval after this one was due.
+		for i, k := range ei.timerKeys {
+			if k == t.key {
+				ei.timerKeys = append(ei.timerKeys[:i:i], ei.timerKeys[i+1:]...)
+				break
+			}
+		}
+		p.triggerNonInterrupting(ei, ev)
+		if t.interval > 0 && t.v.Repetitions != 1 {
+			reps := t.v.Repetitions
+			if reps > 0 {
+				reps--
+			}
+			p.addTimer(ei, t.v.TargetElementID, t.v.DueDate+t.interval, reps, t.interval)
+		}
+		return nil
+	}
+	// An interrupting boundary timer: terminate the activity, then activate the boundary.
 	ei.interruptedBy = ev
 	p.command(VTProcessInstance, "TERMINATE_ELEMENT", ei.key, p.st.value(ei))
 	return nil
+}
+
+// Timer start events (docs: timer-events.md "Timer start events"):
+// deploying a process schedules a timer for each of its timer start events
+// and cancels those of the previous version; each trigger starts an
+// instance of that version at the event, and a cycle schedules its next.
+
+// scheduleStartTimers replaces the timer start event timers of pd's process id with pd's own.
+func (p *proc) scheduleStartTimers(pd *procDef) {
+	for _, k := range sortedKeys(p.st.timers) {
+		if t := p.st.timers[k]; t.startDef != nil && t.startDef.id == pd.id {
+			delete(p.st.timers, k)
+			p.event(VTTimer, "CANCELED", k, t.v)
+		}
+	}
+	for _, el := range pd.model.TimerStarts {
+		due, reps, interval := p.now, 1, int64(0)
+		switch {
+		case el.TimerDate != "":
+			if d, ok := bpmn.ParseDateTime(el.TimerDate); ok {
+				due = d.UnixMilli()
+			}
+		case el.TimerCycle != "":
+			var dur string
+			reps, dur, _ = bpmn.ParseCycle(el.TimerCycle)
+			d, _ := feel.ParseDuration(dur)
+			interval = d.Milliseconds()
+			due += interval
+		default:
+			d, _ := feel.ParseDuration(el.TimerDuration)
+			due += d.Milliseconds()
+		}
+		p.addStartTimer(pd, el, due, reps, interval)
+	}
+}
+
+func (p *proc) addStartTimer(pd *procDef, el *bpmn.Element, due int64, reps int, interval int64) {
+	t := &timer{key: p.st.nextKey(), interval: interval, startDef: pd, startEl: el, v: TimerValue{ElementInstanceKey: -1,
+		ProcessInstanceKey: -1, DueDate: due, TargetElementID: el.ID, Repetitions: reps, ProcessDefinitionKey: pd.key, TenantID: DefaultTenant}}
+	p.st.timers[t.key] = t
+	p.event(VTTimer, "CREATED", t.key, t.v)
+}
+
+// triggerStartTimer starts an instance at the timer's start event, which
+// completes with the trigger, as a message start event does.
+func (p *proc) triggerStartTimer(t *timer) {
+	delete(p.st.timers, t.key)
+	p.event(VTTimer, "TRIGGERED", t.key, t.v)
+	def := t.startDef
+	pi := p.st.nextKey()
+	ev := &processEvent{key: p.st.nextKey(), target: t.startEl.ID, scope: def.key, variables: json.RawMessage(`{}`)}
+	root := &elemInst{key: pi, def: def, typ: "PROCESS", evType: "UNSPECIFIED", flowScope: -1, pi: pi,
+		starts: []*bpmn.Element{t.startEl}, startTrigger: ev}
+	p.scope(pi, -1, pi, def)
+	p.event(VTProcessEvent, "TRIGGERING", ev.key, p.processEventValue(root, ev))
+	p.st.pending[pi] = root
+	p.command(VTProcessInstance, "ACTIVATE_ELEMENT", pi, p.st.value(root))
+	if t.interval > 0 && t.v.Repetitions != 1 {
+		reps := t.v.Repetitions
+		if reps > 0 {
+			reps--
+		}
+		p.addStartTimer(def, t.startEl, t.v.DueDate+t.interval, reps, t.interval)
+	}
 }
 
 // closeSubscriptions cancels the timers and message subscriptions of an element instance.
@@ -121,7 +237,7 @@ func (e *Engine) PublishMessage(ctx context.Context, r PublishRequest) (int64, e
 
 func (p *proc) msgSubValue(s *msgSub, msgKey int64, vars json.RawMessage) MessageSubscriptionValue {
 	return MessageSubscriptionValue{ProcessInstanceKey: s.pi, ElementInstanceKey: s.elemKey, BpmnProcessID: s.processID,
-		MessageName: s.name, CorrelationKey: s.corrKey, MessageKey: msgKey, ElementID: s.elementID, Interrupting: true,
+		MessageName: s.name, CorrelationKey: s.corrKey, MessageKey: msgKey, ElementID: s.elementID, Interrupting: s.interrupting,
 		Variables: docOrEmpty(vars), TenantID: DefaultTenant}
 }
 
@@ -169,7 +285,8 @@ func (p *proc) openMessageSubscription(ei *elemInst, el *bpmn.Element) error {
 		}
 		return &evalError{"EXTRACT_VALUE_ERROR", msg}
 	}
-	s := &msgSub{key: p.st.nextKey(), elemKey: ei.key, pi: ei.pi, processID: ei.def.id, name: nv.(string), corrKey: corr, elementID: el.ID}
+	s := &msgSub{key: p.st.nextKey(), elemKey: ei.key, pi: ei.pi, processID: ei.def.id, name: nv.(string), corrKey: corr, elementID: el.ID,
+		interrupting: el.Type != bpmn.BoundaryEvent || el.CancelActivity}
 	k := msgKey(s.name, s.corrKey)
 	p.st.msgSubs[k] = append(p.st.msgSubs[k], s)
 	ei.msgSubs = append(ei.msgSubs, s)
@@ -195,11 +312,24 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 	if ei == nil || ei.trigger != nil {
 		return // an event-based gateway takes the first of its events only
 	}
+	b := boundaryOf(ei, s.elementID)
+	if b != nil && (ei.state != "ELEMENT_ACTIVATED" || ei.interruptedBy != nil) {
+		return // the activity is ending already
+	}
 	if m != nil {
 		if m.correlated == nil {
 			m.correlated = map[string]bool{}
 		}
 		m.correlated[s.processID] = true
+	}
+	if b != nil && !b.CancelActivity {
+		// A non-interrupting boundary keeps its subscription and starts a
+		// boundary event instance per message, the activity going on.
+		p.event(VTProcessMessageSubscr, "CORRELATED", s.key, p.msgSubValue(s, key, v.Variables))
+		t := &processEvent{key: p.st.nextKey(), target: s.elementID, scope: ei.key, variables: docOrEmpty(v.Variables)}
+		p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(ei, t))
+		p.triggerNonInterrupting(ei, t)
+		return
 	}
 	p.removeMsgSub(s)
 	for i, x := range ei.msgSubs {
@@ -211,8 +341,34 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 	p.event(VTProcessMessageSubscr, "CORRELATED", s.key, p.msgSubValue(s, key, v.Variables))
 	t := &processEvent{key: p.st.nextKey(), target: s.elementID, scope: ei.key, variables: docOrEmpty(v.Variables)}
 	p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(ei, t))
+	if b != nil {
+		// An interrupting boundary: terminate the activity, then activate the boundary.
+		ei.interruptedBy = t
+		p.command(VTProcessInstance, "TERMINATE_ELEMENT", ei.key, p.st.value(ei))
+		return
+	}
 	ei.trigger = t
 	p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+}
+
+// boundaryOf returns the boundary event id of ei's activity, nil if id is not one.
+func boundaryOf(ei *elemInst, id string) *bpmn.Element {
+	if ei.el == nil {
+		return nil
+	}
+	for _, b := range ei.el.Boundaries {
+		if b.ID == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// triggerNonInterrupting activates a non-interrupting boundary event of ei
+// in ei's flow scope; ei stays active.
+func (p *proc) triggerNonInterrupting(ei *elemInst, t *processEvent) {
+	p.event(VTProcessEvent, "TRIGGERED", t.key, p.processEventValue(ei, t))
+	p.activateBoundary(p.st.elems[ei.flowScope], ei.el, t)
 }
 
 func (p *proc) messageCommand(rec *Record) (any, error) {
@@ -361,6 +517,7 @@ func (p *proc) activateMultiInstance(body *elemInst) {
 		return
 	}
 	p.transition(body, "ELEMENT_ACTIVATED")
+	p.boundaryBuffered(body)
 	if len(items) == 0 {
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", body.key, p.st.value(body))
 		return

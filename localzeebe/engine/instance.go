@@ -160,6 +160,9 @@ func (p *proc) cancelInstance(rec *Record) error {
 	if ei == nil || ei.flowScope != -1 || ei.state == "ELEMENT_TERMINATING" || ei.state == "ELEMENT_COMPLETING" {
 		return reject("CANCEL", "NOT_FOUND", "Expected to cancel a process instance with key '%d', but no such process was found", rec.Key)
 	}
+	if ei.parentEI != 0 {
+		return reject("CANCEL", "INVALID_STATE", "Expected to cancel a process instance with key '%d', but it is created by a parent process instance. Cancel the root process instance '%d' instead.", rec.Key, p.rootInstance(ei))
+	}
 	p.command(VTProcessInstance, "TERMINATE_ELEMENT", ei.key, p.st.value(ei))
 	return nil
 }

@@ -94,6 +94,10 @@ type elemInst struct {
 	result []kv
 	// an interrupting event waiting for this element to be terminated
 	interruptedBy *processEvent
+	// a scope (process, subprocess) whose terminate end event completed: its
+	// other elements are being terminated, nothing new starts in it, and it
+	// completes when they are gone
+	terminating bool
 	// a multi-instance body's state
 	mi *miState
 	// a compensation throw event waiting for its handlers
@@ -104,6 +108,11 @@ type elemInst struct {
 	msgSubs   []*msgSub
 	// inner: an instance inside a multi-instance body
 	inner bool
+	// a called instance and everything in it: the call activity's instance
+	// and process instance keys (0: not called)
+	parentEI, parentPI int64
+	// a call activity: the instance it created, while that one is active
+	childPI int64
 	// for the process: the elements to start at (none: the none start event)
 	starts []*bpmn.Element
 	// for a process started by a message: the start event's trigger, and
@@ -135,6 +144,9 @@ func (s *state) value(ei *elemInst) ProcessInstanceValue {
 		ParentProcessInstanceKey: -1, ParentElementInstanceKey: -1, BpmnEventType: ei.evType, TenantID: DefaultTenant}
 	if ei.el != nil {
 		v.ElementID = ei.el.ID
+	}
+	if ei.parentEI != 0 {
+		v.ParentProcessInstanceKey, v.ParentElementInstanceKey = ei.parentPI, ei.parentEI
 	}
 	return v
 }
@@ -179,6 +191,11 @@ type compSub struct {
 type timer struct {
 	key int64
 	v   TimerValue
+	// a cycle's interval in ms, 0 for a single timer
+	interval int64
+	// a timer start event's process version and event; nil for an element's timer
+	startDef *procDef
+	startEl  *bpmn.Element
 }
 
 type msgSub struct {
@@ -188,6 +205,7 @@ type msgSub struct {
 	processID     string
 	name, corrKey string
 	elementID     string
+	interrupting  bool // false for a non-interrupting boundary event's
 }
 
 // startSub is the subscription of a deployed process's message start event.

@@ -244,3 +244,87 @@ func TestReplayKeepsMessageStartsAndGateways(t *testing.T) {
 	require.Len(t, second.Jobs, 1)
 	assert.NotEqual(t, first.Jobs[0].ProcessInstanceKey, second.Jobs[0].ProcessInstanceKey)
 }
+
+// TestReplayKeepsCallActivities restarts an engine while a called instance
+// waits: after the replay the child's job completes the call activity, which
+// gets the child's variables.
+func TestReplayKeepsCallActivities(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="parent" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child"/></bpmn:extensionElements></bpmn:callActivity>
+<bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after-call"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="call"/><bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="after"/></bpmn:process>
+<bpmn:process id="child" isExecutable="true"><bpmn:startEvent id="cs"/>
+<bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="child-work"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="work"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	created, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "parent", Version: -1, Variables: []byte(`{"x":1}`)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	work, err := e.ActivateJobs(ctx, ActivateRequest{Type: "child-work", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, work.Jobs, 1, "the child instance survived the restart")
+	assert.NotEqual(t, created.ProcessInstanceKey, work.Jobs[0].ProcessInstanceKey)
+	require.NoError(t, e.CompleteJob(ctx, JobCommand{Key: work.Jobs[0].Key, Variables: []byte(`{"y":2}`)}))
+	after, err := e.ActivateJobs(ctx, ActivateRequest{Type: "after-call", Worker: "w", Timeout: 60000, MaxJobs: 1})
+	require.NoError(t, err)
+	require.Len(t, after.Jobs, 1)
+	assert.Equal(t, created.ProcessInstanceKey, after.Jobs[0].ProcessInstanceKey)
+	assert.JSONEq(t, `{"x":1,"y":2}`, string(after.Jobs[0].Variables))
+}
+
+// awaitJobs polls until n jobs of the type are activated or 5 s pass.
+func awaitJobs(t *testing.T, e *Engine, typ string, n int) []ActivatedJob {
+	t.Helper()
+	var got []ActivatedJob
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < n {
+		res, err := e.ActivateJobs(context.Background(), ActivateRequest{Type: typ, Worker: "w", Timeout: 60000, MaxJobs: int32(n - len(got))})
+		require.NoError(t, err)
+		got = append(got, res.Jobs...)
+		require.True(t, time.Now().Before(deadline), "%d of %d jobs of type %s within 5 s", len(got), n, typ)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return got
+}
+
+// TestReplayKeepsTimerStartsAndCycles restarts an engine before a timer
+// start event is due: after the replay it starts its instance, whose
+// non-interrupting cycle boundary fires twice.
+func TestReplayKeepsTimerStartsAndCycles(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl"), TickInterval: 10 * time.Millisecond}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"><bpmn:timerEventDefinition><bpmn:timeDuration>PT0.3S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>
+<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="ts-work"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:boundaryEvent id="tick" attachedToRef="t" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R2/PT0.1S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:serviceTask id="ticked"><bpmn:extensionElements><zeebe:taskDefinition type="ts-tick"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="tick" targetRef="ticked"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	work := awaitJobs(t, e, "ts-work", 1)
+	ticks := awaitJobs(t, e, "ts-tick", 2)
+	for _, j := range ticks {
+		assert.Equal(t, work[0].ProcessInstanceKey, j.ProcessInstanceKey)
+	}
+}

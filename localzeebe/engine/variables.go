@@ -298,6 +298,11 @@ func (p *proc) lookup(key int64, extra map[string]any) feel.Lookup {
 // visible collects every variable visible from scope key, inner scopes
 // shadowing outer ones; with names, only those.
 func (p *proc) visible(key int64, names []string) json.RawMessage {
+	return encodeDocument(p.visibleVars(key, names))
+}
+
+// visibleVars is visible's variables in document order.
+func (p *proc) visibleVars(key int64, names []string) []kv {
 	var out []kv
 	seen := map[string]bool{}
 	want := map[string]bool{}
@@ -328,7 +333,7 @@ func (p *proc) visible(key int64, names []string) json.RawMessage {
 	for i := range out {
 		out[i].raw = vals[out[i].name]
 	}
-	return encodeDocument(out)
+	return out
 }
 
 // deleteScope removes an element instance's variables.
