@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -269,6 +270,20 @@ func TestServerless(t *testing.T) {
 			name:  "200 KiB of '&' reaches the function and comes back intact",
 			start: single("echo-amp", "Task_Echo", map[string]string{"identifier": "echo"}, 3, map[string]any{"doc": amps}),
 			check: echoes(amps),
+		},
+		scenario{
+			name: "integers beyond 2^53 in a map[string]any reach Zeebe unchanged",
+			start: single("echo-numbers", "Task_Echo", map[string]string{"identifier": "echo"}, 3,
+				map[string]any{"doc": "n", "numbers": map[string]any{"id": int64(9007199254740993), "neg": int64(-9007199254740993)}}),
+			check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+				require.Nil(t, end.Incident)
+				require.True(t, end.Completed)
+				// The handler's result overwrites the variable: a rounded
+				// number would show here.
+				var got bytes.Buffer
+				require.NoError(t, json.Compact(&got, recordlog.Variables(recs)["numbers"]))
+				assert.Equal(t, `{"id":9007199254740993,"neg":-9007199254740993}`, got.String())
+			},
 		},
 		scenario{
 			name:  "an identifier no function is subscribed for becomes an incident naming it within 10 s",

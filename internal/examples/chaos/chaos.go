@@ -39,18 +39,23 @@ func Sleep(_ context.Context, in Input) (Result, error) {
 // Noop does nothing and sets no variables: the benchmark's function.
 func Noop(context.Context, struct{}) (Result, error) { return Result{}, nil }
 
-// EchoInput is what Echo reads.
+// EchoInput is what Echo reads. Numbers is a map of anything, as a handler
+// that does not know its data's shape reads it: its numbers must come back
+// as they were written, however large.
 type EchoInput struct {
-	Doc string `json:"doc"`
+	Doc     string         `json:"doc"`
+	Numbers map[string]any `json:"numbers,omitempty"`
 }
 
 // EchoResult is what Echo returns.
 type EchoResult struct {
-	Echo   string `json:"echo"`
-	Length int    `json:"length"`
+	Echo    string         `json:"echo"`
+	Length  int            `json:"length"`
+	Numbers map[string]any `json:"numbers,omitempty"`
 }
 
-// Echo returns its input document, and its length in bytes as the handler saw it.
+// Echo returns its input document, and its length in bytes as the handler
+// saw it, and its numbers.
 func Echo(_ context.Context, in EchoInput) (EchoResult, error) {
-	return EchoResult{Echo: in.Doc, Length: len(in.Doc)}, nil
+	return EchoResult{Echo: in.Doc, Length: len(in.Doc), Numbers: in.Numbers}, nil
 }
