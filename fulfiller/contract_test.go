@@ -36,7 +36,7 @@ func TestOutcomesSealedInPythonAndNode(t *testing.T) {
 	} {
 		t.Run(lang.name, func(t *testing.T) {
 			bodies := sealedBodies(t, lang.tool, vectorsDir+lang.script)
-			require.NotEmpty(t, bodies)
+			require.Len(t, bodies, sealableVectors(t), "one sealed outcome for each vector that has a version 2 seal")
 			for i, body := range bodies {
 				o, err := jobmsg.DecodeOutcome([]byte(body))
 				require.NoError(t, err, body)
@@ -62,6 +62,26 @@ func TestOutcomesSealedInPythonAndNode(t *testing.T) {
 
 // sealedBodies runs a reference script over the seal vectors and returns
 // the outcome messages it sealed.
+// sealableVectors counts the seal vectors that have a version 2 seal (one
+// holds a number no double can hold, and cannot be sealed).
+func sealableVectors(t *testing.T) int {
+	t.Helper()
+	raw, err := os.ReadFile(vectorsDir + "seal-vectors.json")
+	require.NoError(t, err)
+	var file struct {
+		Vectors []map[string]json.RawMessage `json:"vectors"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &file))
+	n := 0
+	for _, v := range file.Vectors {
+		if s, ok := v["sealV2"]; ok && string(s) != "null" && string(s) != `""` {
+			n++
+		}
+	}
+	require.Positive(t, n)
+	return n
+}
+
 func sealedBodies(t *testing.T, tool, script string) []string {
 	t.Helper()
 	if _, err := exec.LookPath(tool); err != nil {

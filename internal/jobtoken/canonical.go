@@ -15,20 +15,34 @@ import (
 // shortest float64 form, strings as Go escapes them. An empty document is
 // null.
 func Canonical(doc json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(doc)) == 0 {
+	v, empty, _, err := decodeDocument(doc)
+	switch {
+	case err != nil:
+		return nil, err
+	case empty:
 		return json.RawMessage("null"), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	v, err := normalise(v)
+	v, err = normalise(v)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(v) // sorts map keys
+}
+
+// decodeDocument reads doc with every number as written (json.Number), for
+// both seal versions' canonical forms. empty: doc holds nothing but space;
+// trailing: more data follows the document (version 2 refuses it).
+func decodeDocument(doc json.RawMessage) (v any, empty, trailing bool, err error) {
+	if len(bytes.TrimSpace(doc)) == 0 {
+		return nil, true, false, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, false, false, fmt.Errorf("not JSON: %w", err)
+	}
+	_, err = dec.Token()
+	return v, false, err == nil, nil
 }
 
 func normalise(v any) (any, error) {

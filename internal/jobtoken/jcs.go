@@ -31,16 +31,13 @@ import (
 // integers means no two different values share a form. An empty document
 // is null; lone surrogates in strings read as U+FFFD, as Go reads them.
 func CanonicalJCS(doc json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(doc)) == 0 {
+	v, empty, trailing, err := decodeDocument(doc)
+	switch {
+	case err != nil:
+		return nil, err
+	case empty:
 		return json.RawMessage("null"), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("not JSON: %w", err)
-	}
-	if _, err := dec.Token(); err == nil {
+	case trailing:
 		return nil, fmt.Errorf("not JSON: data after the document")
 	}
 	var b bytes.Buffer
