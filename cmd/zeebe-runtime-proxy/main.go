@@ -1,0 +1,30 @@
+// Command zeebe-runtime-proxy is the bridge's Lambda layer for functions in
+// any managed runtime (Python, Node.js, Java): with
+// AWS_LAMBDA_EXEC_WRAPPER=/opt/zeebe-runtime-proxy the runtime's bootstrap
+// starts it with the runtime's command line. It runs that runtime behind a
+// Runtime API of its own (internal/runtimeproxy) and drives it with
+// lambdakit, so each job of the SQS batch reaches the function as one
+// ordinary invocation whose event is the job's variables, and the answer
+// becomes the job's outcome. See docs/runtimes.md.
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/runtimeproxy"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+func main() {
+	p, err := runtimeproxy.New(runtimeproxy.Config{Command: os.Args[1:], Env: os.Environ()})
+	if err == nil {
+		err = p.Prestart()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zeebe-runtime-proxy: "+strings.Join(strings.Fields(err.Error()), " "))
+		os.Exit(1)
+	}
+	lambdakit.Start(runtimeproxy.Handler(p))
+}

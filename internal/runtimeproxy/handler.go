@@ -1,0 +1,144 @@
+package runtimeproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+// Error types a function raises to say more than "failed" (the name of the
+// exception class in Python, error.name in Node.js, the exception's class
+// in Java).
+const (
+	// ErrorTypeBPMN throws a BPMN error. Its message is the error code,
+	// "CODE: message", or a JSON object
+	// {"code": ..., "message": ..., "variables": {...}}.
+	ErrorTypeBPMN = "BpmnError"
+	// ErrorTypePending says the work goes on: the job waits for its
+	// completion token (lambdakit.ErrResultPending).
+	ErrorTypePending = "ResultPending"
+)
+
+// ZeebeJob is what a function finds under "zeebe" in its client context
+// (context.client_context.custom["zeebe"] in Python,
+// context.clientContext.custom.zeebe in Node.js). Keys are strings, since
+// JavaScript numbers cannot hold 64-bit keys.
+type ZeebeJob struct {
+	JobKey                   string            `json:"jobKey"`
+	ProcessInstanceKey       string            `json:"processInstanceKey"`
+	ProcessDefinitionKey     string            `json:"processDefinitionKey"`
+	ElementInstanceKey       string            `json:"elementInstanceKey"`
+	BPMNProcessID            string            `json:"bpmnProcessId"`
+	ProcessDefinitionVersion int32             `json:"processDefinitionVersion"`
+	ElementID                string            `json:"elementId"`
+	Type                     string            `json:"type"`
+	CustomHeaders            map[string]string `json:"customHeaders"`
+	Retries                  int32             `json:"retries"`
+	// Deadline is the activation's deadline in epoch milliseconds.
+	Deadline int64  `json:"deadline"`
+	TenantID string `json:"tenantId"`
+	// CompletionToken finishes the job later through the bridge's callback
+	// (docs/async-completion.md), after the function raised ResultPending.
+	CompletionToken string `json:"completionToken,omitempty"`
+}
+
+// Handler is the lambdakit handler of the layer: it passes the job's
+// variables to the function through p, with the job in the client context,
+// and turns the function's answer into lambdakit's terms, so that the
+// decision table of lambdakit (complete, fail with retries - 1, BPMN error,
+// incident, timeout at the deadline margin) is the one that applies.
+func Handler(p *Proxy) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+	return func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		req := Request{Payload: in}
+		if len(bytes.TrimSpace(in)) == 0 {
+			req.Payload = []byte("{}") // a job without variables: an empty event, as a direct call would send
+		}
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			req.FunctionARN = lc.InvokedFunctionArn
+		}
+		if d, ok := ctx.Deadline(); ok {
+			req.Deadline = d
+		}
+		if cc, err := clientContext(ctx); err != nil {
+			return nil, err
+		} else {
+			req.ClientContext = cc
+		}
+		out, err := p.Invoke(ctx, req)
+		if err != nil {
+			return nil, zeebeError(err)
+		}
+		return out, nil
+	}
+}
+
+// clientContext is the Lambda client context carrying the job; none for a
+// direct invocation.
+func clientContext(ctx context.Context) ([]byte, error) {
+	j, ok := lambdakit.JobFromContext(ctx)
+	if !ok {
+		return nil, nil
+	}
+	z := ZeebeJob{
+		JobKey: strconv.FormatInt(j.Key, 10), ProcessInstanceKey: strconv.FormatInt(j.ProcessInstanceKey, 10),
+		ProcessDefinitionKey: strconv.FormatInt(j.ProcessDefinitionKey, 10), ElementInstanceKey: strconv.FormatInt(j.ElementInstanceKey, 10),
+		BPMNProcessID: j.BPMNProcessID, ProcessDefinitionVersion: j.ProcessDefinitionVersion, ElementID: j.ElementID,
+		Type: j.Type, CustomHeaders: j.CustomHeaders, Retries: j.Retries, Deadline: j.Deadline, TenantID: j.TenantID,
+	}
+	if z.CustomHeaders == nil {
+		z.CustomHeaders = map[string]string{}
+	}
+	if t, err := lambdakit.CompletionToken(ctx); err == nil {
+		z.CompletionToken = t
+	}
+	return json.Marshal(map[string]any{"custom": map[string]any{"zeebe": z}, "env": map[string]string{}})
+}
+
+// zeebeError maps the function's error types onto lambdakit's: BpmnError
+// throws, ResultPending leaves the job to its token; anything else fails
+// the job.
+func zeebeError(err error) error {
+	var fe *FunctionError
+	if !errors.As(err, &fe) || fe.Init {
+		return err
+	}
+	switch fe.Type {
+	case ErrorTypeBPMN:
+		return bpmnError(fe.Message)
+	case ErrorTypePending:
+		return lambdakit.ErrResultPending
+	}
+	return err
+}
+
+// bpmnError reads a BpmnError's message: "CODE", "CODE: message" or the
+// JSON object {"code", "message", "variables"}.
+func bpmnError(msg string) error {
+	msg = strings.TrimSpace(msg)
+	if strings.HasPrefix(msg, "{") {
+		var b struct {
+			Code      string          `json:"code"`
+			Message   string          `json:"message"`
+			Variables json.RawMessage `json:"variables"`
+		}
+		if err := json.Unmarshal([]byte(msg), &b); err != nil {
+			// A bug in the function: lambdakit raises an incident for an empty code.
+			return lambdakit.BPMNError("", fmt.Sprintf("BpmnError whose message is not the JSON object it starts like (%v): %s", err, msg), nil)
+		}
+		var vars any
+		if len(b.Variables) > 0 {
+			vars = b.Variables
+		}
+		return lambdakit.BPMNError(b.Code, b.Message, vars)
+	}
+	code, message, _ := strings.Cut(msg, ":")
+	return lambdakit.BPMNError(strings.TrimSpace(code), strings.TrimSpace(message), nil)
+}

@@ -1,0 +1,126 @@
+package runtimeproxy
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
+)
+
+type recordingPublisher struct {
+	mu   sync.Mutex
+	msgs []jobmsg.Message
+}
+
+func (r *recordingPublisher) Publish(_ context.Context, _ string, msgs []jobmsg.Message) []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, msgs...)
+	return make([]error, len(msgs))
+}
+
+func jobRecord(t *testing.T, vars string, headers map[string]string) events.SQSMessage {
+	t.Helper()
+	h := map[string]string{"identifier": "book-hotel"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	m, err := jobmsg.EncodeJob(jobmsg.Job{Key: 2251799813685249, ProcessInstanceKey: 2251799813685250, Type: "lambda", ElementID: "Task_BookHotel",
+		BPMNProcessID: "trip", CustomHeaders: h, Retries: 3, Deadline: time.Now().Add(time.Minute).UnixMilli(), Variables: json.RawMessage(vars)})
+	require.NoError(t, err)
+	attrs := map[string]events.SQSMessageAttribute{}
+	for k, v := range m.Attributes {
+		attrs[k] = events.SQSMessageAttribute{StringValue: &v, DataType: "String"}
+	}
+	return events.SQSMessage{MessageId: "m-1", Body: string(m.Body), MessageAttributes: attrs, EventSource: "aws:sqs",
+		EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:zeebe_book-hotel", Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+}
+
+// TestTheLayerAppliesLambdakitsDecisionTable runs a job through lambdakit
+// and the proxy into the fake runtime and reads the outcome published: what
+// the function answered, in lambdakit's terms.
+func TestTheLayerAppliesLambdakitsDecisionTable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		vars    string
+		headers map[string]string
+		want    jobmsg.Outcome
+	}{
+		{"a response completes the job with it", `{"echo":{"hotel":"Ritz","n":9007199254740993}}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"hotel":"Ritz","n":9007199254740993}`)}},
+		{"resultVariable wraps a response that is not an object", `{"echo":[1,2]}`, map[string]string{"resultVariable": "r"},
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"r":[1,2]}`)}},
+		{"a response that is not an object, without resultVariable, is an incident", `{"echo":"ok"}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 0, ErrorMessage: `the handler returned "ok", which is not a JSON object, so it cannot become process variables: set the task header "resultVariable" to the name of the variable it should be stored under`}},
+		{"an exception fails the job with one retry less", `{"errorType":"ValueError","message":"no rooms"}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000, ErrorMessage: "ValueError: no rooms"}},
+		{"BpmnError with a code", `{"errorType":"BpmnError","message":"NO_ROOMS"}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Error, ErrorCode: "NO_ROOMS", Variables: json.RawMessage(`{}`)}},
+		{"BpmnError with a code and a message", `{"errorType":"BpmnError","message":"NO_ROOMS: the Ritz is full"}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Error, ErrorCode: "NO_ROOMS", ErrorMessage: "the Ritz is full", Variables: json.RawMessage(`{}`)}},
+		{"BpmnError as JSON with variables", `{"errorType":"BpmnError","message":"{\"code\":\"NO_ROOMS\",\"message\":\"full\",\"variables\":{\"tried\":3}}"}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Error, ErrorCode: "NO_ROOMS", ErrorMessage: "full", Variables: json.RawMessage(`{"tried":3}`)}},
+		{"BpmnError without a code is an incident", `{"errorType":"BpmnError","message":""}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 0, ErrorMessage: `lambdakit.BPMNError needs a non-empty error code (message "")`}},
+		{"a runtime that dies fails the job with one retry less", `{"exit":true}`, nil,
+			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000, ErrorMessage: "the function's runtime exited before it answered (exit status 3)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pub := &recordingPublisher{}
+			h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1)), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
+			require.NoError(t, err)
+			ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, tc.vars, tc.headers)}})
+			require.NoError(t, err)
+			resp, err := h.Invoke(context.Background(), ev)
+			require.NoError(t, err)
+			assert.JSONEq(t, `{"batchItemFailures":[]}`, string(resp))
+			require.Len(t, pub.msgs, 1)
+			got, err := jobmsg.DecodeOutcome(pub.msgs[0].Body)
+			require.NoError(t, err)
+			tc.want.V, tc.want.JobKey, tc.want.ProcessInstanceKey = 1, 2251799813685249, 2251799813685250
+			if tc.want.Variables != nil {
+				assert.JSONEq(t, string(tc.want.Variables), string(got.Variables))
+				got.Variables, tc.want.Variables = nil, nil
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
+	pub := &recordingPublisher{}
+	h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1)), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
+	require.NoError(t, err)
+	// The fake runtime answers with what it saw; resultVariable keeps it.
+	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, `{}`, map[string]string{"resultVariable": "seen"})}})
+	require.NoError(t, err)
+	_, err = h.Invoke(context.Background(), ev)
+	require.NoError(t, err)
+	require.Len(t, pub.msgs, 1)
+	got, err := jobmsg.DecodeOutcome(pub.msgs[0].Body)
+	require.NoError(t, err)
+	var out struct{ Seen seen }
+	require.NoError(t, json.Unmarshal(got.Variables, &out))
+	var cc struct {
+		Custom struct{ Zeebe ZeebeJob } `json:"custom"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.Seen.ClientContext), &cc))
+	z := cc.Custom.Zeebe
+	assert.Equal(t, "2251799813685249", z.JobKey, "keys as strings: JavaScript numbers cannot hold them")
+	assert.Equal(t, "2251799813685250", z.ProcessInstanceKey)
+	assert.Equal(t, "trip", z.BPMNProcessID)
+	assert.Equal(t, "Task_BookHotel", z.ElementID)
+	assert.Equal(t, map[string]string{"identifier": "book-hotel", "resultVariable": "seen"}, z.CustomHeaders)
+	assert.Equal(t, int32(3), z.Retries)
+	assert.NotEmpty(t, z.CompletionToken)
+	assert.JSONEq(t, `{}`, string(out.Seen.Payload))
+	assert.NotEmpty(t, out.Seen.Deadline, "the runtime reports the handler's own deadline as the invocation's")
+}
