@@ -88,7 +88,11 @@ DIST        := $(CURDIR)/dist
 # Every main is <home>/<name>/main.go and builds <name>.zip: the example
 # Lambdas are functions/<name>, the bridge's own are cmd/zeebe-<part>.
 FUNCTIONS   := $(shell for d in functions/*/; do test -f $$d/main.go && basename $$d; done)
+# Python and Node.js example functions: their source, zipped as it is.
+SCRIPT_FUNCTIONS := $(shell for d in functions/*/; do test -f $$d/main.go || basename $$d; done)
 BRIDGE_LAMBDAS := zeebe-poller zeebe-fulfiller zeebe-returner zeebe-callback
+# Lambda layers: <name>.zip holds the binary <name>, which lands in /opt/<name>.
+BRIDGE_LAYERS  := zeebe-runtime-proxy
 
 .PHONY: build
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
@@ -96,7 +100,9 @@ build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm6
 	@for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
 	  GO=$(GO) localstack/lambdazip $$pkg $(DIST)/$$(basename $$pkg).zip; \
 	done
-	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips for linux/$(GOARCH_LAMBDA) in $(DIST)"
+	@for f in $(SCRIPT_FUNCTIONS); do localstack/lambdazip functions/$$f $(DIST)/$$f.zip; done
+	@for l in $(BRIDGE_LAYERS); do GO=$(GO) localstack/lambdazip ./cmd/$$l $(DIST)/$$l.zip $$l; done
+	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips (the layers $(BRIDGE_LAYERS) among them) for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
 $(TERRAFORM):
 	@echo "building terraform $(TERRAFORM_VERSION) from the Go module proxy (a few minutes, once)"

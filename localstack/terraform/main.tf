@@ -8,6 +8,8 @@ module "bridge" {
   fulfiller_filename = "${var.dist}/zeebe-fulfiller.zip"
   returner_filename  = "${var.dist}/zeebe-returner.zip"
   callback_filename  = "${var.dist}/zeebe-callback.zip"
+  # The layer for the Python and Node.js functions.
+  runtime_proxy_layer_filename = "${var.dist}/zeebe-runtime-proxy.zip"
   # The completion token in the body is the callback's credential; locally
   # the demo and the tests post without signing.
   callback_authorization_type = "NONE"
@@ -41,17 +43,20 @@ module "functions" {
   source   = "../../terraform/modules/zeebe-lambda"
   for_each = var.functions
 
-  function_name       = each.key
-  filename            = "${var.dist}/${each.key}.zip"
-  architectures       = var.architectures
-  timeout             = each.value
-  job_timeout_seconds = module.bridge.job_timeout_seconds
-  jobs_topic_arn      = module.bridge.jobs_topic_arn
-  outcomes_topic_arn  = module.bridge.outcomes_topic_arn
-  retry_backoff       = var.retry_backoff
-  returner            = module.bridge.returner
-  payloads            = module.bridge.payloads
-  log_retention_days  = 1
+  function_name           = each.key
+  filename                = "${var.dist}/${each.key}.zip"
+  runtime                 = each.value.runtime
+  handler                 = each.value.handler
+  runtime_proxy_layer_arn = module.bridge.runtime_proxy_layer_arn
+  architectures           = var.architectures
+  timeout                 = each.value.timeout
+  job_timeout_seconds     = module.bridge.job_timeout_seconds
+  jobs_topic_arn          = module.bridge.jobs_topic_arn
+  outcomes_topic_arn      = module.bridge.outcomes_topic_arn
+  retry_backoff           = var.retry_backoff
+  returner                = module.bridge.returner
+  payloads                = module.bridge.payloads
+  log_retention_days      = 1
   # long-work hands its work to the long-work queue (long-work.tf).
   environment = merge(local.otel_environment, each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {})
 }

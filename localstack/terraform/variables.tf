@@ -22,8 +22,12 @@ variable "architectures" {
 }
 
 variable "functions" {
-  description = "Functions to make Zeebe-ready: name (= BPMN identifier, zip dist/<name>.zip) to timeout in seconds. localstack/tfstack passes internal/examples/catalog."
-  type        = map(number)
+  description = "Functions to make Zeebe-ready: name (= BPMN identifier, zip dist/<name>.zip) to timeout in seconds, and runtime and handler for one that is not Go. localstack/tfstack passes internal/examples/catalog."
+  type = map(object({
+    timeout = number
+    runtime = optional(string, "provided.al2023")
+    handler = optional(string, "bootstrap")
+  }))
 }
 
 variable "zeebe_address" {

@@ -433,9 +433,13 @@ func Local(opts Options) (Root, error) {
 	if opts.ZeebeAddress == "" {
 		opts.ZeebeAddress = "127.0.0.1:26500"
 	}
-	fns := map[string]int{}
+	fns := map[string]map[string]any{}
 	for _, f := range opts.Functions {
-		fns[f.Name] = int(f.Timeout / time.Second)
+		fn := map[string]any{"timeout": int(f.Timeout / time.Second)}
+		if f.Runtime != "" {
+			fn["runtime"], fn["handler"] = f.Runtime, f.Handler
+		}
+		fns[f.Name] = fn
 	}
 	vars := map[string]any{
 		"localstack_endpoint": Endpoint(),

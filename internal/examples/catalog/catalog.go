@@ -33,8 +33,18 @@ type Function struct {
 	Timeout time.Duration
 	// New builds the function's handler, as its main does with
 	// lambdakit.Start but with the configuration given, so a harness can
-	// drive it with Invoke.
+	// drive it with Invoke. Nil for a function in another runtime.
 	New func(cfg lambdakit.Config) (*lambdakit.Handler, error)
+	// Runtime and Handler are the Lambda runtime and handler of a function
+	// that is not Go: its source is functions/<Name>, zipped as it is, and
+	// the bridge's layer (cmd/zeebe-runtime-proxy) makes it Zeebe-ready.
+	// Empty for Go (provided.al2023, bootstrap).
+	Runtime, Handler string
+}
+
+// script is a function in a managed runtime, run through the bridge's layer.
+func script(name string, timeout time.Duration, runtime, handler string) Function {
+	return Function{Name: name, Timeout: timeout, Runtime: runtime, Handler: handler}
 }
 
 // fn binds a typed handler; it keeps the handler's types out of Function.
@@ -44,12 +54,14 @@ func fn[In, Out any](name string, timeout time.Duration, h func(context.Context,
 	}}
 }
 
-// TripBooking lists the functions of bpmn/trip-booking.bpmn.
+// TripBooking lists the functions of bpmn/trip-booking.bpmn: Go, but for
+// book-car (Python) and book-flight (Node.js), which show that any runtime
+// takes part.
 func TripBooking() []Function {
 	return []Function{
 		fn("book-hotel", 10*time.Second, tripbooking.BookHotel),
-		fn("book-car", 10*time.Second, tripbooking.BookCar),
-		fn("book-flight", 10*time.Second, tripbooking.BookFlight),
+		script("book-car", 10*time.Second, "python3.12", "app.handler"),
+		script("book-flight", 10*time.Second, "nodejs20.x", "index.handler"),
 		fn("cancel-hotel", 10*time.Second, tripbooking.CancelHotel),
 		fn("cancel-car", 10*time.Second, tripbooking.CancelCar),
 		fn("cancel-flight", 10*time.Second, tripbooking.CancelFlight),

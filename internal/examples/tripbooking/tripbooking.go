@@ -1,14 +1,14 @@
-// Package tripbooking holds the example Lambdas of the trip-booking saga in
-// bpmn/trip-booking.bpmn: book a hotel, a car and a flight, and cancel each
-// of them when the saga is compensated. They are plain handlers; lambdakit
-// makes them Zeebe tasks.
+// Package tripbooking holds the Go example Lambdas of the trip-booking saga
+// in bpmn/trip-booking.bpmn: book a hotel, and cancel the hotel, the car and
+// the flight when the saga is compensated. They are plain handlers; lambdakit
+// makes them Zeebe tasks. The saga's two other functions show the other
+// runtimes: book-car is Python (functions/book-car/app.py) and book-flight
+// Node.js (functions/book-flight/index.mjs), run by the bridge's layer.
 package tripbooking
 
 import (
 	"context"
 	"errors"
-
-	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
 // Trip is the input of every handler: the process variables they read.
@@ -16,7 +16,7 @@ type Trip struct {
 	TripID      string `json:"tripId"`
 	Customer    string `json:"customer"`
 	Destination string `json:"destination"`
-	// FailFlight makes BookFlight report that no seat is available, so the
+	// FailFlight makes book-flight report that no seat is available, so the
 	// saga compensates the car and hotel bookings.
 	FailFlight bool `json:"failFlight"`
 }
@@ -24,23 +24,9 @@ type Trip struct {
 // ErrNoTrip is returned when the process did not pass a tripId.
 var ErrNoTrip = errors.New("tripbooking: the process variable tripId is missing")
 
-// ErrorFlightUnavailable is the BPMN error code BookFlight throws; the model's
-// error boundary event catches it.
-const ErrorFlightUnavailable = "FLIGHT_UNAVAILABLE"
-
 // HotelBooking is BookHotel's result.
 type HotelBooking struct {
 	HotelBookingID string `json:"hotelBookingId"`
-}
-
-// CarBooking is BookCar's result.
-type CarBooking struct {
-	CarBookingID string `json:"carBookingId"`
-}
-
-// FlightBooking is BookFlight's result.
-type FlightBooking struct {
-	FlightBookingID string `json:"flightBookingId"`
 }
 
 // BookHotel books a hotel room. Booking ids derive from the trip id, so a
@@ -50,27 +36,6 @@ func BookHotel(_ context.Context, t Trip) (HotelBooking, error) {
 		return HotelBooking{}, ErrNoTrip
 	}
 	return HotelBooking{HotelBookingID: "HOTEL-" + t.TripID}, nil
-}
-
-// BookCar books a rental car.
-func BookCar(_ context.Context, t Trip) (CarBooking, error) {
-	if t.TripID == "" {
-		return CarBooking{}, ErrNoTrip
-	}
-	return CarBooking{CarBookingID: "CAR-" + t.TripID}, nil
-}
-
-// BookFlight books the flight, or throws FLIGHT_UNAVAILABLE when the trip
-// asks for the flight to fail.
-func BookFlight(_ context.Context, t Trip) (FlightBooking, error) {
-	if t.TripID == "" {
-		return FlightBooking{}, ErrNoTrip
-	}
-	if t.FailFlight {
-		return FlightBooking{}, lambdakit.BPMNError(ErrorFlightUnavailable, "no seats left on the flight to "+t.Destination,
-			map[string]any{"flightFailureReason": "no seats"})
-	}
-	return FlightBooking{FlightBookingID: "FLIGHT-" + t.TripID}, nil
 }
 
 // HotelCancellation is CancelHotel's result.

@@ -2,13 +2,16 @@
 
 import codecs
 import collections
+import hashlib
 import json
 import logging
 import os
 import queue
 import select
+import shutil
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 from datetime import datetime, timezone
@@ -85,6 +88,25 @@ def _port_free(ip: str, port: int) -> bool:
 
 
 ADDRESSES = _AddressPool()
+_OPT_LOCK = threading.Lock()
+
+
+def _make_executable(path: str) -> None:
+    os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def _on_opt(path: str, opt: str) -> str:
+    """A path under /opt, where Lambda mounts layers, in the local stand-in."""
+    if path == "/opt" or path.startswith("/opt/"):
+        return opt + path[len("/opt") :]
+    return path
 
 
 class _Invocation:
@@ -165,17 +187,18 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
 
     def _spawn(self) -> None:
         code = self._code_dir()
-        bootstrap = os.path.join(code, "bootstrap")
-        if not os.path.isfile(bootstrap):
-            self._post(f"/status/{self.id}/error", json.dumps({"errorMessage": f"no bootstrap in {code}", "errorType": "Runtime.InvalidEntrypoint"}))
-            return
-        os.chmod(bootstrap, os.stat(bootstrap).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         env = dict(self.env_vars)
         env["AWS_LAMBDA_RUNTIME_API"] = f"{self.ip}:{RUNTIME_API_PORT}"
         env["LAMBDA_TASK_ROOT"] = code
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        try:
+            argv = self._command(code, env)
+        except LambdaRuntimeException as e:
+            LOG.warning("Lambda %s: %s", self.function_version.id.function_name, e)
+            self._post(f"/status/{self.id}/error", json.dumps({"errorMessage": str(e), "errorType": "Runtime.InvalidEntrypoint"}))
+            return
         proc = subprocess.Popen(
-            [bootstrap], cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
         pipe = _Pipe(proc)
         with self.lock:
@@ -184,6 +207,81 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
             self.pipe = pipe
         threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
         threading.Thread(target=self._watch, args=(proc,), daemon=True).start()
+
+    def _command(self, code: str, env: dict[str, str]) -> list[str]:
+        """The runtime's command line, as the runtime's own bootstrap would
+        start it: ``provided.*`` runs the function's ``bootstrap``; Python
+        and Node.js run the official runtime interface client (awslambdaric,
+        aws-lambda-ric) that ``localstack/stack`` installs, with the
+        function's layers merged into one folder that stands in for /opt.
+        For a managed runtime AWS_LAMBDA_EXEC_WRAPPER is honoured, as Lambda
+        does: the wrapper is started with the runtime's command line."""
+        runtime = self.function_version.config.runtime or "provided"
+        handler = self.function_version.config.handler or ""
+        if runtime.startswith("provided"):
+            bootstrap = os.path.join(code, "bootstrap")
+            if not os.path.isfile(bootstrap):
+                raise LambdaRuntimeException(f"no bootstrap in {code}")
+            _make_executable(bootstrap)
+            return [bootstrap]
+        opt = self._opt_dir()
+        if runtime.startswith("python"):
+            python = os.environ.get("ZLB_PYTHON_RUNTIME", "")
+            if not os.path.isfile(python):
+                raise LambdaRuntimeException(
+                    f"runtime {runtime} needs the local Python runtime (awslambdaric), which is not installed: run `make up` (localstack/stack installs it into .local/runtimes)"
+                )
+            paths = [code, os.path.join(opt, "python")]
+            paths += [os.path.join(opt, "python", "lib", d, "site-packages") for d in _listdir(os.path.join(opt, "python", "lib"))]
+            env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in [env.get("PYTHONPATH")] if p])
+            env.setdefault("PYTHONUNBUFFERED", "1")
+            argv = [python, "-m", "awslambdaric", handler]
+        elif runtime.startswith("nodejs"):
+            ric = os.environ.get("ZLB_NODE_RIC", "")
+            if not os.path.isfile(ric):
+                raise LambdaRuntimeException(
+                    f"runtime {runtime} needs the local Node.js runtime (aws-lambda-ric), which is not installed: run `make up` (localstack/stack installs it into .local/runtimes)"
+                )
+            paths = [os.path.join(opt, "nodejs", "node_modules")]
+            paths += [os.path.join(opt, "nodejs", d, "node_modules") for d in _listdir(os.path.join(opt, "nodejs")) if d.startswith("node")]
+            env["NODE_PATH"] = os.pathsep.join(paths + [p for p in [env.get("NODE_PATH")] if p])
+            argv = [os.environ.get("ZLB_NODE", "node"), ric, handler]
+        else:
+            raise LambdaRuntimeException(
+                f"runtime {runtime} is not run locally: the host-process executor runs provided.*, python3.* and nodejs* functions"
+            )
+        wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER", "")
+        if wrapper:
+            local = _on_opt(wrapper, opt)
+            if not os.path.isfile(local):
+                raise LambdaRuntimeException(
+                    f"AWS_LAMBDA_EXEC_WRAPPER={wrapper}: no such file in the function's layers ({local}); attach the layer that brings it"
+                )
+            _make_executable(local)
+            env["AWS_LAMBDA_EXEC_WRAPPER"] = local
+            argv = [local] + argv
+        return argv
+
+    def _opt_dir(self) -> str:
+        """The function's layers merged in order into one folder, the local
+        stand-in for /opt (layer versions are immutable, so one folder per
+        list of layer ARNs is built once)."""
+        layers = self.function_version.config.layers or []
+        key = hashlib.sha256("\n".join(l.layer_version_arn for l in layers).encode()).hexdigest()[:16]
+        opt = os.path.join(tempfile.gettempdir(), "lambda", "zlb-opt", key)
+        with _OPT_LOCK:
+            if os.path.isdir(opt):
+                return opt
+            tmp = opt + ".partial"
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp)
+            for layer in layers:
+                if layer.code is None:
+                    continue
+                layer.code.prepare_for_execution()
+                shutil.copytree(str(layer.code.get_unzipped_code_location()), tmp, dirs_exist_ok=True, symlinks=True)
+            os.rename(tmp, opt)
+        return opt
 
     def _pump(self, pipe: "_Pipe") -> None:
         while not pipe.closed:

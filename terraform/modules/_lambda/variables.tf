@@ -108,6 +108,12 @@ variable "environment" {
   default     = {}
 }
 
+variable "layers" {
+  description = "Layer version ARNs of the function (when the module creates it)."
+  type        = list(string)
+  default     = []
+}
+
 variable "xray_tracing" {
   description = "X-Ray active tracing: tracing_config Active on the function, and the statement XRay (xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource but \"*\") in its policy."
   type        = bool

@@ -473,3 +473,18 @@ resource "aws_cloudwatch_metric_alarm" "outcomes_dlq" {
   alarm_actions       = var.alarm_actions
   tags                = var.tags
 }
+
+# ---------------------------------------------------------------- layer
+
+# The layer that makes a function in another runtime Zeebe-ready
+# (cmd/zeebe-runtime-proxy): one version for the bridge, attached by the
+# zeebe-lambda module to each function that is not Go.
+resource "aws_lambda_layer_version" "runtime_proxy" {
+  count = var.runtime_proxy_layer_filename == null ? 0 : 1
+
+  layer_name               = "zeebe-runtime-proxy"
+  description              = "zeebe-lambda-bridge: runs a managed runtime's function for Zeebe jobs (AWS_LAMBDA_EXEC_WRAPPER=/opt/zeebe-runtime-proxy)"
+  filename                 = var.runtime_proxy_layer_filename
+  source_code_hash         = filebase64sha256(var.runtime_proxy_layer_filename)
+  compatible_architectures = var.architectures
+}

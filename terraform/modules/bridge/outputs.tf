@@ -114,3 +114,8 @@ output "callback_function_name" {
   description = "Name of the callback function; null without callback_filename."
   value       = one(module.callback[*].function_name)
 }
+
+output "runtime_proxy_layer_arn" {
+  description = "ARN (with version) of the layer for functions in other runtimes, for the zeebe-lambda module's runtime_proxy_layer_arn; null without runtime_proxy_layer_filename."
+  value       = one(aws_lambda_layer_version.runtime_proxy[*].arn)
+}

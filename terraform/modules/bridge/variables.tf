@@ -19,6 +19,12 @@ variable "callback_filename" {
   default     = null
 }
 
+variable "runtime_proxy_layer_filename" {
+  description = "Zip of the bridge's layer for functions in other runtimes (dist/zeebe-runtime-proxy.zip): Python, Node.js and Java functions take part unmodified with it (docs/runtimes.md). Published as the layer zeebe-runtime-proxy; output runtime_proxy_layer_arn goes to the zeebe-lambda module. Null publishes none."
+  type        = string
+  default     = null
+}
+
 variable "callback_authorization_type" {
   description = "Authorization of the callback function URL: AWS_IAM (callers sign with SigV4 and need lambda:InvokeFunctionUrl) or NONE (the completion token in the body is the only credential: a bearer token for one activation of one job)."
   type        = string

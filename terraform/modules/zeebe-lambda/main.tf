@@ -19,6 +19,12 @@ locals {
       Resource = ["${var.payloads.bucket_arn}/outcomes/${var.function_name}/*"]
     },
   ]
+  # A managed runtime (Python, Node.js, Java) runs behind the bridge's layer,
+  # which does for it what lambdakit does inside a Go function.
+  managed_runtime = !can(regex("^provided", var.runtime))
+  layer_environment = local.managed_runtime ? {
+    AWS_LAMBDA_EXEC_WRAPPER = "/opt/zeebe-runtime-proxy"
+  } : {}
   payload_environment = var.payloads == null ? {} : {
     PAYLOAD_BUCKET    = var.payloads.bucket_name
     PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
@@ -102,8 +108,9 @@ module "lambda" {
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
   tags               = var.tags
+  layers             = local.managed_runtime && var.runtime_proxy_layer_arn != null ? [var.runtime_proxy_layer_arn] : []
 
-  environment = merge(var.environment, local.payload_environment, {
+  environment = merge(var.environment, local.payload_environment, local.layer_environment, {
     ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
     RETRY_BACKOFF           = var.retry_backoff
   })
@@ -149,6 +156,10 @@ resource "aws_lambda_event_source_mapping" "this" {
   depends_on = [module.lambda]
 
   lifecycle {
+    precondition {
+      condition     = !(var.create_function && local.managed_runtime && var.runtime_proxy_layer_arn == null)
+      error_message = "runtime ${var.runtime} is not Go: set runtime_proxy_layer_arn = module.<bridge>.runtime_proxy_layer_arn (and the bridge's runtime_proxy_layer_filename), so the bridge's layer makes the function Zeebe-ready."
+    }
     precondition {
       condition     = var.job_timeout_seconds == null || var.timeout <= coalesce(var.job_timeout_seconds, 0)
       error_message = "timeout (${var.timeout} s) is longer than the job timeout (${coalesce(var.job_timeout_seconds, 0)} s): Zeebe would hand the job out again while the function still runs. Lower timeout, or raise the bridge's job_timeout (or the task header timeout) and job_timeout_seconds with it."

@@ -49,6 +49,12 @@ variable "runtime" {
   default     = "provided.al2023"
 }
 
+variable "runtime_proxy_layer_arn" {
+  description = "The bridge's layer for functions that are not Go (module bridge's output runtime_proxy_layer_arn). Attached, with AWS_LAMBDA_EXEC_WRAPPER=/opt/zeebe-runtime-proxy, to a function this module creates whose runtime is not provided.*: the function's handler then receives the job's variables as its event, unmodified (docs/runtimes.md). Required for such a runtime."
+  type        = string
+  default     = null
+}
+
 variable "architectures" {
   description = "Instruction set of the function: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
   type        = list(string)
