@@ -38,6 +38,9 @@ type Config struct {
 	// Env is the runtime's environment; AWS_LAMBDA_RUNTIME_API and
 	// AWS_LAMBDA_EXEC_WRAPPER in it are replaced and dropped.
 	Env []string
+	// Dir is the runtime's working directory; empty means this process's
+	// (in Lambda, the function's code: /var/task).
+	Dir string
 	// MaxRuntimes is how many runtime processes may run invocations at once
 	// (each serves one invocation at a time, as on Lambda). Zero means 1.
 	MaxRuntimes int
@@ -209,6 +212,7 @@ func (p *Proxy) start() (*runtime, error) {
 
 	cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
 	cmd.Env = childEnv(p.cfg.Env, ln.Addr().String())
+	cmd.Dir = p.cfg.Dir
 	cmd.Stdout, cmd.Stderr = p.cfg.Stdout, p.cfg.Stderr
 	if err := cmd.Start(); err != nil {
 		_ = rt.srv.Close()

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,9 @@ type upgradeCase struct {
 	// dir is the root module, relative to the repository.
 	dir  string
 	vars map[string]any
+	// newVars replace vars of the same name in this layout, whose variable
+	// changed type.
+	newVars map[string]any
 	// moves maps each address of the previous layout's state to its address
 	// in this layout: exactly these must be moved, nothing else.
 	moves map[string]string
@@ -78,12 +82,16 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				// schedule starts must not take jobs of tests running beside.
 				"zeebe_address": "127.0.0.1:1",
 			},
-			moves: localRootMoves(),
+			// The functions variable took runtime and handler (issue 19).
+			newVars: map[string]any{"functions": map[string]any{"long-work": map[string]any{"timeout": 10}}},
+			moves:   localRootMoves(),
 			// Added since the layout of previousLayout: the poller is not
-			// retried by Lambda; the callback reads the keyring to check
-			// tokens; the returner deletes the payloads it served.
+			// retried by Lambda; the layer for other runtimes; the callback
+			// reads the keyring to check tokens; the returner deletes the
+			// payloads it served.
 			changes: []string{
 				"create module.bridge.aws_lambda_function_event_invoke_config.poller",
+				"create module.bridge.aws_lambda_layer_version.runtime_proxy[0]",
 				"update module.bridge.module.callback[0].aws_iam_role_policy.this",
 				"update module.bridge.module.callback[0].aws_lambda_function.this[0]",
 				"update module.bridge.module.returner.aws_iam_role_policy.this",
@@ -131,6 +139,8 @@ func upgrade(t *testing.T, previous, name string, tc upgradeCase) {
 	old := tfstack.Root{Dir: tc.dir, Name: name, Vars: tc.vars, Log: log, Tree: previous}
 	cur := old
 	cur.Tree = ""
+	cur.Vars = maps.Clone(tc.vars)
+	maps.Copy(cur.Vars, tc.newVars)
 
 	// A run that died before its destroy left its resources and state: this
 	// layout's moved blocks read either layout's state.
