@@ -13,12 +13,21 @@ import (
 	"os"
 	"strings"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/runtimeproxy"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
+// EnvMaxRuntimes is how many runtime processes may serve the jobs of one
+// batch side by side (default 1, as a Lambda runs one invocation at a time).
+const EnvMaxRuntimes = "ZEEBE_PROXY_MAX_RUNTIMES"
+
 func main() {
-	p, err := runtimeproxy.New(runtimeproxy.Config{Command: os.Args[1:], Env: os.Environ()})
+	n, err := envconfig.Getenv(os.Getenv).Int(EnvMaxRuntimes, 1)
+	var p *runtimeproxy.Proxy
+	if err == nil {
+		p, err = runtimeproxy.New(runtimeproxy.Config{Command: os.Args[1:], Env: os.Environ(), MaxRuntimes: n})
+	}
 	if err == nil {
 		err = p.Prestart()
 	}
