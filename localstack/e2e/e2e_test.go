@@ -326,6 +326,69 @@ func TestServerless(t *testing.T) {
 		},
 	})
 
+	// The other runtimes, unmodified, through the bridge's layer
+	// (docs/runtimes.md): the same cases a Go function's tests cover.
+	for _, rt := range []struct{ fn, label, failure string }{
+		{"chaos-py", "Python", "RuntimeError: chaos-py: simulated failure"},
+		{"chaos-node", "Node.js", "Error: chaos-node: simulated failure"},
+	} {
+		headers := map[string]string{"identifier": rt.fn}
+		scenarios = append(scenarios,
+			scenario{
+				name:  rt.label + " through the layer: a 1 MiB variable in and a 1 MiB result out, through S3, which keeps nothing",
+				start: single(rt.fn+"-mib", "Task_Chaos", headers, 3, map[string]any{"mode": "echo", "doc": mib}),
+				check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+					echoes(mib)(t, end, recs)
+					jobs := recordlog.Jobs(recs)
+					require.NotEmpty(t, jobs)
+					piks := map[int64]bool{recs[0].Value.ProcessInstanceKey: true}
+					assert.Equal(t, 1, countLines(ctx, t, awsCfg, stack.Functions[rt.fn].LogGroupName, "outcome offloaded to S3", piks))
+					assertNoPayloadsLeft(ctx, t, awsCfg, stack, rt.fn, jobs[0].Key)
+				},
+			},
+			scenario{
+				name: rt.label + " through the layer: a BpmnError is caught by the boundary event",
+				start: func(t *testing.T) int64 {
+					id := zeebetest.UniqueID(rt.fn + "-bpmn")
+					zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.ErrorBoundaryProcess(id, "Task_Chaos", headers, 3, "CHAOS_ERROR"))
+					return zeebetest.Start(t, zb.Zeebe(), id, map[string]any{"mode": "bpmn"})
+				},
+				check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+					require.Nil(t, end.Incident)
+					assert.True(t, end.Completed)
+					assert.Equal(t, "Caught", end.EndEventID)
+				},
+			},
+			scenario{
+				name:  rt.label + " through the layer: an exception is retried by Zeebe exactly retries times, then an incident",
+				start: single(rt.fn+"-fail", "Task_Chaos", headers, 3, map[string]any{"mode": "fail"}),
+				check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+					require.NotNil(t, end.Incident)
+					assert.Equal(t, "JOB_NO_RETRIES", end.Incident.Value.ErrorType)
+					assert.Equal(t, rt.failure, end.Incident.Value.ErrorMessage)
+					var retries []int32
+					for _, r := range recordlog.Jobs(recs) {
+						if r.Intent == "FAILED" {
+							retries = append(retries, r.Value.Retries)
+						}
+					}
+					assert.Equal(t, []int32{2, 1, 0}, retries)
+				},
+			},
+			scenario{
+				name:  rt.label + " through the layer: a handler still running at the deadline margin becomes a Zeebe retry",
+				start: single(rt.fn+"-sleep", "Task_Chaos", headers, 2, map[string]any{"mode": "sleep"}),
+				check: func(t *testing.T, end recordlog.Ending, recs []recordlog.Record) {
+					f := firstFailure(t, recs)
+					assert.Equal(t, int32(1), f.Value.Retries, "retries-1")
+					assert.Contains(t, f.Value.ErrorMessage, "handler timed out")
+					assert.Contains(t, f.Value.ErrorMessage, "before the Lambda deadline")
+					require.NotNil(t, end.Incident)
+				},
+			},
+		)
+	}
+
 	zeebetest.DeployFile(t, zb.Zeebe(), filepath.Join("..", "..", "bpmn", "echo-loop.bpmn"))
 	scenarios = append(scenarios, scenario{
 		name: "a job whose outcome could not be published is handed back from the DLQ within 10 s, retries unchanged, and runs again at once",

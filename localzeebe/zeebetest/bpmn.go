@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // SingleTaskProcess returns a BPMN process with one service task of type
@@ -49,4 +50,26 @@ func SingleTaskProcessOfType(processID, elementID, jobType string, headers map[s
   </bpmn:process>
 </bpmn:definitions>
 `, esc(processID), esc(elementID), retries, hs.String(), esc(jobType)))
+}
+
+// ErrorBoundaryProcess is SingleTaskProcess with an interrupting error
+// boundary event on the task that catches errorCode and ends at the end
+// event "Caught" (the task's own path ends at "End").
+func ErrorBoundaryProcess(processID, elementID string, headers map[string]string, retries int, errorCode string) []byte {
+	single := string(SingleTaskProcess(processID, elementID, headers, retries))
+	esc := func(s string) string {
+		var b bytes.Buffer
+		_ = xml.EscapeText(&b, []byte(s))
+		return b.String()
+	}
+	boundary := fmt.Sprintf(`
+    <bpmn:boundaryEvent id="Boundary_Error" attachedToRef="%[1]s">
+      <bpmn:outgoing>ToCaught</bpmn:outgoing>
+      <bpmn:errorEventDefinition errorRef="Error_%[2]s"/>
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="Caught"><bpmn:incoming>ToCaught</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="ToCaught" sourceRef="Boundary_Error" targetRef="Caught"/>
+  </bpmn:process>
+  <bpmn:error id="Error_%[2]s" name="%[2]s" errorCode="%[2]s"/>`, esc(elementID), esc(errorCode))
+	return []byte(strings.Replace(single, "\n  </bpmn:process>", boundary, 1))
 }

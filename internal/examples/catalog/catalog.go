@@ -78,6 +78,10 @@ func Chaos() []Function {
 		fn("echo", 10*time.Second, chaos.Echo),
 		fn("noop", 10*time.Second, chaos.Noop),
 		loop(),
+		// The other runtimes' echo, failure, BPMN error and timeout; a short
+		// timeout, as sleep's.
+		script("chaos-py", 5*time.Second, "python3.12", "app.handler"),
+		script("chaos-node", 5*time.Second, "nodejs20.x", "index.handler"),
 	}
 }
 

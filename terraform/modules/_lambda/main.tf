@@ -77,7 +77,7 @@ resource "aws_lambda_function" "this" {
   architectures    = var.architectures
   timeout          = var.timeout
   memory_size      = var.memory_size
-  layers           = var.layers
+  layers           = length(var.layers) == 0 ? null : var.layers
 
   dynamic "tracing_config" {
     for_each = var.xray_tracing ? ["Active"] : []
