@@ -58,6 +58,14 @@ type Config struct {
 	// larger one fails the job with retries 0. Zero means
 	// DefaultMaxVariablesBytes.
 	MaxVariablesBytes int
+	// Events, when set, receives the records that are not job messages:
+	// business events from other topics the function's queue subscribes to
+	// (module zeebe-lambda's event_topics). A record without the
+	// lambdaIdentifier attribute that every job message carries goes to it
+	// unchanged; an error reports the record as a batch item failure, and the
+	// queue's single receive then takes it to the DLQ (docs/runtimes.md,
+	// "Business events"). Without it such records go to the DLQ at once.
+	Events func(ctx context.Context, r events.SQSMessage) error
 	// TracerProvider, when set, gives each job a span, child of the trace
 	// context its message carries, in the handler's context, and passes it
 	// on with the outcome (package tracing). ConfigFromEnv sets it from the
@@ -107,6 +115,12 @@ func WithRetryBackoff(d time.Duration) Option { return func(c *Config) { c.Retry
 // WithDeadlineMargin sets the default deadline margin (DEADLINE_MARGIN
 // overrides it). A handler that needs long to wind down wants a larger one.
 func WithDeadlineMargin(d time.Duration) Option { return func(c *Config) { c.DeadlineMargin = d } }
+
+// WithEvents hands the records that are not job messages to h (Config.Events):
+// a function's queue may also carry business events from other topics.
+func WithEvents(h func(ctx context.Context, r events.SQSMessage) error) Option {
+	return func(c *Config) { c.Events = h }
+}
 
 // WithLogger makes lambdakit log to l; LOG_LEVEL is then ignored, since l
 // has its own level.

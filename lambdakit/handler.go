@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/smithy-go"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -184,6 +185,10 @@ func (h *Handler) invokeDirect(ctx context.Context, payload []byte) (resp []byte
 func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send func(context.Context, jobmsg.Message) error) bool {
 	in, err := claimcheck.ReadJob(ctx, r, h.cfg.Payloads)
 	ctx = tracing.ExtractRecord(ctx, in.Attributes, r.Attributes[tracing.AttrSQSTraceHeader])
+	if err != nil && h.cfg.Events != nil && in.Attributes[jobmsg.AttrLambdaIdentifier] == "" {
+		// Not a job message, and it does not claim to be one: a business event.
+		return h.handleEvent(ctx, r)
+	}
 	switch claimcheck.Classify(err) {
 	case claimcheck.Readable:
 	case claimcheck.NoStore:
@@ -255,6 +260,26 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	}
 	log.Error("cannot publish the outcome; reporting the record (it reaches the DLQ after the queue's visibility timeout)", "error", err)
 	return false
+}
+
+// handleEvent gives a record that is not a job message to Config.Events and
+// reports whether it may be deleted.
+func (h *Handler) handleEvent(ctx context.Context, r events.SQSMessage) (ok bool) {
+	log := h.cfg.Logger.With("messageId", r.MessageId, "eventSourceARN", r.EventSourceARN)
+	defer func() {
+		if p := recover(); p != nil {
+			pe := newPanicError(p)
+			log.Error("event handler panicked; the record reaches the DLQ (one receive)", "panic", pe.Value(), "stack", pe.stack)
+			ok = false
+		}
+	}()
+	if err := h.cfg.Events(ctx, r); err != nil {
+		log.Error("event handler failed; the record reaches the DLQ (one receive)",
+			append([]any{"error", err}, emf.Attrs(lambdacontext.FunctionName, time.Now(), emf.N("EventsFailed", 1))...)...)
+		return false
+	}
+	log.Info("event handled", emf.Attrs(lambdacontext.FunctionName, time.Now(), emf.N("EventsHandled", 1))...)
+	return true
 }
 
 // configurationCodes are the AWS error codes of a deployment that cannot

@@ -35,5 +35,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "zeebe-runtime-proxy: "+strings.Join(strings.Fields(err.Error()), " "))
 		os.Exit(1)
 	}
-	lambdakit.Start(runtimeproxy.Handler(p))
+	lambdakit.Start(runtimeproxy.Handler(p), lambdakit.WithEvents(runtimeproxy.Events(p)))
 }

@@ -1,11 +1,13 @@
 """chaos-py: the end-to-end tests' Python function, a plain Lambda handler.
 
-The variable "mode" picks what it does: "echo" returns the variable "doc"
+Its queue also carries business events, which it logs. For a job, the
+variable "mode" picks what it does: "echo" returns the variable "doc"
 and its length, "fail" raises, "bpmn" raises a BpmnError, "sleep" outlives
 the function's timeout. The bridge's layer makes it a Zeebe task
 (docs/runtimes.md).
 """
 
+import json
 import time
 
 
@@ -15,6 +17,12 @@ class BpmnError(Exception):
 
 
 def handler(event, context):
+    if "Records" in event:
+        # A business event from another topic on the same queue: the layer
+        # passes it as an ordinary SQS event.
+        for record in event["Records"]:
+            print(json.dumps({"msg": "business event received", "messageId": record["messageId"], "body": record["body"]}))
+        return {}
     mode = event.get("mode")
     if mode == "echo":
         doc = event.get("doc", "")

@@ -6,4 +6,5 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
-func main() { lambdakit.Start(chaos.Echo) }
+// Its queue also takes the tests' business events (lambdakit.WithEvents).
+func main() { lambdakit.Start(chaos.Echo, lambdakit.WithEvents(chaos.Event)) }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
@@ -141,4 +142,34 @@ func bpmnError(msg string) error {
 	}
 	code, message, _ := strings.Cut(msg, ":")
 	return lambdakit.BPMNError(strings.TrimSpace(code), strings.TrimSpace(message), nil)
+}
+
+// Events is the layer's lambdakit event handler: a record of the function's
+// queue that is not a job message (a business event from another topic)
+// reaches the function as an ordinary SQS event of that one record. An
+// error, or the record listed in the function's batchItemFailures, reports
+// it as failed.
+func Events(p *Proxy) func(context.Context, events.SQSMessage) error {
+	return func(ctx context.Context, r events.SQSMessage) error {
+		payload, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{r}})
+		if err != nil {
+			return err
+		}
+		req := Request{Payload: payload}
+		if lc, ok := lambdacontext.FromContext(ctx); ok {
+			req.FunctionARN = lc.InvokedFunctionArn
+		}
+		if d, ok := ctx.Deadline(); ok {
+			req.Deadline = d
+		}
+		out, err := p.Invoke(ctx, req)
+		if err != nil {
+			return err
+		}
+		var resp events.SQSEventResponse
+		if json.Unmarshal(out, &resp) == nil && len(resp.BatchItemFailures) > 0 {
+			return fmt.Errorf("the function reported the event %s in its batchItemFailures", r.MessageId)
+		}
+		return nil
+	}
 }

@@ -124,3 +124,26 @@ func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 	assert.JSONEq(t, `{}`, string(out.Seen.Payload))
 	assert.NotEmpty(t, out.Seen.Deadline, "the runtime reports the handler's own deadline as the invocation's")
 }
+
+// TestBusinessEventsReachTheFunctionAsAnSQSEvent: a record that is not a job
+// message reaches the runtime as an SQS event of that record; an error the
+// function raises reports it as failed; nothing is published either way.
+func TestBusinessEventsReachTheFunctionAsAnSQSEvent(t *testing.T) {
+	pub := &recordingPublisher{}
+	p := newFakeProxy(t, "run", 1)
+	h, err := lambdakit.New(Handler(p), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
+		Events: Events(p)})
+	require.NoError(t, err)
+	ok := events.SQSMessage{MessageId: "ev-ok", Body: `{"orderId":"o-1"}`, EventSource: "aws:sqs"}
+	bad := events.SQSMessage{MessageId: "ev-bad", Body: `{"errorType":"ValueError","message":"bad event"}`, EventSource: "aws:sqs"}
+	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{ok, bad, jobRecord(t, `{"echo":{"done":true}}`, nil)}})
+	require.NoError(t, err)
+	resp, err := h.Invoke(context.Background(), ev)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"ev-bad"}]}`, string(resp))
+	require.Len(t, pub.msgs, 1, "only the job publishes an outcome")
+	got, err := jobmsg.DecodeOutcome(pub.msgs[0].Body)
+	require.NoError(t, err)
+	assert.Equal(t, jobmsg.Complete, got.Outcome)
+	assert.JSONEq(t, `{"done":true}`, string(got.Variables))
+}

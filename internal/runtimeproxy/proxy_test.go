@@ -55,6 +55,12 @@ func fakeRuntime() {
 		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
 		var a fakeAction
 		_ = json.Unmarshal(body, &a)
+		// An SQS event (a business event the layer passes on): its record's
+		// body says what to do.
+		var ev struct{ Records []struct{ Body string } }
+		if json.Unmarshal(body, &ev) == nil && len(ev.Records) == 1 {
+			_ = json.Unmarshal([]byte(ev.Records[0].Body), &a)
+		}
 		switch {
 		case a.Exit:
 			os.Exit(3)

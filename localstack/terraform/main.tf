@@ -35,7 +35,14 @@ module "bridge" {
   otel_environment                  = local.otel_environment
 }
 
+# Business events beside the jobs: echo (Go) and chaos-py (Python) take them
+# on their job queues (module zeebe-lambda's event_topics).
+resource "aws_sns_topic" "business_events" {
+  name = "zeebe_test_business_events"
+}
+
 locals {
+  event_functions  = ["echo", "chaos-py"]
   otel_environment = var.otel_exporter_otlp_endpoint == null ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT = var.otel_exporter_otlp_endpoint }
 }
 
@@ -57,6 +64,7 @@ module "functions" {
   returner                = module.bridge.returner
   payloads                = module.bridge.payloads
   log_retention_days      = 1
+  event_topics            = contains(local.event_functions, each.key) ? [{ topic_arn = aws_sns_topic.business_events.arn }] : []
   # long-work hands its work to the long-work queue (long-work.tf).
   environment = merge(local.otel_environment, each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {})
 }

@@ -85,3 +85,8 @@ output "long_work_finish_log_group" {
   description = "Log group of long-work-finish; null when long-work is not deployed."
   value       = one(module.long_work_finish[*].log_group_name)
 }
+
+output "business_events_topic_arn" {
+  description = "ARN of the topic whose business events echo and chaos-py take on their job queues."
+  value       = aws_sns_topic.business_events.arn
+}

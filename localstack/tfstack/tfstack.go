@@ -402,6 +402,9 @@ type Stack struct {
 	PollerScheduleExpression string              `json:"poller_schedule_expression"`
 	Functions                map[string]Function `json:"functions"`
 	CallbackFunctionURL      string              `json:"callback_function_url"`
+	// BusinessEventsTopicARN is the topic whose events echo and chaos-py
+	// take on their job queues.
+	BusinessEventsTopicARN string `json:"business_events_topic_arn"`
 	// LongWorkQueueURL and LongWorkFinishLogGroup are empty unless the
 	// long-work example is deployed.
 	LongWorkQueueURL       string `json:"long_work_queue_url"`

@@ -85,11 +85,12 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 			// The functions variable took runtime and handler (issue 19).
 			newVars: map[string]any{"functions": map[string]any{"long-work": map[string]any{"timeout": 10}}},
 			moves:   localRootMoves(),
-			// Added since the layout of previousLayout: the poller is not
-			// retried by Lambda; the layer for other runtimes; the callback
-			// reads the keyring to check tokens; the returner deletes the
-			// payloads it served.
+			// Added since the layout of previousLayout: the business events'
+			// topic of the local root; the poller is not retried by Lambda;
+			// the layer for other runtimes; the callback reads the keyring
+			// to check tokens; the returner deletes the payloads it served.
 			changes: []string{
+				"create aws_sns_topic.business_events",
 				"create module.bridge.aws_lambda_function_event_invoke_config.poller",
 				"create module.bridge.aws_lambda_layer_version.runtime_proxy[0]",
 				"update module.bridge.module.callback[0].aws_iam_role_policy.this",

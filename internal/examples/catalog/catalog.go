@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -40,6 +41,19 @@ type Function struct {
 	// the bridge's layer (cmd/zeebe-runtime-proxy) makes it Zeebe-ready.
 	// Empty for Go (provided.al2023, bootstrap).
 	Runtime, Handler string
+}
+
+// withEvents gives f's handler an event handler for business events, as its
+// main does with lambdakit.WithEvents.
+func withEvents(f Function, h func(context.Context, events.SQSMessage) error) Function {
+	build := f.New
+	f.New = func(cfg lambdakit.Config) (*lambdakit.Handler, error) {
+		if cfg.Events == nil {
+			cfg.Events = h
+		}
+		return build(cfg)
+	}
+	return f
 }
 
 // script is a function in a managed runtime, run through the bridge's layer.
@@ -75,7 +89,7 @@ func Chaos() []Function {
 		fn("always-fail", 10*time.Second, chaos.AlwaysFail),
 		fn("panic", 10*time.Second, chaos.Panic),
 		fn("sleep", 5*time.Second, chaos.Sleep),
-		fn("echo", 10*time.Second, chaos.Echo),
+		withEvents(fn("echo", 10*time.Second, chaos.Echo), chaos.Event),
 		fn("noop", 10*time.Second, chaos.Noop),
 		loop(),
 		// The other runtimes' echo, failure, BPMN error and timeout; a short

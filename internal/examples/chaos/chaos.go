@@ -7,7 +7,11 @@ package chaos
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
 // Input is what the chaos functions read.
@@ -52,6 +56,16 @@ type EchoResult struct {
 	Echo    string         `json:"echo"`
 	Length  int            `json:"length"`
 	Numbers map[string]any `json:"numbers,omitempty"`
+}
+
+// EventLine is the log line Event writes for each business event.
+const EventLine = "business event received"
+
+// Event is echo's handler of business events (lambdakit.WithEvents): it
+// logs the event's body, which the end-to-end tests look for.
+func Event(_ context.Context, r events.SQSMessage) error {
+	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Info(EventLine, "messageId", r.MessageId, "body", r.Body)
+	return nil
 }
 
 // Echo returns its input document, and its length in bytes as the handler

@@ -65,14 +65,22 @@ resource "aws_sqs_queue_policy" "this" {
   queue_url = aws_sqs_queue.this.id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [{
+    Statement = concat([{
       Sid       = "AllowZeebeJobsTopic"
       Effect    = "Allow"
       Principal = { Service = "sns.amazonaws.com" }
       Action    = "sqs:SendMessage"
       Resource  = aws_sqs_queue.this.arn
       Condition = { ArnEquals = { "aws:SourceArn" = var.jobs_topic_arn } }
-    }]
+      }], length(var.event_topics) == 0 ? [] : [{
+      # The topics of the business events the queue also takes.
+      Sid       = "AllowEventTopics"
+      Effect    = "Allow"
+      Principal = { Service = "sns.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.this.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = [for t in var.event_topics : t.topic_arn] } }
+    }])
   })
 }
 
@@ -85,6 +93,19 @@ resource "aws_sns_topic_subscription" "this" {
   filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
 
   # No job may reach the queue before its single-receive redrive is in place.
+  depends_on = [aws_sqs_queue_redrive_policy.this]
+}
+
+# Business events from further topics share the queue (lambdakit.WithEvents).
+resource "aws_sns_topic_subscription" "events" {
+  count = length(var.event_topics)
+
+  topic_arn            = var.event_topics[count.index].topic_arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.this.arn
+  raw_message_delivery = var.event_topics[count.index].raw_message_delivery
+  filter_policy        = var.event_topics[count.index].filter_policy
+
   depends_on = [aws_sqs_queue_redrive_policy.this]
 }
 

@@ -125,6 +125,21 @@ variable "outcomes_topic_arn" {
   }
 }
 
+variable "event_topics" {
+  description = "Further SNS topics whose messages (business events) the function's queue receives beside its jobs, each with an optional filter policy (JSON, on message attributes) and raw delivery (default true). lambdakit hands them to the function's event handler (lambdakit.WithEvents; through the layer, the function gets them as an SQS event). Like jobs, they are received once: a failed event goes to the DLQ (docs/runtimes.md, \"Business events\")."
+  type = list(object({
+    topic_arn            = string
+    filter_policy        = optional(string)
+    raw_message_delivery = optional(bool, true)
+  }))
+  default = []
+
+  validation {
+    condition     = length([for t in var.event_topics : t if !can(regex("^arn:[^:]+:sns:", t.topic_arn))]) == 0
+    error_message = "Each event_topics entry needs the topic_arn of an SNS topic."
+  }
+}
+
 variable "retry_backoff" {
   description = "How long Zeebe waits before handing out a job the function failed (Go duration, e.g. 5s)."
   type        = string
