@@ -129,7 +129,8 @@ module "lambda" {
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
   tags               = var.tags
-  layers             = local.managed_runtime && var.runtime_proxy_layer_arn != null ? [var.runtime_proxy_layer_arn] : []
+  # Known at plan time for a Go function, whose layer list stays empty.
+  layers = local.managed_runtime ? compact([var.runtime_proxy_layer_arn]) : []
 
   environment = merge(var.environment, local.payload_environment, local.layer_environment, {
     ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
