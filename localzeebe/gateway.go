@@ -481,7 +481,18 @@ func (g *gateway) DeleteResource(context.Context, *pb.DeleteResourceRequest) (*p
 	return nil, unsupported("DeleteResource")
 }
 
-// BroadcastSignal is not supported (no signal events).
-func (g *gateway) BroadcastSignal(context.Context, *pb.BroadcastSignalRequest) (*pb.BroadcastSignalResponse, error) {
-	return nil, unsupported("BroadcastSignal")
+// BroadcastSignal broadcasts a signal; the engine refuses none (reference 1.16).
+func (g *gateway) BroadcastSignal(ctx context.Context, r *pb.BroadcastSignalRequest) (*pb.BroadcastSignalResponse, error) {
+	if err := checkTenant("BroadcastSignal", r.GetTenantId()); err != nil {
+		return nil, err
+	}
+	vars, err := checkDocument(r.GetVariables())
+	if err != nil {
+		return nil, err
+	}
+	key, err := g.eng.BroadcastSignal(ctx, r.GetSignalName(), vars)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.BroadcastSignalResponse{Key: key, TenantId: engine.DefaultTenant}, nil
 }

@@ -40,8 +40,12 @@
 //     versionTag (Zeebe 8.6) are refused, and so are multi-instance call
 //     activities and compensation of them;
 //   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
-//     gateway (two or more outgoing flows, each to a message or timer intermediate
-//     catch event);
+//     gateway (two or more outgoing flows, each to a message, timer or signal
+//     intermediate catch event);
+//   - signal events (signalRef to a bpmn:signal with a name, static or "=expr"):
+//     start events of the process (static names, unique among them),
+//     intermediate catch events, boundary events (interrupting or not),
+//     intermediate throw and end events;
 //   - interrupting error boundary events (specific code or catch-all), timer boundary
 //     events with timeDuration (interrupting or not) or with a timeCycle "R<n>/<duration>"
 //     (non-interrupting only), message boundary events (interrupting or not),
@@ -53,7 +57,7 @@
 // Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, link and conditional events,
+// escalation, link and conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,
 // expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as

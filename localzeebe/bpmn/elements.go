@@ -67,6 +67,9 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 	case def != nil && def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timerStart(e, def)
+	case def != nil && def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	case *none != nil && e.Parent != nil:
@@ -193,6 +196,9 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 		e.EventType = EventMessage
 	case def.local == "terminateEventDefinition":
 		e.EventType = EventTerminate
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -236,6 +242,9 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		e.EventType = EventMessage
 		b.messageRef(e, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
 	case !e.CancelActivity:
 		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	default:
@@ -255,6 +264,9 @@ func (b *procBuilder) catchEvent(e *Element, n *node) {
 	case def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timer(e, n, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -272,9 +284,54 @@ func (b *procBuilder) throwEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		// A job, like a service task (extensions required its zeebe:taskDefinition).
 		e.EventType = EventMessage
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
+}
+
+// signalRef resolves a signal event's bpmn:signal; its name may be an
+// expression, evaluated when the event is reached.
+func (b *procBuilder) signalRef(e *Element, def *node) {
+	ref := def.attr("signalRef")
+	sn := b.signalNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Signal events must reference a signal (signalRef)")
+		return
+	case sn == nil:
+		b.add(e.ID, "signalRef '%s' does not reference a bpmn:signal", ref)
+		return
+	}
+	e.SignalName = sn.attr("name")
+	if strings.TrimSpace(e.SignalName) == "" {
+		b.add(ref, "Attribute 'name' must be present and not empty")
+		return
+	}
+	b.expr(ref, "name", e.SignalName)
+}
+
+// signalStart reads a process's signal start event: a static name, unique
+// among the process's signal start events (Zeebe evaluates an expression
+// here once at deployment, without variables; the local engine does not).
+func (b *procBuilder) signalStart(e *Element, def *node) {
+	b.signalRef(e, def)
+	switch {
+	case e.SignalName == "":
+		return
+	case isExpression(e.SignalName):
+		b.add(e.ID, "The signal start event's signal name must be static for the local engine, found the expression '%s'", e.SignalName)
+		return
+	}
+	for _, o := range b.def.SignalStarts {
+		if o.SignalName == e.SignalName {
+			b.add(e.ID, "Multiple signal event definitions with the same name '%s' are not allowed ('%s' has it already)", e.SignalName, o.ID)
+			return
+		}
+	}
+	b.def.SignalStarts = append(b.def.SignalStarts, e)
 }
 
 // throwError resolves an error end event's code, which must exist: a thrown error

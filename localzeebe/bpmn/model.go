@@ -54,6 +54,9 @@ const (
 	EventTimer        EventType = "TIMER"
 	EventCompensation EventType = "COMPENSATION"
 	EventTerminate    EventType = "TERMINATE"
+	EventSignal       EventType = "SIGNAL"
+	EventEscalation   EventType = "ESCALATION"
+	EventLink         EventType = "LINK"
 )
 
 // Definitions is one parsed and validated BPMN resource.
@@ -74,6 +77,9 @@ type ProcessDef struct {
 	// TimerStarts are the process's timer start events in document order,
 	// each with one static TimerDate, TimerCycle or TimerDuration.
 	TimerStarts []*Element
+	// SignalStarts are the process's signal start events in document order,
+	// each with a static SignalName unique in the process.
+	SignalStarts []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -144,6 +150,10 @@ type Element struct {
 
 	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
+
+	// Signal events (start, catch, boundary, throw, end): the bpmn:signal
+	// name as written, static or "=expr" (static on start events).
+	SignalName string
 
 	// Call activities: zeebe:calledElement processId as written (static or
 	// "=expr"), and its propagation flags (both default to true).

@@ -37,6 +37,7 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 	p.checkDuplicateIDs(root)
 	p.errorNodes = map[string]*node{}
 	p.messageNodes = map[string]*node{}
+	p.signalNodes = map[string]*node{}
 	for _, c := range root.children {
 		id := c.attr("id")
 		switch {
@@ -45,6 +46,8 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 			p.errorNodes[id] = c
 		case c.is(nsBPMN, "message"):
 			p.messageNodes[id] = c
+		case c.is(nsBPMN, "signal"):
+			p.signalNodes[id] = c
 		}
 	}
 	defs := &Definitions{}
@@ -67,6 +70,7 @@ type parser struct {
 	problems     []string
 	errorNodes   map[string]*node // root-level bpmn:error by id
 	messageNodes map[string]*node // root-level bpmn:message by id
+	signalNodes  map[string]*node // root-level bpmn:signal by id
 	messages     map[string]*messageInfo
 }
 
@@ -448,15 +452,15 @@ func (b *procBuilder) gateway(e *Element) {
 }
 
 // eventGateway checks that an event-based gateway leads to two or more
-// message or timer intermediate catch events (docs: event-based-gateways.md).
+// message, timer or signal intermediate catch events (docs: event-based-gateways.md).
 func (b *procBuilder) eventGateway(e *Element) {
 	if len(e.Outgoing) < 2 {
 		b.add(e.ID, "Event-based gateway must have at least 2 outgoing sequence flows")
 	}
 	for _, f := range e.Outgoing {
 		t := f.Target
-		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer) {
-			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message or timer intermediate catch events, found '%s'", t.ID)
+		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer && t.EventType != EventSignal) {
+			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message, timer or signal intermediate catch events, found '%s'", t.ID)
 		}
 	}
 }

@@ -285,10 +285,6 @@ func TestUnimplementedRPCs(t *testing.T) {
 			_, err := gw.EvaluateDecision(ctx, &pb.EvaluateDecisionRequest{DecisionId: "d"})
 			return err
 		}},
-		{"BroadcastSignal", func(ctx context.Context) error {
-			_, err := gw.BroadcastSignal(ctx, &pb.BroadcastSignalRequest{SignalName: "s"})
-			return err
-		}},
 		{"DeleteResource", func(ctx context.Context) error {
 			_, err := gw.DeleteResource(ctx, &pb.DeleteResourceRequest{ResourceKey: 1})
 			return err

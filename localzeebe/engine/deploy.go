@@ -99,6 +99,7 @@ func (p *proc) deploy(rec *Record) (any, error) {
 		p.event(VTProcess, "CREATED", pd.key, ProcessValue{BpmnProcessID: pd.id, Version: pd.version, ProcessDefinitionKey: pd.key,
 			ResourceName: pd.resourceName, Checksum: pd.checksum, Resource: pd.resource, TenantID: DefaultTenant})
 		p.openStartSubscriptions(pd)
+		p.openSignalStartSubscriptions(pd)
 		p.scheduleStartTimers(pd)
 		res.Processes = append(res.Processes, ProcessMetadata{BpmnProcessID: pd.id, Version: pd.version, ProcessDefinitionKey: pd.key,
 			ResourceName: pd.resourceName, Checksum: pd.checksum, TenantID: DefaultTenant})

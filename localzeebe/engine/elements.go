@@ -184,6 +184,12 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.EndEvent:
+		if el.EventType == bpmn.EventSignal {
+			if err := p.throwSignal(ei); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		switch el.EventType {
 		case "ERROR":
@@ -199,6 +205,12 @@ func (p *proc) onActivating(ei *elemInst) {
 			p.completeDirectly(ei)
 		}
 	case el.Type == bpmn.IntermediateThrowEvent:
+		if el.EventType == bpmn.EventSignal {
+			if err := p.throwSignal(ei); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		if el.EventType == "COMPENSATION" && p.triggerCompensation(ei) > 0 {
 			return
@@ -218,6 +230,11 @@ func (p *proc) onActivating(ei *elemInst) {
 			}
 		case "TIMER":
 			if err := p.createTimer(ei, el); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		case "SIGNAL":
+			if err := p.openSignalSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -248,9 +265,12 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.closeSubscriptions(ei)
 		for _, f := range el.Outgoing {
 			var err error
-			if f.Target.EventType == "MESSAGE" {
+			switch f.Target.EventType {
+			case "MESSAGE":
 				err = p.openMessageSubscription(ei, f.Target)
-			} else {
+			case "SIGNAL":
+				err = p.openSignalSubscription(ei, f.Target)
+			default:
 				err = p.createTimer(ei, f.Target)
 			}
 			if err != nil {
@@ -659,8 +679,8 @@ func (p *proc) activateBoundary(scope *elemInst, el *bpmn.Element, t *processEve
 	p.st.elems[be.key] = be
 	p.transition(be, "ELEMENT_ACTIVATING")
 	if vars, err := ParseDocument(t.variables); err == nil && len(vars) > 0 {
-		if b.EventType == "MESSAGE" {
-			// A message's variables are merged on completion, as at a message catch event.
+		if b.EventType == "MESSAGE" || b.EventType == "SIGNAL" {
+			// A message's or signal's variables are merged on completion, as at a catch event.
 			be.result = vars
 		} else {
 			// The thrown variables become local variables of the catch event.
@@ -713,13 +733,16 @@ func (p *proc) resolveElementIncidents(ei *elemInst) {
 // boundaries subscribed before it are not subscribed twice.
 func (p *proc) subscribeBoundaries(ei *elemInst) bool {
 	for _, b := range ei.el.Boundaries {
-		if b.EventType != "TIMER" && b.EventType != "MESSAGE" || p.subscribed(ei, b.ID) {
+		if b.EventType != "TIMER" && b.EventType != "MESSAGE" && b.EventType != "SIGNAL" || p.subscribed(ei, b.ID) {
 			continue
 		}
 		var err error
-		if b.EventType == "TIMER" {
+		switch b.EventType {
+		case "TIMER":
 			err = p.createTimer(ei, b)
-		} else {
+		case "SIGNAL":
+			err = p.openSignalSubscription(ei, b)
+		default:
 			err = p.openMessageSubscription(ei, b)
 		}
 		if err != nil {
@@ -739,6 +762,11 @@ func (p *proc) subscribed(ei *elemInst, id string) bool {
 	}
 	for _, s := range ei.msgSubs {
 		if s.elementID == id {
+			return true
+		}
+	}
+	for _, s := range ei.signalSubs {
+		if s.el.ID == id {
 			return true
 		}
 	}

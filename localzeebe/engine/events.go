@@ -213,6 +213,7 @@ func (p *proc) closeSubscriptions(ei *elemInst) {
 		p.event(VTProcessMessageSubscr, "DELETED", s.key, p.msgSubValue(s, -1, nil))
 	}
 	ei.msgSubs = nil
+	p.closeSignalSubscriptions(ei)
 }
 
 // ---------------------------------------------------------------- messages

@@ -38,6 +38,9 @@ const (
 	VTTimer                    = "TIMER"
 	VTCompensationSubscription = "COMPENSATION_SUBSCRIPTION"
 	VTMessageStartSubscription = "MESSAGE_START_EVENT_SUBSCRIPTION"
+	VTSignal                   = "SIGNAL"
+	VTSignalSubscription       = "SIGNAL_SUBSCRIPTION"
+	VTEscalation               = "ESCALATION"
 )
 
 // Record is one entry of the engine's log: a command, an event or a rejection,
@@ -110,6 +113,8 @@ func decodeRecord(b []byte) (*Record, error) {
 		v = &MessageValue{}
 	case VTTimer:
 		v = &TimerValue{}
+	case VTSignal:
+		v = &SignalValue{}
 	default:
 		v = &map[string]any{}
 	}
@@ -344,4 +349,31 @@ type CompensationSubscriptionValue struct {
 	CompensableActivityScopeKey    int64           `json:"compensableActivityScopeKey"`
 	CompensableActivityInstanceKey int64           `json:"compensableActivityInstanceKey"`
 	Variables                      json.RawMessage `json:"variables"`
+}
+
+// SignalValue is the value of SIGNAL records.
+type SignalValue struct {
+	SignalName string          `json:"signalName"`
+	Variables  json.RawMessage `json:"variables"`
+	TenantID   string          `json:"tenantId"`
+}
+
+// SignalSubscriptionValue is the value of SIGNAL_SUBSCRIPTION records;
+// a start event's has catchEventInstanceKey -1.
+type SignalSubscriptionValue struct {
+	ProcessDefinitionKey  int64  `json:"processDefinitionKey"`
+	BpmnProcessID         string `json:"bpmnProcessId"`
+	CatchEventID          string `json:"catchEventId"`
+	CatchEventInstanceKey int64  `json:"catchEventInstanceKey"`
+	SignalName            string `json:"signalName"`
+	TenantID              string `json:"tenantId"`
+}
+
+// EscalationValue is the value of ESCALATION records.
+type EscalationValue struct {
+	ProcessInstanceKey int64  `json:"processInstanceKey"`
+	EscalationCode     string `json:"escalationCode"`
+	ThrowElementID     string `json:"throwElementId"`
+	CatchElementID     string `json:"catchElementId"`
+	TenantID           string `json:"tenantId"`
 }

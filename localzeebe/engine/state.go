@@ -32,6 +32,7 @@ type state struct {
 	handlerSubs map[int64]*compSub            // compensation handler instance key -> its subscription
 	pending     map[int64]*elemInst           // instances whose ACTIVATE_ELEMENT is not processed yet
 	startSubs   []*startSub                   // message start event subscriptions, in creation order
+	signalSubs  []*signalSub                  // signal subscriptions (start events and catch events), in creation order
 	// process id \x00 correlation key -> the active instance a message with that key started
 	activeStarts map[string]int64
 }
@@ -103,9 +104,10 @@ type elemInst struct {
 	// a compensation throw event waiting for its handlers
 	pendingHandlers int
 	// compensation handler: the subscription it serves
-	compSub   *compSub
-	timerKeys []int64
-	msgSubs   []*msgSub
+	compSub    *compSub
+	timerKeys  []int64
+	msgSubs    []*msgSub
+	signalSubs []*signalSub
 	// inner: an instance inside a multi-instance body
 	inner bool
 	// a called instance and everything in it: the call activity's instance
@@ -206,6 +208,17 @@ type msgSub struct {
 	name, corrKey string
 	elementID     string
 	interrupting  bool // false for a non-interrupting boundary event's
+}
+
+// signalSub is a signal subscription: of a deployed process's signal start
+// event (def and el set, elemKey -1), or of an element instance waiting at
+// a catch event, boundary event or event-based gateway.
+type signalSub struct {
+	key     int64
+	def     *procDef
+	el      *bpmn.Element // the catch event
+	elemKey int64
+	name    string
 }
 
 // startSub is the subscription of a deployed process's message start event.
