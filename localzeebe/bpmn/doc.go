@@ -34,6 +34,11 @@
 //     one none start event, zeebe:ioMapping, an optional multi-instance marker and
 //     boundary events; their sequence flows stay inside them, and no compensation
 //     event, handler or boundary may be inside or on one;
+//   - event subprocesses (triggeredByEvent="true") in the process or in an
+//     embedded subprocess: no sequence flows in or out, exactly one start event,
+//     with a message, timer (timeDuration; timeCycle only when non-interrupting),
+//     signal or error (interrupting only) definition, isInterrupting defaulting
+//     to true, and zeebe:ioMapping;
 //   - call activities with exactly one zeebe:calledElement (processId static or
 //     "=expr", propagateAllChildVariables and propagateAllParentVariables, both
 //     defaulting to true), zeebe:ioMapping and boundary events; bindingType and
@@ -54,7 +59,7 @@
 //     correlationKey) or a timeDuration timer;
 //   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
 //
-// Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
+// Everything else (Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
 // escalation, link and conditional events,

@@ -53,6 +53,12 @@ func (b *procBuilder) eventDefinition(e *Element, n *node) (def *node, ok bool) 
 
 func (b *procBuilder) startEvent(e *Element, n *node) {
 	def, ok := b.eventDefinition(e, n)
+	if e.InEventSubprocess() {
+		if ok {
+			b.eventSubprocessStart(e, n, def)
+		}
+		return
+	}
 	none := &b.def.NoneStart
 	if e.Parent != nil {
 		none = &e.Parent.NoneStart
@@ -80,6 +86,37 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 		e.EventType = EventNone
 		*none = e
 	}
+}
+
+// eventSubprocessStart reads the start event of an event subprocess: a
+// message, timer, error or signal event, interrupting (the default) or not;
+// an error one must interrupt.
+func (b *procBuilder) eventSubprocessStart(e *Element, n, def *node) {
+	e.CancelActivity = b.boolAttr(n, e.ID, "isInterrupting", true)
+	switch {
+	case def == nil:
+		b.add(e.ID, "The start event of an event subprocess must have an event definition (message, timer, error or signal)")
+		return
+	case def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageRef(e, def)
+	case def.local == "timerEventDefinition":
+		e.EventType = EventTimer
+		b.timer(e, n, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "errorEventDefinition" && !e.CancelActivity:
+		b.add(e.ID, "An error start event of an event subprocess must be interrupting (isInterrupting=\"false\" is not allowed)")
+		return
+	case def.local == "errorEventDefinition":
+		e.EventType = EventError
+		b.catchError(e, def)
+	default:
+		b.unsupported(e.ID, n.local, "in an event subprocess with '"+def.local+"'")
+		return
+	}
+	e.Parent.EventStart = e
 }
 
 // timerStart reads a timer start event: exactly one static timeDate,
@@ -383,7 +420,7 @@ var cyclePattern = regexp.MustCompile(`^R(\d*)/(P.+)$`)
 
 func (b *procBuilder) timer(e *Element, n, def *node) {
 	var duration *node
-	nonInterrupting := e.Type == BoundaryEvent && !e.CancelActivity
+	nonInterrupting := (e.Type == BoundaryEvent || e.InEventSubprocess()) && !e.CancelActivity
 	for _, c := range def.children {
 		if c.space != nsBPMN {
 			continue
@@ -397,6 +434,10 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 		case c.local == "timeCycle" && e.Type == BoundaryEvent:
 			// Zeebe 8.5 allows cycles only on non-interrupting events.
 			b.add(e.ID, "Interrupting timer boundary events must not have a 'timeCycle'; set cancelActivity=\"false\" or use a 'timeDuration'")
+			return
+		case c.local == "timeCycle" && e.Type == StartEvent:
+			// An interrupting event subprocess starts once: a cycle could never repeat.
+			b.add(e.ID, "Interrupting timer start events of event subprocesses must not have a 'timeCycle'; set isInterrupting=\"false\" or use a 'timeDuration'")
 			return
 		case c.local == "timeDate", c.local == "timeCycle":
 			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration, and timeCycle on non-interrupting boundary events, are supported)")

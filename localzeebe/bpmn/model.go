@@ -18,6 +18,7 @@ const (
 	ManualTask             ElementType = "MANUAL_TASK"
 	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
 	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
+	EventSubProcess        ElementType = "EVENT_SUB_PROCESS"
 	CallActivity           ElementType = "CALL_ACTIVITY"
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
@@ -37,6 +38,11 @@ func (t ElementType) IsActivity() bool {
 		return true
 	}
 	return false
+}
+
+// InEventSubprocess reports whether e is the start event of an event subprocess.
+func (e *Element) InEventSubprocess() bool {
+	return e.Type == StartEvent && e.Parent != nil && e.Parent.Type == EventSubProcess
 }
 
 // UserTaskJobType is the job type of a job-based user task (one without
@@ -80,6 +86,8 @@ type ProcessDef struct {
 	// SignalStarts are the process's signal start events in document order,
 	// each with a static SignalName unique in the process.
 	SignalStarts []*Element
+	// EventSubs are the process's event subprocesses in document order.
+	EventSubs []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -110,11 +118,16 @@ type Element struct {
 	Type      ElementType
 	EventType EventType // EventUnspecified for tasks/gateways; EventNone/EventError/... for events
 
-	// Parent is the embedded subprocess the element is in, nil at the process level.
+	// Parent is the embedded or event subprocess the element is in, nil at the process level.
 	Parent *Element
 	// Embedded subprocesses: their direct flow nodes in document order and their none start event.
 	Children  []*Element
 	NoneStart *Element
+	// Embedded and event subprocesses: the event subprocesses directly inside, document order.
+	EventSubs []*Element
+	// Event subprocesses: their one start event, which has an event
+	// definition; its CancelActivity is its isInterrupting.
+	EventStart *Element
 
 	// Incoming and Outgoing follow the document order of the sequenceFlow elements.
 	Incoming, Outgoing []*SequenceFlow
@@ -136,9 +149,9 @@ type Element struct {
 	IsForCompensation      bool           // a compensation handler: no flows, no boundary events
 	MultiInstance          *MultiInstance // nil if none
 
-	// Boundary events.
+	// Boundary events, and the start events of event subprocesses.
 	AttachedTo     *Element
-	CancelActivity bool // false for a non-interrupting timer or message boundary event
+	CancelActivity bool // false for a non-interrupting boundary event or event subprocess start event
 
 	// Error events (boundary catch, end throw).
 	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all

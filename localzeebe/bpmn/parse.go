@@ -309,9 +309,7 @@ func (b *procBuilder) flowNode(n *node, parent *Element) {
 	}
 	typ, ok := elementType(n.local)
 	if ok && typ == SubProcess && b.boolAttr(n, id, "triggeredByEvent", false) {
-		b.unknown[id] = true
-		b.unsupported(id, n.local, "with triggeredByEvent=\"true\" (event subprocess)")
-		return
+		typ = EventSubProcess
 	}
 	if !ok {
 		b.unknown[id] = true
@@ -327,7 +325,14 @@ func (b *procBuilder) flowNode(n *node, parent *Element) {
 	}
 	b.all = append(b.all, e)
 	b.nodes[e] = n
-	if typ == SubProcess {
+	if typ == EventSubProcess {
+		if parent == nil {
+			b.def.EventSubs = append(b.def.EventSubs, e)
+		} else {
+			parent.EventSubs = append(parent.EventSubs, e)
+		}
+	}
+	if typ == SubProcess || typ == EventSubProcess {
 		b.scope(n, e)
 	}
 }
@@ -404,6 +409,8 @@ func (b *procBuilder) crossCheck(e *Element) {
 		if e.NoneStart == nil {
 			b.add(e.ID, "An embedded subprocess must have exactly one none start event")
 		}
+	case EventSubProcess:
+		b.eventSubprocess(e)
 	}
 	b.compensationInSubprocess(e)
 	if e.Type == CallActivity {
@@ -553,4 +560,22 @@ func (b *procBuilder) checkActivityRef(e *Element) {
 		}
 	}
 	b.add(e.ID, "The activity '%s' referenced by activityRef has no compensation boundary event", a.ID)
+}
+
+// eventSubprocess checks an event subprocess (docs: event-subprocesses.md):
+// no sequence flows in or out, exactly one start event, and it has an event
+// definition.
+func (b *procBuilder) eventSubprocess(e *Element) {
+	if len(e.Incoming) > 0 || len(e.Outgoing) > 0 {
+		b.add(e.ID, "An event subprocess must not have incoming or outgoing sequence flows")
+	}
+	starts := 0
+	for _, c := range e.Children {
+		if c.Type == StartEvent {
+			starts++
+		}
+	}
+	if starts != 1 {
+		b.add(e.ID, "An event subprocess must have exactly one start event, found %d", starts)
+	}
 }

@@ -95,7 +95,7 @@ func TestDeployRejections(t *testing.T) {
 					<zeebe:executionListeners><zeebe:executionListener eventType="start" type="listener"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_A"/>`)
 			}},
-		{name: "unsupported event subprocess", localOnly: "event subprocesses", mentions: []string{"Sub_Process", "triggeredByEvent"}, xml: func(pid string) string {
+		{name: "event subprocess with flows and a none start event", mentions: []string{"Sub_Process", "Sub_Start"}, xml: func(pid string) string {
 			return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
 				<bpmn:subProcess id="Sub_Process" triggeredByEvent="true"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
 					<bpmn:startEvent id="Sub_Start"><bpmn:outgoing>S1</bpmn:outgoing></bpmn:startEvent>

@@ -67,7 +67,7 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 	delete(p.st.pending, key)
 	if scope := p.st.elems[ei.flowScope]; scope != nil {
 		scope.tokens--
-		if scope.state == "ELEMENT_TERMINATING" || scope.terminating {
+		if scope.state == "ELEMENT_TERMINATING" || scope.terminating || interruptedOut(scope, ei.el) {
 			// The scope is being terminated or ended by a terminate end event: the token dies with it.
 			p.maybeScopeDone(scope)
 			return
@@ -88,6 +88,9 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 // and resolving the incident runs it again.
 func (p *proc) onActivating(ei *elemInst) {
 	if ei.typ == "PROCESS" {
+		if !p.subscribeEventSubprocesses(ei) {
+			return
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		starts := ei.starts
 		if len(starts) == 0 {
@@ -96,6 +99,7 @@ func (p *proc) onActivating(ei *elemInst) {
 		for _, el := range starts {
 			p.activateStart(ei, el)
 		}
+		p.boundaryBuffered(ei) // a buffered message for an event subprocess
 		return
 	}
 	el := ei.el
@@ -162,11 +166,19 @@ func (p *proc) onActivating(ei *elemInst) {
 		// An embedded subprocess is a scope like the process: its input
 		// mappings (above) are its local variables, and it completes when no
 		// token is left inside (maybeScopeDone).
-		if !ei.inner && !p.subscribeBoundaries(ei) {
+		if !ei.inner && !p.subscribeBoundaries(ei) || !p.subscribeEventSubprocesses(ei) {
 			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.activateStart(ei, el.NoneStart)
+		p.boundaryBuffered(ei)
+	case el.Type == bpmn.EventSubProcess:
+		// Entered with its trigger, which its start event completes with.
+		if !p.subscribeEventSubprocesses(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.activateStart(ei, el.EventStart)
 		p.boundaryBuffered(ei)
 	case el.Type == bpmn.CallActivity:
 		def, err := p.calledProcess(ei)
@@ -415,11 +427,15 @@ func (p *proc) applyOutputs(ei *elemInst) bool {
 	if el == nil {
 		return true
 	}
-	boundaryError := el.Type == bpmn.BoundaryEvent && el.EventType == "ERROR"
+	errorCatch := (el.Type == bpmn.BoundaryEvent || el.Type == bpmn.StartEvent) && el.EventType == "ERROR"
 	if len(el.Outputs) == 0 {
 		switch {
-		case boundaryError:
-			// Error variables stay local to the catch event unless it has output mappings.
+		case errorCatch:
+			// Error variables stay local to the catch event unless it has
+			// output mappings (a boundary event's are set on its activation).
+			for _, v := range vars {
+				p.setLocal(ei.key, p.scopeOf(ei), v.name, v.raw)
+			}
 		case len(vars) > 0:
 			p.propagate(ei.key, vars)
 		}
@@ -561,7 +577,10 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 	}
 	switch scope.state {
 	case "ELEMENT_ACTIVATED":
-		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) {
+		if p.startInterrupting(scope) {
+			return
+		}
+		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) || scope.typ == string(bpmn.EventSubProcess) {
 			p.command(VTProcessInstance, "COMPLETE_ELEMENT", scope.key, p.st.value(scope))
 		}
 	case "ELEMENT_TERMINATING":
@@ -570,6 +589,7 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 }
 
 func (p *proc) completeProcess(ei *elemInst) {
+	p.closeSubscriptions(ei) // its event subprocesses'
 	for _, cs := range p.st.compSubs[ei.pi] {
 		p.event(VTCompensationSubscription, "DELETED", cs.key, cs.v)
 	}
@@ -786,28 +806,38 @@ func (p *proc) boundaryBuffered(ei *elemInst) {
 func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessage, j *job) {
 	var available []string
 	for cur := ei; cur != nil; cur = p.outerOf(cur) {
-		if cur.el == nil || cur.inner || cur.state == "ELEMENT_TERMINATING" {
+		if cur.state == "ELEMENT_TERMINATING" || cur.state == "TERMINATE_REQUESTED" {
 			continue
 		}
-		var match *bpmn.Element
-		for _, b := range cur.el.Boundaries {
-			if b.EventType != "ERROR" {
-				continue
-			}
-			if !b.CatchAll {
-				available = append(available, b.ErrorCode)
-			}
-			if !b.CatchAll && b.ErrorCode == code {
-				match = b
-				break
+		// The scope's error event subprocesses, inside it, come before its
+		// boundary events, outside; a code beats a catch-all in the same scope.
+		var catches []*bpmn.Element
+		if cur.interrupt == nil {
+			for _, esp := range eventSubsOf(cur) {
+				if esp.EventStart != nil && esp.EventStart.EventType == bpmn.EventError {
+					catches = append(catches, esp.EventStart)
+				}
 			}
 		}
-		if match == nil {
+		if cur.el != nil && !cur.inner {
 			for _, b := range cur.el.Boundaries {
-				if b.EventType == "ERROR" && b.CatchAll {
-					match = b
-					break
+				if b.EventType == bpmn.EventError {
+					catches = append(catches, b)
 				}
+			}
+		}
+		var match *bpmn.Element
+		for _, c := range catches {
+			if !c.CatchAll {
+				available = append(available, c.ErrorCode)
+			}
+			if !c.CatchAll && c.ErrorCode == code && match == nil {
+				match = c
+			}
+		}
+		for _, c := range catches {
+			if c.CatchAll && match == nil {
+				match = c
 			}
 		}
 		if match == nil {
@@ -818,6 +848,10 @@ func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessa
 			ej := j.v
 			p.event(VTJob, "ERROR_THROWN", j.key, ej)
 			ei.jobKey = 0
+		}
+		if match.Type == bpmn.StartEvent {
+			p.triggerEventSubprocess(cur, match.Parent, vars)
+			return
 		}
 		t := &processEvent{key: p.st.nextKey(), target: match.ID, scope: cur.key, variables: docOrEmpty(vars)}
 		p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(cur, t))

@@ -118,12 +118,7 @@ func (p *proc) closeSignalSubscriptions(ei *elemInst) {
 		return
 	}
 	for _, s := range ei.signalSubs {
-		for i, x := range p.st.signalSubs {
-			if x == s {
-				p.st.signalSubs = append(p.st.signalSubs[:i:i], p.st.signalSubs[i+1:]...)
-				break
-			}
-		}
+		p.dropSignalSub(s)
 		p.event(VTSignalSubscription, "DELETED", s.key, signalSubValue(s))
 	}
 	ei.signalSubs = nil
@@ -135,7 +130,11 @@ func (p *proc) closeSignalSubscriptions(ei *elemInst) {
 // subscription is deleted when its element closes its subscriptions.
 func (p *proc) triggerSignal(s *signalSub, vars json.RawMessage) {
 	ei := p.st.elems[s.elemKey]
-	if ei == nil || ei.state != "ELEMENT_ACTIVATED" || ei.interruptedBy != nil || ei.trigger != nil {
+	if ei == nil || ei.state != "ELEMENT_ACTIVATED" || ei.interruptedBy != nil || ei.trigger != nil || ei.interrupt != nil {
+		return
+	}
+	if esp := espStart(ei, s.el.ID); esp != nil {
+		p.triggerEventSubprocess(ei, esp, vars)
 		return
 	}
 	t := &processEvent{key: p.st.nextKey(), target: s.el.ID, scope: ei.key, variables: vars}
@@ -173,4 +172,14 @@ func (p *proc) throwSignal(ei *elemInst) error {
 	}
 	p.command(VTSignal, "BROADCAST", p.st.nextKey(), &SignalValue{SignalName: v.(string), Variables: vars, TenantID: DefaultTenant})
 	return nil
+}
+
+// dropSignalSub removes a subscription from the broadcast list.
+func (p *proc) dropSignalSub(s *signalSub) {
+	for i, x := range p.st.signalSubs {
+		if x == s {
+			p.st.signalSubs = append(p.st.signalSubs[:i:i], p.st.signalSubs[i+1:]...)
+			return
+		}
+	}
 }

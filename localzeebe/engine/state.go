@@ -99,6 +99,8 @@ type elemInst struct {
 	// other elements are being terminated, nothing new starts in it, and it
 	// completes when they are gone
 	terminating bool
+	// a scope taken over by an interrupting event subprocess
+	interrupt *espInterrupt
 	// a multi-instance body's state
 	mi *miState
 	// a compensation throw event waiting for its handlers
