@@ -37,8 +37,12 @@
 //   - event subprocesses (triggeredByEvent="true") in the process or in an
 //     embedded subprocess: no sequence flows in or out, exactly one start event,
 //     with a message, timer (timeDuration; timeCycle only when non-interrupting),
-//     signal or error (interrupting only) definition, isInterrupting defaulting
-//     to true, and zeebe:ioMapping;
+//     signal, error (interrupting only) or escalation definition, isInterrupting
+//     defaulting to true, and zeebe:ioMapping;
+//   - escalation events (escalationRef to a bpmn:escalation): intermediate throw
+//     and end events (a non-empty escalationCode, static or "=expr"), boundary
+//     events interrupting or not and event subprocess start events (a static
+//     code, or none to catch all; one boundary per code and activity);
 //   - call activities with exactly one zeebe:calledElement (processId static or
 //     "=expr", propagateAllChildVariables and propagateAllParentVariables, both
 //     defaulting to true), zeebe:ioMapping and boundary events; bindingType and
@@ -62,7 +66,7 @@
 // Everything else (Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// escalation, link and conditional events,
+// link and conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,
 // expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as

@@ -95,7 +95,7 @@ func (b *procBuilder) eventSubprocessStart(e *Element, n, def *node) {
 	e.CancelActivity = b.boolAttr(n, e.ID, "isInterrupting", true)
 	switch {
 	case def == nil:
-		b.add(e.ID, "The start event of an event subprocess must have an event definition (message, timer, error or signal)")
+		b.add(e.ID, "The start event of an event subprocess must have an event definition (message, timer, error, signal or escalation)")
 		return
 	case def.local == "messageEventDefinition":
 		e.EventType = EventMessage
@@ -112,6 +112,9 @@ func (b *procBuilder) eventSubprocessStart(e *Element, n, def *node) {
 	case def.local == "errorEventDefinition":
 		e.EventType = EventError
 		b.catchError(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.catchEscalation(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "in an event subprocess with '"+def.local+"'")
 		return
@@ -236,6 +239,9 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 	case def.local == "signalEventDefinition":
 		e.EventType = EventSignal
 		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.throwEscalation(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -282,6 +288,9 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 	case def.local == "signalEventDefinition":
 		e.EventType = EventSignal
 		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.catchEscalation(e, def)
 	case !e.CancelActivity:
 		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	default:
@@ -324,9 +333,50 @@ func (b *procBuilder) throwEvent(e *Element, n *node) {
 	case def.local == "signalEventDefinition":
 		e.EventType = EventSignal
 		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.throwEscalation(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
+}
+
+// throwEscalation resolves an escalation throw or end event's code, which
+// must exist (static or an expression).
+func (b *procBuilder) throwEscalation(e *Element, def *node) {
+	ref := def.attr("escalationRef")
+	en := b.escalationNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Escalation throw and end events must reference an escalation (escalationRef)")
+		return
+	case en == nil:
+		b.add(e.ID, "escalationRef '%s' does not reference a bpmn:escalation", ref)
+		return
+	}
+	e.EscalationCode = en.attr("escalationCode")
+	if strings.TrimSpace(e.EscalationCode) == "" {
+		b.add(e.ID, "The escalation '%s' thrown by this event must have a non-empty escalationCode", ref)
+		return
+	}
+	b.expr(e.ID, "escalationCode", e.EscalationCode)
+}
+
+// catchEscalation resolves an escalation catch event (boundary or event
+// subprocess start); no escalationRef or no code catches every escalation.
+func (b *procBuilder) catchEscalation(e *Element, def *node) {
+	if ref := def.attr("escalationRef"); ref != "" {
+		en := b.escalationNodes[ref]
+		if en == nil {
+			b.add(e.ID, "escalationRef '%s' does not reference a bpmn:escalation", ref)
+			return
+		}
+		e.EscalationCode = en.attr("escalationCode")
+	}
+	if isExpression(e.EscalationCode) {
+		b.add(e.ID, "The escalationCode of an escalation catch event must be static, found the expression '%s'", e.EscalationCode)
+	}
+	e.EscalationCatchAll = e.EscalationCode == ""
 }
 
 // signalRef resolves a signal event's bpmn:signal; its name may be an

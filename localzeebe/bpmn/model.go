@@ -157,6 +157,12 @@ type Element struct {
 	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all
 	CatchAll  bool   // error boundary catching every code
 
+	// Escalation events: the escalationCode of the referenced bpmn:escalation,
+	// static or "=expr" on throw events, static on catch events, where "" is
+	// a catch-all (and EscalationCatchAll is set).
+	EscalationCode     string
+	EscalationCatchAll bool
+
 	// Compensation.
 	CompensationHandler *Element // compensation boundary event: the handler its association targets
 	ActivityRef         string   // compensation throw/end event: the activity to compensate, "" = all

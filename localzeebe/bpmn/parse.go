@@ -38,6 +38,7 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 	p.errorNodes = map[string]*node{}
 	p.messageNodes = map[string]*node{}
 	p.signalNodes = map[string]*node{}
+	p.escalationNodes = map[string]*node{}
 	for _, c := range root.children {
 		id := c.attr("id")
 		switch {
@@ -48,6 +49,8 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 			p.messageNodes[id] = c
 		case c.is(nsBPMN, "signal"):
 			p.signalNodes[id] = c
+		case c.is(nsBPMN, "escalation"):
+			p.escalationNodes[id] = c
 		}
 	}
 	defs := &Definitions{}
@@ -71,6 +74,8 @@ type parser struct {
 	errorNodes   map[string]*node // root-level bpmn:error by id
 	messageNodes map[string]*node // root-level bpmn:message by id
 	signalNodes  map[string]*node // root-level bpmn:signal by id
+	// root-level bpmn:escalation by id
+	escalationNodes map[string]*node
 	messages     map[string]*messageInfo
 }
 
@@ -485,6 +490,16 @@ func (b *procBuilder) activityBoundaries(a *Element) {
 			}
 			if first, dup := byCode[key]; dup {
 				b.add(bd.ID, "Activity '%s' already has the error boundary event '%s' %s", a.ID, first, what)
+			} else {
+				byCode[key] = bd.ID
+			}
+		case EventEscalation:
+			key, what := "esc:"+bd.EscalationCode, fmt.Sprintf("escalation code '%s'", bd.EscalationCode)
+			if bd.EscalationCatchAll {
+				key, what = "esc-catch-all", "catching all escalations"
+			}
+			if first, dup := byCode[key]; dup {
+				b.add(bd.ID, "Activity '%s' already has the escalation boundary event '%s' %s", a.ID, first, what)
 			} else {
 				byCode[key] = bd.ID
 			}

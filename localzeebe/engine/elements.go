@@ -196,11 +196,8 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.EndEvent:
-		if el.EventType == bpmn.EventSignal {
-			if err := p.throwSignal(ei); err != nil {
-				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
-				return
-			}
+		if !p.throwOnActivation(ei) {
+			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		switch el.EventType {
@@ -217,11 +214,8 @@ func (p *proc) onActivating(ei *elemInst) {
 			p.completeDirectly(ei)
 		}
 	case el.Type == bpmn.IntermediateThrowEvent:
-		if el.EventType == bpmn.EventSignal {
-			if err := p.throwSignal(ei); err != nil {
-				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
-				return
-			}
+		if !p.throwOnActivation(ei) {
+			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		if el.EventType == "COMPENSATION" && p.triggerCompensation(ei) > 0 {
@@ -301,6 +295,25 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	}
+}
+
+// throwOnActivation broadcasts a signal throw or end event's signal, or
+// throws an escalation event's escalation; false when the event must not go
+// on (an incident, or an interrupting escalation catch event).
+func (p *proc) throwOnActivation(ei *elemInst) bool {
+	var err error
+	cont := true
+	switch ei.el.EventType {
+	case bpmn.EventSignal:
+		err = p.throwSignal(ei)
+	case bpmn.EventEscalation:
+		cont, err = p.throwEscalation(ei)
+	}
+	if err != nil {
+		p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+		return false
+	}
+	return cont
 }
 
 // activateStart writes the ACTIVATE_ELEMENT command of a scope's first element.
