@@ -61,12 +61,14 @@
 //     compensation boundary events linked to their handler by a bpmn:association;
 //   - intermediate catch events for a message (name and zeebe:subscription
 //     correlationKey) or a timeDuration timer;
-//   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
+//   - intermediate throw events: none (pass-through) and compensation (optional activityRef);
+//   - link intermediate throw and catch events, paired by name within their
+//     scope (a throw event needs exactly one catch event with its name there).
 //
 // Everything else (Zeebe user tasks (zeebe:userTask),
 // DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// link and conditional events,
+// conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,
 // expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as

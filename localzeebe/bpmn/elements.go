@@ -313,8 +313,20 @@ func (b *procBuilder) catchEvent(e *Element, n *node) {
 	case def.local == "signalEventDefinition":
 		e.EventType = EventSignal
 		b.signalRef(e, def)
+	case def.local == "linkEventDefinition":
+		e.EventType = EventLink
+		b.linkName(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
+	}
+}
+
+// linkName reads a link event's name; throw and catch events are paired
+// by it within their scope (linkEvents).
+func (b *procBuilder) linkName(e *Element, def *node) {
+	e.LinkName = def.attr("name")
+	if strings.TrimSpace(e.LinkName) == "" {
+		b.add(e.ID, "Link name must be present and not empty.")
 	}
 }
 
@@ -336,6 +348,9 @@ func (b *procBuilder) throwEvent(e *Element, n *node) {
 	case def.local == "escalationEventDefinition":
 		e.EventType = EventEscalation
 		b.throwEscalation(e, def)
+	case def.local == "linkEventDefinition":
+		e.EventType = EventLink
+		b.linkName(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}

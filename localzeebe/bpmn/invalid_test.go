@@ -32,7 +32,6 @@ func TestParseRejectsUnsupportedElements(t *testing.T) {
 		{"adHocSubProcess", "", `<bpmn:adHocSubProcess id="AdHoc"/>`, "AdHoc", "adHocSubProcess"},
 		{"inclusiveGateway", "", `<bpmn:inclusiveGateway id="Inc"/>`, "Inc", "inclusiveGateway"},
 		{"complexGateway", "", `<bpmn:complexGateway id="Cx"/>`, "Cx", "complexGateway"},
-		{"link catch event", "", `<bpmn:intermediateCatchEvent id="LC"><bpmn:linkEventDefinition name="l"/></bpmn:intermediateCatchEvent>`, "LC", "intermediateCatchEvent' with 'linkEventDefinition"},
 		{"conditional catch event", "", `<bpmn:intermediateCatchEvent id="CC"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>`, "CC", "intermediateCatchEvent' with 'conditionalEventDefinition"},
 		{"none intermediate catch event", "", `<bpmn:intermediateCatchEvent id="NC"/>`, "NC", "intermediateCatchEvent' without an event definition"},
 		{"none boundary event", "", task("A", "", "") + `<bpmn:boundaryEvent id="NB" attachedToRef="A"/>`, "NB", "boundaryEvent' without an event definition"},

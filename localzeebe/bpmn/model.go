@@ -163,6 +163,11 @@ type Element struct {
 	EscalationCode     string
 	EscalationCatchAll bool
 
+	// Link events: the linkEventDefinition name, and for a throw event the
+	// catch event of the same scope with that name.
+	LinkName   string
+	LinkTarget *Element
+
 	// Compensation.
 	CompensationHandler *Element // compensation boundary event: the handler its association targets
 	ActivityRef         string   // compensation throw/end event: the activity to compensate, "" = all

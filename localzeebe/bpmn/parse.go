@@ -234,6 +234,7 @@ func (p *parser) process(pn *node) *ProcessDef {
 	for _, e := range b.all {
 		b.crossCheck(e)
 	}
+	b.linkEvents()
 	for _, f := range b.flowOrder {
 		if f.Condition != "" && f.Source.Type != ExclusiveGateway {
 			p.add(f.ID, "Conditional sequence flows are only supported when leaving an exclusive gateway, not '%s'", f.Source.ID)
@@ -592,5 +593,43 @@ func (b *procBuilder) eventSubprocess(e *Element) {
 	}
 	if starts != 1 {
 		b.add(e.ID, "An event subprocess must have exactly one start event, found %d", starts)
+	}
+}
+
+// linkEvents pairs each link throw event with the link catch event of its
+// scope that has its name, as Zeebe does; the problems name the scope (the
+// process or subprocess id), with Zeebe's messages.
+func (b *procBuilder) linkEvents() {
+	scopeID := func(e *Element) string {
+		if e.Parent == nil {
+			return b.def.ID
+		}
+		return e.Parent.ID
+	}
+	catches := map[*Element]map[string]*Element{} // scope (nil: the process) -> name -> catch event
+	for _, e := range b.all {
+		if e.EventType != EventLink || e.Type != IntermediateCatchEvent || e.LinkName == "" {
+			continue
+		}
+		byName := catches[e.Parent]
+		if byName == nil {
+			byName = map[string]*Element{}
+			catches[e.Parent] = byName
+		}
+		if _, dup := byName[e.LinkName]; dup {
+			b.add(scopeID(e), "Multiple intermediate catch link event definitions with the same name '%s' are not allowed.", e.LinkName)
+			continue
+		}
+		byName[e.LinkName] = e
+	}
+	for _, e := range b.all {
+		if e.EventType != EventLink || e.Type != IntermediateThrowEvent || e.LinkName == "" {
+			continue
+		}
+		if c := catches[e.Parent][e.LinkName]; c != nil {
+			e.LinkTarget = c
+			continue
+		}
+		b.add(scopeID(e), "Can't find an catch link event for the throw link event with the name '%s'.", e.LinkName)
 	}
 }

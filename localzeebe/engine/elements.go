@@ -227,6 +227,10 @@ func (p *proc) onActivating(ei *elemInst) {
 		// already occurred, its variables are applied on completion.
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.IntermediateCatchEvent && el.EventType == bpmn.EventLink:
+		// Entered from its link throw event: it passes through.
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.IntermediateCatchEvent:
 		switch el.EventType {
 		case "MESSAGE":
@@ -490,6 +494,9 @@ func (p *proc) afterCompleted(ei *elemInst) {
 		p.innerInstanceDone(scope, ei, false)
 	case ei.el.EventType == bpmn.EventTerminate:
 		p.terminateFlowScope(scope)
+	case ei.el.LinkTarget != nil:
+		// A link throw event goes on at its catch event, without a sequence flow.
+		p.activate(scope, ei.el.LinkTarget)
 	default:
 		p.takeOutgoing(scope, ei.el)
 	}
