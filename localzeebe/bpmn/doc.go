@@ -20,6 +20,8 @@
 //     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
 //     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
 //     bpmn:completionCondition), and isForCompensation="true" for compensation handlers;
+//   - business rule tasks with a zeebe:calledDecision (decisionId static or
+//     "=expr", and a resultVariable) instead of a zeebe:taskDefinition;
 //   - the other elements Zeebe 8.5 runs as jobs, with the same extensions: send,
 //     script and business-rule tasks with a zeebe:taskDefinition, message
 //     intermediate throw and end events with a zeebe:taskDefinition, and user tasks
@@ -65,8 +67,7 @@
 //   - link intermediate throw and catch events, paired by name within their
 //     scope (a throw event needs exactly one catch event with its name there).
 //
-// Everything else (Zeebe user tasks (zeebe:userTask),
-// DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
+// Everything else (Zeebe user tasks (zeebe:userTask), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
 // conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,

@@ -658,8 +658,9 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			b.add(where, "Zeebe user tasks ('zeebe:userTask', Zeebe 8.5) are not supported by the local engine; "+
 				"remove 'zeebe:userTask' to run '%s' as a job-based user task (jobs of type '%s')", e.ID, UserTaskJobType)
 		case e.Type == BusinessRuleTask && x.local == "calledDecision":
-			b.add(where, "'zeebe:calledDecision' (a DMN decision) is not supported by the local engine, which does not evaluate DMN; "+
-				"implement the task with a 'zeebe:taskDefinition' and a job worker instead")
+			if seen[x.local] == 1 {
+				b.calledDecision(e, x)
+			}
 		case e.Type == ScriptTask && x.local == "script":
 			if seen[x.local] == 1 {
 				b.script(e, x)
@@ -675,9 +676,11 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 	switch {
 	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
 		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case e.Type == BusinessRuleTask && seen["taskDefinition"]+seen["calledDecision"] != 1:
+		b.add(where, "Must have either one 'zeebe:calledDecision' or one 'zeebe:taskDefinition' extension element")
 	case e.Type == CallActivity && seen["calledElement"] != 1:
 		b.add(where, "Must have exactly one 'zeebe:calledElement' extension element")
-	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
+	case job && e.Type != ScriptTask && e.Type != BusinessRuleTask && seen["taskDefinition"] != 1:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
 		e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
@@ -717,6 +720,20 @@ func (b *procBuilder) calledElement(e *Element, x *node) {
 	}
 	e.PropagateAllChildVariables = b.boolAttr(x, e.ID, "propagateAllChildVariables", true)
 	e.PropagateAllParentVariables = b.boolAttr(x, e.ID, "propagateAllParentVariables", true)
+}
+
+// calledDecision reads a business rule task's zeebe:calledDecision: the
+// decision the engine evaluates on activation, and the variable its result goes to.
+func (b *procBuilder) calledDecision(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.CalledDecisionID, e.ResultVariable = x.attr("decisionId"), x.attr("resultVariable")
+	if strings.TrimSpace(e.CalledDecisionID) == "" {
+		b.add(where, "Attribute 'decisionId' of 'zeebe:calledDecision' must be present and not empty")
+	}
+	b.expr(e.ID, "zeebe:calledDecision decisionId", e.CalledDecisionID)
+	if !pathPattern.MatchString(e.ResultVariable) || strings.Contains(e.ResultVariable, ".") {
+		b.add(where, "Attribute 'resultVariable' of 'zeebe:calledDecision' must be a variable name, found '%s'", e.ResultVariable)
+	}
 }
 
 // script reads a zeebe:script: a FEEL expression the engine evaluates when
@@ -859,7 +876,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "":
+		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "" && e.CalledDecisionID == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

@@ -142,8 +142,10 @@ type Element struct {
 	UserTask            *UserTaskProps // job-based user task: what becomes its reserved job headers; nil otherwise
 
 	// Script task with zeebe:script: the FEEL expression ("=..." as written)
-	// and the variable its result goes to.
+	// and the variable its result goes to; a business rule task with
+	// zeebe:calledDecision: the decision id (static or "=expr") and the same.
 	Script, ResultVariable string
+	CalledDecisionID       string
 	Inputs, Outputs        []Mapping      // zeebe:ioMapping; kept on any element type that carries one
 	Boundaries             []*Element     // boundary events attached to this activity, document order
 	IsForCompensation      bool           // a compensation handler: no flows, no boundary events

@@ -76,7 +76,7 @@ type parser struct {
 	signalNodes  map[string]*node // root-level bpmn:signal by id
 	// root-level bpmn:escalation by id
 	escalationNodes map[string]*node
-	messages     map[string]*messageInfo
+	messages        map[string]*messageInfo
 }
 
 // messageInfo caches a validated bpmn:message, so a message used twice is reported once.

@@ -142,6 +142,18 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.correlateBuffered(ei)
+	case el.CalledDecisionID != "":
+		// A business rule task with zeebe:calledDecision: the decision is
+		// evaluated on activation, its result merged on completion.
+		if err := p.calledDecision(ei); err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.ScriptTask:
 		// A FEEL script (job-based script tasks are matched above): evaluated on
 		// activation, its result merged on completion as a job's variables are.

@@ -104,6 +104,8 @@ func (p *proc) dispatch(rec *Record) (any, error) {
 		return nil, p.triggerTimer(rec)
 	case VTSignal:
 		return p.broadcast(-1, rec.Value.(*SignalValue)), nil
+	case VTDecisionEvaluation:
+		return p.evaluateDecisionCommand(rec)
 	}
 	return nil, reject(rec.Intent, "PROCESSING_ERROR", "the local engine has no processor for %s %s", rec.ValueType, rec.Intent)
 }
