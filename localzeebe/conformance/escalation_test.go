@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -84,4 +85,42 @@ func jsonField(t *testing.T, r *record, name string) string {
 	require.NoError(t, json.Unmarshal(r.Value, &v))
 	s, _ := v[name].(string)
 	return s
+}
+
+// An escalation a called process does not catch reaches the call
+// activity's boundary events (docs: escalation-events.md); an interrupting
+// one terminates the call activity, and with it the called instance.
+func TestEscalationFromCalledProcess(t *testing.T) {
+	t.Parallel()
+	parent, child, jt := uniq(t, "p"), uniq(t, "c"), uniq(t, "jt")
+	resp, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: parent + ".bpmn", Content: []byte(bpmnHeader +
+		`<bpmn:escalation id="Esc_Up" escalationCode="up"/>
+		<bpmn:process id="` + parent + `" isExecutable="true"><bpmn:startEvent id="Start"/>
+			<bpmn:callActivity id="Call"><bpmn:extensionElements><zeebe:calledElement processId="` + child + `"/></bpmn:extensionElements></bpmn:callActivity>
+			<bpmn:boundaryEvent id="Up" attachedToRef="Call"><bpmn:escalationEventDefinition escalationRef="Esc_Up"/></bpmn:boundaryEvent>
+			<bpmn:serviceTask id="Task_Up"><bpmn:extensionElements><zeebe:taskDefinition type="` + jt + `"/></bpmn:extensionElements></bpmn:serviceTask>
+			<bpmn:endEvent id="End"/>
+			<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Call"/><bpmn:sequenceFlow id="F2" sourceRef="Call" targetRef="End"/>
+			<bpmn:sequenceFlow id="F3" sourceRef="Up" targetRef="Task_Up"/></bpmn:process>
+		<bpmn:process id="` + child + `" isExecutable="true"><bpmn:startEvent id="Child_Start"/>
+			<bpmn:intermediateThrowEvent id="Child_Throw"><bpmn:escalationEventDefinition escalationRef="Esc_Up"/></bpmn:intermediateThrowEvent>
+			<bpmn:endEvent id="Child_End"/>
+			<bpmn:sequenceFlow id="C1" sourceRef="Child_Start" targetRef="Child_Throw"/><bpmn:sequenceFlow id="C2" sourceRef="Child_Throw" targetRef="Child_End"/></bpmn:process>
+		</bpmn:definitions>`)}}})
+	require.NoError(t, err)
+	require.Len(t, resp.GetDeployments(), 2)
+	created, err := gw.CreateProcessInstance(ctx15(t), &pb.CreateProcessInstanceRequest{BpmnProcessId: parent, Version: -1})
+	require.NoError(t, err)
+	pik := created.GetProcessInstanceKey()
+	j := awaitInstanceJob(t, jt, pik)
+	completeJob(t, j.GetKey())
+
+	needRecords(t)
+	ci := childInstance(t, pik)
+	esc := waitRecord(t, "ESCALATED", func(r *record) bool { return isEvent(r, "ESCALATION", "ESCALATED") && r.V.ProcessInstanceKey == ci.Key })
+	assert.Equal(t, [2]string{"Child_Throw", "Up"}, [2]string{jsonField(t, esc, "throwElementId"), jsonField(t, esc, "catchElementId")})
+	assert.Equal(t, []string{"Child_Throw", ci.V.BpmnProcessID}, elementEvents(t, ci.Key, "ELEMENT_TERMINATED"),
+		"the throw event ends with the called instance")
+	assert.Equal(t, []string{"Child_Start"}, elementEvents(t, ci.Key, "ELEMENT_COMPLETED"), "the called instance does not go on")
+	assert.Equal(t, []string{"Call"}, elementEvents(t, pik, "ELEMENT_TERMINATED"))
 }

@@ -197,3 +197,47 @@ func TestSignalStartEvent(t *testing.T) {
 		}
 	}
 }
+
+// An event-based gateway may wait for a signal too (docs:
+// event-based-gateways.md): the gateway holds the signal subscription
+// beside its timer; the signal completes it, cancels the timer, and the
+// signal's catch event completes at once with the signal's variables.
+func TestEventBasedGatewaySignal(t *testing.T) {
+	t.Parallel()
+	sig, pid, jt := uniq(t, "sig"), uniq(t, "p"), uniq(t, "jt")
+	deployXML(t, pid+".bpmn", bpmnHeader+`<bpmn:signal id="Signal_Go" name="`+sig+`"/><bpmn:process id="`+pid+`" isExecutable="true">
+		<bpmn:startEvent id="Start"/><bpmn:eventBasedGateway id="Gateway"/>
+		<bpmn:intermediateCatchEvent id="Go"><bpmn:signalEventDefinition signalRef="Signal_Go"/></bpmn:intermediateCatchEvent>
+		<bpmn:intermediateCatchEvent id="Late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+		<bpmn:serviceTask id="Task"><bpmn:extensionElements><zeebe:taskDefinition type="`+jt+`"/></bpmn:extensionElements></bpmn:serviceTask>
+		<bpmn:endEvent id="End_Late"/>
+		<bpmn:sequenceFlow id="F0" sourceRef="Start" targetRef="Gateway"/><bpmn:sequenceFlow id="F1" sourceRef="Gateway" targetRef="Go"/>
+		<bpmn:sequenceFlow id="F2" sourceRef="Gateway" targetRef="Late"/><bpmn:sequenceFlow id="F3" sourceRef="Go" targetRef="Task"/>
+		<bpmn:sequenceFlow id="F4" sourceRef="Late" targetRef="End_Late"/></bpmn:process></bpmn:definitions>`)
+	resp, err := gw.CreateProcessInstance(ctx15(t), &pb.CreateProcessInstanceRequest{BpmnProcessId: pid, Version: -1})
+	require.NoError(t, err)
+	pik := resp.GetProcessInstanceKey()
+	afterElement(t, pik, "Gateway")
+	broadcast(t, sig, map[string]any{"go": true})
+	j := awaitInstanceJob(t, jt, pik)
+	assert.Equal(t, map[string]any{"go": true}, jobVars(t, j))
+	completeJob(t, j.GetKey())
+
+	needRecords(t)
+	gk := elementKey(t, pik, "Gateway")
+	from := positionOf(t, "the broadcast", func(r *record) bool {
+		return r.RecordType == "COMMAND" && r.ValueType == "SIGNAL" && strings.Contains(string(r.Value), `"signalName":"`+sig+`"`)
+	})
+	assert.Equal(t, []string{
+		"COMMAND SIGNAL BROADCAST ", "EVENT SIGNAL BROADCASTED ",
+		"EVENT PROCESS_EVENT TRIGGERING Go", "COMMAND PROCESS_INSTANCE COMPLETE_ELEMENT Gateway",
+		"EVENT PROCESS_INSTANCE ELEMENT_COMPLETING Gateway", "EVENT TIMER CANCELED Late",
+		"EVENT SIGNAL_SUBSCRIPTION DELETED Go", "EVENT PROCESS_INSTANCE ELEMENT_COMPLETED Gateway",
+		"EVENT PROCESS_INSTANCE SEQUENCE_FLOW_TAKEN F1", "COMMAND PROCESS_INSTANCE ACTIVATE_ELEMENT Go",
+		"EVENT PROCESS_INSTANCE ELEMENT_ACTIVATING Go", "EVENT PROCESS_INSTANCE ELEMENT_ACTIVATED Go",
+		"COMMAND PROCESS_INSTANCE COMPLETE_ELEMENT Go", "EVENT PROCESS_INSTANCE ELEMENT_COMPLETING Go",
+		"EVENT PROCESS_EVENT TRIGGERED Go", "EVENT PROCESS_INSTANCE ELEMENT_COMPLETED Go",
+	}, signalTrace(t, pik, from, sig, 16))
+	created := findRecords(t, func(r *record) bool { return isEvent(r, "SIGNAL_SUBSCRIPTION", "CREATED") && elementInstanceOf(t, r) == gk })
+	require.Len(t, created, 1, "the gateway holds the subscription")
+}
