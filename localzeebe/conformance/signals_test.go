@@ -238,6 +238,8 @@ func TestEventBasedGatewaySignal(t *testing.T) {
 		"COMMAND PROCESS_INSTANCE COMPLETE_ELEMENT Go", "EVENT PROCESS_INSTANCE ELEMENT_COMPLETING Go",
 		"EVENT PROCESS_EVENT TRIGGERED Go", "EVENT PROCESS_INSTANCE ELEMENT_COMPLETED Go",
 	}, signalTrace(t, pik, from, sig, 16))
-	created := findRecords(t, func(r *record) bool { return isEvent(r, "SIGNAL_SUBSCRIPTION", "CREATED") && elementInstanceOf(t, r) == gk })
+	created := findRecords(t, func(r *record) bool {
+		return isEvent(r, "SIGNAL_SUBSCRIPTION", "CREATED") && elementInstanceOf(t, r) == gk
+	})
 	require.Len(t, created, 1, "the gateway holds the subscription")
 }
