@@ -162,3 +162,76 @@ func TestTimerEventSubprocesses(t *testing.T) {
 		})
 	}
 }
+
+// An event subprocess inside a multi-instance subprocess belongs to each
+// inner instance: an interrupting message for one item interrupts only
+// that instance, whose event subprocess sees the item.
+func TestEventSubprocessInMultiInstance(t *testing.T) {
+	t.Parallel()
+	m := deployModel(t, "event-subprocess-mi.bpmn")
+	key := uniq(t, "k")
+	res := m.createWithResult(t, map[string]any{"key": key, "items": []int{1, 2}})
+	items := awaitJobs(t, act{typ: m.jt, max: 2}, 2)
+	pik := items[0].GetProcessInstanceKey()
+	_, err := publish(t, m.msg, key+"1", 0, "", nil)
+	require.NoError(t, err)
+	cancel := awaitInstanceJob(t, m.typ("cancel"), pik)
+	assert.Equal(t, 1.0, jobVars(t, cancel)["item"])
+	completeJob(t, cancel.GetKey())
+	for _, j := range items {
+		_, err := gw.CompleteJob(ctx15(t), &pb.CompleteJobRequest{JobKey: j.GetKey()})
+		if jobVars(t, j)["item"] == 1.0 {
+			require.Error(t, err, "the interrupted item's job is gone")
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	resp, _ := awaitResult(t, res)
+	assert.Equal(t, pik, resp.GetProcessInstanceKey())
+
+	needRecords(t)
+	assert.Equal(t, []string{"Task_Item"}, elementEvents(t, pik, "ELEMENT_TERMINATED"))
+	assert.Equal(t, []string{"Esp_Cancel_Start", "Esp_Cancel_Start"}, findSubscriptionElements(t, pik), "one subscription per inner instance")
+	assert.Equal(t, 1, count(elementEvents(t, pik, "ELEMENT_ACTIVATED"), "Esp_Cancel_Start"), "one of them triggered")
+}
+
+// findSubscriptionElements lists the element ids of the instance's PROCESS_MESSAGE_SUBSCRIPTION CREATED events.
+func findSubscriptionElements(t *testing.T, pik int64) []string {
+	t.Helper()
+	var ids []string
+	for _, r := range findRecords(t, func(r *record) bool {
+		return isEvent(r, "PROCESS_MESSAGE_SUBSCRIPTION", "CREATED") && r.V.ProcessInstanceKey == pik
+	}) {
+		ids = append(ids, r.V.ElementID)
+	}
+	return ids
+}
+
+// An escalation thrown in a scope with an interrupting escalation event
+// subprocess ends the throw event with the rest of the scope.
+func TestEscalationEventSubprocessInterrupting(t *testing.T) {
+	t.Parallel()
+	pid, jt := uniq(t, "p"), uniq(t, "jt")
+	deployXML(t, pid+".bpmn", bpmnHeader+`<bpmn:escalation id="Esc" escalationCode="x"/><bpmn:process id="`+pid+`" isExecutable="true">
+		<bpmn:startEvent id="Start"/>
+		<bpmn:intermediateThrowEvent id="Throw"><bpmn:escalationEventDefinition escalationRef="Esc"/></bpmn:intermediateThrowEvent>
+		<bpmn:endEvent id="End"/>
+		<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Throw"/><bpmn:sequenceFlow id="F2" sourceRef="Throw" targetRef="End"/>
+		<bpmn:subProcess id="Esp" triggeredByEvent="true"><bpmn:startEvent id="Esp_Start"><bpmn:escalationEventDefinition/></bpmn:startEvent>
+			<bpmn:serviceTask id="Task"><bpmn:extensionElements><zeebe:taskDefinition type="`+jt+`"/></bpmn:extensionElements></bpmn:serviceTask>
+			<bpmn:sequenceFlow id="E1" sourceRef="Esp_Start" targetRef="Task"/></bpmn:subProcess></bpmn:process></bpmn:definitions>`)
+	resp, err := gw.CreateProcessInstance(ctx15(t), &pb.CreateProcessInstanceRequest{BpmnProcessId: pid, Version: -1})
+	require.NoError(t, err)
+	pik := resp.GetProcessInstanceKey()
+	completeJob(t, awaitInstanceJob(t, jt, pik).GetKey())
+
+	needRecords(t)
+	waitRecord(t, "the instance completed", func(r *record) bool { return isEvent(r, "PROCESS_INSTANCE", "ELEMENT_COMPLETED") && r.Key == pik })
+	assert.Equal(t, []string{"Throw"}, elementEvents(t, pik, "ELEMENT_TERMINATED"))
+	assert.NotContains(t, elementEvents(t, pik, "ELEMENT_ACTIVATING"), "End")
+	trace := instanceTrace(t, pik, pid, func(r *record) bool { return r.V.ElementID == "Throw" && r.Intent == "ELEMENT_ACTIVATING" })
+	want := []string{"EVENT Throw ELEMENT_ACTIVATING", "COMMAND Throw TERMINATE_ELEMENT", "EVENT Throw ELEMENT_TERMINATING",
+		"EVENT Throw ELEMENT_TERMINATED", "COMMAND Esp ACTIVATE_ELEMENT"}
+	require.GreaterOrEqual(t, len(trace), len(want))
+	assert.Equal(t, want, trace[:len(want)])
+}
