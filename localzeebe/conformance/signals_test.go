@@ -139,6 +139,11 @@ func TestSignals(t *testing.T) {
 			assert.Equal(t, tc.want, signalTrace(t, pik, from, sig, len(tc.want)))
 		})
 	}
+	goRec := waitRecord(t, "BROADCASTED -go", func(r *record) bool {
+		return isEvent(r, "SIGNAL", "BROADCASTED") && jsonField(t, r, "signalName") == sig+"-go"
+	})
+	assert.Equal(t, resp.GetKey(), goRec.Key, "the answer's key is the signal's")
+	assert.JSONEq(t, `{"signalName":"`+sig+`-go","variables":{"go":1},"tenantId":"<default>"}`, string(goRec.Value))
 	// The signal start events' subscriptions, and the instances they started.
 	subs := findRecords(t, func(r *record) bool {
 		return isEvent(r, "SIGNAL_SUBSCRIPTION", "CREATED") && r.V.ProcessDefinitionKey == thrown.GetProcessDefinitionKey()
