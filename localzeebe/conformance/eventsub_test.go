@@ -101,8 +101,9 @@ func TestEventSubprocesses(t *testing.T) {
 	for id, scope := range map[string]int64{"Esp_Sig_Start": subKey, "Esp_Note_Start": pik} {
 		var n int
 		for _, r := range findRecords(t, func(r *record) bool {
-			return r.RecordType == "EVENT" && (r.ValueType == "SIGNAL_SUBSCRIPTION" || r.ValueType == "PROCESS_MESSAGE_SUBSCRIPTION") &&
-				r.Intent == "CREATED" && strings.Contains(string(r.Value), `"`+id+`"`)
+			mine := r.ValueType == "SIGNAL_SUBSCRIPTION" && r.V.ProcessDefinitionKey == m.meta.GetProcessDefinitionKey() ||
+				r.ValueType == "PROCESS_MESSAGE_SUBSCRIPTION" && r.V.ProcessInstanceKey == pik
+			return mine && isEvent(r, r.ValueType, "CREATED") && strings.Contains(string(r.Value), `"`+id+`"`)
 		}) {
 			assert.Equal(t, scope, elementInstanceOf(t, r), id)
 			n++
