@@ -87,6 +87,7 @@ func TestHitPolicies(t *testing.T) {
 		{"collect count, no match", "COLLECT", "COUNT", "", [][2]string{{"< 0", "1"}}, 15, "0", nil, ""},
 		{"collect sum, no match", "COLLECT", "SUM", "", [][2]string{{"< 0", "1"}}, 15, "null", nil, ""},
 		{"not and lists", "FIRST", "", "", [][2]string{{"not(1, 2)", `"other"`}, {"-", `"one or two"`}}, 2, `"one or two"`, []int{2}, ""},
+		{"an expression over ?", "RULE ORDER", "", "", [][2]string{{"? > 3 and ? < 5", `"four"`}, {`string(?) = "4"`, `"text"`}, {`odd(?)`, `"odd"`}}, 4, `["four","text"]`, []int{1, 2}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,7 +146,7 @@ func TestParseInvalid(t *testing.T) {
 			"The required decisions form a cycle"},
 		{"priority without output values", string(table("PRIORITY", "", "", [2]string{"-", "1"})), "Decision 'd': the hit policy PRIORITY needs the output values"},
 		{"an aggregation without collect", string(table("FIRST", "SUM", "", [2]string{"-", "1"})), "Decision 'd': an aggregation is only allowed with the hit policy COLLECT"},
-		{"a question mark", string(table("FIRST", "", "", [2]string{"? > 1", "1"})), "uses '?', which the local engine does not support"},
+		{"bad FEEL in an input entry", string(table("FIRST", "", "", [2]string{"? >", "1"})), "Decision 'd': invalid FEEL in an input entry"},
 		{"no decision", `<definitions id="x"/>`, "The DMN resource must contain at least one decision"},
 	}
 	for _, tc := range tests {

@@ -5,10 +5,11 @@
 // OUTPUT ORDER) and literal expressions, and required decisions, whose
 // results are visible to the decisions that require them by their ids.
 //
-// Input entries are FEEL unary tests: "-" (or empty) matches anything;
-// otherwise the entry is tested as the input value "in (<entry>)", so
-// comparisons (< 5), intervals ([1..5]), lists of values ("a","b") and
-// not(...) work. Tests using "?" are not supported and fail the deployment.
+// Input entries are FEEL unary tests: "-" (or empty) matches anything; an
+// entry using "?" (the input value) is a boolean expression that matches
+// when true; otherwise the entry is tested as the input value "in
+// (<entry>)", so comparisons (< 5), intervals ([1..5]), lists of values
+// ("a","b") and not(...) work.
 package dmn
 
 import (
@@ -221,7 +222,7 @@ func Parse(data []byte) (*Definitions, error) {
 				for _, ie := range r.Inputs {
 					rule.Tests = append(rule.Tests, compileTest(ie.Text, func(src string) *feel.Expression {
 						return compile("an input entry", src)
-					}, func(msg string) { add("%s: %s", where, msg) }))
+					}))
 				}
 				for _, oe := range r.Outputs {
 					var e *feel.Expression
@@ -257,19 +258,43 @@ func Parse(data []byte) (*Definitions, error) {
 }
 
 // compileTest compiles an input entry into a boolean expression over the input value.
-func compileTest(text string, compile func(string) *feel.Expression, fail func(string)) *feel.Expression {
+func compileTest(text string, compile func(string) *feel.Expression) *feel.Expression {
 	s := strings.TrimSpace(text)
 	if s == "" || s == "-" {
 		return nil
 	}
-	if strings.Contains(s, "?") {
-		fail(fmt.Sprintf("the input entry '%s' uses '?', which the local engine does not support", s))
-		return nil
+	if q, ok := replaceInputValue(s); ok {
+		// An expression over '?' (the input value) matches when it is true.
+		return compile(q)
 	}
 	if inner, ok := strings.CutPrefix(s, "not("); ok && strings.HasSuffix(inner, ")") {
 		return compile("not(" + testInput + " in (" + strings.TrimSuffix(inner, ")") + "))")
 	}
 	return compile(testInput + " in (" + s + ")")
+}
+
+// replaceInputValue writes the input value's name for each '?' outside
+// string literals; ok is false when there is none.
+func replaceInputValue(s string) (string, bool) {
+	var b strings.Builder
+	inString, found := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inString && c == '\\' && i+1 < len(s):
+			b.WriteByte(c)
+			i++
+			c = s[i]
+		case c == '"':
+			inString = !inString
+		case c == '?' && !inString:
+			b.WriteString(testInput)
+			found = true
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), found
 }
 
 func hasCycle(d *Definitions) bool {
