@@ -40,7 +40,8 @@
 //     embedded subprocess: no sequence flows in or out, exactly one start event,
 //     with a message, timer (timeDuration; timeCycle only when non-interrupting),
 //     signal, error (interrupting only) or escalation definition, isInterrupting
-//     defaulting to true, and zeebe:ioMapping;
+//     defaulting to true, and zeebe:ioMapping; two event subprocesses of one
+//     scope may not wait for the same trigger (message, signal, code, catch-all);
 //   - escalation events (escalationRef to a bpmn:escalation): intermediate throw
 //     and end events (a non-empty escalationCode, static or "=expr"), boundary
 //     events interrupting or not and event subprocess start events (a static

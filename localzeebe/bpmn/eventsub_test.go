@@ -62,6 +62,12 @@ func TestParseEventSubprocessesInvalid(t *testing.T) {
 		{"a sequence flow into it", `<bpmn:startEvent id="S"/>` + flow("In", "S", "X") +
 			esp("X", `<bpmn:startEvent id="X_Start"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:startEvent>`),
 			"Element: X\n    ERROR: An event subprocess must not have incoming or outgoing sequence flows"},
+		{"two error event subprocesses with one code", esp("X", `<bpmn:startEvent id="X_Start"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:startEvent>`) +
+			esp("Y", `<bpmn:startEvent id="Y_Start"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:startEvent>`),
+			"Element: Y_Start\n    ERROR: The event subprocess 'X' of this scope already starts on the error code 'E'"},
+		{"two catch-all error event subprocesses", esp("X", `<bpmn:startEvent id="X_Start"><bpmn:errorEventDefinition/></bpmn:startEvent>`) +
+			esp("Y", `<bpmn:startEvent id="Y_Start"><bpmn:errorEventDefinition/></bpmn:startEvent>`),
+			"Element: Y_Start\n    ERROR: The event subprocess 'X' of this scope already starts on all errors"},
 		{"a boundary event on it", esp("X", `<bpmn:startEvent id="X_Start"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:startEvent>`) +
 			`<bpmn:boundaryEvent id="B" attachedToRef="X"><bpmn:errorEventDefinition errorRef="Err"/></bpmn:boundaryEvent>`,
 			"Element: B\n    ERROR: attachedToRef 'X' must reference an activity, not a EVENT_SUB_PROCESS"},

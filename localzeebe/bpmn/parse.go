@@ -235,6 +235,10 @@ func (p *parser) process(pn *node) *ProcessDef {
 		b.crossCheck(e)
 	}
 	b.linkEvents()
+	b.eventSubprocessTriggers(def.EventSubs)
+	for _, e := range b.all {
+		b.eventSubprocessTriggers(e.EventSubs)
+	}
 	for _, f := range b.flowOrder {
 		if f.Condition != "" && f.Source.Type != ExclusiveGateway {
 			p.add(f.ID, "Conditional sequence flows are only supported when leaving an exclusive gateway, not '%s'", f.Source.ID)
@@ -631,5 +635,41 @@ func (b *procBuilder) linkEvents() {
 			continue
 		}
 		b.add(scopeID(e), "Can't find an catch link event for the throw link event with the name '%s'.", e.LinkName)
+	}
+}
+
+// eventSubprocessTriggers rejects two event subprocesses of one scope that
+// would wait for the same trigger: which one starts would be ambiguous.
+func (b *procBuilder) eventSubprocessTriggers(esps []*Element) {
+	seen := map[string]string{}
+	for _, esp := range esps {
+		s := esp.EventStart
+		if s == nil {
+			continue
+		}
+		var key, what string
+		switch s.EventType {
+		case EventError:
+			key, what = "error:"+s.ErrorCode, fmt.Sprintf("the error code '%s'", s.ErrorCode)
+			if s.CatchAll {
+				key, what = "error-catch-all", "all errors"
+			}
+		case EventEscalation:
+			key, what = "escalation:"+s.EscalationCode, fmt.Sprintf("the escalation code '%s'", s.EscalationCode)
+			if s.EscalationCatchAll {
+				key, what = "escalation-catch-all", "all escalations"
+			}
+		case EventMessage:
+			key, what = "message:"+s.MessageName, fmt.Sprintf("the message '%s'", s.MessageName)
+		case EventSignal:
+			key, what = "signal:"+s.SignalName, fmt.Sprintf("the signal '%s'", s.SignalName)
+		default:
+			continue
+		}
+		if first, dup := seen[key]; dup {
+			b.add(s.ID, "The event subprocess '%s' of this scope already starts on %s", first, what)
+			continue
+		}
+		seen[key] = esp.ID
 	}
 }
