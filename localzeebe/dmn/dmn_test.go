@@ -158,3 +158,26 @@ func TestParseInvalid(t *testing.T) {
 		})
 	}
 }
+
+// A table with several outputs gives a context per rule, keyed by the
+// outputs' names; an empty output entry is null.
+func TestSeveralOutputs(t *testing.T) {
+	d, err := Parse([]byte(`<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="drg"><decision id="d" name="D">
+		<decisionTable hitPolicy="COLLECT">
+			<input id="i"><inputExpression><text>n</text></inputExpression></input>
+			<output id="a" name="size"/><output id="b" name="note"/>
+			<rule id="r1"><inputEntry><text>&lt; 10</text></inputEntry><outputEntry><text>"small"</text></outputEntry><outputEntry><text></text></outputEntry></rule>
+			<rule id="r2"><inputEntry><text>-</text></inputEntry><outputEntry><text>"any"</text></outputEntry><outputEntry><text>n * 2</text></outputEntry></rule>
+		</decisionTable></decision></definitions>`))
+	require.NoError(t, err)
+	res := d.Evaluate("d", vars(map[string]any{"n": 3}), time.Time{})
+	assert.Empty(t, res.Failure)
+	assert.Equal(t, `[{"note":null,"size":"small"},{"note":6,"size":"any"}]`, jsonOf(t, res.Output))
+	require.Len(t, res.Decisions[0].Matched, 2)
+	assert.Equal(t, []string{"size", "note"}, []string{res.Decisions[0].Matched[1].Outputs[0].Name, res.Decisions[0].Matched[1].Outputs[1].Name})
+
+	_, err = Parse([]byte(`<definitions id="drg"><decision id="d"><decisionTable><input id="i"><inputExpression><text>n</text></inputExpression></input>
+		<output id="a"/><output id="b" name="x"/></decisionTable></decision></definitions>`))
+	require.Error(t, err)
+	assert.Equal(t, "Decision 'd': output 'a' must have a name when the table has several outputs", err.Error())
+}
