@@ -159,6 +159,18 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 			BpmnProcessId: p.BpmnProcessID, Version: p.Version, ProcessDefinitionKey: p.ProcessDefinitionKey,
 			ResourceName: p.ResourceName, TenantId: engine.DefaultTenant}}})
 	}
+	// Zeebe's order: processes, decisions, then decision requirements (reference 1.2).
+	for _, d := range out.Decisions {
+		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_Decision{Decision: &pb.DecisionMetadata{
+			DmnDecisionId: d.DecisionID, DmnDecisionName: d.DecisionName, Version: d.Version, DecisionKey: d.DecisionKey,
+			DmnDecisionRequirementsId: d.DecisionRequirementsID, DecisionRequirementsKey: d.DecisionRequirementsKey, TenantId: engine.DefaultTenant}}})
+	}
+	for _, d := range out.DecisionRequirements {
+		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_DecisionRequirements{DecisionRequirements: &pb.DecisionRequirementsMetadata{
+			DmnDecisionRequirementsId: d.DecisionRequirementsID, DmnDecisionRequirementsName: d.DecisionRequirementsName,
+			Version: d.DecisionRequirementsVersion, DecisionRequirementsKey: d.DecisionRequirementsKey, ResourceName: d.ResourceName,
+			TenantId: engine.DefaultTenant}}})
+	}
 	return resp, nil
 }
 
@@ -461,9 +473,41 @@ func unsupported(rpc string) error {
 	return status.Errorf(codes.Unimplemented, "%s is not supported by localzeebe, the local Zeebe-compatible engine; run it against a Camunda 8 cluster (ZEEBE_ADDRESS)", rpc)
 }
 
-// EvaluateDecision is not supported (no DMN).
-func (g *gateway) EvaluateDecision(context.Context, *pb.EvaluateDecisionRequest) (*pb.EvaluateDecisionResponse, error) {
-	return nil, unsupported("EvaluateDecision")
+// EvaluateDecision evaluates the latest version of a decision (by id) or
+// the decision with the key. A failed evaluation is an answer, with the
+// failed decision and the failure message, not an error.
+func (g *gateway) EvaluateDecision(ctx context.Context, r *pb.EvaluateDecisionRequest) (*pb.EvaluateDecisionResponse, error) {
+	if err := checkTenant("EvaluateDecision", r.GetTenantId()); err != nil {
+		return nil, err
+	}
+	vars, err := checkDocument(r.GetVariables())
+	if err != nil {
+		return nil, err
+	}
+	out, err := g.eng.EvaluateDecision(ctx, r.GetDecisionKey(), r.GetDecisionId(), vars)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	resp := &pb.EvaluateDecisionResponse{DecisionKey: out.DecisionKey, DecisionId: out.DecisionID, DecisionName: out.DecisionName,
+		DecisionVersion: out.DecisionVersion, DecisionRequirementsId: out.DecisionRequirementsID, DecisionRequirementsKey: out.DecisionRequirementsKey,
+		DecisionOutput: out.DecisionOutput, FailedDecisionId: out.FailedDecisionID, FailureMessage: out.EvaluationFailureMessage,
+		TenantId: engine.DefaultTenant}
+	for _, d := range out.EvaluatedDecisions {
+		ed := &pb.EvaluatedDecision{DecisionKey: d.DecisionKey, DecisionId: d.DecisionID, DecisionName: d.DecisionName,
+			DecisionVersion: d.DecisionVersion, DecisionType: d.DecisionType, DecisionOutput: d.DecisionOutput, TenantId: engine.DefaultTenant}
+		for _, in := range d.EvaluatedInputs {
+			ed.EvaluatedInputs = append(ed.EvaluatedInputs, &pb.EvaluatedDecisionInput{InputId: in.InputID, InputName: in.InputName, InputValue: in.InputValue})
+		}
+		for _, m := range d.MatchedRules {
+			mr := &pb.MatchedDecisionRule{RuleId: m.RuleID, RuleIndex: int32(m.RuleIndex)}
+			for _, o := range m.EvaluatedOutputs {
+				mr.EvaluatedOutputs = append(mr.EvaluatedOutputs, &pb.EvaluatedDecisionOutput{OutputId: o.OutputID, OutputName: o.OutputName, OutputValue: o.OutputValue})
+			}
+			ed.MatchedRules = append(ed.MatchedRules, mr)
+		}
+		resp.EvaluatedDecisions = append(resp.EvaluatedDecisions, ed)
+	}
+	return resp, nil
 }
 
 // ModifyProcessInstance is not supported.
@@ -481,7 +525,18 @@ func (g *gateway) DeleteResource(context.Context, *pb.DeleteResourceRequest) (*p
 	return nil, unsupported("DeleteResource")
 }
 
-// BroadcastSignal is not supported (no signal events).
-func (g *gateway) BroadcastSignal(context.Context, *pb.BroadcastSignalRequest) (*pb.BroadcastSignalResponse, error) {
-	return nil, unsupported("BroadcastSignal")
+// BroadcastSignal broadcasts a signal; the engine refuses none (reference 1.16).
+func (g *gateway) BroadcastSignal(ctx context.Context, r *pb.BroadcastSignalRequest) (*pb.BroadcastSignalResponse, error) {
+	if err := checkTenant("BroadcastSignal", r.GetTenantId()); err != nil {
+		return nil, err
+	}
+	vars, err := checkDocument(r.GetVariables())
+	if err != nil {
+		return nil, err
+	}
+	key, err := g.eng.BroadcastSignal(ctx, r.GetSignalName(), vars)
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pb.BroadcastSignalResponse{Key: key, TenantId: engine.DefaultTenant}, nil
 }

@@ -20,6 +20,8 @@
 //     defaulting to "3"), zeebe:taskHeaders, zeebe:ioMapping, an optional parallel or
 //     sequential multiInstanceLoopCharacteristics (zeebe:loopCharacteristics and
 //     bpmn:completionCondition), and isForCompensation="true" for compensation handlers;
+//   - business rule tasks with a zeebe:calledDecision (decisionId static or
+//     "=expr", and a resultVariable) instead of a zeebe:taskDefinition;
 //   - the other elements Zeebe 8.5 runs as jobs, with the same extensions: send,
 //     script and business-rule tasks with a zeebe:taskDefinition, message
 //     intermediate throw and end events with a zeebe:taskDefinition, and user tasks
@@ -34,26 +36,41 @@
 //     one none start event, zeebe:ioMapping, an optional multi-instance marker and
 //     boundary events; their sequence flows stay inside them, and no compensation
 //     event, handler or boundary may be inside or on one;
+//   - event subprocesses (triggeredByEvent="true") in the process or in an
+//     embedded subprocess: no sequence flows in or out, exactly one start event,
+//     with a message, timer (timeDuration; timeCycle only when non-interrupting),
+//     signal, error (interrupting only) or escalation definition, isInterrupting
+//     defaulting to true, and zeebe:ioMapping; two event subprocesses of one
+//     scope may not wait for the same trigger (message, signal, code, catch-all);
+//   - escalation events (escalationRef to a bpmn:escalation): intermediate throw
+//     and end events (a non-empty escalationCode, static or "=expr"), boundary
+//     events interrupting or not and event subprocess start events (a static
+//     code, or none to catch all; one boundary per code and activity);
 //   - call activities with exactly one zeebe:calledElement (processId static or
 //     "=expr", propagateAllChildVariables and propagateAllParentVariables, both
 //     defaulting to true), zeebe:ioMapping and boundary events; bindingType and
 //     versionTag (Zeebe 8.6) are refused, and so are multi-instance call
 //     activities and compensation of them;
 //   - exclusive gateway (conditions and a default flow), parallel gateway, event-based
-//     gateway (two or more outgoing flows, each to a message or timer intermediate
-//     catch event);
+//     gateway (two or more outgoing flows, each to a message, timer or signal
+//     intermediate catch event);
+//   - signal events (signalRef to a bpmn:signal with a name, static or "=expr"):
+//     start events of the process (static names, unique among them),
+//     intermediate catch events, boundary events (interrupting or not),
+//     intermediate throw and end events;
 //   - interrupting error boundary events (specific code or catch-all), timer boundary
 //     events with timeDuration (interrupting or not) or with a timeCycle "R<n>/<duration>"
 //     (non-interrupting only), message boundary events (interrupting or not),
 //     compensation boundary events linked to their handler by a bpmn:association;
 //   - intermediate catch events for a message (name and zeebe:subscription
 //     correlationKey) or a timeDuration timer;
-//   - intermediate throw events: none (pass-through) and compensation (optional activityRef).
+//   - intermediate throw events: none (pass-through) and compensation (optional activityRef);
+//   - link intermediate throw and catch events, paired by name within their
+//     scope (a throw event needs exactly one catch event with its name there).
 //
-// Everything else (event subprocesses, Zeebe user tasks (zeebe:userTask),
-// DMN business-rule tasks (zeebe:calledDecision), linked forms (formId),
+// Everything else (Zeebe user tasks (zeebe:userTask), linked forms (formId),
 // multi-instance undefined and manual tasks, inclusive and complex gateways,
-// signal, escalation, link and conditional events,
+// conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,
 // expressions in timer start events, unknown zeebe:*
 // extension elements, and those of later Zeebe versions such as

@@ -53,6 +53,12 @@ func (b *procBuilder) eventDefinition(e *Element, n *node) (def *node, ok bool) 
 
 func (b *procBuilder) startEvent(e *Element, n *node) {
 	def, ok := b.eventDefinition(e, n)
+	if e.InEventSubprocess() {
+		if ok {
+			b.eventSubprocessStart(e, n, def)
+		}
+		return
+	}
 	none := &b.def.NoneStart
 	if e.Parent != nil {
 		none = &e.Parent.NoneStart
@@ -67,6 +73,9 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 	case def != nil && def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timerStart(e, def)
+	case def != nil && def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalStart(e, def)
 	case def != nil:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	case *none != nil && e.Parent != nil:
@@ -77,6 +86,40 @@ func (b *procBuilder) startEvent(e *Element, n *node) {
 		e.EventType = EventNone
 		*none = e
 	}
+}
+
+// eventSubprocessStart reads the start event of an event subprocess: a
+// message, timer, error or signal event, interrupting (the default) or not;
+// an error one must interrupt.
+func (b *procBuilder) eventSubprocessStart(e *Element, n, def *node) {
+	e.CancelActivity = b.boolAttr(n, e.ID, "isInterrupting", true)
+	switch {
+	case def == nil:
+		b.add(e.ID, "The start event of an event subprocess must have an event definition (message, timer, error, signal or escalation)")
+		return
+	case def.local == "messageEventDefinition":
+		e.EventType = EventMessage
+		b.messageRef(e, def)
+	case def.local == "timerEventDefinition":
+		e.EventType = EventTimer
+		b.timer(e, n, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "errorEventDefinition" && !e.CancelActivity:
+		b.add(e.ID, "An error start event of an event subprocess must be interrupting (isInterrupting=\"false\" is not allowed)")
+		return
+	case def.local == "errorEventDefinition":
+		e.EventType = EventError
+		b.catchError(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.catchEscalation(e, def)
+	default:
+		b.unsupported(e.ID, n.local, "in an event subprocess with '"+def.local+"'")
+		return
+	}
+	e.Parent.EventStart = e
 }
 
 // timerStart reads a timer start event: exactly one static timeDate,
@@ -193,6 +236,12 @@ func (b *procBuilder) endEvent(e *Element, n *node) {
 		e.EventType = EventMessage
 	case def.local == "terminateEventDefinition":
 		e.EventType = EventTerminate
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.throwEscalation(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
@@ -236,6 +285,12 @@ func (b *procBuilder) boundaryEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		e.EventType = EventMessage
 		b.messageRef(e, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.catchEscalation(e, def)
 	case !e.CancelActivity:
 		b.unsupported(e.ID, n.local, "(non-interrupting, with '"+def.local+"')")
 	default:
@@ -255,8 +310,23 @@ func (b *procBuilder) catchEvent(e *Element, n *node) {
 	case def.local == "timerEventDefinition":
 		e.EventType = EventTimer
 		b.timer(e, n, def)
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "linkEventDefinition":
+		e.EventType = EventLink
+		b.linkName(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
+	}
+}
+
+// linkName reads a link event's name; throw and catch events are paired
+// by it within their scope (linkEvents).
+func (b *procBuilder) linkName(e *Element, def *node) {
+	e.LinkName = def.attr("name")
+	if strings.TrimSpace(e.LinkName) == "" {
+		b.add(e.ID, "Link name must be present and not empty.")
 	}
 }
 
@@ -272,9 +342,98 @@ func (b *procBuilder) throwEvent(e *Element, n *node) {
 	case def.local == "messageEventDefinition":
 		// A job, like a service task (extensions required its zeebe:taskDefinition).
 		e.EventType = EventMessage
+	case def.local == "signalEventDefinition":
+		e.EventType = EventSignal
+		b.signalRef(e, def)
+	case def.local == "escalationEventDefinition":
+		e.EventType = EventEscalation
+		b.throwEscalation(e, def)
+	case def.local == "linkEventDefinition":
+		e.EventType = EventLink
+		b.linkName(e, def)
 	default:
 		b.unsupported(e.ID, n.local, "with '"+def.local+"'")
 	}
+}
+
+// throwEscalation resolves an escalation throw or end event's code, which
+// must exist (static or an expression).
+func (b *procBuilder) throwEscalation(e *Element, def *node) {
+	ref := def.attr("escalationRef")
+	en := b.escalationNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Escalation throw and end events must reference an escalation (escalationRef)")
+		return
+	case en == nil:
+		b.add(e.ID, "escalationRef '%s' does not reference a bpmn:escalation", ref)
+		return
+	}
+	e.EscalationCode = en.attr("escalationCode")
+	if strings.TrimSpace(e.EscalationCode) == "" {
+		b.add(e.ID, "The escalation '%s' thrown by this event must have a non-empty escalationCode", ref)
+		return
+	}
+	b.expr(e.ID, "escalationCode", e.EscalationCode)
+}
+
+// catchEscalation resolves an escalation catch event (boundary or event
+// subprocess start); no escalationRef or no code catches every escalation.
+func (b *procBuilder) catchEscalation(e *Element, def *node) {
+	if ref := def.attr("escalationRef"); ref != "" {
+		en := b.escalationNodes[ref]
+		if en == nil {
+			b.add(e.ID, "escalationRef '%s' does not reference a bpmn:escalation", ref)
+			return
+		}
+		e.EscalationCode = en.attr("escalationCode")
+	}
+	if isExpression(e.EscalationCode) {
+		b.add(e.ID, "The escalationCode of an escalation catch event must be static, found the expression '%s'", e.EscalationCode)
+	}
+	e.EscalationCatchAll = e.EscalationCode == ""
+}
+
+// signalRef resolves a signal event's bpmn:signal; its name may be an
+// expression, evaluated when the event is reached.
+func (b *procBuilder) signalRef(e *Element, def *node) {
+	ref := def.attr("signalRef")
+	sn := b.signalNodes[ref]
+	switch {
+	case ref == "":
+		b.add(e.ID, "Signal events must reference a signal (signalRef)")
+		return
+	case sn == nil:
+		b.add(e.ID, "signalRef '%s' does not reference a bpmn:signal", ref)
+		return
+	}
+	e.SignalName = sn.attr("name")
+	if strings.TrimSpace(e.SignalName) == "" {
+		b.add(ref, "Attribute 'name' must be present and not empty")
+		return
+	}
+	b.expr(ref, "name", e.SignalName)
+}
+
+// signalStart reads a process's signal start event: a static name, unique
+// among the process's signal start events (Zeebe evaluates an expression
+// here once at deployment, without variables; the local engine does not).
+func (b *procBuilder) signalStart(e *Element, def *node) {
+	b.signalRef(e, def)
+	switch {
+	case e.SignalName == "":
+		return
+	case isExpression(e.SignalName):
+		b.add(e.ID, "The signal start event's signal name must be static for the local engine, found the expression '%s'", e.SignalName)
+		return
+	}
+	for _, o := range b.def.SignalStarts {
+		if o.SignalName == e.SignalName {
+			b.add(e.ID, "Multiple signal event definitions with the same name '%s' are not allowed ('%s' has it already)", e.SignalName, o.ID)
+			return
+		}
+	}
+	b.def.SignalStarts = append(b.def.SignalStarts, e)
 }
 
 // throwError resolves an error end event's code, which must exist: a thrown error
@@ -326,7 +485,7 @@ var cyclePattern = regexp.MustCompile(`^R(\d*)/(P.+)$`)
 
 func (b *procBuilder) timer(e *Element, n, def *node) {
 	var duration *node
-	nonInterrupting := e.Type == BoundaryEvent && !e.CancelActivity
+	nonInterrupting := (e.Type == BoundaryEvent || e.InEventSubprocess()) && !e.CancelActivity
 	for _, c := range def.children {
 		if c.space != nsBPMN {
 			continue
@@ -340,6 +499,10 @@ func (b *procBuilder) timer(e *Element, n, def *node) {
 		case c.local == "timeCycle" && e.Type == BoundaryEvent:
 			// Zeebe 8.5 allows cycles only on non-interrupting events.
 			b.add(e.ID, "Interrupting timer boundary events must not have a 'timeCycle'; set cancelActivity=\"false\" or use a 'timeDuration'")
+			return
+		case c.local == "timeCycle" && e.Type == StartEvent:
+			// An interrupting event subprocess starts once: a cycle could never repeat.
+			b.add(e.ID, "Interrupting timer start events of event subprocesses must not have a 'timeCycle'; set isInterrupting=\"false\" or use a 'timeDuration'")
 			return
 		case c.local == "timeDate", c.local == "timeCycle":
 			b.unsupported(e.ID, n.local, "with timer '"+c.local+"' (only timeDuration, and timeCycle on non-interrupting boundary events, are supported)")
@@ -495,8 +658,9 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			b.add(where, "Zeebe user tasks ('zeebe:userTask', Zeebe 8.5) are not supported by the local engine; "+
 				"remove 'zeebe:userTask' to run '%s' as a job-based user task (jobs of type '%s')", e.ID, UserTaskJobType)
 		case e.Type == BusinessRuleTask && x.local == "calledDecision":
-			b.add(where, "'zeebe:calledDecision' (a DMN decision) is not supported by the local engine, which does not evaluate DMN; "+
-				"implement the task with a 'zeebe:taskDefinition' and a job worker instead")
+			if seen[x.local] == 1 {
+				b.calledDecision(e, x)
+			}
 		case e.Type == ScriptTask && x.local == "script":
 			if seen[x.local] == 1 {
 				b.script(e, x)
@@ -512,9 +676,11 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 	switch {
 	case e.Type == ScriptTask && seen["taskDefinition"]+seen["script"] != 1:
 		b.add(where, "Must have either one 'zeebe:script' or one 'zeebe:taskDefinition' extension element")
+	case e.Type == BusinessRuleTask && seen["taskDefinition"]+seen["calledDecision"] != 1:
+		b.add(where, "Must have either one 'zeebe:calledDecision' or one 'zeebe:taskDefinition' extension element")
 	case e.Type == CallActivity && seen["calledElement"] != 1:
 		b.add(where, "Must have exactly one 'zeebe:calledElement' extension element")
-	case job && e.Type != ScriptTask && seen["taskDefinition"] != 1 && seen["calledDecision"] == 0:
+	case job && e.Type != ScriptTask && e.Type != BusinessRuleTask && seen["taskDefinition"] != 1:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
 		e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
@@ -554,6 +720,20 @@ func (b *procBuilder) calledElement(e *Element, x *node) {
 	}
 	e.PropagateAllChildVariables = b.boolAttr(x, e.ID, "propagateAllChildVariables", true)
 	e.PropagateAllParentVariables = b.boolAttr(x, e.ID, "propagateAllParentVariables", true)
+}
+
+// calledDecision reads a business rule task's zeebe:calledDecision: the
+// decision the engine evaluates on activation, and the variable its result goes to.
+func (b *procBuilder) calledDecision(e *Element, x *node) {
+	where := e.ID + " > extensionElements"
+	e.CalledDecisionID, e.ResultVariable = x.attr("decisionId"), x.attr("resultVariable")
+	if strings.TrimSpace(e.CalledDecisionID) == "" {
+		b.add(where, "Attribute 'decisionId' of 'zeebe:calledDecision' must be present and not empty")
+	}
+	b.expr(e.ID, "zeebe:calledDecision decisionId", e.CalledDecisionID)
+	if !pathPattern.MatchString(e.ResultVariable) || strings.Contains(e.ResultVariable, ".") {
+		b.add(where, "Attribute 'resultVariable' of 'zeebe:calledDecision' must be a variable name, found '%s'", e.ResultVariable)
+	}
 }
 
 // script reads a zeebe:script: a FEEL expression the engine evaluates when
@@ -696,7 +876,7 @@ func (b *procBuilder) loopCharacteristics(e *Element, n *node) {
 		case c.is(nsBPMN, "standardLoopCharacteristics"):
 			b.unsupported(e.ID, n.local, "with 'standardLoopCharacteristics'")
 		case !c.is(nsBPMN, "multiInstanceLoopCharacteristics"):
-		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "":
+		case !e.JobBased() && e.Type != ReceiveTask && e.Type != SubProcess && e.Script == "" && e.CalledDecisionID == "":
 			b.unsupported(e.ID, n.local, "with 'multiInstanceLoopCharacteristics'")
 		case e.MultiInstance != nil:
 			b.add(e.ID, "Must have at most one 'multiInstanceLoopCharacteristics'")

@@ -42,7 +42,7 @@ func TestParseEventBasedGatewayInvalid(t *testing.T) {
 			want: []string{"Element: G\n", "at least 2 outgoing sequence flows"}},
 		{name: "a task after the gateway", body: `<bpmn:eventBasedGateway id="G"/>` + messageCatch("Paid") + task("T", "", "") +
 			flow("F1", "G", "Paid") + flow("F2", "G", "T"),
-			want: []string{"Element: G\n", "other elements than message or timer intermediate catch events, found 'T'"}},
+			want: []string{"Element: G\n", "other elements than message, timer or signal intermediate catch events, found 'T'"}},
 		{name: "a condition on a flow", body: `<bpmn:eventBasedGateway id="G"/>` + messageCatch("Paid") + timerCatch("Late") +
 			cond("F1", "G", "Paid", "= true") + flow("F2", "G", "Late"),
 			want: []string{"Element: F1\n", "only supported when leaving an exclusive gateway"}},

@@ -18,6 +18,7 @@ const (
 	ManualTask             ElementType = "MANUAL_TASK"
 	Task                   ElementType = "TASK"        // bpmn:task, the undefined task
 	SubProcess             ElementType = "SUB_PROCESS" // embedded subprocess
+	EventSubProcess        ElementType = "EVENT_SUB_PROCESS"
 	CallActivity           ElementType = "CALL_ACTIVITY"
 	ExclusiveGateway       ElementType = "EXCLUSIVE_GATEWAY"
 	ParallelGateway        ElementType = "PARALLEL_GATEWAY"
@@ -39,6 +40,11 @@ func (t ElementType) IsActivity() bool {
 	return false
 }
 
+// InEventSubprocess reports whether e is the start event of an event subprocess.
+func (e *Element) InEventSubprocess() bool {
+	return e.Type == StartEvent && e.Parent != nil && e.Parent.Type == EventSubProcess
+}
+
 // UserTaskJobType is the job type of a job-based user task (one without
 // zeebe:userTask), as Zeebe 8.5 creates it.
 const UserTaskJobType = "io.camunda.zeebe:userTask"
@@ -54,6 +60,9 @@ const (
 	EventTimer        EventType = "TIMER"
 	EventCompensation EventType = "COMPENSATION"
 	EventTerminate    EventType = "TERMINATE"
+	EventSignal       EventType = "SIGNAL"
+	EventEscalation   EventType = "ESCALATION"
+	EventLink         EventType = "LINK"
 )
 
 // Definitions is one parsed and validated BPMN resource.
@@ -74,6 +83,11 @@ type ProcessDef struct {
 	// TimerStarts are the process's timer start events in document order,
 	// each with one static TimerDate, TimerCycle or TimerDuration.
 	TimerStarts []*Element
+	// SignalStarts are the process's signal start events in document order,
+	// each with a static SignalName unique in the process.
+	SignalStarts []*Element
+	// EventSubs are the process's event subprocesses in document order.
+	EventSubs []*Element
 }
 
 // SequenceFlow connects two flow nodes of the same process.
@@ -104,11 +118,16 @@ type Element struct {
 	Type      ElementType
 	EventType EventType // EventUnspecified for tasks/gateways; EventNone/EventError/... for events
 
-	// Parent is the embedded subprocess the element is in, nil at the process level.
+	// Parent is the embedded or event subprocess the element is in, nil at the process level.
 	Parent *Element
 	// Embedded subprocesses: their direct flow nodes in document order and their none start event.
 	Children  []*Element
 	NoneStart *Element
+	// Embedded and event subprocesses: the event subprocesses directly inside, document order.
+	EventSubs []*Element
+	// Event subprocesses: their one start event, which has an event
+	// definition; its CancelActivity is its isInterrupting.
+	EventStart *Element
 
 	// Incoming and Outgoing follow the document order of the sequenceFlow elements.
 	Incoming, Outgoing []*SequenceFlow
@@ -123,20 +142,33 @@ type Element struct {
 	UserTask            *UserTaskProps // job-based user task: what becomes its reserved job headers; nil otherwise
 
 	// Script task with zeebe:script: the FEEL expression ("=..." as written)
-	// and the variable its result goes to.
+	// and the variable its result goes to; a business rule task with
+	// zeebe:calledDecision: the decision id (static or "=expr") and the same.
 	Script, ResultVariable string
+	CalledDecisionID       string
 	Inputs, Outputs        []Mapping      // zeebe:ioMapping; kept on any element type that carries one
 	Boundaries             []*Element     // boundary events attached to this activity, document order
 	IsForCompensation      bool           // a compensation handler: no flows, no boundary events
 	MultiInstance          *MultiInstance // nil if none
 
-	// Boundary events.
+	// Boundary events, and the start events of event subprocesses.
 	AttachedTo     *Element
-	CancelActivity bool // false for a non-interrupting timer or message boundary event
+	CancelActivity bool // false for a non-interrupting boundary event or event subprocess start event
 
 	// Error events (boundary catch, end throw).
 	ErrorCode string // errorCode of the referenced bpmn:error, "" for a catch-all
 	CatchAll  bool   // error boundary catching every code
+
+	// Escalation events: the escalationCode of the referenced bpmn:escalation,
+	// static or "=expr" on throw events, static on catch events, where "" is
+	// a catch-all (and EscalationCatchAll is set).
+	EscalationCode     string
+	EscalationCatchAll bool
+
+	// Link events: the linkEventDefinition name, and for a throw event the
+	// catch event of the same scope with that name.
+	LinkName   string
+	LinkTarget *Element
 
 	// Compensation.
 	CompensationHandler *Element // compensation boundary event: the handler its association targets
@@ -144,6 +176,10 @@ type Element struct {
 
 	// Message catch events and receive tasks.
 	MessageName, CorrelationKey string // bpmn:message name and zeebe:subscription correlationKey, as written
+
+	// Signal events (start, catch, boundary, throw, end): the bpmn:signal
+	// name as written, static or "=expr" (static on start events).
+	SignalName string
 
 	// Call activities: zeebe:calledElement processId as written (static or
 	// "=expr"), and its propagation flags (both default to true).

@@ -37,6 +37,8 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 	p.checkDuplicateIDs(root)
 	p.errorNodes = map[string]*node{}
 	p.messageNodes = map[string]*node{}
+	p.signalNodes = map[string]*node{}
+	p.escalationNodes = map[string]*node{}
 	for _, c := range root.children {
 		id := c.attr("id")
 		switch {
@@ -45,6 +47,10 @@ func Parse(data []byte, opts ...Option) (*Definitions, error) {
 			p.errorNodes[id] = c
 		case c.is(nsBPMN, "message"):
 			p.messageNodes[id] = c
+		case c.is(nsBPMN, "signal"):
+			p.signalNodes[id] = c
+		case c.is(nsBPMN, "escalation"):
+			p.escalationNodes[id] = c
 		}
 	}
 	defs := &Definitions{}
@@ -67,7 +73,10 @@ type parser struct {
 	problems     []string
 	errorNodes   map[string]*node // root-level bpmn:error by id
 	messageNodes map[string]*node // root-level bpmn:message by id
-	messages     map[string]*messageInfo
+	signalNodes  map[string]*node // root-level bpmn:signal by id
+	// root-level bpmn:escalation by id
+	escalationNodes map[string]*node
+	messages        map[string]*messageInfo
 }
 
 // messageInfo caches a validated bpmn:message, so a message used twice is reported once.
@@ -225,6 +234,11 @@ func (p *parser) process(pn *node) *ProcessDef {
 	for _, e := range b.all {
 		b.crossCheck(e)
 	}
+	b.linkEvents()
+	b.eventSubprocessTriggers(def.EventSubs)
+	for _, e := range b.all {
+		b.eventSubprocessTriggers(e.EventSubs)
+	}
 	for _, f := range b.flowOrder {
 		if f.Condition != "" && f.Source.Type != ExclusiveGateway {
 			p.add(f.ID, "Conditional sequence flows are only supported when leaving an exclusive gateway, not '%s'", f.Source.ID)
@@ -305,9 +319,7 @@ func (b *procBuilder) flowNode(n *node, parent *Element) {
 	}
 	typ, ok := elementType(n.local)
 	if ok && typ == SubProcess && b.boolAttr(n, id, "triggeredByEvent", false) {
-		b.unknown[id] = true
-		b.unsupported(id, n.local, "with triggeredByEvent=\"true\" (event subprocess)")
-		return
+		typ = EventSubProcess
 	}
 	if !ok {
 		b.unknown[id] = true
@@ -323,7 +335,14 @@ func (b *procBuilder) flowNode(n *node, parent *Element) {
 	}
 	b.all = append(b.all, e)
 	b.nodes[e] = n
-	if typ == SubProcess {
+	if typ == EventSubProcess {
+		if parent == nil {
+			b.def.EventSubs = append(b.def.EventSubs, e)
+		} else {
+			parent.EventSubs = append(parent.EventSubs, e)
+		}
+	}
+	if typ == SubProcess || typ == EventSubProcess {
 		b.scope(n, e)
 	}
 }
@@ -400,6 +419,8 @@ func (b *procBuilder) crossCheck(e *Element) {
 		if e.NoneStart == nil {
 			b.add(e.ID, "An embedded subprocess must have exactly one none start event")
 		}
+	case EventSubProcess:
+		b.eventSubprocess(e)
 	}
 	b.compensationInSubprocess(e)
 	if e.Type == CallActivity {
@@ -448,15 +469,15 @@ func (b *procBuilder) gateway(e *Element) {
 }
 
 // eventGateway checks that an event-based gateway leads to two or more
-// message or timer intermediate catch events (docs: event-based-gateways.md).
+// message, timer or signal intermediate catch events (docs: event-based-gateways.md).
 func (b *procBuilder) eventGateway(e *Element) {
 	if len(e.Outgoing) < 2 {
 		b.add(e.ID, "Event-based gateway must have at least 2 outgoing sequence flows")
 	}
 	for _, f := range e.Outgoing {
 		t := f.Target
-		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer) {
-			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message or timer intermediate catch events, found '%s'", t.ID)
+		if t.Type != IntermediateCatchEvent || (t.EventType != EventMessage && t.EventType != EventTimer && t.EventType != EventSignal) {
+			b.add(e.ID, "Event-based gateway must not have an outgoing sequence flow to other elements than message, timer or signal intermediate catch events, found '%s'", t.ID)
 		}
 	}
 }
@@ -474,6 +495,16 @@ func (b *procBuilder) activityBoundaries(a *Element) {
 			}
 			if first, dup := byCode[key]; dup {
 				b.add(bd.ID, "Activity '%s' already has the error boundary event '%s' %s", a.ID, first, what)
+			} else {
+				byCode[key] = bd.ID
+			}
+		case EventEscalation:
+			key, what := "esc:"+bd.EscalationCode, fmt.Sprintf("escalation code '%s'", bd.EscalationCode)
+			if bd.EscalationCatchAll {
+				key, what = "esc-catch-all", "catching all escalations"
+			}
+			if first, dup := byCode[key]; dup {
+				b.add(bd.ID, "Activity '%s' already has the escalation boundary event '%s' %s", a.ID, first, what)
 			} else {
 				byCode[key] = bd.ID
 			}
@@ -549,4 +580,96 @@ func (b *procBuilder) checkActivityRef(e *Element) {
 		}
 	}
 	b.add(e.ID, "The activity '%s' referenced by activityRef has no compensation boundary event", a.ID)
+}
+
+// eventSubprocess checks an event subprocess (docs: event-subprocesses.md):
+// no sequence flows in or out, exactly one start event, and it has an event
+// definition.
+func (b *procBuilder) eventSubprocess(e *Element) {
+	if len(e.Incoming) > 0 || len(e.Outgoing) > 0 {
+		b.add(e.ID, "An event subprocess must not have incoming or outgoing sequence flows")
+	}
+	starts := 0
+	for _, c := range e.Children {
+		if c.Type == StartEvent {
+			starts++
+		}
+	}
+	if starts != 1 {
+		b.add(e.ID, "An event subprocess must have exactly one start event, found %d", starts)
+	}
+}
+
+// linkEvents pairs each link throw event with the link catch event of its
+// scope that has its name, as Zeebe does; the problems name the scope (the
+// process or subprocess id), with Zeebe's messages.
+func (b *procBuilder) linkEvents() {
+	scopeID := func(e *Element) string {
+		if e.Parent == nil {
+			return b.def.ID
+		}
+		return e.Parent.ID
+	}
+	catches := map[*Element]map[string]*Element{} // scope (nil: the process) -> name -> catch event
+	for _, e := range b.all {
+		if e.EventType != EventLink || e.Type != IntermediateCatchEvent || e.LinkName == "" {
+			continue
+		}
+		byName := catches[e.Parent]
+		if byName == nil {
+			byName = map[string]*Element{}
+			catches[e.Parent] = byName
+		}
+		if _, dup := byName[e.LinkName]; dup {
+			b.add(scopeID(e), "Multiple intermediate catch link event definitions with the same name '%s' are not allowed.", e.LinkName)
+			continue
+		}
+		byName[e.LinkName] = e
+	}
+	for _, e := range b.all {
+		if e.EventType != EventLink || e.Type != IntermediateThrowEvent || e.LinkName == "" {
+			continue
+		}
+		if c := catches[e.Parent][e.LinkName]; c != nil {
+			e.LinkTarget = c
+			continue
+		}
+		b.add(scopeID(e), "Can't find an catch link event for the throw link event with the name '%s'.", e.LinkName)
+	}
+}
+
+// eventSubprocessTriggers rejects two event subprocesses of one scope that
+// would wait for the same trigger: which one starts would be ambiguous.
+func (b *procBuilder) eventSubprocessTriggers(esps []*Element) {
+	seen := map[string]string{}
+	for _, esp := range esps {
+		s := esp.EventStart
+		if s == nil {
+			continue
+		}
+		var key, what string
+		switch s.EventType {
+		case EventError:
+			key, what = "error:"+s.ErrorCode, fmt.Sprintf("the error code '%s'", s.ErrorCode)
+			if s.CatchAll {
+				key, what = "error-catch-all", "all errors"
+			}
+		case EventEscalation:
+			key, what = "escalation:"+s.EscalationCode, fmt.Sprintf("the escalation code '%s'", s.EscalationCode)
+			if s.EscalationCatchAll {
+				key, what = "escalation-catch-all", "all escalations"
+			}
+		case EventMessage:
+			key, what = "message:"+s.MessageName, fmt.Sprintf("the message '%s'", s.MessageName)
+		case EventSignal:
+			key, what = "signal:"+s.SignalName, fmt.Sprintf("the signal '%s'", s.SignalName)
+		default:
+			continue
+		}
+		if first, dup := seen[key]; dup {
+			b.add(s.ID, "The event subprocess '%s' of this scope already starts on %s", first, what)
+			continue
+		}
+		seen[key] = esp.ID
+	}
 }

@@ -42,9 +42,8 @@ func TestDeployRejections(t *testing.T) {
 		requireStatus(t, err, codes.InvalidArgument, deployInvalid(name)+"unknown resource type")
 	})
 
-	// Zeebe 8.5 deploys decisions and forms; the local engine names what it does not support.
+	// Zeebe 8.5 deploys forms; the local engine names what it does not support.
 	for _, tc := range []struct{ ext, content, what string }{
-		{".dmn", `<?xml version="1.0" encoding="UTF-8"?><definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="n"/>`, "DMN resources (.dmn) are not supported by the local engine"},
 		{".form", `{"id":"f","type":"default","components":[]}`, "form resources (.form) are not supported by the local engine"},
 	} {
 		t.Run("unsupported resource "+tc.ext, func(t *testing.T) {
@@ -74,10 +73,10 @@ func TestDeployRejections(t *testing.T) {
 				<bpmn:endEvent id="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_User"/><bpmn:sequenceFlow id="F2" sourceRef="Task_User" targetRef="End"/>`)
 			}},
-		{name: "unsupported DMN business rule task", localOnly: "business rule tasks calling a DMN decision",
-			mentions: []string{"Task_Rule", "'zeebe:calledDecision'", "not supported by the local engine"}, xml: func(pid string) string {
+		{name: "business rule task with a decision and a task definition",
+			mentions: []string{"Task_Rule", "'zeebe:calledDecision'", "'zeebe:taskDefinition'"}, xml: func(pid string) string {
 				return process(pid, `<bpmn:startEvent id="Start"/>
-				<bpmn:businessRuleTask id="Task_Rule"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/></bpmn:extensionElements></bpmn:businessRuleTask>
+				<bpmn:businessRuleTask id="Task_Rule"><bpmn:extensionElements><zeebe:calledDecision decisionId="d" resultVariable="r"/><zeebe:taskDefinition type="t"/></bpmn:extensionElements></bpmn:businessRuleTask>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_Rule"/>`)
 			}},
 		{name: "call activity binding type of Zeebe 8.6", localOnly: "Zeebe 8.5 ignores attributes it does not know",
@@ -95,7 +94,7 @@ func TestDeployRejections(t *testing.T) {
 					<zeebe:executionListeners><zeebe:executionListener eventType="start" type="listener"/></zeebe:executionListeners></bpmn:extensionElements></bpmn:serviceTask>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_A"/>`)
 			}},
-		{name: "unsupported event subprocess", localOnly: "event subprocesses", mentions: []string{"Sub_Process", "triggeredByEvent"}, xml: func(pid string) string {
+		{name: "event subprocess with flows and a none start event", mentions: []string{"Sub_Process", "Sub_Start"}, xml: func(pid string) string {
 			return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
 				<bpmn:subProcess id="Sub_Process" triggeredByEvent="true"><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing>
 					<bpmn:startEvent id="Sub_Start"><bpmn:outgoing>S1</bpmn:outgoing></bpmn:startEvent>
@@ -281,14 +280,6 @@ func TestUnimplementedRPCs(t *testing.T) {
 		rpc  string
 		call func(ctx context.Context) error
 	}{
-		{"EvaluateDecision", func(ctx context.Context) error {
-			_, err := gw.EvaluateDecision(ctx, &pb.EvaluateDecisionRequest{DecisionId: "d"})
-			return err
-		}},
-		{"BroadcastSignal", func(ctx context.Context) error {
-			_, err := gw.BroadcastSignal(ctx, &pb.BroadcastSignalRequest{SignalName: "s"})
-			return err
-		}},
 		{"DeleteResource", func(ctx context.Context) error {
 			_, err := gw.DeleteResource(ctx, &pb.DeleteResourceRequest{ResourceKey: 1})
 			return err

@@ -8,19 +8,22 @@ import (
 	"strings"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/bpmn"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/dmn"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/feel"
 )
 
 // DeployResult is what a deployment created (or found already deployed).
 type DeployResult struct {
-	Key       int64
-	Processes []ProcessMetadata
+	Key                  int64
+	Processes            []ProcessMetadata
+	Decisions            []DecisionValue
+	DecisionRequirements []DecisionRequirementsValue
 }
 
 // Deploy deploys BPMN resources atomically.
 func (e *Engine) Deploy(ctx context.Context, resources []Resource) (*DeployResult, error) {
-	v := &DeploymentValue{Resources: resources, ProcessesMetadata: []ProcessMetadata{}, DecisionsMetadata: []any{},
-		DecisionRequirementsMetadata: []any{}, FormMetadata: []any{}, TenantID: DefaultTenant}
+	v := &DeploymentValue{Resources: resources, ProcessesMetadata: []ProcessMetadata{}, DecisionsMetadata: []DecisionValue{},
+		DecisionRequirementsMetadata: []DecisionRequirementsValue{}, FormMetadata: []any{}, TenantID: DefaultTenant}
 	out, err := e.submit(ctx, &Record{ValueType: VTDeployment, Intent: "CREATE", Key: -1, Value: v})
 	if err != nil {
 		return nil, err
@@ -43,17 +46,31 @@ func (p *proc) deploy(rec *Record) (any, error) {
 		proc *bpmn.ProcessDef
 	}
 	var all []parsed
+	type parsedDRG struct {
+		res Resource
+		drg *dmn.Definitions
+	}
+	var drgs []parsedDRG
 	var problems []string
 	seen := map[string]string{}
+	seenDRG := map[string]string{}
 	for _, r := range v.Resources {
 		name := r.ResourceName
 		lower := strings.ToLower(name)
 		switch {
 		case strings.HasSuffix(lower, ".bpmn"), strings.HasSuffix(lower, ".xml"):
 		case strings.HasSuffix(lower, ".dmn"):
-			// Zeebe 8.5 deploys these; say plainly that this engine does not, rather than "unknown".
-			problems = append(problems, fmt.Sprintf("'%s': DMN resources (.dmn) are not supported by the local engine, "+
-				"which evaluates no decisions; deploy them to a Camunda 8 cluster (ZEEBE_ADDRESS)", name))
+			m, err := dmn.Parse(r.Resource)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("'%s': %v", name, err))
+				continue
+			}
+			if other, dup := seenDRG[m.ID]; dup {
+				problems = append(problems, fmt.Sprintf("Duplicated decision requirements id in resources '%s' and '%s'", other, name))
+				continue
+			}
+			seenDRG[m.ID] = name
+			drgs = append(drgs, parsedDRG{res: r, drg: m})
 			continue
 		case strings.HasSuffix(lower, ".form"):
 			problems = append(problems, fmt.Sprintf("'%s': form resources (.form) are not supported by the local engine; "+
@@ -99,13 +116,23 @@ func (p *proc) deploy(rec *Record) (any, error) {
 		p.event(VTProcess, "CREATED", pd.key, ProcessValue{BpmnProcessID: pd.id, Version: pd.version, ProcessDefinitionKey: pd.key,
 			ResourceName: pd.resourceName, Checksum: pd.checksum, Resource: pd.resource, TenantID: DefaultTenant})
 		p.openStartSubscriptions(pd)
+		p.openSignalStartSubscriptions(pd)
 		p.scheduleStartTimers(pd)
 		res.Processes = append(res.Processes, ProcessMetadata{BpmnProcessID: pd.id, Version: pd.version, ProcessDefinitionKey: pd.key,
 			ResourceName: pd.resourceName, Checksum: pd.checksum, TenantID: DefaultTenant})
 	}
+	for _, d := range drgs {
+		p.deployDRG(d.res, d.drg, res)
+	}
 	res.Key = p.st.nextKey()
 	out := *v
 	out.ProcessesMetadata = res.Processes
+	if res.Processes == nil {
+		out.ProcessesMetadata = []ProcessMetadata{}
+	}
+	if res.Decisions != nil {
+		out.DecisionsMetadata, out.DecisionRequirementsMetadata = res.Decisions, res.DecisionRequirements
+	}
 	p.event(VTDeployment, "CREATED", res.Key, out)
 	return res, nil
 }

@@ -67,7 +67,7 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 	delete(p.st.pending, key)
 	if scope := p.st.elems[ei.flowScope]; scope != nil {
 		scope.tokens--
-		if scope.state == "ELEMENT_TERMINATING" || scope.terminating {
+		if scope.state == "ELEMENT_TERMINATING" || scope.terminating || interruptedOut(scope, ei.el) {
 			// The scope is being terminated or ended by a terminate end event: the token dies with it.
 			p.maybeScopeDone(scope)
 			return
@@ -88,6 +88,9 @@ func (p *proc) activateElement(key int64, v ProcessInstanceValue) {
 // and resolving the incident runs it again.
 func (p *proc) onActivating(ei *elemInst) {
 	if ei.typ == "PROCESS" {
+		if !p.subscribeEventSubprocesses(ei) {
+			return
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		starts := ei.starts
 		if len(starts) == 0 {
@@ -96,6 +99,7 @@ func (p *proc) onActivating(ei *elemInst) {
 		for _, el := range starts {
 			p.activateStart(ei, el)
 		}
+		p.boundaryBuffered(ei) // a buffered message for an event subprocess
 		return
 	}
 	el := ei.el
@@ -138,6 +142,18 @@ func (p *proc) onActivating(ei *elemInst) {
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.correlateBuffered(ei)
+	case el.CalledDecisionID != "":
+		// A business rule task with zeebe:calledDecision: the decision is
+		// evaluated on activation, its result merged on completion.
+		if err := p.calledDecision(ei); err != nil {
+			p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+			return
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.ScriptTask:
 		// A FEEL script (job-based script tasks are matched above): evaluated on
 		// activation, its result merged on completion as a job's variables are.
@@ -162,11 +178,19 @@ func (p *proc) onActivating(ei *elemInst) {
 		// An embedded subprocess is a scope like the process: its input
 		// mappings (above) are its local variables, and it completes when no
 		// token is left inside (maybeScopeDone).
-		if !ei.inner && !p.subscribeBoundaries(ei) {
+		if !ei.inner && !p.subscribeBoundaries(ei) || !p.subscribeEventSubprocesses(ei) {
 			return
 		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.activateStart(ei, el.NoneStart)
+		p.boundaryBuffered(ei)
+	case el.Type == bpmn.EventSubProcess:
+		// Entered with its trigger, which its start event completes with.
+		if !p.subscribeEventSubprocesses(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.activateStart(ei, el.EventStart)
 		p.boundaryBuffered(ei)
 	case el.Type == bpmn.CallActivity:
 		def, err := p.calledProcess(ei)
@@ -184,6 +208,9 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.EndEvent:
+		if !p.throwOnActivation(ei) {
+			return
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		switch el.EventType {
 		case "ERROR":
@@ -199,6 +226,9 @@ func (p *proc) onActivating(ei *elemInst) {
 			p.completeDirectly(ei)
 		}
 	case el.Type == bpmn.IntermediateThrowEvent:
+		if !p.throwOnActivation(ei) {
+			return
+		}
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		if el.EventType == "COMPENSATION" && p.triggerCompensation(ei) > 0 {
 			return
@@ -207,6 +237,10 @@ func (p *proc) onActivating(ei *elemInst) {
 	case el.Type == bpmn.IntermediateCatchEvent && ei.trigger != nil:
 		// Entered from an event-based gateway whose event it is: the event
 		// already occurred, its variables are applied on completion.
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
+	case el.Type == bpmn.IntermediateCatchEvent && el.EventType == bpmn.EventLink:
+		// Entered from its link throw event: it passes through.
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	case el.Type == bpmn.IntermediateCatchEvent:
@@ -218,6 +252,11 @@ func (p *proc) onActivating(ei *elemInst) {
 			}
 		case "TIMER":
 			if err := p.createTimer(ei, el); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		case "SIGNAL":
+			if err := p.openSignalSubscription(ei, el); err != nil {
 				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
 				return
 			}
@@ -248,9 +287,12 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.closeSubscriptions(ei)
 		for _, f := range el.Outgoing {
 			var err error
-			if f.Target.EventType == "MESSAGE" {
+			switch f.Target.EventType {
+			case "MESSAGE":
 				err = p.openMessageSubscription(ei, f.Target)
-			} else {
+			case "SIGNAL":
+				err = p.openSignalSubscription(ei, f.Target)
+			default:
 				err = p.createTimer(ei, f.Target)
 			}
 			if err != nil {
@@ -269,6 +311,25 @@ func (p *proc) onActivating(ei *elemInst) {
 		p.transition(ei, "ELEMENT_ACTIVATED")
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 	}
+}
+
+// throwOnActivation broadcasts a signal throw or end event's signal, or
+// throws an escalation event's escalation; false when the event must not go
+// on (an incident, or an interrupting escalation catch event).
+func (p *proc) throwOnActivation(ei *elemInst) bool {
+	var err error
+	cont := true
+	switch ei.el.EventType {
+	case bpmn.EventSignal:
+		err = p.throwSignal(ei)
+	case bpmn.EventEscalation:
+		cont, err = p.throwEscalation(ei)
+	}
+	if err != nil {
+		p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+		return false
+	}
+	return cont
 }
 
 // activateStart writes the ACTIVATE_ELEMENT command of a scope's first element.
@@ -395,11 +456,15 @@ func (p *proc) applyOutputs(ei *elemInst) bool {
 	if el == nil {
 		return true
 	}
-	boundaryError := el.Type == bpmn.BoundaryEvent && el.EventType == "ERROR"
+	errorCatch := (el.Type == bpmn.BoundaryEvent || el.Type == bpmn.StartEvent) && el.EventType == "ERROR"
 	if len(el.Outputs) == 0 {
 		switch {
-		case boundaryError:
-			// Error variables stay local to the catch event unless it has output mappings.
+		case errorCatch:
+			// Error variables stay local to the catch event unless it has
+			// output mappings (a boundary event's are set on its activation).
+			for _, v := range vars {
+				p.setLocal(ei.key, p.scopeOf(ei), v.name, v.raw)
+			}
 		case len(vars) > 0:
 			p.propagate(ei.key, vars)
 		}
@@ -441,6 +506,9 @@ func (p *proc) afterCompleted(ei *elemInst) {
 		p.innerInstanceDone(scope, ei, false)
 	case ei.el.EventType == bpmn.EventTerminate:
 		p.terminateFlowScope(scope)
+	case ei.el.LinkTarget != nil:
+		// A link throw event goes on at its catch event, without a sequence flow.
+		p.activate(scope, ei.el.LinkTarget)
 	default:
 		p.takeOutgoing(scope, ei.el)
 	}
@@ -541,7 +609,10 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 	}
 	switch scope.state {
 	case "ELEMENT_ACTIVATED":
-		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) {
+		if p.startInterrupting(scope) {
+			return
+		}
+		if scope.typ == "PROCESS" || scope.typ == string(bpmn.SubProcess) || scope.typ == string(bpmn.EventSubProcess) {
 			p.command(VTProcessInstance, "COMPLETE_ELEMENT", scope.key, p.st.value(scope))
 		}
 	case "ELEMENT_TERMINATING":
@@ -550,6 +621,7 @@ func (p *proc) maybeScopeDone(scope *elemInst) {
 }
 
 func (p *proc) completeProcess(ei *elemInst) {
+	p.closeSubscriptions(ei) // its event subprocesses'
 	for _, cs := range p.st.compSubs[ei.pi] {
 		p.event(VTCompensationSubscription, "DELETED", cs.key, cs.v)
 	}
@@ -659,8 +731,8 @@ func (p *proc) activateBoundary(scope *elemInst, el *bpmn.Element, t *processEve
 	p.st.elems[be.key] = be
 	p.transition(be, "ELEMENT_ACTIVATING")
 	if vars, err := ParseDocument(t.variables); err == nil && len(vars) > 0 {
-		if b.EventType == "MESSAGE" {
-			// A message's variables are merged on completion, as at a message catch event.
+		if b.EventType == "MESSAGE" || b.EventType == "SIGNAL" {
+			// A message's or signal's variables are merged on completion, as at a catch event.
 			be.result = vars
 		} else {
 			// The thrown variables become local variables of the catch event.
@@ -713,13 +785,16 @@ func (p *proc) resolveElementIncidents(ei *elemInst) {
 // boundaries subscribed before it are not subscribed twice.
 func (p *proc) subscribeBoundaries(ei *elemInst) bool {
 	for _, b := range ei.el.Boundaries {
-		if b.EventType != "TIMER" && b.EventType != "MESSAGE" || p.subscribed(ei, b.ID) {
+		if b.EventType != "TIMER" && b.EventType != "MESSAGE" && b.EventType != "SIGNAL" || p.subscribed(ei, b.ID) {
 			continue
 		}
 		var err error
-		if b.EventType == "TIMER" {
+		switch b.EventType {
+		case "TIMER":
 			err = p.createTimer(ei, b)
-		} else {
+		case "SIGNAL":
+			err = p.openSignalSubscription(ei, b)
+		default:
 			err = p.openMessageSubscription(ei, b)
 		}
 		if err != nil {
@@ -742,6 +817,11 @@ func (p *proc) subscribed(ei *elemInst, id string) bool {
 			return true
 		}
 	}
+	for _, s := range ei.signalSubs {
+		if s.el.ID == id {
+			return true
+		}
+	}
 	return false
 }
 
@@ -758,28 +838,38 @@ func (p *proc) boundaryBuffered(ei *elemInst) {
 func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessage, j *job) {
 	var available []string
 	for cur := ei; cur != nil; cur = p.outerOf(cur) {
-		if cur.el == nil || cur.inner || cur.state == "ELEMENT_TERMINATING" {
+		if cur.state == "ELEMENT_TERMINATING" || cur.state == "TERMINATE_REQUESTED" {
 			continue
 		}
-		var match *bpmn.Element
-		for _, b := range cur.el.Boundaries {
-			if b.EventType != "ERROR" {
-				continue
-			}
-			if !b.CatchAll {
-				available = append(available, b.ErrorCode)
-			}
-			if !b.CatchAll && b.ErrorCode == code {
-				match = b
-				break
+		// The scope's error event subprocesses, inside it, come before its
+		// boundary events, outside; a code beats a catch-all in the same scope.
+		var catches []*bpmn.Element
+		if cur.interrupt == nil {
+			for _, esp := range eventSubsOf(cur) {
+				if esp.EventStart != nil && esp.EventStart.EventType == bpmn.EventError {
+					catches = append(catches, esp.EventStart)
+				}
 			}
 		}
-		if match == nil {
+		if cur.el != nil && !cur.inner {
 			for _, b := range cur.el.Boundaries {
-				if b.EventType == "ERROR" && b.CatchAll {
-					match = b
-					break
+				if b.EventType == bpmn.EventError {
+					catches = append(catches, b)
 				}
+			}
+		}
+		var match *bpmn.Element
+		for _, c := range catches {
+			if !c.CatchAll {
+				available = append(available, c.ErrorCode)
+			}
+			if !c.CatchAll && c.ErrorCode == code && match == nil {
+				match = c
+			}
+		}
+		for _, c := range catches {
+			if c.CatchAll && match == nil {
+				match = c
 			}
 		}
 		if match == nil {
@@ -790,6 +880,10 @@ func (p *proc) throwError(ei *elemInst, code, message string, vars json.RawMessa
 			ej := j.v
 			p.event(VTJob, "ERROR_THROWN", j.key, ej)
 			ei.jobKey = 0
+		}
+		if match.Type == bpmn.StartEvent {
+			p.triggerEventSubprocess(cur, match.Parent, vars)
+			return
 		}
 		t := &processEvent{key: p.st.nextKey(), target: match.ID, scope: cur.key, variables: docOrEmpty(vars)}
 		p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(cur, t))

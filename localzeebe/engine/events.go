@@ -95,6 +95,23 @@ func (p *proc) triggerTimer(rec *Record) error {
 	}
 	delete(p.st.timers, t.key)
 	p.event(VTTimer, "TRIGGERED", t.key, t.v)
+	if esp := espStart(ei, t.v.TargetElementID); esp != nil {
+		for i, k := range ei.timerKeys {
+			if k == t.key {
+				ei.timerKeys = append(ei.timerKeys[:i:i], ei.timerKeys[i+1:]...)
+				break
+			}
+		}
+		p.triggerEventSubprocess(ei, esp, nil)
+		if !esp.EventStart.CancelActivity && t.interval > 0 && t.v.Repetitions != 1 {
+			reps := t.v.Repetitions
+			if reps > 0 {
+				reps--
+			}
+			p.addTimer(ei, t.v.TargetElementID, t.v.DueDate+t.interval, reps, t.interval)
+		}
+		return nil
+	}
 	if ei.el.ID == t.v.TargetElementID { // an intermediate timer catch event
 		p.command(VTProcessInstance, "COMPLETE_ELEMENT", ei.key, p.st.value(ei))
 		return nil
@@ -213,6 +230,7 @@ func (p *proc) closeSubscriptions(ei *elemInst) {
 		p.event(VTProcessMessageSubscr, "DELETED", s.key, p.msgSubValue(s, -1, nil))
 	}
 	ei.msgSubs = nil
+	p.closeSignalSubscriptions(ei)
 }
 
 // ---------------------------------------------------------------- messages
@@ -286,7 +304,7 @@ func (p *proc) openMessageSubscription(ei *elemInst, el *bpmn.Element) error {
 		return &evalError{"EXTRACT_VALUE_ERROR", msg}
 	}
 	s := &msgSub{key: p.st.nextKey(), elemKey: ei.key, pi: ei.pi, processID: ei.def.id, name: nv.(string), corrKey: corr, elementID: el.ID,
-		interrupting: el.Type != bpmn.BoundaryEvent || el.CancelActivity}
+		interrupting: el.Type != bpmn.BoundaryEvent && !el.InEventSubprocess() || el.CancelActivity}
 	k := msgKey(s.name, s.corrKey)
 	p.st.msgSubs[k] = append(p.st.msgSubs[k], s)
 	ei.msgSubs = append(ei.msgSubs, s)
@@ -313,8 +331,12 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 		return // an event-based gateway takes the first of its events only
 	}
 	b := boundaryOf(ei, s.elementID)
-	if b != nil && (ei.state != "ELEMENT_ACTIVATED" || ei.interruptedBy != nil) {
-		return // the activity is ending already
+	esp := espStart(ei, s.elementID)
+	if b == nil && esp != nil {
+		b = esp.EventStart // an event subprocess start is triggered like a boundary event
+	}
+	if b != nil && (ei.state != "ELEMENT_ACTIVATED" || ei.interruptedBy != nil || ei.interrupt != nil) {
+		return // the activity or scope is ending already
 	}
 	if m != nil {
 		if m.correlated == nil {
@@ -326,6 +348,10 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 		// A non-interrupting boundary keeps its subscription and starts a
 		// boundary event instance per message, the activity going on.
 		p.event(VTProcessMessageSubscr, "CORRELATED", s.key, p.msgSubValue(s, key, v.Variables))
+		if esp != nil {
+			p.triggerEventSubprocess(ei, esp, v.Variables)
+			return
+		}
 		t := &processEvent{key: p.st.nextKey(), target: s.elementID, scope: ei.key, variables: docOrEmpty(v.Variables)}
 		p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(ei, t))
 		p.triggerNonInterrupting(ei, t)
@@ -339,6 +365,10 @@ func (p *proc) correlate(s *msgSub, key int64, v *MessageValue, m *bufferedMessa
 		}
 	}
 	p.event(VTProcessMessageSubscr, "CORRELATED", s.key, p.msgSubValue(s, key, v.Variables))
+	if esp != nil {
+		p.triggerEventSubprocess(ei, esp, v.Variables)
+		return
+	}
 	t := &processEvent{key: p.st.nextKey(), target: s.elementID, scope: ei.key, variables: docOrEmpty(v.Variables)}
 	p.event(VTProcessEvent, "TRIGGERING", t.key, p.processEventValue(ei, t))
 	if b != nil {

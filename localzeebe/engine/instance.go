@@ -107,7 +107,7 @@ func (p *proc) createInstance(rec *Record) (any, error) {
 		if el == nil {
 			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but no element found with id '%s'.", si.ElementID)
 		}
-		if el.Type == bpmn.BoundaryEvent || el.IsForCompensation {
+		if el.Type == bpmn.BoundaryEvent || el.Type == bpmn.EventSubProcess || el.IsForCompensation {
 			return nil, reject(rec.Intent, "INVALID_ARGUMENT", "Expected to create instance of process with start instructions but the element with id '%s' targets unsupported element type '%s'.", si.ElementID, el.Type)
 		}
 		for _, in := range el.Incoming {

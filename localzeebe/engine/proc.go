@@ -102,12 +102,20 @@ func (p *proc) dispatch(rec *Record) (any, error) {
 		return p.messageCommand(rec)
 	case VTTimer:
 		return nil, p.triggerTimer(rec)
+	case VTSignal:
+		return p.broadcast(-1, rec.Value.(*SignalValue)), nil
+	case VTDecisionEvaluation:
+		return p.evaluateDecisionCommand(rec)
 	}
 	return nil, reject(rec.Intent, "PROCESSING_ERROR", "the local engine has no processor for %s %s", rec.ValueType, rec.Intent)
 }
 
 // followUp processes a command written during this batch.
 func (p *proc) followUp(c *Record) {
+	if c.ValueType == VTSignal {
+		p.broadcast(c.Key, c.Value.(*SignalValue))
+		return
+	}
 	if c.ValueType != VTProcessInstance {
 		return
 	}

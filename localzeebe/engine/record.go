@@ -38,6 +38,9 @@ const (
 	VTTimer                    = "TIMER"
 	VTCompensationSubscription = "COMPENSATION_SUBSCRIPTION"
 	VTMessageStartSubscription = "MESSAGE_START_EVENT_SUBSCRIPTION"
+	VTSignal                   = "SIGNAL"
+	VTSignalSubscription       = "SIGNAL_SUBSCRIPTION"
+	VTEscalation               = "ESCALATION"
 )
 
 // Record is one entry of the engine's log: a command, an event or a rejection,
@@ -110,6 +113,10 @@ func decodeRecord(b []byte) (*Record, error) {
 		v = &MessageValue{}
 	case VTTimer:
 		v = &TimerValue{}
+	case VTSignal:
+		v = &SignalValue{}
+	case VTDecisionEvaluation:
+		v = &DecisionEvaluationValue{}
 	default:
 		v = &map[string]any{}
 	}
@@ -139,12 +146,12 @@ type ProcessMetadata struct {
 
 // DeploymentValue is the value of DEPLOYMENT records.
 type DeploymentValue struct {
-	Resources                    []Resource        `json:"resources"`
-	ProcessesMetadata            []ProcessMetadata `json:"processesMetadata"`
-	DecisionsMetadata            []any             `json:"decisionsMetadata"`
-	DecisionRequirementsMetadata []any             `json:"decisionRequirementsMetadata"`
-	FormMetadata                 []any             `json:"formMetadata"`
-	TenantID                     string            `json:"tenantId"`
+	Resources                    []Resource                  `json:"resources"`
+	ProcessesMetadata            []ProcessMetadata           `json:"processesMetadata"`
+	DecisionsMetadata            []DecisionValue             `json:"decisionsMetadata"`
+	DecisionRequirementsMetadata []DecisionRequirementsValue `json:"decisionRequirementsMetadata"`
+	FormMetadata                 []any                       `json:"formMetadata"`
+	TenantID                     string                      `json:"tenantId"`
 }
 
 // ProcessValue is the value of PROCESS records.
@@ -344,4 +351,121 @@ type CompensationSubscriptionValue struct {
 	CompensableActivityScopeKey    int64           `json:"compensableActivityScopeKey"`
 	CompensableActivityInstanceKey int64           `json:"compensableActivityInstanceKey"`
 	Variables                      json.RawMessage `json:"variables"`
+}
+
+// SignalValue is the value of SIGNAL records.
+type SignalValue struct {
+	SignalName string          `json:"signalName"`
+	Variables  json.RawMessage `json:"variables"`
+	TenantID   string          `json:"tenantId"`
+}
+
+// SignalSubscriptionValue is the value of SIGNAL_SUBSCRIPTION records;
+// a start event's has catchEventInstanceKey -1.
+type SignalSubscriptionValue struct {
+	ProcessDefinitionKey  int64  `json:"processDefinitionKey"`
+	BpmnProcessID         string `json:"bpmnProcessId"`
+	CatchEventID          string `json:"catchEventId"`
+	CatchEventInstanceKey int64  `json:"catchEventInstanceKey"`
+	SignalName            string `json:"signalName"`
+	TenantID              string `json:"tenantId"`
+}
+
+// EscalationValue is the value of ESCALATION records.
+type EscalationValue struct {
+	ProcessInstanceKey int64  `json:"processInstanceKey"`
+	EscalationCode     string `json:"escalationCode"`
+	ThrowElementID     string `json:"throwElementId"`
+	CatchElementID     string `json:"catchElementId"`
+	TenantID           string `json:"tenantId"`
+}
+
+// Decision value types.
+const (
+	VTDecisionRequirements = "DECISION_REQUIREMENTS"
+	VTDecision             = "DECISION"
+	VTDecisionEvaluation   = "DECISION_EVALUATION"
+)
+
+// DecisionRequirementsValue is the value of DECISION_REQUIREMENTS records
+// and the metadata of a deployed decision requirements graph.
+type DecisionRequirementsValue struct {
+	DecisionRequirementsID      string `json:"decisionRequirementsId"`
+	DecisionRequirementsName    string `json:"decisionRequirementsName"`
+	DecisionRequirementsVersion int32  `json:"decisionRequirementsVersion"`
+	DecisionRequirementsKey     int64  `json:"decisionRequirementsKey"`
+	Namespace                   string `json:"namespace"`
+	ResourceName                string `json:"resourceName"`
+	Checksum                    []byte `json:"checksum"`
+	Resource                    []byte `json:"resource,omitempty"` // records only, not the deployment's metadata
+	Duplicate                   bool   `json:"duplicate"`
+	TenantID                    string `json:"tenantId"`
+}
+
+// DecisionValue is the value of DECISION records and the metadata of a deployed decision.
+type DecisionValue struct {
+	DecisionID              string `json:"decisionId"`
+	DecisionName            string `json:"decisionName"`
+	Version                 int32  `json:"version"`
+	DecisionKey             int64  `json:"decisionKey"`
+	DecisionRequirementsID  string `json:"decisionRequirementsId"`
+	DecisionRequirementsKey int64  `json:"decisionRequirementsKey"`
+	Duplicate               bool   `json:"duplicate"`
+	TenantID                string `json:"tenantId"`
+}
+
+// DecisionEvaluationValue is the value of DECISION_EVALUATION records; the
+// outputs and values inside are JSON texts.
+type DecisionEvaluationValue struct {
+	DecisionKey              int64                    `json:"decisionKey"`
+	DecisionID               string                   `json:"decisionId"`
+	DecisionName             string                   `json:"decisionName"`
+	DecisionVersion          int32                    `json:"decisionVersion"`
+	DecisionRequirementsID   string                   `json:"decisionRequirementsId"`
+	DecisionRequirementsKey  int64                    `json:"decisionRequirementsKey"`
+	DecisionOutput           string                   `json:"decisionOutput"`
+	Variables                json.RawMessage          `json:"variables"`
+	ProcessDefinitionKey     int64                    `json:"processDefinitionKey"`
+	BpmnProcessID            string                   `json:"bpmnProcessId"`
+	ProcessInstanceKey       int64                    `json:"processInstanceKey"`
+	ElementInstanceKey       int64                    `json:"elementInstanceKey"`
+	ElementID                string                   `json:"elementId"`
+	EvaluatedDecisions       []EvaluatedDecisionValue `json:"evaluatedDecisions"`
+	EvaluationFailureMessage string                   `json:"evaluationFailureMessage"`
+	FailedDecisionID         string                   `json:"failedDecisionId"`
+	TenantID                 string                   `json:"tenantId"`
+}
+
+// EvaluatedDecisionValue is one decision of a DECISION_EVALUATION.
+type EvaluatedDecisionValue struct {
+	DecisionID      string                `json:"decisionId"`
+	DecisionName    string                `json:"decisionName"`
+	DecisionKey     int64                 `json:"decisionKey"`
+	DecisionVersion int32                 `json:"decisionVersion"`
+	DecisionType    string                `json:"decisionType"`
+	DecisionOutput  string                `json:"decisionOutput"`
+	EvaluatedInputs []EvaluatedInputValue `json:"evaluatedInputs"`
+	MatchedRules    []MatchedRuleValue    `json:"matchedRules"`
+	TenantID        string                `json:"tenantId"`
+}
+
+// EvaluatedInputValue is a decision table input's value.
+type EvaluatedInputValue struct {
+	InputID    string `json:"inputId"`
+	InputName  string `json:"inputName"`
+	InputValue string `json:"inputValue"`
+}
+
+// MatchedRuleValue is a matched decision table rule.
+type MatchedRuleValue struct {
+	RuleID           string                 `json:"ruleId"`
+	RuleIndex        int                    `json:"ruleIndex"`
+	EvaluatedOutputs []EvaluatedOutputValue `json:"evaluatedOutputs"`
+}
+
+// EvaluatedOutputValue is a matched rule's output value.
+type EvaluatedOutputValue struct {
+	OutputID    string `json:"outputId"`
+	OutputName  string `json:"outputName"`
+	OutputValue string `json:"outputValue"`
 }

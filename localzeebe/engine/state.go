@@ -16,22 +16,26 @@ type state struct {
 	position int64
 	keyCount int64
 
-	procs       map[int64]*procDef            // by process definition key
-	procVersion map[string][]*procDef         // by bpmnProcessId, versions in order
-	elems       map[int64]*elemInst           // active element instances, by key
-	vars        map[int64]*scopeVars          // variables by scope key
-	jobs        map[int64]*job                // by job key
-	activatable map[string]*jobQueue          // by job type
-	incidents   map[int64]*incident           // by incident key
-	compSubs    map[int64][]*compSub          // by process instance key, in creation order
-	timers      map[int64]*timer              // by timer key
-	msgSubs     map[string][]*msgSub          // by message name + "\x00" + correlation key
-	messages    map[string][]*bufferedMessage // by message name + "\x00" + correlation key
-	msgIDs      map[string]bool               // name \x00 key \x00 id of buffered messages
-	exprs       map[string]*feel.Expression   // parsed expressions, by source
-	handlerSubs map[int64]*compSub            // compensation handler instance key -> its subscription
-	pending     map[int64]*elemInst           // instances whose ACTIVATE_ELEMENT is not processed yet
-	startSubs   []*startSub                   // message start event subscriptions, in creation order
+	procs           map[int64]*procDef            // by process definition key
+	procVersion     map[string][]*procDef         // by bpmnProcessId, versions in order
+	elems           map[int64]*elemInst           // active element instances, by key
+	vars            map[int64]*scopeVars          // variables by scope key
+	jobs            map[int64]*job                // by job key
+	activatable     map[string]*jobQueue          // by job type
+	incidents       map[int64]*incident           // by incident key
+	compSubs        map[int64][]*compSub          // by process instance key, in creation order
+	timers          map[int64]*timer              // by timer key
+	msgSubs         map[string][]*msgSub          // by message name + "\x00" + correlation key
+	messages        map[string][]*bufferedMessage // by message name + "\x00" + correlation key
+	msgIDs          map[string]bool               // name \x00 key \x00 id of buffered messages
+	exprs           map[string]*feel.Expression   // parsed expressions, by source
+	handlerSubs     map[int64]*compSub            // compensation handler instance key -> its subscription
+	pending         map[int64]*elemInst           // instances whose ACTIVATE_ELEMENT is not processed yet
+	startSubs       []*startSub                   // message start event subscriptions, in creation order
+	signalSubs      []*signalSub                  // signal subscriptions (start events and catch events), in creation order
+	drgs            map[string][]*drgDef          // decision requirements graphs by id, versions in order
+	decisionVersion map[string][]*decisionDef     // decisions by id, versions in order
+	decisions       map[int64]*decisionDef        // decisions by key
 	// process id \x00 correlation key -> the active instance a message with that key started
 	activeStarts map[string]int64
 }
@@ -42,7 +46,8 @@ func newState() *state {
 		incidents: map[int64]*incident{}, compSubs: map[int64][]*compSub{}, timers: map[int64]*timer{},
 		msgSubs: map[string][]*msgSub{}, messages: map[string][]*bufferedMessage{}, msgIDs: map[string]bool{},
 		exprs: map[string]*feel.Expression{}, handlerSubs: map[int64]*compSub{}, pending: map[int64]*elemInst{},
-		activeStarts: map[string]int64{}}
+		activeStarts: map[string]int64{}, drgs: map[string][]*drgDef{}, decisionVersion: map[string][]*decisionDef{},
+		decisions: map[int64]*decisionDef{}}
 }
 
 func (s *state) nextKey() int64 {
@@ -98,14 +103,17 @@ type elemInst struct {
 	// other elements are being terminated, nothing new starts in it, and it
 	// completes when they are gone
 	terminating bool
+	// a scope taken over by an interrupting event subprocess
+	interrupt *espInterrupt
 	// a multi-instance body's state
 	mi *miState
 	// a compensation throw event waiting for its handlers
 	pendingHandlers int
 	// compensation handler: the subscription it serves
-	compSub   *compSub
-	timerKeys []int64
-	msgSubs   []*msgSub
+	compSub    *compSub
+	timerKeys  []int64
+	msgSubs    []*msgSub
+	signalSubs []*signalSub
 	// inner: an instance inside a multi-instance body
 	inner bool
 	// a called instance and everything in it: the call activity's instance
@@ -206,6 +214,17 @@ type msgSub struct {
 	name, corrKey string
 	elementID     string
 	interrupting  bool // false for a non-interrupting boundary event's
+}
+
+// signalSub is a signal subscription: of a deployed process's signal start
+// event (def and el set, elemKey -1), or of an element instance waiting at
+// a catch event, boundary event or event-based gateway.
+type signalSub struct {
+	key     int64
+	def     *procDef
+	el      *bpmn.Element // the catch event
+	elemKey int64
+	name    string
 }
 
 // startSub is the subscription of a deployed process's message start event.

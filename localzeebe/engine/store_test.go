@@ -328,3 +328,55 @@ func TestReplayKeepsTimerStartsAndCycles(t *testing.T) {
 		assert.Equal(t, work[0].ProcessInstanceKey, j.ProcessInstanceKey)
 	}
 }
+
+// TestReplayKeepsSignalsEventSubprocessesAndDecisions restarts an engine
+// after a signal broadcast and a decision evaluation: after the replay the
+// signal start subscription, the event subprocess's message subscription and
+// the deployed decision are all still there.
+func TestReplayKeepsSignalsEventSubprocessesAndDecisions(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:signal id="go" name="go"/>
+<bpmn:message id="note" name="note"><bpmn:extensionElements><zeebe:subscription correlationKey="=k"/></bpmn:extensionElements></bpmn:message>
+<bpmn:process id="sig" isExecutable="true"><bpmn:startEvent id="s"><bpmn:signalEventDefinition signalRef="go"/></bpmn:startEvent>
+<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="sig-work"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/></bpmn:process>
+<bpmn:process id="esp" isExecutable="true"><bpmn:startEvent id="es"/>
+<bpmn:serviceTask id="et"><bpmn:extensionElements><zeebe:taskDefinition type="esp-work"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="e1" sourceRef="es" targetRef="et"/>
+<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs" isInterrupting="false"><bpmn:messageEventDefinition messageRef="note"/></bpmn:startEvent>
+<bpmn:serviceTask id="xt"><bpmn:extensionElements><zeebe:taskDefinition type="esp-note"/></bpmn:extensionElements></bpmn:serviceTask>
+<bpmn:sequenceFlow id="x1" sourceRef="xs" targetRef="xt"/></bpmn:subProcess></bpmn:process></bpmn:definitions>`
+	decision := `<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="drg" name="DRG"><decision id="inc" name="Inc"><literalExpression><text>x + 1</text></literalExpression></decision></definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	_, err = e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}, {ResourceName: "d.dmn", Resource: []byte(decision)}})
+	require.NoError(t, err)
+	created, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "esp", Version: -1, Variables: []byte(`{"k":"1"}`)})
+	require.NoError(t, err)
+	_, err = e.BroadcastSignal(ctx, "go", nil)
+	require.NoError(t, err)
+	before, err := e.EvaluateDecision(ctx, 0, "inc", []byte(`{"x":1}`))
+	require.NoError(t, err)
+	assert.Equal(t, "2", before.DecisionOutput)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	_, err = e.BroadcastSignal(ctx, "go", nil)
+	require.NoError(t, err)
+	started := awaitJobs(t, e, "sig-work", 2)
+	assert.NotEqual(t, started[0].ProcessInstanceKey, started[1].ProcessInstanceKey, "one instance per broadcast, before and after the restart")
+	_, err = e.PublishMessage(ctx, PublishRequest{Name: "note", CorrelationKey: "1"})
+	require.NoError(t, err)
+	note := awaitJobs(t, e, "esp-note", 1)
+	assert.Equal(t, created.ProcessInstanceKey, note[0].ProcessInstanceKey)
+	after, err := e.EvaluateDecision(ctx, 0, "inc", []byte(`{"x":2}`))
+	require.NoError(t, err)
+	assert.Equal(t, "3", after.DecisionOutput)
+	assert.Equal(t, before.DecisionKey, after.DecisionKey)
+}
