@@ -398,6 +398,7 @@ var functions = map[string]function.Function{
 	"merge":      stdlib.MergeFunc,
 	"keys":       stdlib.KeysFunc,
 	"concat":     stdlib.ConcatFunc,
+	"compact":    stdlib.CompactFunc,
 	"join":       stdlib.JoinFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,

@@ -716,3 +716,31 @@ func TestSaaSVariables(t *testing.T) {
 	ok, _ = with.validation("zeebe_tenant_ids", cty.ListVal([]cty.Value{cty.StringVal("<default>"), cty.StringVal("tenant-a")}))
 	assert.True(t, ok)
 }
+
+// TestZeebeLambdaOtherRuntimesRunBehindTheLayer: a function whose runtime is
+// not provided.* gets the bridge's layer, the wrapper variable and one job
+// per invocation; a Go function none of them; and another runtime without
+// the layer is refused at plan time.
+func TestZeebeLambdaOtherRuntimesRunBehindTheLayer(t *testing.T) {
+	const layer = "arn:aws:lambda:us-east-1:000000000000:layer:zeebe-runtime-proxy:1"
+	py := zeebeLambda(t, map[string]cty.Value{"runtime": cty.StringVal("python3.12"), "handler": cty.StringVal("app.handler"),
+		"runtime_proxy_layer_arn": cty.StringVal(layer)})
+	layers := py.attr("module.lambda.aws_lambda_function.this", "layers")
+	require.True(t, layers.LengthInt() == 1, layers.GoString())
+	assert.Equal(t, layer, layers.Index(cty.NumberIntVal(0)).AsString())
+	env := py.attr("module.lambda.aws_lambda_function.this", "environment.variables").AsValueMap()
+	assert.Equal(t, "/opt/zeebe-runtime-proxy", env["AWS_LAMBDA_EXEC_WRAPPER"].AsString())
+	assert.Equal(t, int64(1), py.num("aws_lambda_event_source_mapping.this", "batch_size"))
+	ok, _ := py.preconditions("aws_lambda_event_source_mapping.this")
+	assert.True(t, ok)
+
+	goFn := zeebeLambda(t, map[string]cty.Value{"runtime_proxy_layer_arn": cty.StringVal(layer)})
+	assert.True(t, goFn.attr("module.lambda.aws_lambda_function.this", "layers").IsNull(), "a Go function gets no layer")
+	assert.NotContains(t, goFn.attr("module.lambda.aws_lambda_function.this", "environment.variables").AsValueMap(), "AWS_LAMBDA_EXEC_WRAPPER")
+	assert.Equal(t, int64(10), goFn.num("aws_lambda_event_source_mapping.this", "batch_size"))
+
+	noLayer := zeebeLambda(t, map[string]cty.Value{"runtime": cty.StringVal("nodejs20.x"), "handler": cty.StringVal("index.handler")})
+	ok, msgs := noLayer.preconditions("aws_lambda_event_source_mapping.this")
+	assert.False(t, ok)
+	assert.Contains(t, strings.Join(msgs, " "), "runtime nodejs20.x is not Go: set runtime_proxy_layer_arn")
+}

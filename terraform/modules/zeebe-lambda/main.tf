@@ -163,7 +163,7 @@ module "lambda" {
 resource "aws_lambda_event_source_mapping" "this" {
   event_source_arn                   = aws_sqs_queue.this.arn
   function_name                      = local.function_arn
-  batch_size                         = var.batch_size
+  batch_size                         = coalesce(var.batch_size, local.managed_runtime ? 1 : 10)
   maximum_batching_window_in_seconds = var.maximum_batching_window_in_seconds
   function_response_types            = ["ReportBatchItemFailures"]
 

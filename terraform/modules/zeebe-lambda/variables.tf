@@ -167,12 +167,12 @@ variable "payloads" {
 }
 
 variable "batch_size" {
-  description = "Job messages per invocation."
+  description = "Job messages per invocation. Null: 10 for a Go function, whose handlers run side by side; 1 for another runtime, which runs one invocation at a time behind the layer, so that a slow job never holds up the others of its batch (Lambda runs more invocations instead; see ZEEBE_PROXY_MAX_RUNTIMES in docs/runtimes.md)."
   type        = number
-  default     = 10
+  default     = null
 
   validation {
-    condition     = var.batch_size >= 1 && var.batch_size <= 10
+    condition     = var.batch_size == null ? true : var.batch_size >= 1 && var.batch_size <= 10
     error_message = "batch_size must be between 1 and 10."
   }
 }
