@@ -24,6 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/heartbeatlease"
@@ -136,6 +137,20 @@ type Handler struct {
 	LeaseMargin time.Duration
 	// Now is the clock of the lease checks; nil means time.Now.
 	Now func() time.Time
+	// Guard, when set, lets an outcome or a heartbeat reach Zeebe only for
+	// the activation it answers (package activation): the first final
+	// answer claims its activation, any other is acknowledged as a
+	// duplicate. Nil applies every authentic outcome whose deadline has not
+	// passed, whatever the job's current activation.
+	Guard Guard
+}
+
+// Guard is the per-activation rule of package activation
+// (*activation.Store keeps it in S3).
+type Guard interface {
+	Claim(ctx context.Context, jobKey, act int64, owner string) (activation.Claim, error)
+	Settle(ctx context.Context, jobKey, act int64, owner string) error
+	Answered(ctx context.Context, jobKey, act int64) (bool, error)
 }
 
 // Verifier checks an outcome's job token. An error wrapping
@@ -269,6 +284,10 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 			return Rejected, "heartbeat, but the fulfiller has no lease store (" + heartbeatlease.EnvBucket + ")", log
 		}
 	}
+	cl, c, log := h.claim(ctx, o, log)
+	if c != Done {
+		return c, "", log
+	}
 	cctx := ctx
 	if h.CallTimeout > 0 {
 		var cancel context.CancelFunc
@@ -277,7 +296,15 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	}
 	callStart := h.now()
 	err = h.apply(cctx, o)
-	c := Classify(err)
+	c = Classify(err)
+	if cl.resumed && (zeebeclient.IsInvalidState(err) || zeebeclient.IsNotFound(err)) {
+		// Our own earlier attempt left the job failed, errored or gone:
+		// it reached Zeebe, and this one is its duplicate.
+		log.Info("outcome's earlier attempt reached Zeebe (the job is no longer activated): a duplicate, acknowledged and not applied again",
+			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)...)
+		h.settle(ctx, o, cl, log)
+		return Duplicate, "", log
+	}
 	if o.Outcome == jobmsg.Heartbeat {
 		if zeebeclient.IsInvalidState(err) {
 			c = Duplicate // no longer activated: timed out or failed meanwhile
@@ -320,6 +347,9 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		log.Error("Zeebe rejected the outcome; it goes to the DLQ",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRejected", 1))...)...)
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
+	}
+	if c == Done || c == Duplicate {
+		h.settle(ctx, o, cl, log)
 	}
 	if o.Async && o.Outcome != jobmsg.Heartbeat && h.Leases != nil && (c == Done || c == Duplicate) {
 		// The job is answered; the bucket's lifecycle rule removes what is never deleted.
@@ -377,4 +407,68 @@ func (h *Handler) alive(ctx context.Context, o jobmsg.Outcome) (bool, error) {
 		return false, fmt.Errorf("read the lease of job %d: %w", o.JobKey, err)
 	}
 	return ok && now.Before(until), nil
+}
+
+// claimed is what claim took: an activation, or nothing (no guard, a
+// heartbeat, an outcome that names no activation).
+type claimed struct {
+	act     int64
+	owner   string
+	resumed bool
+}
+
+// claim asks the guard whether the outcome may reach Zeebe. It returns Done
+// when it may, or the class to return: Duplicate for an activation another
+// answer has claimed (or this one was applied to), Retry when the guard
+// cannot tell now.
+func (h *Handler) claim(ctx context.Context, o jobmsg.Outcome, log *slog.Logger) (claimed, Class, *slog.Logger) {
+	if h.Guard == nil {
+		return claimed{}, Done, log
+	}
+	act, ok := activation.Of(o)
+	if !ok {
+		return claimed{}, Done, log // unsigned: no activation to keep it to
+	}
+	log = log.With("activation", act)
+	if o.Outcome == jobmsg.Heartbeat {
+		answered, err := h.Guard.Answered(ctx, o.JobKey, act)
+		switch {
+		case err != nil:
+			log.Warn("cannot read the activation's claim now; SQS will deliver the heartbeat again", "error", err)
+			return claimed{}, Retry, log
+		case answered:
+			// The job may be running again: extending its timeout would
+			// keep a later activation alive on the word of this one.
+			log.Info("heartbeat for an activation that has been answered: a duplicate, acknowledged and not applied",
+				emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)
+			return claimed{}, Duplicate, log
+		}
+		return claimed{}, Done, log
+	}
+	owner := activation.Owner(o)
+	cl, err := h.Guard.Claim(ctx, o.JobKey, act, owner)
+	switch {
+	case err != nil:
+		log.Warn("cannot claim the activation now; SQS will deliver the outcome again", "error", err)
+		return claimed{}, Retry, log
+	case cl.Verdict == activation.Answered:
+		log.Info("outcome for an activation that has been answered: a duplicate, acknowledged and not applied",
+			append([]any{"why", cl.Why}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)...)
+		return claimed{}, Duplicate, log
+	case cl.Verdict == activation.Resume:
+		log.Info("outcome claimed its activation in an earlier attempt that did not finish, and the job has not been activated again since: sending it again")
+	}
+	return claimed{act: act, owner: owner, resumed: cl.Verdict == activation.Resume}, Done, log
+}
+
+// settle marks the claim as applied. Failing that is only logged: the
+// outcome is applied, and a later delivery of it still finds the claim and
+// the job's activation record.
+func (h *Handler) settle(ctx context.Context, o jobmsg.Outcome, c claimed, log *slog.Logger) {
+	if c.owner == "" {
+		return
+	}
+	if err := h.Guard.Settle(ctx, o.JobKey, c.act, c.owner); err != nil {
+		log.Warn("outcome applied, but its claim could not be marked so; a later delivery of it is checked against the job's activations", "error", err)
+	}
 }
