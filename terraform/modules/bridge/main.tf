@@ -247,11 +247,18 @@ module "fulfiller" {
     },
     {
       # The activation guard: the first answer to an activation claims it
-      # (a conditional put); a resumed one reads the job's latest activation.
+      # (a conditional put) ...
       Sid      = "ClaimActivations"
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:PutObject"]
-      Resource = ["${local.payload_arn}/claims/*", "${local.payload_arn}/activations/*"]
+      Resource = ["${local.payload_arn}/claims/*"]
+    },
+    {
+      # ... and a resumed one reads the job's latest activation.
+      Sid      = "ReadActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements)
 }
@@ -320,7 +327,13 @@ module "returner" {
       Sid      = "ClaimActivations"
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:PutObject"]
-      Resource = ["${local.payload_arn}/claims/*", "${local.payload_arn}/activations/*"]
+      Resource = ["${local.payload_arn}/claims/*"]
+    },
+    {
+      Sid      = "ReadActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.payload_arn}/activations/*"]
     },
   ]
 }
