@@ -5,11 +5,17 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -17,7 +23,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
@@ -141,4 +149,138 @@ func acknowledged(ctx context.Context, t *testing.T, awsCfg aws.Config, group st
 		}
 	}
 	t.Fatalf("the fulfiller never acknowledged the duplicate outcome of job %d", jobKey)
+}
+
+// guardBucket creates a bucket of the test's own on LocalStack's S3 and
+// returns a guard on it; cleanup empties and deletes it.
+func guardBucket(ctx context.Context, t *testing.T, awsCfg aws.Config) (*activation.Store, *s3.Client) {
+	t.Helper()
+	c := s3Client(awsCfg)
+	bucket := strings.ToLower(zeebetest.UniqueID("guard"))
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+		if err == nil {
+			for _, o := range out.Contents {
+				_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: o.Key})
+			}
+		}
+		_, _ = c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)})
+	})
+	return &activation.Store{API: c, Bucket: bucket}, c
+}
+
+// TestActivationClaimsOnS3: LocalStack's S3, like AWS's since 2024, honours
+// If-None-Match: * on PutObject, which the guard's claims rest on: of
+// answers racing for one activation, exactly one owns it.
+func TestActivationClaimsOnS3(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	awsCfg, err := tfstack.AWSConfig(ctx)
+	require.NoError(t, err)
+	store, _ := guardBucket(ctx, t, awsCfg)
+
+	const job, act = int64(2251799813685249), int64(1_700_000_000_000)
+	first, err := store.Claim(ctx, job, act, "mac:function")
+	require.NoError(t, err)
+	assert.Equal(t, activation.Claim{Verdict: activation.Fresh}, first)
+	second, err := store.Claim(ctx, job, act, "mac:returner")
+	require.NoError(t, err)
+	assert.Equal(t, activation.Answered, second.Verdict, "the conditional put refused the second answer")
+
+	const racers = 8
+	verdicts := make([]activation.Verdict, racers)
+	errs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			var cl activation.Claim
+			cl, errs[i] = store.Claim(ctx, job, act+1, fmt.Sprintf("mac:%d", i))
+			for errors.Is(errs[i], activation.ErrConflict) { // S3 saw two writes at once: try again, as SQS would
+				cl, errs[i] = store.Claim(ctx, job, act+1, fmt.Sprintf("mac:%d", i))
+			}
+			verdicts[i] = cl.Verdict
+		})
+	}
+	wg.Wait()
+	count := map[activation.Verdict]int{}
+	for i := range racers {
+		require.NoError(t, errs[i])
+		count[verdicts[i]]++
+	}
+	assert.Equal(t, map[activation.Verdict]int{activation.Fresh: 1, activation.Answered: racers - 1}, count)
+}
+
+// TestActivationGuardCost measures, side by side in one run, what the guard
+// adds to applying an outcome: the fulfiller completes jobs on the local
+// engine, alternately without and with the guard on LocalStack's S3 (a
+// claim and its settlement: two puts). It logs the medians and their ratio.
+func TestActivationGuardCost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	awsCfg, err := tfstack.AWSConfig(ctx)
+	require.NoError(t, err)
+	store, c := guardBucket(ctx, t, awsCfg)
+	zb := zeebetest.Client(t)
+	records := zeebetest.Records(t)
+
+	id := zeebetest.UniqueID("guard-cost")
+	zeebetest.Deploy(t, zb.Zeebe(), id+".bpmn", zeebetest.SingleTaskProcessOfType(id, "Task_Cost", id, nil, 3))
+	const n = 40 // jobs per side
+	piks := make([]int64, 2*n)
+	for i := range piks {
+		piks[i] = zeebetest.Start(t, zb.Zeebe(), id, nil)
+	}
+	var jobs []jobmsg.Job
+	for deadline := time.Now().Add(time.Minute); len(jobs) < 2*n && time.Now().Before(deadline); {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		got, err := zb.ActivateJobs(actx, id, "guard-cost", int32(2*n-len(jobs)), 5*time.Minute, time.Second)
+		cancel()
+		require.NoError(t, err)
+		jobs = append(jobs, got...)
+	}
+	require.Len(t, jobs, 2*n)
+
+	key := jobtoken.Key{ID: "k-cost", Secret: randomSecret(t)}
+	plain := fulfiller.New(zb, joblog.Discard())
+	guarded := fulfiller.New(zb, joblog.Discard())
+	guarded.Guard = store
+	took := map[bool][]time.Duration{}
+	for i, j := range jobs {
+		j.CustomHeaders = map[string]string{"identifier": "echo"}
+		j.Token = jobtoken.Sign(key, j.Key, j.Deadline, j.Identifier())
+		o, err := jobtoken.Attach(j, jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{}`)})
+		require.NoError(t, err)
+		m, err := jobmsg.EncodeOutcome(o)
+		require.NoError(t, err)
+		h, withGuard := plain, i%2 == 1
+		if withGuard {
+			h = guarded
+		}
+		began := time.Now()
+		resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: strconv.Itoa(i), Body: string(m.Body), EventSource: "aws:sqs"}}})
+		took[withGuard] = append(took[withGuard], time.Since(began))
+		require.NoError(t, err)
+		require.Empty(t, resp.BatchItemFailures)
+	}
+	for _, pik := range piks {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		end, err := records.WaitEnd(wctx, pik)
+		cancel()
+		require.NoError(t, err)
+		assert.True(t, end.Completed)
+	}
+	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(store.Bucket), Prefix: aws.String(activation.PrefixClaims)})
+	require.NoError(t, err)
+	assert.Equal(t, int32(n), aws.ToInt32(out.KeyCount), "one claim per guarded outcome")
+
+	median := func(d []time.Duration) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	without, with := median(took[false]), median(took[true])
+	t.Logf("applying one outcome, median of %d each: without the guard %s, with it %s; ratio %.2f (local engine, LocalStack S3)",
+		n, without.Round(10*time.Microsecond), with.Round(10*time.Microsecond), float64(with)/float64(without))
 }
