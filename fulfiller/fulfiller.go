@@ -173,8 +173,9 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 // Records are applied concurrently: each names an independent job, all share
 // one Lambda deadline, and a batch should not wait on one slow command. The
 // event source mapping's batch size bounds the concurrency. Two outcomes for
-// the same job in one batch are harmless: Zeebe applies one and answers
-// NOT_FOUND to the other, which is acknowledged as a duplicate.
+// the same activation in one batch are harmless: with the Guard one claims
+// it and the other is a duplicate; without it Zeebe applies one and answers
+// NOT_FOUND (or FAILED_PRECONDITION) to the other.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	// Lambda may freeze the process once the invocation returns.
 	defer tracing.Flush(context.WithoutCancel(ctx), h.TracerProvider)
