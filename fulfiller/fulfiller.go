@@ -228,6 +228,11 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	case claimcheck.Readable:
 	case claimcheck.PayloadGone, claimcheck.PointerRefused:
 		log := h.Log.With("messageId", r.MessageId)
+		if c == claimcheck.PayloadGone {
+			if c, jl := h.servedAlready(ctx, in.Body, log); c != Rejected {
+				return c, "", jl
+			}
+		}
 		log.Error("the outcome's offloaded payload is gone or refused; it goes to the DLQ", "error", err)
 		return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
 	case claimcheck.PayloadUnavailable:
@@ -472,4 +477,31 @@ func (h *Handler) settle(ctx context.Context, o jobmsg.Outcome, c claimed, log *
 	if err := h.Guard.Settle(ctx, o.JobKey, c.act, c.owner); err != nil {
 		log.Warn("outcome applied, but its claim could not be marked so; a later delivery of it is checked against the job's activations", "error", err)
 	}
+}
+
+// servedAlready tells an offloaded outcome delivered again, whose payload the
+// answer that claimed its activation has deleted after use (Duplicate), from
+// a payload lost otherwise (Rejected): the pointer's key names the job and
+// the activation. Retry when the claim cannot be read now.
+func (h *Handler) servedAlready(ctx context.Context, body []byte, log *slog.Logger) (Class, *slog.Logger) {
+	p, ok := claimcheck.Parse(body)
+	if h.Guard == nil || !ok {
+		return Rejected, log
+	}
+	prefix, _, jobKey, act, ok := claimcheck.ParseKey(p.Key)
+	if !ok || prefix != claimcheck.PrefixOutcomes {
+		return Rejected, log
+	}
+	jl := log.With(joblog.KeyJob, jobKey, "activation", act)
+	answered, err := h.Guard.Answered(ctx, jobKey, act)
+	switch {
+	case err != nil:
+		jl.Warn("the outcome's offloaded payload is gone and its activation's claim cannot be read now; SQS will deliver it again", "error", err)
+		return Retry, jl
+	case !answered:
+		return Rejected, log
+	}
+	jl.Info("offloaded outcome whose payload is gone, for an activation that has been answered: a duplicate, acknowledged and not applied",
+		emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)
+	return Duplicate, jl
 }

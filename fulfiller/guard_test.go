@@ -18,6 +18,7 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/fulfiller"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation/activationtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog/joblogtest"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
@@ -397,6 +398,39 @@ func TestReturnerRacesAPublishedOutcome(t *testing.T) {
 			assert.Len(t, joblogtest.About(lines, "OutcomesAlreadyAnswered", 1.0), tt.outcomeDups)
 			assert.Len(t, joblogtest.About(lines, "ReturnsAlreadyAnswered", 1.0), tt.returnDups)
 			assert.NotContains(t, string(w.logs.Bytes()), "goes to the DLQ")
+		})
+	}
+}
+
+// TestOffloadedDuplicate: an outcome offloaded to S3 and delivered twice.
+// The first delivery applies it and deletes its payload; the second finds
+// the payload gone. With the guard the activation's claim shows it was
+// served: a duplicate, not a DLQ entry.
+func TestOffloadedDuplicate(t *testing.T) {
+	for _, guard := range []bool{true, false} {
+		t.Run(fmt.Sprintf("guard=%v", guard), func(t *testing.T) {
+			w := newGuardWorld(t, guard)
+			payloads := &claimcheck.Store{API: &activationtest.S3{}, Bucket: "payloads", Threshold: 1024}
+			w.h.Payloads = payloads
+			a := w.activate(1)
+			o, err := jobtoken.Attach(w.jobs[a], jobmsg.Outcome{Outcome: jobmsg.Complete,
+				Variables: json.RawMessage(`{"doc":"` + strings.Repeat("x", 2048) + `"}`)})
+			require.NoError(t, err)
+			m, offloaded, err := claimcheck.EncodeOutcome(context.Background(), payloads, "book-hotel", guardJob, a, o)
+			require.NoError(t, err)
+			require.True(t, offloaded)
+			rec := events.SQSMessage{MessageId: "big", Body: string(m.Body), EventSource: "aws:sqs"}
+
+			assert.Equal(t, "acknowledged", w.deliver(rec))
+			second := w.deliver(rec)
+			assert.Equal(t, []string{at("complete", a)}, w.zb.log())
+			if guard {
+				assert.Equal(t, "acknowledged", second)
+				assert.Len(t, joblogtest.About(w.logs.Lines(t), "OutcomesAlreadyAnswered", 1.0), 1)
+				assert.NotContains(t, string(w.logs.Bytes()), "goes to the DLQ")
+				return
+			}
+			assert.Equal(t, "reported", second, "without the guard a served payload looks lost: the DLQ")
 		})
 	}
 }

@@ -1,5 +1,6 @@
 // Package activationtest is an in-memory S3 for the tests of the activation
-// guard's users: it honours If-None-Match: * as S3 does.
+// guard's users: it honours If-None-Match: * as S3 does, and serves as the
+// payload bucket of the claim check too.
 package activationtest
 
 import (
@@ -62,6 +63,17 @@ func (m *S3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.O
 		return nil, &s3types.NoSuchKey{}
 	}
 	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b)), ContentLength: aws.Int64(int64(len(b)))}, nil
+}
+
+// DeleteObject removes an object; a missing one is no error, as in S3.
+func (m *S3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	delete(m.objects, aws.ToString(in.Key))
+	return &s3.DeleteObjectOutput{}, nil
 }
 
 // Keys lists the stored keys, sorted.
