@@ -81,12 +81,21 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 			moves: localRootMoves(),
 			// Added since the layout of previousLayout: the poller is not
 			// retried by Lambda; the callback reads the keyring to check
-			// tokens; the returner deletes the payloads it served.
+			// tokens; the returner deletes the payloads it served; the
+			// activation guard (ACTIVATION_BUCKET, grants on activations/
+			// and claims/, which expire) for the poller, the fulfiller and
+			// the returner.
 			changes: []string{
 				"create module.bridge.aws_lambda_function_event_invoke_config.poller",
+				"update module.bridge.aws_s3_bucket_lifecycle_configuration.payloads",
 				"update module.bridge.module.callback[0].aws_iam_role_policy.this",
 				"update module.bridge.module.callback[0].aws_lambda_function.this[0]",
+				"update module.bridge.module.fulfiller.aws_iam_role_policy.this",
+				"update module.bridge.module.fulfiller.aws_lambda_function.this[0]",
+				"update module.bridge.module.poller.aws_iam_role_policy.this",
+				"update module.bridge.module.poller.aws_lambda_function.this[0]",
 				"update module.bridge.module.returner.aws_iam_role_policy.this",
+				"update module.bridge.module.returner.aws_lambda_function.this[0]",
 			},
 			kept: []string{
 				"module.bridge.aws_sns_topic.jobs",
