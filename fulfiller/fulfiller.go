@@ -24,6 +24,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/heartbeatlease"
@@ -136,6 +137,20 @@ type Handler struct {
 	LeaseMargin time.Duration
 	// Now is the clock of the lease checks; nil means time.Now.
 	Now func() time.Time
+	// Guard, when set, lets an outcome or a heartbeat reach Zeebe only for
+	// the activation it answers (package activation): the first final
+	// answer claims its activation, any other is acknowledged as a
+	// duplicate. Nil applies every authentic outcome whose deadline has not
+	// passed, whatever the job's current activation.
+	Guard Guard
+}
+
+// Guard is the per-activation rule of package activation
+// (*activation.Store keeps it in S3).
+type Guard interface {
+	Claim(ctx context.Context, jobKey, act int64, owner string) (activation.Claim, error)
+	Settle(ctx context.Context, jobKey, act int64, owner string) error
+	Answered(ctx context.Context, jobKey, act int64) (bool, error)
 }
 
 // Verifier checks an outcome's job token. An error wrapping
@@ -158,8 +173,9 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 // Records are applied concurrently: each names an independent job, all share
 // one Lambda deadline, and a batch should not wait on one slow command. The
 // event source mapping's batch size bounds the concurrency. Two outcomes for
-// the same job in one batch are harmless: Zeebe applies one and answers
-// NOT_FOUND to the other, which is acknowledged as a duplicate.
+// the same activation in one batch are harmless: with the Guard one claims
+// it and the other is a duplicate; without it Zeebe applies one and answers
+// NOT_FOUND (or FAILED_PRECONDITION) to the other.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	// Lambda may freeze the process once the invocation returns.
 	defer tracing.Flush(context.WithoutCancel(ctx), h.TracerProvider)
@@ -212,6 +228,11 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	case claimcheck.Readable:
 	case claimcheck.PayloadGone, claimcheck.PointerRefused:
 		log := h.Log.With("messageId", r.MessageId)
+		if c == claimcheck.PayloadGone {
+			if c, jl := h.servedAlready(ctx, in.Body, log); c != Rejected {
+				return c, "", jl
+			}
+		}
 		log.Error("the outcome's offloaded payload is gone or refused; it goes to the DLQ", "error", err)
 		return Rejected, fmt.Sprintf("offloaded outcome: %v", err), log
 	case claimcheck.PayloadUnavailable:
@@ -269,6 +290,10 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 			return Rejected, "heartbeat, but the fulfiller has no lease store (" + heartbeatlease.EnvBucket + ")", log
 		}
 	}
+	cl, c, log := h.claim(ctx, o, log)
+	if c != Done {
+		return c, "", log
+	}
 	cctx := ctx
 	if h.CallTimeout > 0 {
 		var cancel context.CancelFunc
@@ -277,7 +302,15 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 	}
 	callStart := h.now()
 	err = h.apply(cctx, o)
-	c := Classify(err)
+	c = Classify(err)
+	if cl.resumed && (zeebeclient.IsInvalidState(err) || zeebeclient.IsNotFound(err)) {
+		// Our own earlier attempt left the job failed, errored or gone:
+		// it reached Zeebe, and this one is its duplicate.
+		log.Info("outcome's earlier attempt reached Zeebe (the job is no longer activated): a duplicate, acknowledged and not applied again",
+			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)...)
+		h.settle(ctx, o, cl, log)
+		return Duplicate, "", log
+	}
 	if o.Outcome == jobmsg.Heartbeat {
 		if zeebeclient.IsInvalidState(err) {
 			c = Duplicate // no longer activated: timed out or failed meanwhile
@@ -320,6 +353,9 @@ func (h *Handler) record(ctx context.Context, r events.SQSMessage) (Class, strin
 		log.Error("Zeebe rejected the outcome; it goes to the DLQ",
 			append([]any{"error", err}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesRejected", 1))...)...)
 		return c, fmt.Sprintf("Zeebe rejected the %s outcome for job %d: %v", o.Outcome, o.JobKey, err), log
+	}
+	if c == Done || c == Duplicate {
+		h.settle(ctx, o, cl, log)
 	}
 	if o.Async && o.Outcome != jobmsg.Heartbeat && h.Leases != nil && (c == Done || c == Duplicate) {
 		// The job is answered; the bucket's lifecycle rule removes what is never deleted.
@@ -377,4 +413,95 @@ func (h *Handler) alive(ctx context.Context, o jobmsg.Outcome) (bool, error) {
 		return false, fmt.Errorf("read the lease of job %d: %w", o.JobKey, err)
 	}
 	return ok && now.Before(until), nil
+}
+
+// claimed is what claim took: an activation, or nothing (no guard, a
+// heartbeat, an outcome that names no activation).
+type claimed struct {
+	act     int64
+	owner   string
+	resumed bool
+}
+
+// claim asks the guard whether the outcome may reach Zeebe. It returns Done
+// when it may, or the class to return: Duplicate for an activation another
+// answer has claimed (or this one was applied to), Retry when the guard
+// cannot tell now.
+func (h *Handler) claim(ctx context.Context, o jobmsg.Outcome, log *slog.Logger) (claimed, Class, *slog.Logger) {
+	if h.Guard == nil {
+		return claimed{}, Done, log
+	}
+	act, ok := activation.Of(o)
+	if !ok {
+		return claimed{}, Done, log // unsigned: no activation to keep it to
+	}
+	log = log.With("activation", act)
+	if o.Outcome == jobmsg.Heartbeat {
+		answered, err := h.Guard.Answered(ctx, o.JobKey, act)
+		switch {
+		case err != nil:
+			log.Warn("cannot read the activation's claim now; SQS will deliver the heartbeat again", "error", err)
+			return claimed{}, Retry, log
+		case answered:
+			// The job may be running again: extending its timeout would
+			// keep a later activation alive on the word of this one.
+			log.Info("heartbeat for an activation that has been answered: a duplicate, acknowledged and not applied",
+				emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)
+			return claimed{}, Duplicate, log
+		}
+		return claimed{}, Done, log
+	}
+	owner := activation.Owner(o)
+	cl, err := h.Guard.Claim(ctx, o.JobKey, act, owner)
+	switch {
+	case err != nil:
+		log.Warn("cannot claim the activation now; SQS will deliver the outcome again", "error", err)
+		return claimed{}, Retry, log
+	case cl.Verdict == activation.Answered:
+		log.Info("outcome for an activation that has been answered: a duplicate, acknowledged and not applied",
+			append([]any{"why", cl.Why}, emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)...)
+		return claimed{}, Duplicate, log
+	case cl.Verdict == activation.Resume:
+		log.Info("outcome claimed its activation in an earlier attempt that did not finish, and the job has not been activated again since: sending it again")
+	}
+	return claimed{act: act, owner: owner, resumed: cl.Verdict == activation.Resume}, Done, log
+}
+
+// settle marks the claim as applied. Failing that is only logged: the
+// outcome is applied, and a later delivery of it still finds the claim and
+// the job's activation record.
+func (h *Handler) settle(ctx context.Context, o jobmsg.Outcome, c claimed, log *slog.Logger) {
+	if c.owner == "" {
+		return
+	}
+	if err := h.Guard.Settle(ctx, o.JobKey, c.act, c.owner); err != nil {
+		log.Warn("outcome applied, but its claim could not be marked so; a later delivery of it is checked against the job's activations", "error", err)
+	}
+}
+
+// servedAlready tells an offloaded outcome delivered again, whose payload the
+// answer that claimed its activation has deleted after use (Duplicate), from
+// a payload lost otherwise (Rejected): the pointer's key names the job and
+// the activation. Retry when the claim cannot be read now.
+func (h *Handler) servedAlready(ctx context.Context, body []byte, log *slog.Logger) (Class, *slog.Logger) {
+	p, ok := claimcheck.Parse(body)
+	if h.Guard == nil || !ok {
+		return Rejected, log
+	}
+	prefix, _, jobKey, act, ok := claimcheck.ParseKey(p.Key)
+	if !ok || prefix != claimcheck.PrefixOutcomes {
+		return Rejected, log
+	}
+	jl := log.With(joblog.KeyJob, jobKey, "activation", act)
+	answered, err := h.Guard.Answered(ctx, jobKey, act)
+	switch {
+	case err != nil:
+		jl.Warn("the outcome's offloaded payload is gone and its activation's claim cannot be read now; SQS will deliver it again", "error", err)
+		return Retry, jl
+	case !answered:
+		return Rejected, log
+	}
+	jl.Info("offloaded outcome whose payload is gone, for an activation that has been answered: a duplicate, acknowledged and not applied",
+		emf.Attrs("fulfiller", time.Now(), emf.N("OutcomesDuplicate", 1), emf.N("OutcomesAlreadyAnswered", 1))...)
+	return Duplicate, jl
 }

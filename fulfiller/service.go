@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/heartbeatlease"
@@ -49,6 +50,11 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 		h.Leases = leases
 	} else {
 		h.Log.Warn("asynchronous completion without heartbeats: " + heartbeatlease.EnvBucket + " is not set, so heartbeats are refused")
+	}
+	if guard := activation.FromEnv(getenv, awsCfg); guard != nil {
+		h.Guard = guard
+	} else {
+		h.Log.Warn("the activation guard is off: " + activation.EnvBucket + " is not set, so a duplicate outcome can reach a later activation of its job")
 	}
 	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
 		h.Verifier = jobtoken.Verifier{Keys: keys}

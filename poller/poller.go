@@ -18,6 +18,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	otelcodes "go.opentelemetry.io/otel/codes"
@@ -56,7 +57,18 @@ type collaborators struct {
 	signer   Signer
 	payloads claimcheck.Offloader
 	tracer   trace.TracerProvider
+	recorder Recorder
 }
+
+// Recorder notes each job's latest activation before the job is published
+// (*activation.Store), so that the fulfiller never sends again an answer to
+// an earlier activation whose first attempt may have reached Zeebe.
+type Recorder interface {
+	Record(ctx context.Context, jobKey, activation int64) error
+}
+
+// WithActivations makes Run record every job's activation before publishing it.
+func WithActivations(r Recorder) Option { return func(c *collaborators) { c.recorder = r } }
 
 // WithTracing starts a span for each job published, and passes its context
 // on in the message attributes (package tracing).
@@ -346,6 +358,7 @@ func handOff(ctx context.Context, cfg Config, zb Zeebe, pub jobmsg.Publisher, co
 	if len(msgs) == 0 {
 		return
 	}
+	record(pctx, co.recorder, log, ready)
 	tracer := tracing.Tracer(co.tracer)
 	spans := make([]trace.Span, len(ready))
 	for i, j := range ready {
@@ -471,4 +484,23 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// record notes the jobs' activations, concurrently: each is one S3 put. A
+// job whose record fails is published all the same; only a resumed outcome
+// of its previous activation could then reach it (docs/design.md).
+func record(ctx context.Context, r Recorder, log *slog.Logger, jobs []jobmsg.Job) {
+	if r == nil {
+		return
+	}
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Go(func() {
+			if err := r.Record(ctx, j.Key, j.Deadline); err != nil {
+				joblog.ForJob(log, j.Key, j.ProcessInstanceKey).Warn("could not record the job's activation; publishing it all the same",
+					append([]any{"error", err}, emf.Attrs("poller", time.Now(), emf.N("ActivationsUnrecorded", 1))...)...)
+			}
+		})
+	}
+	wg.Wait()
 }

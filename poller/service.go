@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/filterpolicy"
@@ -30,6 +31,7 @@ type Service struct {
 	Signer    Signer               // nil: publish jobs unsigned
 	Payloads  claimcheck.Offloader // nil: fail jobs above SNS's limit
 	Tracing   tracing.Provider     // nil: no spans
+	Recorder  Recorder             // nil: activations not recorded (the activation guard is off)
 	Log       *slog.Logger
 }
 
@@ -68,6 +70,9 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 	if payloads != nil {
 		svc.Payloads = payloads
 	}
+	if guard := activation.FromEnv(getenv, awsCfg); guard != nil {
+		svc.Recorder = guard
+	}
 	if keys := jobtoken.KeysFromEnv(getenv, secretsmanager.NewFromConfig(awsCfg)); keys != nil {
 		svc.Signer = jobtoken.Signer{Keys: keys}
 	} else {
@@ -99,6 +104,9 @@ func (s *Service) options() []Option {
 	}
 	if s.Tracing != nil {
 		opts = append(opts, WithTracing(s.Tracing))
+	}
+	if s.Recorder != nil {
+		opts = append(opts, WithActivations(s.Recorder))
 	}
 	return opts
 }

@@ -26,7 +26,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/jobtoken"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/sqsbatch"
@@ -66,6 +68,16 @@ type Handler struct {
 	Payloads claimcheck.Receiver
 	// Now is the clock that tells whether a job's deadline has passed (time.Now if nil).
 	Now func() time.Time
+	// Guard, when set, claims the job's activation before the hand-back is
+	// published (package activation): when the function's own outcome, or
+	// an earlier hand-back, has claimed it, nothing is returned. The
+	// fulfiller then applies the hand-back as the claim's owner.
+	Guard Guard
+}
+
+// Guard is the part of *activation.Store the returner uses.
+type Guard interface {
+	Claim(ctx context.Context, jobKey, act int64, owner string) (activation.Claim, error)
 }
 
 // Verdict is what happened to one record.
@@ -168,6 +180,12 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 		log.Error("cannot build the fail outcome; the record stays in the DLQ", "error", err)
 		return Kept
 	}
+	if v, done := h.claim(ctx, r, o, log); done {
+		if v == Stale {
+			h.served(ctx, in.Payload, log)
+		}
+		return v
+	}
 	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
 	if len(errs) == 1 && errs[0] == nil {
 		log.Info("dead-lettered job handed back to Zeebe", "retries", retries, "backoff", backoff.String(), "reason", why, "cause", string(sqsretry.CauseOf(r)))
@@ -205,4 +223,34 @@ func reasonOf(r events.SQSMessage) string {
 		return *a.StringValue
 	}
 	return ""
+}
+
+// claim takes the job's activation for the hand-back o. done is true when
+// the record is finished with v: the activation has been answered (Stale), or
+// the guard cannot tell now (RetryLate).
+func (h *Handler) claim(ctx context.Context, r events.SQSMessage, o jobmsg.Outcome, log *slog.Logger) (v Verdict, done bool) {
+	if h.Guard == nil {
+		return 0, false
+	}
+	act, ok := activation.Of(o)
+	if !ok {
+		return 0, false // unsigned: the fulfiller cannot keep it to an activation either
+	}
+	cl, err := h.Guard.Claim(ctx, o.JobKey, act, activation.Owner(o))
+	switch {
+	case err != nil:
+		if h.Redelivery != nil {
+			_, _ = h.Redelivery.RetryLater(ctx, r)
+		}
+		log.Warn("cannot claim the job's activation now; the record comes back", "error", err)
+		return RetryLate, true
+	case cl.Verdict == activation.Answered:
+		// The function's outcome reached SNS after all (lambdakit saw an
+		// error), or this record was returned already: a hand-back now
+		// would fail a later activation.
+		log.Info("the job's activation has been answered: nothing to return",
+			append([]any{"why", cl.Why, "activation", act}, emf.Attrs("returner", time.Now(), emf.N("ReturnsAlreadyAnswered", 1))...)...)
+		return Stale, true
+	}
+	return 0, false
 }

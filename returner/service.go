@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/activation"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/claimcheck"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
@@ -40,6 +41,9 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 	h := &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
 		Log: joblog.FromEnv(os.Stderr, getenv), Backoff: backoff,
 		Redelivery: sqsretry.New(sqs.NewFromConfig(awsCfg))}
+	if guard := activation.FromEnv(getenv, awsCfg); guard != nil {
+		h.Guard = guard
+	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
 	if err != nil {
 		return nil, err

@@ -401,10 +401,17 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 			Resource: []string{bucket + "/outcomes/*"}}
 		fulfiller["Leases"] = statement{Sid: "Leases", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject", "s3:PutObject"},
 			Resource: []string{bucket + "/leases/*"}}
+		// The activation guard: the poller records, the fulfiller and the returner claim.
+		poller["RecordActivations"] = statement{Sid: "RecordActivations", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{bucket + "/activations/*"}}
+		claims := statement{Sid: "ClaimActivations", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"}, Resource: []string{bucket + "/claims/*"}}
+		readActivations := statement{Sid: "ReadActivations", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{bucket + "/activations/*"}}
+		fulfiller["ClaimActivations"], fulfiller["ReadActivations"] = claims, readActivations
 		returner := map[string]statement{
 			"Logs":              {Sid: "Logs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{ref("module.returner.aws_cloudwatch_log_group.this[*].arn") + ":*"}},
 			"PublishOutcomes":   {Sid: "PublishOutcomes", Effect: "Allow", Action: []string{"sns:Publish"}, Resource: []string{ref("aws_sns_topic.outcomes.arn")}},
 			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
+			"ClaimActivations":  claims,
+			"ReadActivations":   readActivations,
 		}
 		assert.Equal(t, returner, policyStatements(t, m, "module.returner.aws_iam_role_policy.this"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
@@ -434,7 +441,7 @@ func TestPayloadBucket(t *testing.T) {
 	lc := b.resource("aws_s3_bucket_lifecycle_configuration.payloads").Body.Blocks
 	require.Len(t, lc, 1)
 	assert.Equal(t, "rule", lc[0].Labels[0], "one rule per prefix")
-	assert.Equal(t, `["jobs","outcomes","leases"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
+	assert.Equal(t, `["jobs","outcomes","leases","claims","activations"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
 	content := lc[0].Body.Blocks[0].Body
 	for _, blk := range content.Blocks {
 		if blk.Type == "expiration" {
@@ -444,6 +451,7 @@ func TestPayloadBucket(t *testing.T) {
 	for _, fn := range []string{"poller", "fulfiller", "returner"} {
 		env := b.attr("module."+fn+".aws_lambda_function.this", "environment.variables").AsValueMap()
 		assert.Equal(t, ref("aws_s3_bucket.payloads.id"), env["PAYLOAD_BUCKET"].AsString(), fn)
+		assert.Equal(t, ref("aws_s3_bucket.payloads.id"), env["ACTIVATION_BUCKET"].AsString(), fn)
 	}
 	ok, msgs := b.validation("payload_threshold", cty.NumberIntVal(300000))
 	assert.False(t, ok)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -169,6 +170,26 @@ func (s *Store) Delete(ctx context.Context, p Pointer) error {
 // payloads only.
 func Key(prefix, identifier string, jobKey, deadline int64) string {
 	return fmt.Sprintf("%s/%s/%d-%d.json", prefix, identifier, jobKey, deadline)
+}
+
+// ParseKey reads back what Key put in a key: ok is false for a key Key
+// does not write.
+func ParseKey(key string) (prefix, identifier string, jobKey, deadline int64, ok bool) {
+	parts := strings.Split(key, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", 0, 0, false
+	}
+	name, isJSON := strings.CutSuffix(parts[2], ".json")
+	job, dl, found := strings.Cut(name, "-")
+	if !isJSON || !found {
+		return "", "", 0, 0, false
+	}
+	j, err1 := strconv.ParseInt(job, 10, 64)
+	d, err2 := strconv.ParseInt(dl, 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", "", 0, 0, false
+	}
+	return parts[0], parts[1], j, d, true
 }
 
 // Prefixes of the bridge's payloads.

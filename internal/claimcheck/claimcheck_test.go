@@ -110,3 +110,29 @@ func TestFromEnv(t *testing.T) {
 	_, err = claimcheck.FromEnv(env(map[string]string{"PAYLOAD_BUCKET": "b", "PAYLOAD_THRESHOLD": "300000"}), aws.Config{})
 	assert.ErrorContains(t, err, "PAYLOAD_THRESHOLD")
 }
+
+func TestParseKey(t *testing.T) {
+	tests := []struct {
+		key              string
+		prefix, ident    string
+		jobKey, deadline int64
+		ok               bool
+	}{
+		{claimcheck.Key(claimcheck.PrefixOutcomes, "book-hotel", 2251799813685249, 1700000000000), "outcomes", "book-hotel", 2251799813685249, 1700000000000, true},
+		{claimcheck.Key(claimcheck.PrefixJobs, "echo-mib", 1, 2), "jobs", "echo-mib", 1, 2, true},
+		{"outcomes/book-hotel/1-2", "", "", 0, 0, false},
+		{"outcomes/book-hotel/x-2.json", "", "", 0, 0, false},
+		{"outcomes/a/b/1-2.json", "", "", 0, 0, false},
+		{"outcomes//1-2.json", "", "", 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			prefix, ident, job, dl, ok := claimcheck.ParseKey(tt.key)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.prefix, prefix)
+			assert.Equal(t, tt.ident, ident)
+			assert.Equal(t, tt.jobKey, job)
+			assert.Equal(t, tt.deadline, dl)
+		})
+	}
+}

@@ -59,7 +59,7 @@ func payloadBucketIsPrivateAndExpires(ctx context.Context, t *testing.T, cfg aws
 			prefixes[aws.ToString(r.Filter.Prefix)] = aws.ToInt32(r.Expiration.Days)
 		}
 	}
-	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2, "leases/": 2}, prefixes, "what is not deleted after use expires")
+	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2, "leases/": 2, "claims/": 2, "activations/": 2}, prefixes, "what is not deleted after use expires")
 
 	bucket := "arn:aws:s3:::" + stack.PayloadBucket
 	policy := func(role string) []iamStatement {
@@ -86,6 +86,15 @@ func payloadBucketIsPrivateAndExpires(ctx context.Context, t *testing.T, cfg aws
 		{stack.FulfillerFunctionName, "s3:GetObject", bucket + "/jobs/echo/1-2.json", false},
 		{stack.ReturnerFunctionName, "s3:GetObject", bucket + "/jobs/echo/1-2.json", true},
 		{stack.ReturnerFunctionName, "s3:PutObject", bucket + "/jobs/echo/1-2.json", false},
+		{stack.PollerFunctionName, "s3:PutObject", bucket + "/activations/1", true},
+		{stack.PollerFunctionName, "s3:PutObject", bucket + "/claims/1/2", false},
+		{stack.FulfillerFunctionName, "s3:PutObject", bucket + "/claims/1/2", true},
+		{stack.FulfillerFunctionName, "s3:GetObject", bucket + "/activations/1", true},
+		{stack.FulfillerFunctionName, "s3:PutObject", bucket + "/activations/1", false},
+		{stack.ReturnerFunctionName, "s3:GetObject", bucket + "/activations/1", true},
+		{stack.ReturnerFunctionName, "s3:PutObject", bucket + "/claims/1/2", true},
+		{"echo", "s3:PutObject", bucket + "/claims/1/2", false},
+		{"echo", "s3:GetObject", bucket + "/activations/1", false},
 		{stack.ReturnerFunctionName, "secretsmanager:GetSecretValue", stack.JobTokenSecretARN, false},
 		{stack.PollerFunctionName, "secretsmanager:GetSecretValue", stack.JobTokenSecretARN, true},
 		{stack.FulfillerFunctionName, "secretsmanager:GetSecretValue", stack.JobTokenSecretARN, true},

@@ -88,14 +88,23 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 			// Added since the layout of previousLayout: the business events'
 			// topic of the local root; the poller is not retried by Lambda;
 			// the layer for other runtimes; the callback reads the keyring
-			// to check tokens; the returner deletes the payloads it served.
+			// to check tokens; the returner deletes the payloads it served;
+			// the activation guard (ACTIVATION_BUCKET, grants on
+			// activations/ and claims/, which expire) for the poller, the
+			// fulfiller and the returner.
 			changes: []string{
 				"create aws_sns_topic.business_events",
 				"create module.bridge.aws_lambda_function_event_invoke_config.poller",
 				"create module.bridge.aws_lambda_layer_version.runtime_proxy[0]",
+				"update module.bridge.aws_s3_bucket_lifecycle_configuration.payloads",
 				"update module.bridge.module.callback[0].aws_iam_role_policy.this",
 				"update module.bridge.module.callback[0].aws_lambda_function.this[0]",
+				"update module.bridge.module.fulfiller.aws_iam_role_policy.this",
+				"update module.bridge.module.fulfiller.aws_lambda_function.this[0]",
+				"update module.bridge.module.poller.aws_iam_role_policy.this",
+				"update module.bridge.module.poller.aws_lambda_function.this[0]",
 				"update module.bridge.module.returner.aws_iam_role_policy.this",
+				"update module.bridge.module.returner.aws_lambda_function.this[0]",
 			},
 			kept: []string{
 				"module.bridge.aws_sns_topic.jobs",

@@ -89,8 +89,11 @@ resource "aws_secretsmanager_secret_version" "job_token" {
 # Job and outcome messages above SNS's limit go to this bucket (the
 # claim-check pattern, package claimcheck): jobs/<identifier>/... from the
 # poller, outcomes/<identifier>/... from each function. The fulfiller keeps
-# the leases of asynchronous completion under leases/ (package internal/heartbeatlease). Each
-# role reaches only its own prefixes; what is not deleted after use expires.
+# the leases of asynchronous completion under leases/ (package internal/heartbeatlease). The
+# activation guard (package internal/activation) keeps each job's latest activation under
+# activations/ (the poller) and the first answer to each activation under claims/ (the
+# fulfiller and the returner). Each role reaches only its own prefixes; what is not deleted
+# after use expires.
 data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
@@ -122,7 +125,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "payloads" {
   bucket = aws_s3_bucket.payloads.id
 
   dynamic "rule" {
-    for_each = ["jobs", "outcomes", "leases"]
+    for_each = ["jobs", "outcomes", "leases", "claims", "activations"]
     content {
       id     = "expire-${rule.value}"
       status = "Enabled"
@@ -211,6 +214,7 @@ module "fulfiller" {
     JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     LEASE_BUCKET         = aws_s3_bucket.payloads.id
+    ACTIVATION_BUCKET    = aws_s3_bucket.payloads.id
   })
 
   policy_statements = concat([
@@ -240,6 +244,21 @@ module "fulfiller" {
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
       Resource = ["${local.payload_arn}/leases/*"]
+    },
+    {
+      # The activation guard: the first answer to an activation claims it
+      # (a conditional put) ...
+      Sid      = "ClaimActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject"]
+      Resource = ["${local.payload_arn}/claims/*"]
+    },
+    {
+      # ... and a resumed one reads the job's latest activation.
+      Sid      = "ReadActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements)
 }
@@ -282,6 +301,7 @@ module "returner" {
     ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
     RETURN_BACKOFF          = var.return_backoff
     PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
+    ACTIVATION_BUCKET       = aws_s3_bucket.payloads.id
   })
 
   policy_statements = [
@@ -300,6 +320,20 @@ module "returner" {
       Effect   = "Allow"
       Action   = ["s3:DeleteObject", "s3:GetObject"]
       Resource = ["${local.payload_arn}/jobs/*"]
+    },
+    {
+      # It claims a job's activation before handing the job back, so that
+      # it never races the function's own outcome.
+      Sid      = "ClaimActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject"]
+      Resource = ["${local.payload_arn}/claims/*"]
+    },
+    {
+      Sid      = "ReadActivations"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject"]
+      Resource = ["${local.payload_arn}/activations/*"]
     },
   ]
 }
@@ -378,6 +412,7 @@ module "poller" {
     JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     PAYLOAD_THRESHOLD    = tostring(var.payload_threshold)
+    ACTIVATION_BUCKET    = aws_s3_bucket.payloads.id
   })
 
   policy_statements = concat([
@@ -402,6 +437,13 @@ module "poller" {
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/jobs/*"]
+    },
+    {
+      # Each job's latest activation, before the job is published (package internal/activation).
+      Sid      = "RecordActivations"
+      Effect   = "Allow"
+      Action   = ["s3:PutObject"]
+      Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements)
 }
