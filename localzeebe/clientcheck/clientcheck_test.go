@@ -188,7 +188,7 @@ func install(t *testing.T, client string) string {
 func runScript(ctx context.Context, t *testing.T, interpreter, script, addr, recordLog, bpmn, orderID string, extra ...string) scriptOutput {
 	t.Helper()
 	args := []string{script, "--address", addr, "--record-log", recordLog, "--bpmn", bpmn, "--order-id", orderID}
-	env := os.Environ()
+	env := clientEnv()
 	for _, e := range extra {
 		if strings.Contains(e, "=") {
 			env = append(env, e)
@@ -220,9 +220,7 @@ func runZbctl(ctx context.Context, t *testing.T, zbctl, addr, recordLog, bpmn, o
 	zb := func(args ...string) []byte {
 		t.Helper()
 		cmd := exec.CommandContext(ctx, zbctl, append([]string{"--insecure", "--address", addr}, args...)...)
-		// OAuth settings meant for another gateway would make zbctl ask
-		// for a token.
-		cmd.Env = withoutEnv(os.Environ(), "ZEEBE_CLIENT_ID", "ZEEBE_CLIENT_SECRET", "ZEEBE_AUTHORIZATION_SERVER_URL", "ZEEBE_TOKEN_AUDIENCE")
+		cmd.Env = clientEnv()
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		require.NoError(t, cmd.Run(), "zbctl %s: stderr:\n%s\nstdout:\n%s", strings.Join(args, " "), stderr.String(), stdout.String())
@@ -300,17 +298,15 @@ func (k *jsonKey) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// withoutEnv returns env without the named variables.
-func withoutEnv(env []string, names ...string) []string {
+// clientEnv is the test's environment without the clients' own settings:
+// a ZEEBE_ADDRESS or OAuth credentials meant for another gateway (make
+// exports the shared stack's) would send a client there instead.
+func clientEnv() []string {
 	var out []string
-next:
-	for _, e := range env {
-		for _, n := range names {
-			if strings.HasPrefix(e, n+"=") {
-				continue next
-			}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "ZEEBE_") && !strings.HasPrefix(e, "CAMUNDA_") {
+			out = append(out, e)
 		}
-		out = append(out, e)
 	}
 	return out
 }

@@ -53,9 +53,15 @@ async function waitRecord(instanceKey, valueType, intent, elementType) {
   throw new Error(`no ${valueType} ${intent} for instance ${instanceKey} in ${a['record-log']} within 30s`)
 }
 
+// step says on stderr how far the scenario got: a test that times out shows it.
+function step(what) {
+  process.stderr.write(`scenario: ${new Date().toISOString()} ${what}\n`)
+}
+
 async function main() {
   const c8 = new Camunda8({
-    ZEEBE_GRPC_ADDRESS: a.address,
+    // The SDK takes ZEEBE_ADDRESS before ZEEBE_GRPC_ADDRESS, and defaults it.
+    ZEEBE_ADDRESS: a.address,
     CAMUNDA_SECURE_CONNECTION: false,
     CAMUNDA_OAUTH_DISABLED: true,
     zeebeGrpcSettings: { ZEEBE_CLIENT_LOG_LEVEL: 'NONE' },
@@ -64,6 +70,7 @@ async function main() {
   const out = { client: '@camunda8/sdk', handled: [] }
   let flakyCalls = 0
 
+  step(`deploying to ${a.address}`)
   const deployed = await zbc.deployResource({ processFilename: a.bpmn })
   out.processDefinitionKey = String(deployed.deployments[0].process.processDefinitionKey)
 
@@ -72,6 +79,7 @@ async function main() {
       taskType: 'client-check-work',
       taskHandler: (job) => {
         out.handled.push(job.type)
+        step(`handling a ${job.type} job`)
         return job.complete({ total: job.variables.amount * 2 })
       },
     }),
@@ -79,6 +87,7 @@ async function main() {
       taskType: 'client-check-risky',
       taskHandler: (job) => {
         out.handled.push(job.type)
+        step(`handling a ${job.type} job`)
         return job.error('REJECTED', 'rejected by the Node.js SDK')
       },
     }),
@@ -86,6 +95,7 @@ async function main() {
       taskType: 'io.camunda.zeebe:userTask',
       taskHandler: (job) => {
         out.handled.push(job.type)
+        step(`handling a ${job.type} job`)
         out.userTaskAssignee = job.customHeaders['io.camunda.zeebe:assignee']
         return job.complete({ approved: true })
       },
@@ -94,6 +104,7 @@ async function main() {
       taskType: 'client-check-flaky',
       taskHandler: (job) => {
         out.handled.push(job.type)
+        step(`handling a ${job.type} job`)
         flakyCalls++
         if (flakyCalls === 1) {
           return job.fail({ errorMessage: 'flaky the first time', retries: 0 })
@@ -109,6 +120,7 @@ async function main() {
       variables: { orderId: a['order-id'], amount: 21 },
     })
     const key = started.processInstanceKey
+    step(`started instance ${key}`)
     out.processInstanceKey = String(key)
     // Published right away: the engine buffers it (time to live) until the
     // instance's subscription opens after the caught error.
@@ -119,16 +131,23 @@ async function main() {
       timeToLive: 60000,
       variables: { go: 'node' },
     })
+    step('published the message; waiting for the incident')
     const incident = await waitRecord(key, 'INCIDENT', 'CREATED')
     out.incidentKey = String(incident.key)
     await zbc.updateJobRetries({ jobKey: String(incident.value.jobKey), retries: 1 })
     await zbc.resolveIncident({ incidentKey: String(incident.key) })
+    step('resolved the incident; waiting for the instance to complete')
     await waitRecord(key, 'PROCESS_INSTANCE', 'ELEMENT_COMPLETED', 'PROCESS')
+    step('the instance completed')
   } finally {
+    step('closing the workers')
     await Promise.all(workers.map((w) => w.close()))
     await zbc.close()
+    step('closed')
   }
-  process.stdout.write(JSON.stringify(out) + '\n')
+  // Exit rather than wait for the event loop to drain: the SDK's closed
+  // workers leave their last long poll open (up to its 60 s) on the channel.
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0))
 }
 
 main().catch((e) => {
