@@ -57,22 +57,33 @@ func TestClients(t *testing.T) {
 		{
 			name: "pyzeebe polling", handled: handledByWorker, via: "pyzeebe",
 			run: func(ctx context.Context, t *testing.T, addr, recordLog, orderID string) scriptOutput {
-				return runScript(ctx, t, install(t, "python"), filepath.Join("python", "scenario.py"), addr, recordLog, bpmn, orderID, "--mode", "polling")
+				return runScript(ctx, t, script{interpreter: install(t, "python"), path: filepath.Join("python", "scenario.py"), mode: "polling"}, addr, recordLog, bpmn, orderID)
 			},
 		},
 		{
 			name: "pyzeebe streaming", handled: handledByWorker, via: "pyzeebe",
 			run: func(ctx context.Context, t *testing.T, addr, recordLog, orderID string) scriptOutput {
-				return runScript(ctx, t, install(t, "python"), filepath.Join("python", "scenario.py"), addr, recordLog, bpmn, orderID, "--mode", "streaming")
+				return runScript(ctx, t, script{interpreter: install(t, "python"), path: filepath.Join("python", "scenario.py"), mode: "streaming"}, addr, recordLog, bpmn, orderID)
 			},
 		},
 		{
 			name: "camunda8 sdk node", handled: handledByWorker, via: "node",
 			run: func(ctx context.Context, t *testing.T, addr, recordLog, orderID string) scriptOutput {
 				dir := install(t, "node")
-				script, err := filepath.Abs(filepath.Join("node", "scenario.js"))
-				require.NoError(t, err)
-				return runScript(ctx, t, "node", script, addr, recordLog, bpmn, orderID, "NODE_PATH="+filepath.Join(dir, "node_modules"))
+				return runScript(ctx, t, script{interpreter: "node", path: filepath.Join("node", "scenario.js"),
+					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}}, addr, recordLog, bpmn, orderID)
+			},
+		},
+		{
+			name: "java client polling", handled: handledByWorker, via: "java",
+			run: func(ctx context.Context, t *testing.T, addr, recordLog, orderID string) scriptOutput {
+				return runScript(ctx, t, script{interpreter: "java", path: "clientcheck.Scenario", env: []string{"CLASSPATH=" + install(t, "java")}, mode: "polling"}, addr, recordLog, bpmn, orderID)
+			},
+		},
+		{
+			name: "java client streaming", handled: handledByWorker, via: "java",
+			run: func(ctx context.Context, t *testing.T, addr, recordLog, orderID string) scriptOutput {
+				return runScript(ctx, t, script{interpreter: "java", path: "clientcheck.Scenario", env: []string{"CLASSPATH=" + install(t, "java")}, mode: "streaming"}, addr, recordLog, bpmn, orderID)
 			},
 		},
 		{
@@ -183,21 +194,23 @@ func install(t *testing.T, client string) string {
 	return strings.TrimSpace(stdout.String())
 }
 
-// runScript runs a scenario script and decodes the JSON it prints; extra
-// arguments of the form NAME=VALUE go into its environment.
-func runScript(ctx context.Context, t *testing.T, interpreter, script, addr, recordLog, bpmn, orderID string, extra ...string) scriptOutput {
+// script is how to run one scenario script.
+type script struct {
+	interpreter, path string
+	env               []string // NAME=VALUE added to clientEnv
+	mode              string   // --mode, when the script has modes
+}
+
+// runScript runs a scenario script and decodes the JSON it prints.
+func runScript(ctx context.Context, t *testing.T, s script, addr, recordLog, bpmn, orderID string) scriptOutput {
 	t.Helper()
-	args := []string{script, "--address", addr, "--record-log", recordLog, "--bpmn", bpmn, "--order-id", orderID}
-	env := clientEnv()
-	for _, e := range extra {
-		if strings.Contains(e, "=") {
-			env = append(env, e)
-		} else {
-			args = append(args, e)
-		}
+	args := []string{s.path, "--address", addr, "--record-log", recordLog, "--bpmn", bpmn, "--order-id", orderID}
+	if s.mode != "" {
+		args = append(args, "--mode", s.mode)
 	}
+	interpreter, script := s.interpreter, s.path
 	cmd := exec.CommandContext(ctx, interpreter, args...)
-	cmd.Env = env
+	cmd.Env = append(clientEnv(), s.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
