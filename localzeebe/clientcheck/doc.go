@@ -1,0 +1,15 @@
+// Package clientcheck runs Zeebe's own clients, unmodified, against the local
+// engine (issue 22): pyzeebe and the Java client (each with polling and with
+// streaming workers), zbctl and the Node.js SDK @camunda8/sdk each deploy
+// testdata/client-check.bpmn and take one instance through every step (start
+// with variables, a job completed, a BPMN error caught by a boundary event, a
+// message correlated, a user task completed as its job, an incident raised
+// and resolved). The test, build tag integration, asserts each step from the
+// engine's record log.
+//
+// The clients are installed by ./install on first run and cached under
+// $BRIDGE_LOCAL_DIR (default .local): pyzeebe from python/requirements.txt
+// into a venv, the SDK by npm ci of node/package-lock.json, the Java scenario
+// by mvn package of java/pom.xml, zbctl by go install at the version of the
+// Go client in go.mod.
+package clientcheck
