@@ -1,0 +1,165 @@
+//go:build integration
+
+package processview_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camunda/zeebe/clients/go/v8/pkg/entities"
+	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/localzeebetest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/processview"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/processview/viewtest"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
+)
+
+// fakeLogs answers every Lambda job with two lines naming it, as lambdakit's would.
+type fakeLogs struct{}
+
+func (fakeLogs) JobLogs(_ context.Context, q processview.JobLogQuery) ([]processview.LogLine, error) {
+	return []processview.LogLine{
+		{Time: q.From, Message: fmt.Sprintf(`{"msg":"job received","function":%q,"jobKey":%d}`, q.Function, q.JobKey)},
+		{Time: q.From, Message: fmt.Sprintf(`{"msg":"outcome published","function":%q,"jobKey":%d}`, q.Function, q.JobKey)},
+	}, nil
+}
+
+// worker answers the next lambda job as answer says, by its function.
+func worker(ctx context.Context, t *testing.T, zb zbc.Client, answer func(fn string, job entities.Job) error) {
+	t.Helper()
+	for {
+		// The next job is created as soon as the last is answered; a long
+		// poll that finds none for 2 s means the instance is at rest.
+		pollCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		jobs, err := zb.NewActivateJobsCommand().JobType("lambda").MaxJobsToActivate(1).Timeout(time.Minute).
+			WorkerName("test").Send(pollCtx)
+		cancel()
+		if len(jobs) == 0 && (err == nil || pollCtx.Err() != nil) {
+			return
+		}
+		require.NoError(t, err)
+		headers, err := jobs[0].GetCustomHeadersAsMap()
+		require.NoError(t, err)
+		require.NoError(t, answer(headers["identifier"], jobs[0]))
+	}
+}
+
+func TestInstancePagesInChromium(t *testing.T) {
+	assets, err := viewtest.Assets()
+	require.NoError(t, err)
+	_, err = viewtest.Chromium()
+	require.NoError(t, err)
+
+	eng := localzeebetest.Start(t)
+	zb := localzeebetest.Client(t, eng.Addr())
+	zeebetest.DeployFile(t, zb, filepath.Join("..", "..", "bpmn", "trip-booking.bpmn"))
+	srv := httptest.NewServer(processview.New(eng.Engine(), processview.Options{Assets: assets, Logs: fakeLogs{}}))
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := func(failFlight bool) int64 {
+		return zeebetest.Start(t, zb, "trip-booking", map[string]any{"tripId": fmt.Sprintf("t-%v", failFlight), "failFlight": failFlight})
+	}
+
+	// Completed: every booking succeeds.
+	completed := start(false)
+	worker(ctx, t, zb, func(fn string, job entities.Job) error {
+		cmd, err := zb.NewCompleteJobCommand().JobKey(job.Key).VariablesFromMap(map[string]any{fn + "Id": fn + "-42"})
+		if err != nil {
+			return err
+		}
+		_, err = cmd.Send(ctx)
+		return err
+	})
+	// Interrupted: the flight throws FLIGHT_UNAVAILABLE, the boundary event
+	// interrupts it, car and hotel are compensated.
+	compensated := start(true)
+	worker(ctx, t, zb, func(fn string, job entities.Job) error {
+		if fn == "book-flight" {
+			_, err := zb.NewThrowErrorCommand().JobKey(job.Key).ErrorCode("FLIGHT_UNAVAILABLE").ErrorMessage("no seats left").Send(ctx)
+			return err
+		}
+		_, err := zb.NewCompleteJobCommand().JobKey(job.Key).Send(ctx)
+		return err
+	})
+	// Incident: the hotel fails with no retries left; the car is never reached.
+	incident := start(false)
+	worker(ctx, t, zb, func(fn string, job entities.Job) error {
+		_, err := zb.NewFailJobCommand().JobKey(job.Key).Retries(0).ErrorMessage("hotel service down: HTTP 503").Send(ctx)
+		return err
+	})
+
+	tests := []struct {
+		name      string
+		key       int64
+		state     string
+		elements  map[string]string // element id -> marker
+		runs      map[string]string
+		variables map[string]string
+		incident  string
+		logsOf    string // a task whose job's log lines are shown
+		pixels    []string
+	}{
+		{
+			name: "completed", key: completed, state: "completed",
+			elements: map[string]string{"StartEvent_TripRequested": "completed", "Task_BookHotel": "completed", "Task_BookCar": "completed",
+				"Task_BookFlight": "completed", "EndEvent_TripBooked": "completed"},
+			runs:      map[string]string{"Task_BookHotel": "1", "Task_BookCar": "1", "Task_BookFlight": "1"},
+			variables: map[string]string{"tripId": `"t-false"`, "book-hotelId": `"book-hotel-42"`, "book-flightId": `"book-flight-42"`},
+			logsOf:    "Task_BookCar",
+			pixels:    []string{"Task_BookHotel", "Task_BookFlight", "EndEvent_TripBooked"},
+		},
+		{
+			name: "compensated, the flight interrupted", key: compensated, state: "completed",
+			elements: map[string]string{"Task_BookHotel": "completed", "Task_BookCar": "completed", "Task_BookFlight": "terminated",
+				"Boundary_FlightUnavailable": "completed", "Task_CancelHotel": "completed", "Task_CancelCar": "completed",
+				"EndEvent_TripCancelled": "completed"},
+			runs:      map[string]string{"Task_CancelHotel": "1", "Task_CancelCar": "1", "Task_BookFlight": "1"},
+			variables: map[string]string{"failFlight": "true"},
+			logsOf:    "Task_CancelCar",
+			pixels:    []string{"Task_BookFlight", "Task_CancelHotel", "EndEvent_TripCancelled"},
+		},
+		{
+			name: "an incident", key: incident, state: "incident",
+			elements:  map[string]string{"StartEvent_TripRequested": "completed", "Task_BookHotel": "incident"},
+			runs:      map[string]string{"Task_BookHotel": "1"},
+			variables: map[string]string{"tripId": `"t-false"`},
+			incident:  "hotel service down: HTTP 503",
+			logsOf:    "Task_BookHotel",
+			pixels:    []string{"Task_BookHotel", "StartEvent_TripRequested"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := fmt.Sprintf("%s/instances/%d", srv.URL, tc.key)
+			viewtest.CheckPage(ctx, t, url, viewtest.Want{State: tc.state, Elements: tc.elements, Runs: tc.runs, Pixels: tc.pixels,
+				Variables: tc.variables, Incident: tc.incident, LogsOf: tc.logsOf, LogLines: 2, LogLine: `"msg":"job received"`})
+		})
+	}
+
+	t.Run("the overview lists the process and the three instances", func(t *testing.T) {
+		doc, err := viewtest.DumpDOM(ctx, t.TempDir(), srv.URL+"/")
+		require.NoError(t, err)
+		rows := viewtest.Find(doc, func(n *html.Node) bool { return n.Data == "tr" && viewtest.Attr(n, "data-instance") != "" })
+		var got []string
+		for _, r := range rows {
+			got = append(got, viewtest.Text(r))
+		}
+		require.Len(t, got, 3)
+		for i, k := range []int64{incident, compensated, completed} {
+			assert.True(t, strings.HasPrefix(got[i], fmt.Sprintf("%d trip-booking 1 ", k)), got[i])
+		}
+		assert.Contains(t, got[0], " incident ")
+		assert.Contains(t, got[1], " completed ")
+	})
+}
