@@ -99,6 +99,16 @@ func TestInstancePagesInChromium(t *testing.T) {
 		return err
 	})
 
+	// A model without a diagram, laid out by the view: one incident, one task still waiting.
+	zeebetest.Deploy(t, zb, "plain.bpmn", zeebetest.SingleTaskProcess("plain", "Task_Plain", map[string]string{"identifier": "always-fail"}, 1))
+	zeebetest.Deploy(t, zb, "waiting.bpmn", zeebetest.SingleTaskProcessOfType("waiting", "Task_Waiting", "nobody", nil, 1))
+	plain := zeebetest.Start(t, zb, "plain", map[string]any{"n": 1})
+	worker(ctx, t, zb, func(fn string, job entities.Job) error {
+		_, err := zb.NewFailJobCommand().JobKey(job.Key).Retries(0).ErrorMessage(fn + ": simulated failure").Send(ctx)
+		return err
+	})
+	waiting := zeebetest.Start(t, zb, "waiting", nil)
+
 	tests := []struct {
 		name      string
 		key       int64
@@ -138,6 +148,21 @@ func TestInstancePagesInChromium(t *testing.T) {
 			logsOf:    "Task_BookHotel",
 			pixels:    []string{"Task_BookHotel", "StartEvent_TripRequested"},
 		},
+		{
+			name: "an incident in a model without a diagram", key: plain, state: "incident",
+			elements:  map[string]string{"Start": "completed", "Task_Plain": "incident"},
+			runs:      map[string]string{"Start": "1", "Task_Plain": "1"},
+			pixels:    []string{"Start", "Task_Plain"},
+			variables: map[string]string{"n": "1"},
+			incident:  "always-fail: simulated failure",
+			logsOf:    "Task_Plain",
+		},
+		{
+			name: "a task still running", key: waiting, state: "active",
+			elements: map[string]string{"Start": "completed", "Task_Waiting": "active"},
+			runs:     map[string]string{"Task_Waiting": "1"},
+			pixels:   []string{"Task_Waiting"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -147,7 +172,7 @@ func TestInstancePagesInChromium(t *testing.T) {
 		})
 	}
 
-	t.Run("the overview lists the process and the three instances", func(t *testing.T) {
+	t.Run("the overview lists the instances, newest first", func(t *testing.T) {
 		doc, err := viewtest.DumpDOM(ctx, t.TempDir(), srv.URL+"/")
 		require.NoError(t, err)
 		rows := viewtest.Find(doc, func(n *html.Node) bool { return n.Data == "tr" && viewtest.Attr(n, "data-instance") != "" })
@@ -155,11 +180,14 @@ func TestInstancePagesInChromium(t *testing.T) {
 		for _, r := range rows {
 			got = append(got, viewtest.Text(r))
 		}
-		require.Len(t, got, 3)
-		for i, k := range []int64{incident, compensated, completed} {
-			assert.True(t, strings.HasPrefix(got[i], fmt.Sprintf("%d trip-booking 1 ", k)), got[i])
+		want := []struct {
+			key         int64
+			proc, state string
+		}{{waiting, "waiting", "active"}, {plain, "plain", "incident"}, {incident, "trip-booking", "incident"},
+			{compensated, "trip-booking", "completed"}, {completed, "trip-booking", "completed"}}
+		require.Len(t, got, len(want))
+		for i, w := range want {
+			assert.True(t, strings.HasPrefix(got[i], fmt.Sprintf("%d %s 1 %s ", w.key, w.proc, w.state)), got[i])
 		}
-		assert.Contains(t, got[0], " incident ")
-		assert.Contains(t, got[1], " completed ")
 	})
 }

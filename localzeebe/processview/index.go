@@ -155,7 +155,8 @@ func (x *Index) Overview() ([]Process, []Summary, error) {
 	return procs, sums, nil
 }
 
-// ProcessXML returns the BPMN XML a process was deployed with.
+// ProcessXML returns the BPMN XML a process was deployed with, with a
+// diagram laid out if it has none (WithDiagram).
 func (x *Index) ProcessXML(key int64) ([]byte, bool, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -166,7 +167,7 @@ func (x *Index) ProcessXML(key int64) ([]byte, bool, error) {
 	if !ok {
 		return nil, false, nil
 	}
-	return p.xml, true, nil
+	return WithDiagram(p.xml), true, nil
 }
 
 // records returns a copy of an instance's records and its process.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,13 +28,19 @@ type Want struct {
 }
 
 // CheckPage opens url in headless Chromium and checks, from the page, its
-// DOM and a screenshot against want.
+// DOM and a screenshot against want. $PROCESSVIEW_SCREENSHOTS keeps the
+// screenshots there, one directory a test.
 func CheckPage(ctx context.Context, t *testing.T, url string, want Want) {
 	t.Helper()
 	doc, err := DumpDOM(ctx, t.TempDir(), url)
 	require.NoError(t, err)
 	CheckDOM(t, doc, want)
-	img, err := Screenshot(ctx, t.TempDir(), url)
+	dir := t.TempDir()
+	if keep := os.Getenv("PROCESSVIEW_SCREENSHOTS"); keep != "" {
+		dir = filepath.Join(keep, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+	}
+	img, err := Screenshot(ctx, dir, url)
 	require.NoError(t, err)
 	CheckPixels(t, doc, img, want)
 }
