@@ -23,16 +23,6 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
-// fakeLogs answers every Lambda job with two lines naming it, as lambdakit's would.
-type fakeLogs struct{}
-
-func (fakeLogs) JobLogs(_ context.Context, q processview.JobLogQuery) ([]processview.LogLine, error) {
-	return []processview.LogLine{
-		{Time: q.From, Message: fmt.Sprintf(`{"msg":"job received","function":%q,"jobKey":%d}`, q.Function, q.JobKey)},
-		{Time: q.From, Message: fmt.Sprintf(`{"msg":"outcome published","function":%q,"jobKey":%d}`, q.Function, q.JobKey)},
-	}, nil
-}
-
 // worker answers the next lambda job as answer says, by its function.
 func worker(ctx context.Context, t *testing.T, zb zbc.Client, answer func(fn string, job entities.Job) error) {
 	t.Helper()
