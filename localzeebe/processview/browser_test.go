@@ -131,7 +131,8 @@ func TestInstancePagesInChromium(t *testing.T) {
 		},
 		{
 			name: "an incident", key: incident, state: "incident",
-			elements:  map[string]string{"StartEvent_TripRequested": "completed", "Task_BookHotel": "incident"},
+			elements: map[string]string{"StartEvent_TripRequested": "completed", "Task_BookHotel": "incident", "Task_BookCar": "",
+				"EndEvent_TripBooked": ""},
 			runs:      map[string]string{"Task_BookHotel": "1"},
 			variables: map[string]string{"tripId": `"t-false"`},
 			incident:  "hotel service down: HTTP 503",
