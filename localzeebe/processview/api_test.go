@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,22 @@ func TestInstanceAPI(t *testing.T) {
 			assert.Equal(t, tc.code, resp.StatusCode)
 		})
 	}
+}
+
+func TestLongVariableIsCut(t *testing.T) {
+	eng := localzeebetest.Start(t)
+	zb := localzeebetest.Client(t, eng.Addr())
+	zeebetest.Deploy(t, zb, "long.bpmn", zeebetest.SingleTaskProcessOfType("long", "Task_Long", "nobody", nil, 1))
+	srv := httptest.NewServer(processview.New(eng.Engine(), processview.Options{}))
+	t.Cleanup(srv.Close)
+	doc := strings.Repeat("é", 3000) // 6000 bytes, 6002 as JSON
+	key := zeebetest.Start(t, zb, "long", map[string]any{"doc": doc})
+	resp, err := http.Get(fmt.Sprintf("%s/api/instances/%d", srv.URL, key))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var in processview.Instance
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&in))
+	require.Len(t, in.Variables, 1)
+	// 2000 bytes of JSON end inside an é: the cut keeps whole characters.
+	assert.Equal(t, `"`+strings.Repeat("é", 999)+"… (6002 bytes in all)", in.Variables[0].Value)
 }

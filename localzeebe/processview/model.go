@@ -204,9 +204,9 @@ func build(in *instance, p *Process, now time.Time) Instance {
 		}
 	}
 
-	vars := recordlog.Variables(in.recs)
+	vars := recordlog.Variables(in.recs) // already compacted by the index
 	for _, name := range sortedKeys(vars) {
-		out.Variables = append(out.Variables, Variable{Name: name, Value: compact(vars[name])})
+		out.Variables = append(out.Variables, Variable{Name: name, Value: string(vars[name])})
 	}
 	for _, k := range jobOrder {
 		j := jobs[k]
