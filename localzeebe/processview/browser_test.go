@@ -5,9 +5,11 @@ package processview_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,6 +165,34 @@ func TestInstancePagesInChromium(t *testing.T) {
 		})
 	}
 
+	var later int64
+	t.Run("an open page follows the instance as it runs", func(t *testing.T) {
+		zeebetest.Deploy(t, zb, "later.bpmn", zeebetest.SingleTaskProcessOfType("later", "Task_Later", "later", nil, 1))
+		later = zeebetest.Start(t, zb, "later", nil)
+		// The page is served while the task waits; the job is completed
+		// when its first poll arrives, so only the poll can show it done.
+		var once sync.Once
+		view := processview.New(eng.Engine(), processview.Options{Assets: assets})
+		live := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/instances/") {
+				once.Do(func() {
+					jobs, err := zb.NewActivateJobsCommand().JobType("later").MaxJobsToActivate(1).Timeout(time.Minute).WorkerName("test").Send(ctx)
+					if assert.NoError(t, err) && assert.Len(t, jobs, 1) {
+						_, err = zb.NewCompleteJobCommand().JobKey(jobs[0].Key).Send(ctx)
+						assert.NoError(t, err)
+					}
+				})
+			}
+			view.ServeHTTP(w, r)
+		}))
+		t.Cleanup(live.Close)
+		doc, err := viewtest.DumpDOM(ctx, t.TempDir(), fmt.Sprintf("%s/instances/%d", live.URL, later))
+		require.NoError(t, err)
+		viewtest.CheckDOM(t, doc, viewtest.Want{State: "completed",
+			Elements: map[string]string{"Start": "completed", "Task_Later": "completed", "End": "completed"},
+			Runs:     map[string]string{"Start": "1", "Task_Later": "1", "End": "1"}})
+	})
+
 	t.Run("the overview lists the instances, newest first", func(t *testing.T) {
 		doc, err := viewtest.DumpDOM(ctx, t.TempDir(), srv.URL+"/")
 		require.NoError(t, err)
@@ -174,7 +204,7 @@ func TestInstancePagesInChromium(t *testing.T) {
 		want := []struct {
 			key         int64
 			proc, state string
-		}{{waiting, "waiting", "active"}, {plain, "plain", "incident"}, {incident, "trip-booking", "incident"},
+		}{{later, "later", "completed"}, {waiting, "waiting", "active"}, {plain, "plain", "incident"}, {incident, "trip-booking", "incident"},
 			{compensated, "trip-booking", "completed"}, {completed, "trip-booking", "completed"}}
 		require.Len(t, got, len(want))
 		for i, w := range want {
