@@ -107,7 +107,7 @@
       marked.push(e.id);
       if (e.runs > 0) {
         overlays.add(e.id, 'pv-count', { position: { bottom: 8, right: 8 },
-          html: '<div class="pv-count" data-element-id="' + e.id + '" title="times it ran">' + e.runs + '</div>' });
+          html: el('div', { 'class': 'pv-count', 'data-element-id': e.id, title: 'times it ran' }, String(e.runs)) });
       }
     });
     d.flows.forEach(function (id) {
