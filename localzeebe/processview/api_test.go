@@ -166,3 +166,23 @@ func TestLongVariableIsCut(t *testing.T) {
 	// 2000 bytes of JSON end inside an é: the cut keeps whole characters.
 	assert.Equal(t, `"`+strings.Repeat("é", 999)+"… (6002 bytes in all)", in.Variables[0].Value)
 }
+
+func TestOverviewListsTheNewest500(t *testing.T) {
+	eng := localzeebetest.Start(t)
+	zb := localzeebetest.Client(t, eng.Addr())
+	zeebetest.Deploy(t, zb, "many.bpmn", zeebetest.SingleTaskProcessOfType("many", "Task", "nobody", nil, 1))
+	srv := httptest.NewServer(processview.New(eng.Engine(), processview.Options{}))
+	t.Cleanup(srv.Close)
+	var last int64
+	for range 503 {
+		last = zeebetest.Start(t, zb, "many", nil)
+	}
+	resp, err := http.Get(srv.URL + "/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, 500, strings.Count(string(body), `<tr data-instance="`))
+	assert.True(t, strings.Contains(string(body), fmt.Sprintf(`<tr data-instance="%d">`, last)), "the newest is listed")
+	assert.Equal(t, 1, strings.Count(string(body), "and 3 older instances;"))
+}

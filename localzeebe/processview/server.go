@@ -75,13 +75,21 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, err.Error(), http.StatusInternalServerError)
 }
 
+// maxListed is how many instances the overview lists, newest first: a
+// benchmark leaves tens of thousands.
+const maxListed = 500
+
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request) {
 	procs, insts, err := h.idx.Overview()
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, "overview.html", map[string]any{"Processes": procs, "Instances": insts})
+	more := 0
+	if len(insts) > maxListed {
+		more, insts = len(insts)-maxListed, insts[:maxListed]
+	}
+	h.render(w, r, "overview.html", map[string]any{"Processes": procs, "Instances": insts, "More": more})
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
