@@ -58,6 +58,7 @@ TEST_FLAGS  ?=
 
 ZEEBE_PORT      := $(shell echo $$((26500 + $(STACK_PORT_OFFSET))))
 LOCALSTACK_PORT := $(shell echo $$((4566 + $(STACK_PORT_OFFSET))))
+VIEW_PORT       := $(shell echo $$((8088 + $(STACK_PORT_OFFSET))))
 export ZEEBE_ADDRESS ?= 127.0.0.1:$(ZEEBE_PORT)
 export ZEEBE_INSECURE_CONNECTION ?= true
 export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(LOCALSTACK_PORT)
@@ -65,6 +66,8 @@ export AWS_REGION ?= us-east-1
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 export ZEEBE_RECORD_LOG ?= $(LOCAL)/logs/zeebe-records.jsonl
+# The local process view, which the engine serves (localzeebe/processview).
+export PROCESS_VIEW_URL ?= http://127.0.0.1:$(VIEW_PORT)
 
 .PHONY: help
 help: ## list the targets
@@ -145,15 +148,19 @@ unit: prereqs ## unit tests only (no Zeebe, no LocalStack)
 	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
 .PHONY: up
-up: ## install (first time) and start Zeebe and LocalStack
+up: ## install (first time) and start Zeebe and LocalStack; the process view is then at $PROCESS_VIEW_URL
 	$(STACK) up
 
 .PHONY: down
 down: ## stop what `make up` started
 	$(STACK) down
 
+.PHONY: view-deps
+view-deps: ## install bpmn-js (the process view's renderer) into .local and Chromium (its tests) if missing
+	localstack/viewdeps all
+
 .PHONY: test
-test: lint build terraform-provider ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
+test: lint build terraform-provider view-deps ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
 	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) $$($(GO) list -tags '$(E2E_TAGS)' ./... | grep -v /localstack/e2e$$) || rc=$$?; \
@@ -198,4 +205,4 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 .PHONY: demo
 demo: build terraform-provider ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
 	$(STACK) up
-	$(GO) run ./cmd/demo -dist $(DIST)
+	$(GO) run ./cmd/demo -dist $(DIST) -view $(PROCESS_VIEW_URL)

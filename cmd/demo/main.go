@@ -6,7 +6,8 @@
 // first poller run, deploys bpmn/trip-booking.bpmn, books one trip that
 // succeeds and one whose flight fails, then runs bpmn/long-work.bpmn, whose
 // function answers pending and whose work is finished seconds later through
-// the completion token, with heartbeats, and prints what happened to each. It
+// the completion token, with heartbeats, and prints what happened to each,
+// and the address of each instance's page in the local process view. It
 // exits non-zero if any of them does not end as expected.
 package main
 
@@ -34,12 +35,13 @@ func main() {
 	bpmnPath := flag.String("bpmn", "bpmn/trip-booking.bpmn", "the trip-booking model")
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for each trip")
 	dist := flag.String("dist", "dist", "where `make build` put the Lambda zips")
+	view := flag.String("view", envOr("PROCESS_VIEW_URL", "http://127.0.0.1:8088"), "the local process view the engine serves")
 	flag.Parse()
 	// The local engine speaks plaintext; the Zeebe client reads this from the environment.
 	if os.Getenv("ZEEBE_INSECURE_CONNECTION") == "" {
 		_ = os.Setenv("ZEEBE_INSECURE_CONNECTION", "true")
 	}
-	if err := run(context.Background(), *bpmnPath, *dist, *timeout); err != nil {
+	if err := run(context.Background(), *bpmnPath, *dist, strings.TrimRight(*view, "/"), *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -51,7 +53,14 @@ type trip struct {
 	wantEnd    string
 }
 
-func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) error {
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration) error {
 	path := recordlog.DefaultPath()
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", path)
@@ -122,30 +131,33 @@ func run(ctx context.Context, bpmnPath, dist string, timeout time.Duration) erro
 			return fmt.Errorf("%s: %w (function logs: CloudWatch Logs in LocalStack; LocalStack log: %s)", tr.name, err, localstackLog)
 		}
 		recordlog.Render(os.Stdout, fmt.Sprintf("trip-booking instance %d (tripId %s, failFlight=%v)", pik, id, tr.failFlight), recs, end)
+		fmt.Printf("  in the process view: %s/instances/%d\n", view, pik)
 		if !end.Completed || end.EndEventID != tr.wantEnd {
 			failures = append(failures, fmt.Errorf("%s: ended at %q (incident: %v), want %s", tr.name, end.EndEventID, end.Incident != nil, tr.wantEnd))
 		}
 	}
-	if err := longWork(ctx, zb, records, timeout); err != nil {
+	if err := longWork(ctx, zb, records, view, timeout); err != nil {
 		failures = append(failures, err)
 	}
 	if err := errors.Join(failures...); err != nil {
 		return fmt.Errorf("%w\nLocalStack log: %s", err, localstackLog)
 	}
 	fmt.Println("\ndemo: both trips and the long work ended as expected")
+	fmt.Printf("\nthe local process view (served while the stack runs; `make up` starts it, `make down` stops it):\n  %s/\n", view)
 	return nil
 }
 
 // longWork runs bpmn/long-work.bpmn: the work takes 12 s, twice what the
 // demo would wait for a plain function, with a heartbeat every 4 s against
 // the task's 15 s timeout; in production the same functions take hours.
-func longWork(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Log, timeout time.Duration) error {
+func longWork(ctx context.Context, zb *zeebeclient.Client, records *recordlog.Log, view string, timeout time.Duration) error {
 	step("long work: the function answers pending; long-work-finish heartbeats every 4 s and completes the job 12 s later through its completion token")
 	pik, recs, end, err := startAndWait(ctx, zb, records, "long-work", map[string]any{"workSeconds": 12, "heartbeatSeconds": 4}, timeout)
 	if err != nil {
 		return fmt.Errorf("long work: %w", err)
 	}
 	recordlog.Render(os.Stdout, fmt.Sprintf("long-work instance %d", pik), recs, end)
+	fmt.Printf("  in the process view: %s/instances/%d\n", view, pik)
 	var updates, timedOut int
 	for _, r := range recordlog.Jobs(recs) {
 		switch r.Intent {

@@ -3,9 +3,13 @@
 // and keeps its state in an embedded store under -data, until SIGINT or
 // SIGTERM. `localstack/stack up` builds and starts it.
 //
-//	localzeebe [-addr 127.0.0.1:26500] [-data .local/zeebe-data] [-record-log FILE]
+//	localzeebe [-addr 127.0.0.1:26500] [-data .local/zeebe-data] [-record-log FILE] [-view-addr 127.0.0.1:8088 [-view-assets DIR]]
 //	localzeebe -health [-addr 127.0.0.1:26500]   exit 0 when the engine there is SERVING
 //	localzeebe -version
+//
+// -view-addr serves the local process view (package processview) over HTTP;
+// with AWS_ENDPOINT_URL set it shows each Lambda task's log lines from that
+// endpoint's CloudWatch Logs.
 //
 // Logs are JSON lines on stderr (LOG_LEVEL=debug for more). Everything about
 // the engine itself lives in package localzeebe; this is only its command line.
@@ -18,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,8 +33,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/processview"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -48,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	dataDir := flags.String("data", ".local/zeebe-data", "directory of the embedded store (created if missing)")
 	recordLog := flags.String("record-log", "", "append every record to this JSON-lines file (empty: none)")
 	fsync := flags.Bool("fsync", false, "wait for the disk on every commit (survives power loss; slower). Without it the store survives the engine being killed")
+	viewAddr := flags.String("view-addr", "", "serve the process view over HTTP on this address (empty: none)")
+	viewAssets := flags.String("view-assets", "", "bpmn-js's dist directory, which draws the view's diagrams (empty: none)")
 	health := flags.Bool("health", false, "do not serve: exit 0 if the engine on -addr reports SERVING, else 1")
 	showVersion := flags.Bool("version", false, "print the version and exit")
 	if err := flags.Parse(args); err != nil {
@@ -104,17 +116,57 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		fmt.Fprintln(stderr, "localzeebe: "+startProblem(err, *addr, *dataDir, *recordLog))
 		return 1
 	}
+	var view *http.Server
+	if *viewAddr != "" {
+		view, err = serveView(ctx, srv, *viewAddr, *viewAssets, getenv, logger)
+		if err != nil {
+			_ = srv.Close()
+			fmt.Fprintln(stderr, "localzeebe: "+oneLine(err))
+			return 1
+		}
+	}
 	logger.Info("localzeebe running", "version", version, "pid", os.Getpid())
 
 	<-ctx.Done()
 	stop() // a second signal kills the process at once
 	logger.Info("localzeebe stopping")
+	if view != nil {
+		_ = view.Close()
+	}
 	if err := srv.Close(); err != nil {
 		logger.Error("localzeebe did not stop cleanly", "error", err)
 		return 1
 	}
 	logger.Info("localzeebe stopped")
 	return 0
+}
+
+// serveView serves the process view of srv's records on addr.
+func serveView(ctx context.Context, srv *localzeebe.Server, addr, assets string, getenv func(string) string, logger *slog.Logger) (*http.Server, error) {
+	opts := processview.Options{Assets: assets, Logger: logger}
+	if endpoint := getenv("AWS_ENDPOINT_URL"); endpoint != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("process view: AWS configuration for the Lambda log lines: %w", err)
+		}
+		opts.Logs = processview.CloudWatchLogs{Client: cloudwatchlogs.NewFromConfig(cfg)}
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("port %s, for the process view, is in use: stop the other process or pass another -view-addr: %w", addr, err)
+		}
+		return nil, fmt.Errorf("process view: listen on %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: processview.New(srv.Engine(), opts), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("process view stopped", "error", err)
+		}
+	}()
+	logger.Info("serving the process view", "url", "http://"+lis.Addr().String()+"/", "assets", assets, "lambdaLogs", opts.Logs != nil)
+	return hs, nil
 }
 
 // startProblem turns a failed Start into one line naming the problem and the fix.

@@ -88,3 +88,21 @@ func TestHealthWithoutEngine(t *testing.T) {
 		t.Errorf("stderr %q, want one line naming %s", got, addr)
 	}
 }
+
+func TestViewPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-view-addr", l.Addr().String()}
+	if code := run(args, &stdout, &stderr, func(string) string { return "" }); code != 1 {
+		t.Fatalf("exit code %d, want 1 (stderr: %s)", code, stderr.String())
+	}
+	want := fmt.Sprintf("localzeebe: port %s, for the process view, is in use: stop the other process or pass another -view-addr", l.Addr())
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if got := lines[len(lines)-1]; !strings.HasPrefix(got, want) { // after the engine's own JSON log lines
+		t.Errorf("last line of stderr %q, want it to start with %q", got, want)
+	}
+}

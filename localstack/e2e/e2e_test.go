@@ -457,6 +457,10 @@ func TestServerless(t *testing.T) {
 		})
 	}
 
+	t.Run("the process view shows the completed trip, the compensated trip and an incident", func(t *testing.T) {
+		processViewShowsTheTrips(ctx, t, piks[0], piks[1], piks[2])
+	})
+
 	t.Run("SQS never retried a job: one receive per message, nothing dead-lettered", func(t *testing.T) {
 		alwaysFail := piks[2]
 		lines, err := logs(ctx, awsCfg, stack.Functions["always-fail"].LogGroupName)

@@ -184,6 +184,14 @@ func (e *Engine) exportStored(from int64) error {
 	return e.exp.export(batch)
 }
 
+// Records calls fn with every stored record from position from on (and
+// possibly a few before it, from the same batch), in position order, as the
+// JSON the record log holds. It reads a snapshot of the store, so it can run
+// while the engine processes; record is valid only during the call.
+func (e *Engine) Records(from int64, fn func(record []byte) error) error {
+	return e.store.each(from, fn)
+}
+
 // Close stops processing and closes the store. Commands in flight are answered with ErrClosed.
 func (e *Engine) Close() error {
 	var err error

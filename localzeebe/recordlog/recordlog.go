@@ -36,6 +36,8 @@ type Record struct {
 // depends on the value type.
 type Value struct {
 	ProcessInstanceKey int64             `json:"processInstanceKey"`
+	ProcessDefKey      int64             `json:"processDefinitionKey"`
+	Version            int32             `json:"version"`
 	BPMNProcessID      string            `json:"bpmnProcessId"`
 	ElementID          string            `json:"elementId"`
 	ElementInstanceKey int64             `json:"elementInstanceKey"`
