@@ -19,7 +19,7 @@ def handler(event, context):
         raise ValueError("the process variable tripId is missing")
     # The job's keys, for a log line an operator can follow; present only when
     # the bridge's layer runs the function (a direct invocation has none).
-    zeebe = (context.client_context.custom or {}).get("zeebe", {}) if context.client_context else {}
-    logger.info(json.dumps({"msg": "booking a car", "tripId": trip_id, "jobKey": zeebe.get("jobKey"),
-                            "processInstanceKey": zeebe.get("processInstanceKey"), "runtime": "python"}))
+    job = (context.client_context.custom or {}) if context.client_context else {}
+    logger.info(json.dumps({"msg": "booking a car", "tripId": trip_id, "jobKey": job.get("jobKey"),
+                            "processInstanceKey": job.get("processInstanceKey"), "runtime": "python"}))
     return {"carBookingId": f"CAR-{trip_id}"}

@@ -19,9 +19,11 @@ export const handler = async (event, context) => {
   if (!event.tripId) {
     throw new Error("the process variable tripId is missing");
   }
-  const zeebe = context.clientContext?.custom?.zeebe ?? {};
-  console.log(JSON.stringify({ msg: "booking a flight", tripId: event.tripId, jobKey: zeebe.jobKey,
-    processInstanceKey: zeebe.processInstanceKey, runtime: "nodejs" }));
+  // The job's keys, for a log line an operator can follow; present only when
+  // the bridge's layer runs the function (a direct invocation has none).
+  const job = context.clientContext?.custom ?? {};
+  console.log(JSON.stringify({ msg: "booking a flight", tripId: event.tripId, jobKey: job.jobKey,
+    processInstanceKey: job.processInstanceKey, runtime: "nodejs" }));
   if (event.failFlight) {
     throw new BpmnError("FLIGHT_UNAVAILABLE", `no seats left on the flight to ${event.destination}`,
       { flightFailureReason: "no seats" });

@@ -28,28 +28,32 @@ const (
 	ErrorTypePending = "ResultPending"
 )
 
-// ZeebeJob is what a function finds under "zeebe" in its client context
-// (context.client_context.custom["zeebe"] in Python,
-// context.clientContext.custom.zeebe in Node.js). Keys are strings, since
-// JavaScript numbers cannot hold 64-bit keys.
-type ZeebeJob struct {
-	JobKey                   string            `json:"jobKey"`
-	ProcessInstanceKey       string            `json:"processInstanceKey"`
-	ProcessDefinitionKey     string            `json:"processDefinitionKey"`
-	ElementInstanceKey       string            `json:"elementInstanceKey"`
-	BPMNProcessID            string            `json:"bpmnProcessId"`
-	ProcessDefinitionVersion int32             `json:"processDefinitionVersion"`
-	ElementID                string            `json:"elementId"`
-	Type                     string            `json:"type"`
-	CustomHeaders            map[string]string `json:"customHeaders"`
-	Retries                  int32             `json:"retries"`
-	// Deadline is the activation's deadline in epoch milliseconds.
-	Deadline int64  `json:"deadline"`
-	TenantID string `json:"tenantId"`
-	// CompletionToken finishes the job later through the bridge's callback
-	// (docs/async-completion.md), after the function raised ResultPending.
-	CompletionToken string `json:"completionToken,omitempty"`
-}
+// The job reaches the function in its client context's custom map, whose
+// values are strings in every runtime's context type (Java's
+// ClientContext.getCustom is a Map<String, String>): keys as decimal strings
+// (JavaScript numbers cannot hold them), customHeaders as a JSON object in a
+// string. Python: context.client_context.custom["jobKey"]; Node.js:
+// context.clientContext.custom.jobKey; Java:
+// context.getClientContext().getCustom().get("jobKey").
+const (
+	CustomJobKey                   = "jobKey"
+	CustomProcessInstanceKey       = "processInstanceKey"
+	CustomProcessDefinitionKey     = "processDefinitionKey"
+	CustomElementInstanceKey       = "elementInstanceKey"
+	CustomBPMNProcessID            = "bpmnProcessId"
+	CustomProcessDefinitionVersion = "processDefinitionVersion"
+	CustomElementID                = "elementId"
+	CustomType                     = "type"
+	CustomHeaders                  = "customHeaders"
+	CustomRetries                  = "retries"
+	// CustomDeadline is the activation's deadline in epoch milliseconds.
+	CustomDeadline = "deadline"
+	CustomTenantID = "tenantId"
+	// CustomCompletionToken finishes the job later through the bridge's
+	// callback (docs/async-completion.md), after the function raised
+	// ResultPending.
+	CustomCompletionToken = "completionToken"
+)
 
 // Handler is the lambdakit handler of the layer: it passes the job's
 // variables to the function through p, with the job in the client context,
@@ -88,19 +92,26 @@ func clientContext(ctx context.Context) ([]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	z := ZeebeJob{
-		JobKey: strconv.FormatInt(j.Key, 10), ProcessInstanceKey: strconv.FormatInt(j.ProcessInstanceKey, 10),
-		ProcessDefinitionKey: strconv.FormatInt(j.ProcessDefinitionKey, 10), ElementInstanceKey: strconv.FormatInt(j.ElementInstanceKey, 10),
-		BPMNProcessID: j.BPMNProcessID, ProcessDefinitionVersion: j.ProcessDefinitionVersion, ElementID: j.ElementID,
-		Type: j.Type, CustomHeaders: j.CustomHeaders, Retries: j.Retries, Deadline: j.Deadline, TenantID: j.TenantID,
+	headers := j.CustomHeaders
+	if headers == nil {
+		headers = map[string]string{}
 	}
-	if z.CustomHeaders == nil {
-		z.CustomHeaders = map[string]string{}
+	h, err := json.Marshal(headers)
+	if err != nil {
+		return nil, err
+	}
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
+	custom := map[string]string{
+		CustomJobKey: itoa(j.Key), CustomProcessInstanceKey: itoa(j.ProcessInstanceKey),
+		CustomProcessDefinitionKey: itoa(j.ProcessDefinitionKey), CustomElementInstanceKey: itoa(j.ElementInstanceKey),
+		CustomBPMNProcessID: j.BPMNProcessID, CustomProcessDefinitionVersion: itoa(int64(j.ProcessDefinitionVersion)),
+		CustomElementID: j.ElementID, CustomType: j.Type, CustomHeaders: string(h), CustomRetries: itoa(int64(j.Retries)),
+		CustomDeadline: itoa(j.Deadline), CustomTenantID: j.TenantID,
 	}
 	if t, err := lambdakit.CompletionToken(ctx); err == nil {
-		z.CompletionToken = t
+		custom[CustomCompletionToken] = t
 	}
-	return json.Marshal(map[string]any{"custom": map[string]any{"zeebe": z}, "env": map[string]string{}})
+	return json.Marshal(map[string]any{"custom": custom, "env": map[string]string{}})
 }
 
 // zeebeError maps the function's error types onto lambdakit's: BpmnError

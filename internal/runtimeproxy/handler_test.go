@@ -110,17 +110,19 @@ func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 	var out struct{ Seen seen }
 	require.NoError(t, json.Unmarshal(got.Variables, &out))
 	var cc struct {
-		Custom struct{ Zeebe ZeebeJob } `json:"custom"`
+		Custom map[string]string `json:"custom"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out.Seen.ClientContext), &cc))
-	z := cc.Custom.Zeebe
-	assert.Equal(t, "2251799813685249", z.JobKey, "keys as strings: JavaScript numbers cannot hold them")
-	assert.Equal(t, "2251799813685250", z.ProcessInstanceKey)
-	assert.Equal(t, "trip", z.BPMNProcessID)
-	assert.Equal(t, "Task_BookHotel", z.ElementID)
-	assert.Equal(t, map[string]string{"identifier": "book-hotel", "resultVariable": "seen"}, z.CustomHeaders)
-	assert.Equal(t, int32(3), z.Retries)
-	assert.NotEmpty(t, z.CompletionToken)
+	z := cc.Custom
+	assert.NotEmpty(t, z[CustomCompletionToken])
+	assert.Regexp(t, `^[0-9]{13}$`, z[CustomDeadline])
+	delete(z, CustomCompletionToken)
+	delete(z, CustomDeadline)
+	assert.Equal(t, map[string]string{
+		"jobKey": "2251799813685249", "processInstanceKey": "2251799813685250", "processDefinitionKey": "0", "elementInstanceKey": "0",
+		"bpmnProcessId": "trip", "processDefinitionVersion": "0", "elementId": "Task_BookHotel", "type": "lambda",
+		"customHeaders": `{"identifier":"book-hotel","resultVariable":"seen"}`, "retries": "3", "tenantId": "",
+	}, z, "every value a string: Java's ClientContext.getCustom is a Map<String, String>")
 	assert.JSONEq(t, `{}`, string(out.Seen.Payload))
 	assert.NotEmpty(t, out.Seen.Deadline, "the runtime reports the handler's own deadline as the invocation's")
 }

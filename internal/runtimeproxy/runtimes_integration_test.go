@@ -131,7 +131,7 @@ def echo(event, context):
 def slow(event, context):
     time.sleep(60)
 def pending(event, context):
-    token = context.client_context.custom["zeebe"]["completionToken"]
+    token = context.client_context.custom["completionToken"]
     assert token
     raise ResultPending()
 `), 0o644))
