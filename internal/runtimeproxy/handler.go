@@ -122,13 +122,19 @@ func zeebeError(err error) error {
 	if !errors.As(err, &fe) || fe.Init {
 		return err
 	}
-	switch fe.Type {
+	switch simpleName(fe.Type) {
 	case ErrorTypeBPMN:
 		return bpmnError(fe.Message)
 	case ErrorTypePending:
 		return lambdakit.ErrResultPending
 	}
 	return err
+}
+
+// simpleName is an error type without its package or enclosing class: Java
+// reports an exception's full class name ("com.example.Handler$BpmnError").
+func simpleName(errorType string) string {
+	return errorType[strings.LastIndexAny(errorType, ".$")+1:]
 }
 
 // bpmnError reads a BpmnError's message: "CODE", "CODE: message" or the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +36,11 @@ func runtimeCommand(t *testing.T, runtime, dir, handler string) ([]string, []str
 		py := filepath.Join(local, "runtimes", "python", "bin", "python")
 		require.FileExists(t, py, "the local Python runtime is missing: run `make up` (localstack/stack installs it)")
 		return []string{py, "-m", "awslambdaric", handler}, append(env, "PYTHONPATH="+dir)
+	case strings.HasPrefix(runtime, "java"):
+		lib := filepath.Join(local, "runtimes", "java", "lib")
+		require.DirExists(t, lib, "the local Java runtime is missing: run `make up` (localstack/stack installs it)")
+		return []string{"java", "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-cp", dir + string(os.PathListSeparator) + filepath.Join(lib, "*"),
+			"com.amazonaws.services.lambda.runtime.api.client.AWSLambda", handler}, env
 	default:
 		ric := filepath.Join(local, "runtimes", "node", "node_modules", "aws-lambda-ric", "index.mjs")
 		require.FileExists(t, ric, "the local Node.js runtime is missing: run `make up` (localstack/stack installs it)")
@@ -166,4 +172,63 @@ export const slow = () => new Promise((resolve) => setTimeout(resolve, 60000));
 	t.Run("python ResultPending leaves the job to its completion token", func(t *testing.T) {
 		assert.Empty(t, runJobOutcomes(t, "python3.12", dir, "edges.pending", `{}`, 30*time.Second), "nothing is published: the token's holder answers")
 	})
+}
+
+// TestJavaThroughTheLayer: a Java handler (compiled here with javac) as the
+// layer runs it with the Java runtime interface client.
+func TestJavaThroughTheLayer(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src", "example", "Handler.java")
+	require.NoError(t, os.MkdirAll(filepath.Dir(src), 0o755))
+	require.NoError(t, os.WriteFile(src, []byte(`package example;
+
+import java.util.HashMap;
+import java.util.Map;
+
+public class Handler {
+    public static class BpmnError extends RuntimeException {
+        public BpmnError(String message) { super(message); }
+    }
+
+    public Map<String, Object> handle(Map<String, Object> event) throws InterruptedException {
+        String mode = String.valueOf(event.get("mode"));
+        if (mode.equals("bpmn")) throw new BpmnError("NO_SEATS: flight full");
+        if (mode.equals("fail")) throw new IllegalStateException("boom");
+        if (mode.equals("slow")) Thread.sleep(60_000);
+        Map<String, Object> out = new HashMap<>();
+        out.put("echo", event.get("n"));
+        return out;
+    }
+}
+`), 0o644))
+	javac, err := exec.LookPath("javac")
+	require.NoError(t, err, "javac (a JDK 17 or newer) is needed to compile the test's Java handler")
+	out, err := exec.Command(javac, "-d", dir, src).CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	for _, tc := range []struct {
+		name, vars string
+		timeout    time.Duration
+		want       jobmsg.Outcome
+		message    string
+	}{
+		{name: "completes, integers beyond 2^53 exact", vars: `{"mode":"echo","n":9007199254740993}`, timeout: 30 * time.Second,
+			want: jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"echo":9007199254740993}`)}},
+		{name: "a nested BpmnError class throws the BPMN error", vars: `{"mode":"bpmn"}`, timeout: 30 * time.Second,
+			want: jobmsg.Outcome{Outcome: jobmsg.Error, ErrorCode: "NO_SEATS", ErrorMessage: "flight full", Variables: json.RawMessage(`{}`)}},
+		{name: "an exception fails with one retry less", vars: `{"mode":"fail"}`, timeout: 30 * time.Second,
+			want: jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000, ErrorMessage: "java.lang.IllegalStateException: boom"}},
+		{name: "still running at the margin fails with one retry less", vars: `{"mode":"slow"}`, timeout: 6 * time.Second,
+			message: "handler timed out: still running 1s before the Lambda deadline",
+			want:    jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runJob(t, "java17", dir, "example.Handler::handle", tc.vars, tc.timeout)
+			if tc.message != "" {
+				assert.Contains(t, got.ErrorMessage, tc.message)
+				got.ErrorMessage = ""
+			}
+			assertOutcome(t, tc.want, got)
+		})
+	}
 }

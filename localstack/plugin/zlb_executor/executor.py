@@ -210,9 +210,10 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
 
     def _command(self, code: str, env: dict[str, str]) -> list[str]:
         """The runtime's command line, as the runtime's own bootstrap would
-        start it: ``provided.*`` runs the function's ``bootstrap``; Python
-        and Node.js run the official runtime interface client (awslambdaric,
-        aws-lambda-ric) that ``localstack/stack`` installs, with the
+        start it: ``provided.*`` runs the function's ``bootstrap``; Python,
+        Node.js and Java run the official runtime interface client
+        (awslambdaric, aws-lambda-ric, aws-lambda-java-runtime-interface-client)
+        that ``localstack/stack`` installs, with the
         function's layers merged into one folder that stands in for /opt.
         For a managed runtime AWS_LAMBDA_EXEC_WRAPPER is honoured, as Lambda
         does: the wrapper is started with the runtime's command line."""
@@ -246,9 +247,22 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
             paths += [os.path.join(opt, "nodejs", d, "node_modules") for d in _listdir(os.path.join(opt, "nodejs")) if d.startswith("node")]
             env["NODE_PATH"] = os.pathsep.join(paths + [p for p in [env.get("NODE_PATH")] if p])
             argv = [os.environ.get("ZLB_NODE", "node"), ric, handler]
+        elif runtime.startswith("java"):
+            lib = os.environ.get("ZLB_JAVA_RIC_LIB", "")
+            if not os.path.isdir(lib):
+                raise LambdaRuntimeException(
+                    f"runtime {runtime} needs the local Java runtime (aws-lambda-java-runtime-interface-client), which is not installed: run `make up` (localstack/stack installs it into .local/runtimes)"
+                )
+            # As Lambda's Java runtime: the code's classes and lib/*.jar, the
+            # layers' java/lib/*.jar, then the runtime interface client.
+            classpath = os.pathsep.join([code, os.path.join(code, "lib", "*"), os.path.join(opt, "java", "lib", "*"), os.path.join(lib, "*")])
+            argv = [
+                os.environ.get("ZLB_JAVA", "java"), "-XX:+TieredCompilation", "-XX:TieredStopAtLevel=1", "-cp", classpath,
+                "com.amazonaws.services.lambda.runtime.api.client.AWSLambda", handler,
+            ]
         else:
             raise LambdaRuntimeException(
-                f"runtime {runtime} is not run locally: the host-process executor runs provided.*, python3.* and nodejs* functions"
+                f"runtime {runtime} is not run locally: the host-process executor runs provided.*, python3.*, nodejs* and java* functions"
             )
         wrapper = env.get("AWS_LAMBDA_EXEC_WRAPPER", "")
         if wrapper:
