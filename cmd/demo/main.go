@@ -84,7 +84,8 @@ func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration
 
 	step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
 	began := time.Now()
-	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: append(catalog.TripBooking(), catalog.LongWork()...)})
+	fns := append(catalog.TripBooking(), catalog.LongWork()...)
+	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: fns})
 	if err != nil {
 		return err
 	}
@@ -93,6 +94,11 @@ func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration
 	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge %s)\n", stack.PollerFunctionName, stack.FulfillerFunctionName,
 		strings.Join(stack.FunctionNames(), ", "), stack.PollerScheduleExpression)
 	fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack; %s\n", localstackLog)
+	for _, f := range fns {
+		if f.Runtime != "" {
+			fmt.Printf("      %-14s %s, unmodified, through the layer zeebe-runtime-proxy (docs/runtimes.md)\n", f.Name, f.Runtime)
+		}
+	}
 
 	// The schedule's first run may be up to a minute away: start one now.
 	// Runs overlap harmlessly, each activates only the jobs it can publish.
