@@ -197,14 +197,12 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	if retries == job.Retries && h.Guard != nil {
 		// Noted once claimed and before it is published, so that a
 		// hand-back that reaches Zeebe is always counted.
-		if act, ok := activation.Of(o); ok {
-			if err := h.Guard.NoteReturn(ctx, job.Key, act); err != nil {
-				if h.Redelivery != nil {
-					_, _ = h.Redelivery.RetryLater(ctx, r)
-				}
-				log.Warn("cannot note the hand-back now; the record comes back", "error", err)
-				return RetryLate
+		if err := h.Guard.NoteReturn(ctx, job.Key, job.Deadline); err != nil {
+			if h.Redelivery != nil {
+				_, _ = h.Redelivery.RetryLater(ctx, r)
 			}
+			log.Warn("cannot note the hand-back now; the record comes back", "error", err)
+			return RetryLate
 		}
 	}
 	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
@@ -229,13 +227,13 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 }
 
 // earlierReturns is how many earlier activations of the job were handed
-// back with their retries unchanged (0 without the guard, or for an unsigned
-// job, whose activation is unknown).
+// back with their retries unchanged (0 without the guard). An activation is
+// named by the deadline the poller published the job with.
 func (h *Handler) earlierReturns(ctx context.Context, job jobmsg.Job) (int, error) {
-	if h.Guard == nil || job.Token == nil || job.Token.Deadline == 0 {
+	if h.Guard == nil {
 		return 0, nil
 	}
-	return h.Guard.Returns(ctx, job.Key, job.Token.Deadline)
+	return h.Guard.Returns(ctx, job.Key, job.Deadline)
 }
 
 // answer is the rule for a dead-lettered job, in one place: the retries,
