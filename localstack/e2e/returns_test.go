@@ -64,8 +64,18 @@ func TestNoSilentLoop(t *testing.T) {
 				fmt.Sprintf("claim-check pointer to bucket %q, but the function has no PAYLOAD_BUCKET", stack.PayloadBucket)},
 			runs: func(t *testing.T, pik int64) int {
 				// noop logs nothing of its own: lambdakit's line for every
-				// outcome a run publishes counts them.
-				return countLines(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", map[int64]bool{pik: true})
+				// outcome a run publishes counts them, once its line for the
+				// rejection shows the invocation's lines have arrived.
+				group := stack.Functions["noop"].LogGroupName
+				rejection := fmt.Sprintf("rejecting SQS record: claim-check pointer to bucket %q, but the function has no PAYLOAD_BUCKET; moved to the DLQ at once", stack.PayloadBucket)
+				var rejected int
+				for deadline := time.Now().Add(30 * time.Second); rejected == 0 && time.Now().Before(deadline); time.Sleep(time.Second) {
+					// The pointer lambdakit could not follow carries no keys
+					// (key 0); only this test leaves noop without the bucket.
+					rejected = countLines(ctx, t, awsCfg, group, rejection, map[int64]bool{0: true})
+				}
+				assert.Equal(t, 1, rejected, "lambdakit rejected the job once")
+				return countLines(ctx, t, awsCfg, group, "outcome published", map[int64]bool{pik: true})
 			},
 			wantRuns: 0,
 		},
