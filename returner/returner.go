@@ -12,7 +12,10 @@
 // backoff and a message saying why, sealed with the job's token like any
 // outcome. The fulfiller verifies and applies it, so the returner needs no
 // access to Zeebe and no signing key, and Zeebe hands the job out again
-// within seconds.
+// within seconds. Unchanged retries would loop for ever on a lasting fault:
+// a configuration fault fails the job with retries 0 at once, and after
+// MaxReturns hand-backs of one job each further dead-letter costs a retry
+// (Handler.answer holds the rule).
 //
 // What it cannot decode stays in the DLQ, held invisible for hours so that it
 // is not received again and again, where the DLQ's alarm shows it.
