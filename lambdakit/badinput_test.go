@@ -231,7 +231,7 @@ func TestBadInputLambdakit(t *testing.T) {
 			bad: func(*testing.T) []events.SQSMessage {
 				return []events.SQSMessage{biRaw("bad", string(claimcheck.Pointer{Bucket: "b", Key: "jobs/book-hotel/7009-1.json"}.Body()))}
 			},
-			answer: lkReject, reason: "claim-check pointer, but the function has no PAYLOAD_BUCKET", detail: "the job's payload is in S3",
+			answer: lkReject, reason: `claim-check pointer to bucket "b", but the function has no PAYLOAD_BUCKET`, detail: "the job's payload is in S3",
 		},
 		{
 			name: "job whose deadline has passed",

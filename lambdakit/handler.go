@@ -192,7 +192,9 @@ func (h *Handler) handleRecord(ctx context.Context, r events.SQSMessage, send fu
 	switch claimcheck.Classify(err) {
 	case claimcheck.Readable:
 	case claimcheck.NoStore:
-		return h.reject(ctx, r, in.Body, "claim-check pointer, but the function has no "+claimcheck.EnvBucket, errNoBucket)
+		// Named, the bucket tells the deployer which one to grant.
+		p, _ := claimcheck.Parse(in.Body)
+		return h.reject(ctx, r, in.Body, fmt.Sprintf("claim-check pointer to bucket %q, but the function has no %s", p.Bucket, claimcheck.EnvBucket), errNoBucket)
 	case claimcheck.PayloadGone, claimcheck.PayloadUnavailable, claimcheck.PointerRefused:
 		// Dead-lettered, the job goes back to Zeebe through the returner,
 		// which reads the payload again.

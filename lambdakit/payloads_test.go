@@ -115,7 +115,7 @@ func TestClaimCheck(t *testing.T) {
 			record: func(*testing.T, *memPayloads) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", EventSource: "aws:sqs", Body: string(claimcheck.Pointer{Bucket: "b", Key: "jobs/x/1-2.json"}.Body())}
 			},
-			wantDLQ: "claim-check pointer, but the function has no PAYLOAD_BUCKET", wantCause: sqsretry.CauseConfiguration},
+			wantDLQ: `claim-check pointer to bucket "b", but the function has no PAYLOAD_BUCKET`, wantCause: sqsretry.CauseConfiguration},
 		{name: "the bucket denies reading the job", payloads: true, denied: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"},
 			record: func(*testing.T, *memPayloads) events.SQSMessage {
 				return events.SQSMessage{MessageId: "bad", EventSource: "aws:sqs", Body: string(claimcheck.Pointer{Bucket: "b", Key: "jobs/x/1-2.json"}.Body())}

@@ -12,7 +12,10 @@
 // backoff and a message saying why, sealed with the job's token like any
 // outcome. The fulfiller verifies and applies it, so the returner needs no
 // access to Zeebe and no signing key, and Zeebe hands the job out again
-// within seconds.
+// within seconds. Unchanged retries would loop for ever on a lasting fault:
+// a configuration fault fails the job with retries 0 at once, and after
+// MaxReturns hand-backs of one job each further dead-letter costs a retry
+// (Handler.answer holds the rule).
 //
 // What it cannot decode stays in the DLQ, held invisible for hours so that it
 // is not received again and again, where the DLQ's alarm shows it.
@@ -71,14 +74,27 @@ type Handler struct {
 	// Guard, when set, claims the job's activation before the hand-back is
 	// published (package activation): when the function's own outcome, or
 	// an earlier hand-back, has claimed it, nothing is returned. The
-	// fulfiller then applies the hand-back as the claim's owner.
+	// fulfiller then applies the hand-back as the claim's owner. It also
+	// counts the job's hand-backs: without it they are not bounded.
 	Guard Guard
+	// MaxReturns is how many times a job is handed back with its retries
+	// unchanged (DefaultMaxReturns if zero); each later dead-letter of the
+	// job costs a retry, so that a fault that persists ends in an incident.
+	MaxReturns int
 }
 
-// Guard is the part of *activation.Store the returner uses.
+// Guard is the part of *activation.Store the returner uses: the claim, and
+// the count of a job's earlier hand-backs that bounds them.
 type Guard interface {
 	Claim(ctx context.Context, jobKey, act int64, owner string) (activation.Claim, error)
+	Returns(ctx context.Context, jobKey, act int64) (int, error)
+	NoteReturn(ctx context.Context, jobKey, act int64) error
 }
+
+// DefaultMaxReturns is how many times a job is handed back with its retries
+// unchanged: enough for a passing fault (SNS or S3 unavailable for a moment),
+// few enough that a lasting one becomes an incident within a minute.
+const DefaultMaxReturns = 3
 
 // Verdict is what happened to one record.
 type Verdict int
@@ -156,20 +172,15 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	if why == "" {
 		why = "SQS moved it there after a receive that did not end in an outcome (a failed or throttled invocation)"
 	}
-	msg := fmt.Sprintf("the job message for function %q reached its dead-letter queue: %s; handed back to Zeebe with its retries unchanged",
-		job.Identifier(), why)
-	backoff := h.Backoff
-	if backoff <= 0 {
-		backoff = DefaultBackoff
+	earlier, err := h.earlierReturns(ctx, job)
+	if err != nil {
+		if h.Redelivery != nil {
+			_, _ = h.Redelivery.RetryLater(ctx, r)
+		}
+		log.Warn("cannot count the job's earlier hand-backs now; the record comes back", "error", err)
+		return RetryLate
 	}
-	retries := job.Retries
-	if sqsretry.CauseOf(r) == sqsretry.CauseConfiguration {
-		// Every run would end here again, after the handler's side effects:
-		// an incident tells a person to fix the deployment instead.
-		retries, backoff = 0, 0
-		msg = fmt.Sprintf("the job message for function %q reached its dead-letter queue because the function's deployment is wrong: %s; failed without retries: fix the function's configuration, then resolve the incident",
-			job.Identifier(), why)
-	}
+	retries, backoff, msg := h.answer(job, sqsretry.CauseOf(r), why, earlier)
 	o, err := jobtoken.Attach(job, jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: retries, RetryBackoffMs: backoff.Milliseconds(), ErrorMessage: msg})
 	var out jobmsg.Message
 	if err == nil {
@@ -186,9 +197,21 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 		}
 		return v
 	}
+	if retries == job.Retries && h.Guard != nil {
+		// Noted once claimed and before it is published, so that a
+		// hand-back that reaches Zeebe is always counted.
+		if err := h.Guard.NoteReturn(ctx, job.Key, job.Deadline); err != nil {
+			if h.Redelivery != nil {
+				_, _ = h.Redelivery.RetryLater(ctx, r)
+			}
+			log.Warn("cannot note the hand-back now; the record comes back", "error", err)
+			return RetryLate
+		}
+	}
 	errs := h.Publisher.Publish(ctx, h.OutcomeTopicARN, []jobmsg.Message{out})
 	if len(errs) == 1 && errs[0] == nil {
-		log.Info("dead-lettered job handed back to Zeebe", "retries", retries, "backoff", backoff.String(), "reason", why, "cause", string(sqsretry.CauseOf(r)))
+		log.Info("dead-lettered job handed back to Zeebe", "retries", retries, "backoff", backoff.String(), "reason", why,
+			"cause", string(sqsretry.CauseOf(r)), "earlierReturns", earlier)
 		h.served(ctx, in.Payload, log)
 		return Returned
 	}
@@ -204,6 +227,45 @@ func (h *Handler) Record(ctx context.Context, r events.SQSMessage) Verdict {
 	}
 	log.Warn("could not publish the fail outcome; the record comes back after the DLQ's visibility timeout", "error", err)
 	return RetryLate
+}
+
+// earlierReturns is how many earlier activations of the job were handed
+// back with their retries unchanged (0 without the guard). An activation is
+// named by the deadline the poller published the job with.
+func (h *Handler) earlierReturns(ctx context.Context, job jobmsg.Job) (int, error) {
+	if h.Guard == nil {
+		return 0, nil
+	}
+	return h.Guard.Returns(ctx, job.Key, job.Deadline)
+}
+
+// answer is the rule for a dead-lettered job, in one place: the retries,
+// backoff and error message of its fail outcome, given the cause lambdakit
+// named and how many times the job was handed back before.
+func (h *Handler) answer(job jobmsg.Job, cause sqsretry.Cause, why string, earlier int) (retries int32, backoff time.Duration, msg string) {
+	backoff = h.Backoff
+	if backoff <= 0 {
+		backoff = DefaultBackoff
+	}
+	limit := h.MaxReturns
+	if limit <= 0 {
+		limit = DefaultMaxReturns
+	}
+	switch {
+	case cause == sqsretry.CauseConfiguration:
+		// Every run would end here again, after the handler's side effects:
+		// an incident tells a person to fix the deployment instead.
+		return 0, 0, fmt.Sprintf("the job message for function %q reached its dead-letter queue because the function's deployment is wrong: %s; failed without retries: fix the function's configuration, then resolve the incident",
+			job.Identifier(), why)
+	case earlier >= limit:
+		// The fault has outlasted the returns meant to ride out a passing
+		// one: each further run costs a retry, so Zeebe raises an incident
+		// instead of running the handler again and again.
+		return max(job.Retries-1, 0), backoff, fmt.Sprintf("the job message for function %q reached its dead-letter queue again after %d hand-backs with retries unchanged (the most allowed): %s; failed with retries-1",
+			job.Identifier(), earlier, why)
+	}
+	return job.Retries, backoff, fmt.Sprintf("the job message for function %q reached its dead-letter queue: %s; handed back to Zeebe with its retries unchanged (hand-back %d of %d)",
+		job.Identifier(), why, earlier+1, limit)
 }
 
 // served deletes the job's offloaded payload, if it had one, once the

@@ -117,9 +117,9 @@ func TestReturnerHandsBackWhatItCanAndKeepsTheRest(t *testing.T) {
 			want: returner.Returned, msgHas: "the outcome could not be published: SNS said no", logHas: "dead-lettered job handed back to Zeebe", retries: -1},
 		{name: "a configuration fault: failed without retries, so an incident names it",
 			rec: func(t *testing.T) events.SQSMessage {
-				return jobRecordCause(t, "bad", 7, 3, later, "claim-check pointer, but the function has no PAYLOAD_BUCKET: deploy it with the bucket", sqsretry.CauseConfiguration)
+				return jobRecordCause(t, "bad", 7, 3, later, `claim-check pointer to bucket "b", but the function has no PAYLOAD_BUCKET: deploy it with the bucket`, sqsretry.CauseConfiguration)
 			},
-			want: returner.Returned, msgHas: "because the function's deployment is wrong: claim-check pointer, but the function has no PAYLOAD_BUCKET", logHas: "dead-lettered job handed back to Zeebe", retries: 0},
+			want: returner.Returned, msgHas: `because the function's deployment is wrong: claim-check pointer to bucket "b", but the function has no PAYLOAD_BUCKET`, logHas: "dead-lettered job handed back to Zeebe", retries: 0},
 		{name: "moved by SQS's redrive: the message says so",
 			rec:  func(t *testing.T) events.SQSMessage { return jobRecord(t, "bad", 7, 2, later, "") },
 			want: returner.Returned, msgHas: "SQS moved it there", logHas: "dead-lettered job handed back to Zeebe", retries: -1},

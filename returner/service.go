@@ -21,10 +21,12 @@ import (
 const (
 	// EnvBackoff is Handler.Backoff as a Go duration ("1s").
 	EnvBackoff = "RETURN_BACKOFF"
+	// EnvMaxReturns is Handler.MaxReturns.
+	EnvMaxReturns = "MAX_RETURNS"
 )
 
 // FromEnv builds a Handler from ZEEBE_FULFILLER_SNS_ARN, RETURN_BACKOFF,
-// LOG_LEVEL and the AWS SDK's default configuration chain.
+// MAX_RETURNS, LOG_LEVEL and the AWS SDK's default configuration chain.
 func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 	topic, err := getenv.OutcomeTopic()
 	if err != nil {
@@ -34,12 +36,16 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxReturns, err := getenv.Int(EnvMaxReturns, DefaultMaxReturns)
+	if err != nil {
+		return nil, err
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	h := &Handler{Publisher: snspub.New(sns.NewFromConfig(awsCfg)), OutcomeTopicARN: topic,
-		Log: joblog.FromEnv(os.Stderr, getenv), Backoff: backoff,
+		Log: joblog.FromEnv(os.Stderr, getenv), Backoff: backoff, MaxReturns: maxReturns,
 		Redelivery: sqsretry.New(sqs.NewFromConfig(awsCfg))}
 	if guard := activation.FromEnv(getenv, awsCfg); guard != nil {
 		h.Guard = guard

@@ -280,6 +280,7 @@ func TestZeebeLambdaReturner(t *testing.T) {
 	assert.Equal(t, int64(20), b.num("module.returner.aws_lambda_function.this", "timeout"))
 	env := b.attr("module.returner.aws_lambda_function.this", "environment.variables").AsValueMap()
 	assert.Equal(t, "1s", env["RETURN_BACKOFF"].AsString())
+	assert.Equal(t, "3", env["MAX_RETURNS"].AsBigFloat().String(), "three hand-backs, then each dead-letter costs a retry")
 	assert.Equal(t, ref("aws_sns_topic.outcomes.arn"), env["ZEEBE_FULFILLER_SNS_ARN"].AsString())
 	assert.NotContains(t, env, "ZEEBE_ADDRESS", "the returner answers through the fulfiller: no Zeebe access")
 	assert.NotContains(t, env, "JOB_TOKEN_SECRET_ARN", "and no keyring")
@@ -412,6 +413,7 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 			"ReadOffloadedJobs": {Sid: "ReadOffloadedJobs", Effect: "Allow", Action: []string{"s3:DeleteObject", "s3:GetObject"}, Resource: []string{bucket + "/jobs/*"}},
 			"ClaimActivations":  claims,
 			"ReadActivations":   readActivations,
+			"CountReturns":      {Sid: "CountReturns", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"}, Resource: []string{bucket + "/returns/*"}},
 		}
 		assert.Equal(t, returner, policyStatements(t, m, "module.returner.aws_iam_role_policy.this"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
@@ -441,7 +443,7 @@ func TestPayloadBucket(t *testing.T) {
 	lc := b.resource("aws_s3_bucket_lifecycle_configuration.payloads").Body.Blocks
 	require.Len(t, lc, 1)
 	assert.Equal(t, "rule", lc[0].Labels[0], "one rule per prefix")
-	assert.Equal(t, `["jobs","outcomes","leases","claims","activations"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
+	assert.Equal(t, `["jobs","outcomes","leases","claims","activations","returns"]`, mustJSON(t, b.eval(lc[0].Body.Attributes["for_each"].Expr)))
 	content := lc[0].Body.Blocks[0].Body
 	for _, blk := range content.Blocks {
 		if blk.Type == "expiration" {

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 
@@ -199,6 +200,51 @@ func (s *Store) Settle(ctx context.Context, jobKey, activation int64, owner stri
 func (s *Store) Answered(ctx context.Context, jobKey, activation int64) (bool, error) {
 	var c claimRecord
 	return s.get(ctx, ClaimKey(jobKey, activation), &c)
+}
+
+// PrefixReturns holds, per job, the activations the returner has handed
+// back with their retries unchanged (returns/<job key>).
+const PrefixReturns = "returns/"
+
+// ReturnsKey is the object key of a job's record of returns.
+func ReturnsKey(jobKey int64) string { return PrefixReturns + strconv.FormatInt(jobKey, 10) }
+
+type returnsRecord struct {
+	Activations []int64 `json:"activations"`
+}
+
+// Returns counts the job's activations, other than act, that the returner
+// has handed back. Counting activations rather than deliveries keeps it
+// true when one hand-back is attempted twice.
+func (s *Store) Returns(ctx context.Context, jobKey, act int64) (int, error) {
+	var r returnsRecord
+	if _, err := s.get(ctx, ReturnsKey(jobKey), &r); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range r.Activations {
+		if a != act {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// NoteReturn adds act to the job's record of returns. The returner calls it
+// once it has claimed act: a job has one live activation at a time and the
+// claim admits one hand-back for it, so no two writers race on the record
+// and a plain read-then-write is enough.
+func (s *Store) NoteReturn(ctx context.Context, jobKey, act int64) error {
+	var r returnsRecord
+	if _, err := s.get(ctx, ReturnsKey(jobKey), &r); err != nil {
+		return err
+	}
+	if slices.Contains(r.Activations, act) {
+		return nil
+	}
+	r.Activations = append(r.Activations, act)
+	b, _ := json.Marshal(r)
+	return s.put(ctx, ReturnsKey(jobKey), b, false)
 }
 
 // ErrConflict: S3 saw two conditional writes of one claim at once, or the

@@ -156,3 +156,35 @@ func TestOfAndOwner(t *testing.T) {
 	assert.NotEqual(t, activation.Owner(a), activation.Owner(b))
 	assert.Regexp(t, `^sha256:[A-Za-z0-9_-]{43}$`, activation.Owner(a))
 }
+
+func TestReturns(t *testing.T) {
+	ctx := context.Background()
+	actC := int64(1_700_000_600_000)
+	tests := []struct {
+		name  string
+		noted []int64 // activations handed back before the count
+		want  int
+	}{
+		{"none yet", nil, 0},
+		{"two earlier activations", []int64{actB, actC}, 2},
+		{"the same activation attempted twice counts once", []int64{actB, actB}, 1},
+		{"the activation being counted is not an earlier return", []int64{actB, actA}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &activation.Store{API: &activationtest.S3{}, Bucket: "b"}
+			for _, a := range tt.noted {
+				require.NoError(t, s.NoteReturn(ctx, job, a))
+			}
+			got, err := s.Returns(ctx, job, actA)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	t.Run("a failing bucket is an error", func(t *testing.T) {
+		s := &activation.Store{API: &activationtest.S3{Err: errors.New("boom")}, Bucket: "b"}
+		_, err := s.Returns(ctx, job, actA)
+		require.ErrorContains(t, err, "get s3://b/returns/2251799813685249")
+		require.ErrorContains(t, s.NoteReturn(ctx, job, actA), "get s3://b/returns/2251799813685249")
+	})
+}

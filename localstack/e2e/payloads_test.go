@@ -59,7 +59,7 @@ func payloadBucketIsPrivateAndExpires(ctx context.Context, t *testing.T, cfg aws
 			prefixes[aws.ToString(r.Filter.Prefix)] = aws.ToInt32(r.Expiration.Days)
 		}
 	}
-	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2, "leases/": 2, "claims/": 2, "activations/": 2}, prefixes, "what is not deleted after use expires")
+	assert.Equal(t, map[string]int32{"jobs/": 2, "outcomes/": 2, "leases/": 2, "claims/": 2, "activations/": 2, "returns/": 2}, prefixes, "what is not deleted after use expires")
 
 	bucket := "arn:aws:s3:::" + stack.PayloadBucket
 	policy := func(role string) []iamStatement {
@@ -93,6 +93,8 @@ func payloadBucketIsPrivateAndExpires(ctx context.Context, t *testing.T, cfg aws
 		{stack.FulfillerFunctionName, "s3:PutObject", bucket + "/activations/1", false},
 		{stack.ReturnerFunctionName, "s3:GetObject", bucket + "/activations/1", true},
 		{stack.ReturnerFunctionName, "s3:PutObject", bucket + "/claims/1/2", true},
+		{stack.ReturnerFunctionName, "s3:PutObject", bucket + "/returns/1", true},
+		{"echo", "s3:PutObject", bucket + "/returns/1", false},
 		{"echo", "s3:PutObject", bucket + "/claims/1/2", false},
 		{"echo", "s3:GetObject", bucket + "/activations/1", false},
 		{stack.ReturnerFunctionName, "secretsmanager:GetSecretValue", stack.JobTokenSecretARN, false},

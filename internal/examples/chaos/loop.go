@@ -25,10 +25,13 @@ type LoopInput struct {
 // so each kind hits turns of its own most of the time. Errors and panics hit
 // only the first attempt (the job's retries equal FirstRetries), lost
 // outcomes only the first run of a job in this process, so every chain ends.
+// LoseAlways loses the outcome of every run instead: a lasting fault (SNS
+// refusing), which only the returner's bound on hand-backs ends.
 type LoopFaults struct {
 	ErrorEvery   int   `json:"errorEvery"`
 	PanicEvery   int   `json:"panicEvery"`
 	LoseEvery    int   `json:"loseEvery"`
+	LoseAlways   bool  `json:"loseAlways"`
 	FirstRetries int32 `json:"firstRetries"`
 }
 
@@ -72,6 +75,8 @@ func (l *Loop) Handle(ctx context.Context, in LoopInput) (LoopResult, error) {
 		fault = FaultError
 	case first && hits(in.I, f.PanicEvery, 2):
 		fault = FaultPanic
+	case f.LoseAlways:
+		fault = FaultLose
 	case hits(in.I, f.LoseEvery, 3):
 		if _, seen := l.lost.LoadOrStore(job.Key, true); !seen {
 			fault = FaultLose

@@ -137,3 +137,39 @@ func TestLosingPublisherKeepsResultsInOrder(t *testing.T) {
 	assert.EqualError(t, errs[1], "injected fault: SNS publish failed")
 	assert.ErrorContains(t, errs[2], "returned 1 results for 2 messages")
 }
+
+// TestLoopLoseAlways: every run of the same job loses its outcome, the
+// lasting fault the returner's bound on hand-backs is for.
+func TestLoopLoseAlways(t *testing.T) {
+	tests := []struct {
+		name    string
+		turn    int
+		retries int32
+	}{
+		{"first run", 0, 3},
+		{"a hand-back, retries unchanged", 0, 3},
+		{"a later turn, a retry used", 5, 2},
+	}
+	f, ok := catalog.ByName("loop")
+	require.True(t, ok)
+	pub := &recordingPublisher{}
+	h, err := f.New(lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn", Logger: joblog.Discard()})
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := json.Marshal(chaos.LoopInput{I: tt.turn, Faults: chaos.LoopFaults{LoseAlways: true}})
+			require.NoError(t, err)
+			job, err := jobmsg.EncodeJob(jobmsg.Job{Key: 100, ProcessInstanceKey: 9, CustomHeaders: map[string]string{"identifier": "loop"},
+				Retries: tt.retries, Deadline: time.Now().Add(time.Minute).UnixMilli(), Variables: in})
+			require.NoError(t, err)
+			payload, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(job.Body), EventSource: "aws:sqs"}}})
+			require.NoError(t, err)
+			out, err := h.Invoke(context.Background(), payload)
+			require.NoError(t, err)
+			var resp events.SQSEventResponse
+			require.NoError(t, json.Unmarshal(out, &resp))
+			assert.Len(t, resp.BatchItemFailures, 1, "the outcome is lost (no DLQ configured here)")
+			assert.Empty(t, pub.outcomes)
+		})
+	}
+}

@@ -92,7 +92,7 @@ resource "aws_secretsmanager_secret_version" "job_token" {
 # the leases of asynchronous completion under leases/ (package internal/heartbeatlease). The
 # activation guard (package internal/activation) keeps each job's latest activation under
 # activations/ (the poller) and the first answer to each activation under claims/ (the
-# fulfiller and the returner). Each role reaches only its own prefixes; what is not deleted
+# fulfiller and the returner); the returner counts each job's hand-backs under returns/. Each role reaches only its own prefixes; what is not deleted
 # after use expires.
 data "aws_caller_identity" "current" {}
 
@@ -125,7 +125,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "payloads" {
   bucket = aws_s3_bucket.payloads.id
 
   dynamic "rule" {
-    for_each = ["jobs", "outcomes", "leases", "claims", "activations"]
+    for_each = ["jobs", "outcomes", "leases", "claims", "activations", "returns"]
     content {
       id     = "expire-${rule.value}"
       status = "Enabled"
@@ -300,6 +300,7 @@ module "returner" {
   environment = merge(var.otel_environment, {
     ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
     RETURN_BACKOFF          = var.return_backoff
+    MAX_RETURNS             = var.max_returns
     PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
     ACTIVATION_BUCKET       = aws_s3_bucket.payloads.id
   })
@@ -334,6 +335,14 @@ module "returner" {
       Effect   = "Allow"
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
+    },
+    {
+      # It counts each job's hand-backs, so that a fault that persists ends
+      # in an incident rather than a loop.
+      Sid      = "CountReturns"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:PutObject"]
+      Resource = ["${local.payload_arn}/returns/*"]
     },
   ]
 }

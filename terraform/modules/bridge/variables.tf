@@ -46,6 +46,17 @@ variable "return_backoff" {
   }
 }
 
+variable "max_returns" {
+  description = "How many times the returner hands a dead-lettered job back with its retries unchanged; each further dead-letter of the job costs a retry, so a fault that persists ends in an incident. A configuration fault (no payload bucket, access denied) costs all retries at once."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.max_returns >= 1 && floor(var.max_returns) == var.max_returns
+    error_message = "max_returns must be a whole number, at least 1."
+  }
+}
+
 variable "architectures" {
   description = "Instruction set of the poller, fulfiller and returner: [\"x86_64\"] (Lambda's default, and what `make build` builds unless GOARCH_LAMBDA=arm64) or [\"arm64\"]."
   type        = list(string)
