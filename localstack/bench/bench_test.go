@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,13 +71,22 @@ func TestReport(t *testing.T) {
 		}
 		return r
 	}
+	// The direct worker twice as fast, with half the latency.
+	direct := run("direct")
+	direct.Ended = t0.Add(500 * time.Millisecond)
+	for i := range direct.Jobs {
+		direct.Jobs[i].Completed = t0.Add(direct.Jobs[i].Completed.Sub(t0) / 2)
+	}
 	pairs := []bench.Pair{
-		{Size: bench.Size{Concurrency: 1, Instances: 10}, Bridge: run("bridge"), Push: run("bridge, job push"), Direct: run("direct")},
-		{Size: bench.Size{Concurrency: 2, Instances: 10}, Bridge: run("bridge"), Direct: run("direct")},
+		{Size: bench.Size{Concurrency: 1, Instances: 10}, Bridge: run("bridge"), Push: run("bridge, job push"), Peer: run("peer"), Direct: direct},
+		{Size: bench.Size{Concurrency: 2, Instances: 10}, Bridge: run("bridge"), Direct: direct},
 	}
 	md := bench.Markdown(pairs, "test machine")
-	assert.Contains(t, md, "| 1 | 10 | bridge | 10.0 | 1.000 | 24 ms / 29 ms / 29 ms |")
-	assert.Contains(t, md, "| 1 | 10 | bridge, job push | 10.0 | 1.000 |")
+	assert.Contains(t, md, "| 1 | 10 | bridge | 10.0 | 0.5 | 24 ms | 2 | 29 ms | 2 | 29 ms | 2 |")
+	assert.Contains(t, md, "| 1 | 10 | bridge, job push | 10.0 | 0.5 |")
+	assert.Contains(t, md, "| 1 | 10 | peer | 10.0 | 0.5 | 24 ms | 2 |", "the peer beside the bridge")
+	assert.Contains(t, md, "| 1 | 10 | direct | 20.0 | 1 | 12 ms | 1 | 14 ms | 1 | 14 ms | 1 |")
+	assert.NotContains(t, md, "| 2 | 10 | peer", "no peer run measured at N=2")
 	assert.Contains(t, md, "| 1 | bridge, job push | 1 ms | 1 ms | 2 ms | 12 ms | 10 ms |", "the hops of the push run")
 	assert.NotContains(t, md, "| 2 | 10 | bridge, job push", "no push run measured at N=2")
 	assert.Contains(t, md, "sns.PublishBatch")
@@ -86,4 +96,21 @@ func TestReport(t *testing.T) {
 	b, err := os.ReadFile(png)
 	require.NoError(t, err)
 	assert.Equal(t, "\x89PNG", string(b[:4]))
+}
+
+func TestStyleIsOwnPerSeries(t *testing.T) {
+	seen := map[string]int{}
+	for i := range 140 {
+		c, d := bench.Style(i)
+		key := fmt.Sprint(c, d)
+		prev, dup := seen[key]
+		require.False(t, dup, "series %d has the colour and dash of series %d", i, prev)
+		seen[key] = i
+	}
+	colours := map[string]bool{}
+	for i := range 20 {
+		c, _ := bench.Style(i)
+		colours[fmt.Sprint(c)] = true
+	}
+	assert.Len(t, colours, 20, "the first 20 series each have a colour of their own")
 }

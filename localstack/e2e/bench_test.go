@@ -6,14 +6,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/entities"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/worker"
 	"github.com/stretchr/testify/assert"
@@ -30,9 +36,11 @@ import (
 // `make bench` the long one) the same one-task instances are completed by a
 // plain Go job worker on the same engine, then through the bridge (the
 // scheduled poller, SNS, SQS, the no-op function, the fulfiller), and through
-// the bridge with the long-lived job-push poller instead. It fails if
-// the bridge loses a job or runs or applies one twice; the report goes to the
-// test log and BENCH_REPORT_DIR (report.md and latency.png).
+// the bridge with the long-lived job-push poller instead, and by the peer, a
+// job worker that invokes the same function synchronously (the design of
+// Camunda's Lambda connector). It fails if the bridge or the peer loses a
+// job or runs or applies one twice; the report goes to the test log and
+// BENCH_REPORT_DIR (report.md and latency.png).
 //
 // It is not parallel: other tests' load would be measured with it.
 func TestBench(t *testing.T) {
@@ -66,6 +74,16 @@ func TestBench(t *testing.T) {
 		_, _ = c.NewCompleteJobCommand().JobKey(j.Key).Send(ctx)
 	}).MaxJobsActive(32).Concurrency(4).Timeout(directTimeout).StreamEnabled(true).Open()
 	defer w.Close()
+	// The peer: the design of Camunda's Lambda connector and of the
+	// community zeebe-lambda-connector, a job worker that invokes the
+	// function synchronously and completes the job with its answer.
+	peerID := zeebetest.UniqueID("bench-peer")
+	zeebetest.Deploy(t, zb.Zeebe(), peerID+".bpmn", zeebetest.SingleTaskProcessOfType(peerID, "Task_Noop", peerID, nil, 3))
+	const peerTimeout = 2 * time.Minute
+	peer := newPeer(lambda.NewFromConfig(awsCfg), stack.Functions["noop"].FunctionName)
+	pw := zb.Zeebe().NewJobWorker().JobType(peerID).Handler(peer.handle).
+		MaxJobsActive(peerMaxJobs).Concurrency(peerMaxJobs).Timeout(peerTimeout).StreamEnabled(true).Open()
+	defer pw.Close()
 
 	local := os.Getenv("BRIDGE_LOCAL_DIR")
 	if local == "" {
@@ -91,9 +109,17 @@ func TestBench(t *testing.T) {
 		push, err := bench.Load(lctx, zb.Zeebe(), records, "bridge, job push", pushID, size, pollerTimeout)
 		cancel()
 		require.NoError(t, err, "bridge with job push %s", size)
-		pairs = append(pairs, bench.Pair{Size: size, Bridge: bridge, Push: push, Direct: direct})
-		t.Logf("%s: bridge %.1f jobs/s, with job push %.1f jobs/s, direct %.1f jobs/s", size, bridge.Throughput(), push.Throughput(), direct.Throughput())
+		lctx, cancel = context.WithTimeout(ctx, 10*time.Minute)
+		peerRun, err := bench.Load(lctx, zb.Zeebe(), records, "peer (sync Invoke)", peerID, size, peerTimeout)
+		cancel()
+		require.NoError(t, err, "peer %s", size)
+		pairs = append(pairs, bench.Pair{Size: size, Bridge: bridge, Push: push, Peer: peerRun, Direct: direct})
+		t.Logf("%s: bridge %.1f jobs/s, with job push %.1f jobs/s, peer %.1f jobs/s, direct %.1f jobs/s", size, bridge.Throughput(), push.Throughput(), peerRun.Throughput(), direct.Throughput())
 	}
+	// The peer's own count of its invocations stands in for the function's
+	// log lines, which a direct invocation does not write per job.
+	invokes, peerErrs := peer.counts()
+	assert.Empty(t, peerErrs, "peer: failed invocations or completions")
 
 	// The components' own times, from their log lines (the poller's reach
 	// CloudWatch Logs when its run ends).
@@ -151,7 +177,10 @@ func TestBench(t *testing.T) {
 	t.Logf("report: %s, chart: %s", filepath.Join(dir, "report.md"), filepath.Join(dir, "latency.png"))
 
 	for _, p := range pairs {
-		for _, r := range []bench.Run{p.Bridge, p.Push, p.Direct} {
+		for _, j := range p.Peer.Jobs {
+			assert.Equal(t, 1, invokes[j.Key], "peer: job %d invoked the function %d times", j.Key, invokes[j.Key])
+		}
+		for _, r := range []bench.Run{p.Bridge, p.Push, p.Peer, p.Direct} {
 			assert.Empty(t, r.Incomplete, "%s %s: instances that did not complete", r.Name, p.Size)
 			assert.Len(t, r.Jobs, p.Size.Instances, "%s %s", r.Name, p.Size)
 			for _, j := range r.Jobs {
@@ -250,4 +279,80 @@ func emfOfJobs(ctx context.Context, t *testing.T, cfg aws.Config, group string, 
 		}
 	}
 	return sum
+}
+
+// peerMaxJobs is the peer's jobs in flight and handler goroutines: the Go
+// client's default of 32 active jobs, each handled at once, since a handler
+// blocks for its whole Invoke.
+const peerMaxJobs = 32
+
+// peer is the synchronous Lambda-invoking job worker the bridge is measured
+// against, written here from the connectors' documented behaviour: invoke
+// the function (RequestResponse) with the job's variables as the payload
+// and complete the job with its answer as variables.
+type peer struct {
+	lc       *lambda.Client
+	function string
+
+	mu      sync.Mutex
+	invokes map[int64]int
+	errs    []error
+}
+
+func newPeer(lc *lambda.Client, function string) *peer {
+	return &peer{lc: lc, function: function, invokes: map[int64]int{}}
+}
+
+func (p *peer) handle(c worker.JobClient, j entities.Job) {
+	ctx := context.Background()
+	p.mu.Lock()
+	p.invokes[j.Key]++
+	p.mu.Unlock()
+	err := p.run(ctx, c, j)
+	if err != nil {
+		p.mu.Lock()
+		p.errs = append(p.errs, err)
+		p.mu.Unlock()
+		// As the connectors do: fail the job with one retry fewer.
+		_, _ = c.NewFailJobCommand().JobKey(j.Key).Retries(j.Retries - 1).ErrorMessage(err.Error()).Send(ctx)
+	}
+}
+
+func (p *peer) run(ctx context.Context, c worker.JobClient, j entities.Job) error {
+	out, err := p.lc.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(p.function),
+		InvocationType: lambdatypes.InvocationTypeRequestResponse,
+		Payload:        []byte(j.Variables),
+	})
+	if err != nil {
+		return fmt.Errorf("job %d: invoke %s: %w", j.Key, p.function, err)
+	}
+	if out.FunctionError != nil {
+		return fmt.Errorf("job %d: %s answered %s: %s", j.Key, p.function, aws.ToString(out.FunctionError), out.Payload)
+	}
+	cmd, err := c.NewCompleteJobCommand().JobKey(j.Key).VariablesFromString(answerVariables(out.Payload))
+	if err != nil {
+		return fmt.Errorf("job %d: answer as variables: %w", j.Key, err)
+	}
+	if _, err := cmd.Send(ctx); err != nil {
+		return fmt.Errorf("job %d: complete: %w", j.Key, err)
+	}
+	return nil
+}
+
+// counts are the invocations per job key and the errors so far.
+func (p *peer) counts() (map[int64]int, []error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.invokes), slices.Clone(p.errs)
+}
+
+// answerVariables is the function's answer as job variables: an object as
+// it is, anything else (null, a scalar) as no variables.
+func answerVariables(payload []byte) string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(payload, &obj) != nil || obj == nil {
+		return "{}"
+	}
+	return string(payload)
 }
