@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -59,7 +60,7 @@ func runJobOutcomes(t *testing.T, runtime, dir, handler, vars string, timeout ti
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	pub := &recordingPublisher{}
-	h, err := lambdakit.New(Handler(p), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
+	h, err := lambdakit.New(Handler(p, joblog.Discard()), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
 		DeadlineMargin: time.Second})
 	require.NoError(t, err)
 	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, vars, nil)}})
