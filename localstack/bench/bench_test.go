@@ -114,3 +114,47 @@ func TestStyleIsOwnPerSeries(t *testing.T) {
 	}
 	assert.Len(t, colours, 20, "the first 20 series each have a colour of their own")
 }
+
+func TestParseFunctionLines(t *testing.T) {
+	lines := []string{
+		`{"time":"2026-12-06T05:30:00Z","level":"INFO","msg":"runtime answered","jobKey":11,"processInstanceKey":10,"runtimeMs":1.5}`,
+		`{"time":"2026-12-06T05:30:00Z","level":"INFO","msg":"outcome published","jobKey":11,"processInstanceKey":10,"durationMs":3,"HandlerMs":3.25}`,
+		`{"time":"2026-12-06T05:30:00Z","level":"INFO","msg":"outcome published","jobKey":12,"HandlerMs":0.5}`,
+		`{"time":"2026-12-06T05:30:00Z","level":"INFO","msg":"outcome published","jobKey":12,"HandlerMs":0.75}`,
+		`{"time":"2026-12-06T05:30:00Z","level":"INFO","msg":"job received","jobKey":13}`,
+		`START RequestId: 1 Version: $LATEST`,
+	}
+	assert.Equal(t, map[int64]bench.FunctionTimes{
+		11: {Outcomes: 1, HandlerMs: 3.25, Answers: 1, RuntimeMs: 1.5},
+		12: {Outcomes: 2, HandlerMs: 0.75},
+	}, bench.ParseFunctionLines(lines))
+}
+
+func TestRuntimesReport(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 5, 30, 0, 0, time.UTC)
+	size := bench.Size{Concurrency: 2, Instances: 4}
+	// Each runtime's jobs take base+i ms end to end; the function's times are
+	// handler h+i, runtime r+i (r < 0: none, as for Go).
+	mk := func(name string, base int, h, r float64) bench.RuntimeRun {
+		rr := bench.RuntimeRun{Runtime: name, Run: bench.Run{Name: "bridge, " + name, Size: size, Started: t0, Ended: t0.Add(time.Second)}, Times: map[int64]bench.FunctionTimes{}}
+		for i := range 4 {
+			key := int64(100 + i)
+			rr.Run.Jobs = append(rr.Run.Jobs, bench.Job{Key: key, Created: t0, Completed: t0.Add(time.Duration(base+i) * time.Millisecond)})
+			ft := bench.FunctionTimes{Outcomes: 1, HandlerMs: h + float64(i)}
+			if r >= 0 {
+				ft.Answers, ft.RuntimeMs = 1, r+float64(i)
+			}
+			rr.Times[key] = ft
+		}
+		return rr
+	}
+	runs := []bench.RuntimeRun{mk("Go (lambdakit)", 100, 0.5, -1), mk("Python", 110, 4, 1), mk("Node.js", 130, 9, 2)}
+	md := bench.RuntimesMarkdown(runs)
+	assert.Contains(t, md, "N=2 (4 instances)")
+	assert.Contains(t, md, "| Go (lambdakit) | 4.0 | 1 | 101 ms | +0 ms | 103 ms | +0 ms | 1.50 ms | – | – |")
+	assert.Contains(t, md, "| Python | 4.0 | 1 | 111 ms | +10 ms | 113 ms | +10 ms | 5.00 ms | 2.00 ms | 3.00 ms (≤ 5 ms: met) |")
+	assert.Contains(t, md, "| Node.js | 4.0 | 1 | 131 ms | +30 ms | 133 ms | +30 ms | 10.00 ms | 3.00 ms | 7.00 ms (≤ 5 ms: not met) |")
+	assert.Empty(t, bench.RuntimesMarkdown(nil))
+	png := filepath.Join(t.TempDir(), "latency.png")
+	require.NoError(t, bench.Chart(png, nil, runs[0].Run, runs[1].Run))
+}

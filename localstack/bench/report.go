@@ -118,8 +118,9 @@ func Machine() string {
 }
 
 // Chart writes a PNG of the latency distributions (created → completed), one
-// line per run: the share of jobs done within each latency.
-func Chart(path string, pairs []Pair) error {
+// line per run: the share of jobs done within each latency. extra are runs
+// beside the pairs (the runtimes').
+func Chart(path string, pairs []Pair, extra ...Run) error {
 	p := plot.New()
 	p.Title.Text = "Job latency, created to completed"
 	p.X.Label.Text = "latency (ms, log scale)"
@@ -128,28 +129,31 @@ func Chart(path string, pairs []Pair) error {
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Top = true
 	p.Legend.Left = true
-	i := 0
+	var all []Run
 	for _, pair := range pairs {
-		for _, r := range pair.runs() {
-			lat := r.Latencies()
-			if len(lat) == 0 {
-				continue
-			}
-			pts := make(plotter.XYs, len(lat))
-			for k, d := range lat {
-				pts[k].X = max(float64(d)/float64(time.Millisecond), 0.1)
-				pts[k].Y = float64(k+1) / float64(len(lat))
-			}
-			line, err := plotter.NewLine(pts)
-			if err != nil {
-				return err
-			}
-			line.Color, line.Dashes = Style(i)
-			line.Width = vg.Points(1.5)
-			p.Add(line)
-			p.Legend.Add(fmt.Sprintf("%s N=%d", r.Name, pair.Size.Concurrency), line)
-			i++
+		all = append(all, pair.runs()...)
+	}
+	i := 0
+	for _, r := range append(all, extra...) {
+		lat := r.Latencies()
+		if len(lat) == 0 {
+			continue
 		}
+		pts := make(plotter.XYs, len(lat))
+		for k, d := range lat {
+			pts[k].X = max(float64(d)/float64(time.Millisecond), 0.1)
+			pts[k].Y = float64(k+1) / float64(len(lat))
+		}
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return err
+		}
+		line.Color, line.Dashes = Style(i)
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		// Load sets each run's size.
+		p.Legend.Add(fmt.Sprintf("%s N=%d", r.Name, r.Size.Concurrency), line)
+		i++
 	}
 	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
 }

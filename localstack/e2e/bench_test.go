@@ -22,12 +22,14 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/entities"
 	"github.com/camunda/zeebe/clients/go/v8/pkg/worker"
+	"github.com/camunda/zeebe/clients/go/v8/pkg/zbc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/bench"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/zeebetest"
 )
 
@@ -120,6 +122,7 @@ func TestBench(t *testing.T) {
 	// log lines, which a direct invocation does not write per job.
 	invokes, peerErrs := peer.counts()
 	assert.Empty(t, peerErrs, "peer: failed invocations or completions")
+	runtimes := benchRuntimes(ctx, t, zb.Zeebe(), records, stack, pollerTimeout)
 
 	// The components' own times, from their log lines (the poller's reach
 	// CloudWatch Logs when its run ends).
@@ -128,11 +131,20 @@ func TestBench(t *testing.T) {
 		scheduled += len(p.Bridge.Jobs)
 		pushed += len(p.Push.Jobs)
 	}
-	published := logTimes(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job published", scheduled, 90*time.Second)
+	// The runtimes' runs went through the scheduled poller too, and Go's
+	// through noop.
+	viaPoller := scheduled
+	for _, r := range runtimes {
+		viaPoller += len(r.Run.Jobs)
+	}
+	published := logTimes(ctx, t, awsCfg, "/aws/lambda/"+stack.PollerFunctionName, "job published", viaPoller, 90*time.Second)
 	for k, ts := range logLines(t, pushLog, "job published") {
 		published[k] = ts
 	}
-	outcomes := logTimes(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", scheduled+pushed, 30*time.Second)
+	outcomes := logTimes(ctx, t, awsCfg, stack.Functions["noop"].LogGroupName, "outcome published", scheduled+pushed+len(runtimes[0].Run.Jobs), 30*time.Second)
+	for i := range runtimes {
+		runtimes[i].Times = functionTimes(ctx, t, awsCfg, stack.Functions[benchRuntimeFunctions[i].function].LogGroupName, runtimes[i].Run.Jobs, i > 0, 60*time.Second)
+	}
 	for i := range pairs {
 		for _, run := range []*bench.Run{&pairs[i].Bridge, &pairs[i].Push} {
 			for k := range run.Jobs {
@@ -165,7 +177,7 @@ func TestBench(t *testing.T) {
 	assert.Equal(t, float64(len(keys)), ff["JobsCompleted"], "fulfiller: JobsCompleted")
 	assert.Positive(t, ff["OutcomeToAppliedMs"], "fulfiller: OutcomeToAppliedMs")
 
-	report := bench.Markdown(pairs, bench.Machine())
+	report := bench.Markdown(pairs, bench.Machine()) + bench.RuntimesMarkdown(runtimes)
 	t.Log("\n" + report)
 	dir := os.Getenv("BENCH_REPORT_DIR")
 	if dir == "" {
@@ -173,7 +185,11 @@ func TestBench(t *testing.T) {
 	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "report.md"), []byte(report), 0o644))
-	require.NoError(t, bench.Chart(filepath.Join(dir, "latency.png"), pairs))
+	var runtimeRuns []bench.Run
+	for _, r := range runtimes {
+		runtimeRuns = append(runtimeRuns, r.Run)
+	}
+	require.NoError(t, bench.Chart(filepath.Join(dir, "latency.png"), pairs, runtimeRuns...))
 	t.Logf("report: %s, chart: %s", filepath.Join(dir, "report.md"), filepath.Join(dir, "latency.png"))
 
 	for _, p := range pairs {
@@ -192,6 +208,72 @@ func TestBench(t *testing.T) {
 				assert.Equal(t, 1, j.Runs, "%s: job %d ran %d times", r.Name, j.Key, j.Runs)
 				assert.False(t, j.Published.IsZero(), "%s: no \"job published\" line for job %d", r.Name, j.Key)
 			}
+		}
+	}
+	for i, r := range runtimes {
+		assert.Empty(t, r.Run.Incomplete, "%s: instances that did not complete", r.Run.Name)
+		assert.Len(t, r.Run.Jobs, r.Run.Size.Instances, r.Run.Name)
+		for _, j := range r.Run.Jobs {
+			assert.Equal(t, 1, j.Completions, "%s: job %d completed %d times", r.Run.Name, j.Key, j.Completions)
+			assert.Equal(t, 1, r.Times[j.Key].Outcomes, "%s: job %d ran %d times", r.Run.Name, j.Key, r.Times[j.Key].Outcomes)
+			wantAnswers := map[bool]int{true: 1, false: 0}[i > 0] // Go's noop has no layer
+			assert.Equal(t, wantAnswers, r.Times[j.Key].Answers, "%s: job %d: \"runtime answered\" lines", r.Run.Name, j.Key)
+		}
+	}
+}
+
+// benchRuntimeFunctions are the no-op in each runtime, Go (the baseline)
+// first.
+var benchRuntimeFunctions = []struct{ runtime, function string }{
+	{"Go (lambdakit)", "noop"}, {"Python", "noop-py"}, {"Node.js", "noop-node"},
+}
+
+// benchRuntimes runs the bridge with the no-op in each runtime at one size
+// (BENCH_RUNTIME_SIZE; small by default, `make bench` sets a larger one),
+// each after one warm-up instance so a cold start is not measured.
+func benchRuntimes(ctx context.Context, t *testing.T, zb zbc.Client, records *recordlog.Log, stack *tfstack.Stack, pollerTimeout time.Duration) []bench.RuntimeRun {
+	t.Helper()
+	sizeFlag := os.Getenv("BENCH_RUNTIME_SIZE")
+	if sizeFlag == "" {
+		sizeFlag = "2x10"
+	}
+	sizes, err := bench.ParseSizes(sizeFlag)
+	require.NoError(t, err, "BENCH_RUNTIME_SIZE")
+	require.Len(t, sizes, 1, "BENCH_RUNTIME_SIZE: one size")
+	var out []bench.RuntimeRun
+	for _, rf := range benchRuntimeFunctions {
+		_, ok := stack.Functions[rf.function]
+		require.True(t, ok, "%s is not deployed: make bench deploys noop, noop-py and noop-node (E2E_FUNCTIONS)", rf.function)
+		id := zeebetest.UniqueID("bench-" + rf.function)
+		zeebetest.Deploy(t, zb, id+".bpmn", zeebetest.SingleTaskProcess(id, "Task_Noop", map[string]string{"identifier": rf.function}, 3))
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		_, err := bench.Load(lctx, zb, records, "warm-up", id, bench.Size{Concurrency: 1, Instances: 1}, pollerTimeout)
+		require.NoError(t, err, "%s: warm-up", rf.function)
+		run, err := bench.Load(lctx, zb, records, "bridge, "+rf.function, id, sizes[0], pollerTimeout)
+		cancel()
+		require.NoError(t, err, "%s %s", rf.function, sizes[0])
+		t.Logf("%s: bridge with %s %.1f jobs/s", sizes[0], rf.function, run.Throughput())
+		out = append(out, bench.RuntimeRun{Runtime: rf.runtime, Run: run})
+	}
+	return out
+}
+
+// functionTimes reads a function's times per job from its log group,
+// waiting up to wait until every job has its outcome line (and, for a
+// script function, its "runtime answered" line).
+func functionTimes(ctx context.Context, t *testing.T, cfg aws.Config, group string, jobs []bench.Job, script bool, wait time.Duration) map[int64]bench.FunctionTimes {
+	t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(2 * time.Second) {
+		lines, err := logs(ctx, cfg, group)
+		require.NoError(t, err)
+		times := bench.ParseFunctionLines(lines)
+		all := true
+		for _, j := range jobs {
+			ft := times[j.Key]
+			all = all && ft.Outcomes > 0 && (!script || ft.Answers > 0)
+		}
+		if all || time.Now().After(deadline) {
+			return times
 		}
 	}
 }
