@@ -98,6 +98,10 @@ func TestTheExampleFunctionsThroughTheLayer(t *testing.T) {
 				Variables: json.RawMessage(`{"flightFailureReason":"no seats"}`)}},
 		{"node error fails with one retry less", "nodejs20.x", "book-flight", "index.handler", `{}`,
 			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000, ErrorMessage: "Error: the process variable tripId is missing"}},
+		{"python no-op completes with no variables", "python3.12", "noop-py", "app.handler", `{"x":1}`,
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{}`)}},
+		{"node no-op completes with no variables", "nodejs20.x", "noop-node", "index.handler", `{"x":1}`,
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{}`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, err := filepath.Abs(filepath.Join("..", "..", "functions", tc.fn))
