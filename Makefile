@@ -182,11 +182,12 @@ soak: build terraform-provider ## the long echo-loop soak under injected faults 
 	  exit $$rc
 
 BENCH_SIZES ?= 1x20,20x200,200x600
+BENCH_RUNTIME_SIZE ?= 20x100
 .PHONY: bench
-bench: build terraform-provider ## the bridge side by side with a direct Go worker at N = 1, 20, 200 (BENCH_SIZES); report and chart in .local/bench/
+bench: build terraform-provider ## the bridge beside a direct Go worker and a sync-Invoke peer at N = 1, 20, 200 (BENCH_SIZES), and noop in Go, Python, Node.js (BENCH_RUNTIME_SIZE); report and chart in .local/bench/
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
-	  rc=0; BENCH_SIZES=$(BENCH_SIZES) BENCH_REPORT_DIR=$(LOCAL)/bench E2E_FUNCTIONS=noop E2E_TRACING=off \
+	  rc=0; BENCH_SIZES=$(BENCH_SIZES) BENCH_RUNTIME_SIZE=$(BENCH_RUNTIME_SIZE) BENCH_REPORT_DIR=$(LOCAL)/bench E2E_FUNCTIONS=noop,noop-py,noop-node E2E_TRACING=off \
 	    $(GO) test -count=1 -timeout 30m -tags '$(E2E_TAGS)' -run '^TestBench$$' -v ./localstack/e2e/ || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/runtimeproxy"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -35,5 +36,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "zeebe-runtime-proxy: "+strings.Join(strings.Fields(err.Error()), " "))
 		os.Exit(1)
 	}
-	lambdakit.Start(runtimeproxy.Handler(p), lambdakit.WithEvents(runtimeproxy.Events(p)))
+	// The same logger as lambdakit's own (it is built from LOG_LEVEL too),
+	// so the layer's "runtime answered" lines sit beside its outcome lines.
+	log := joblog.FromEnv(os.Stderr, os.Getenv)
+	lambdakit.Start(runtimeproxy.Handler(p, log), lambdakit.WithEvents(runtimeproxy.Events(p)), lambdakit.WithLogger(log))
 }

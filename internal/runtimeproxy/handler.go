@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
 
@@ -60,7 +63,11 @@ const (
 // and turns the function's answer into lambdakit's terms, so that the
 // decision table of lambdakit (complete, fail with retries - 1, BPMN error,
 // incident, timeout at the deadline margin) is the one that applies.
-func Handler(p *Proxy) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+//
+// For each job it logs "runtime answered" with the runtime's own time
+// (runtimeMs, from handing the invocation out to its answer): lambdakit's
+// HandlerMs on "outcome published" less that is the layer's own work.
+func Handler(p *Proxy, log *slog.Logger) func(context.Context, json.RawMessage) (json.RawMessage, error) {
 	return func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
 		req := Request{Payload: in}
 		if len(bytes.TrimSpace(in)) == 0 {
@@ -77,7 +84,10 @@ func Handler(p *Proxy) func(context.Context, json.RawMessage) (json.RawMessage, 
 		} else {
 			req.ClientContext = cc
 		}
-		out, err := p.Invoke(ctx, req)
+		out, took, err := p.InvokeTimed(ctx, req)
+		if j, ok := lambdakit.JobFromContext(ctx); ok && took > 0 {
+			joblog.ForJob(log, j.Key, j.ProcessInstanceKey).Info("runtime answered", "runtimeMs", float64(took)/float64(time.Millisecond))
+		}
 		if err != nil {
 			return nil, zeebeError(err)
 		}

@@ -1,6 +1,7 @@
 package runtimeproxy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -79,7 +81,7 @@ func TestTheLayerAppliesLambdakitsDecisionTable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pub := &recordingPublisher{}
-			h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1)), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
+			h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1), joblog.Discard()), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
 			require.NoError(t, err)
 			ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, tc.vars, tc.headers)}})
 			require.NoError(t, err)
@@ -101,7 +103,7 @@ func TestTheLayerAppliesLambdakitsDecisionTable(t *testing.T) {
 
 func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 	pub := &recordingPublisher{}
-	h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1)), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
+	h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1), joblog.Discard()), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
 	require.NoError(t, err)
 	// The fake runtime answers with what it saw; resultVariable keeps it.
 	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, `{}`, map[string]string{"resultVariable": "seen"})}})
@@ -137,7 +139,7 @@ func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 func TestBusinessEventsReachTheFunctionAsAnSQSEvent(t *testing.T) {
 	pub := &recordingPublisher{}
 	p := newFakeProxy(t, "run", 1)
-	h, err := lambdakit.New(Handler(p), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
+	h, err := lambdakit.New(Handler(p, joblog.Discard()), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
 		Events: Events(p)})
 	require.NoError(t, err)
 	ok := events.SQSMessage{MessageId: "ev-ok", Body: `{"orderId":"o-1"}`, EventSource: "aws:sqs"}
@@ -152,4 +154,32 @@ func TestBusinessEventsReachTheFunctionAsAnSQSEvent(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, jobmsg.Complete, got.Outcome)
 	assert.JSONEq(t, `{"done":true}`, string(got.Variables))
+}
+
+// TestTheLayerLogsTheRuntimesTime: one "runtime answered" line per job, with
+// its key and the runtime's own time, so that the layer's work (lambdakit's
+// HandlerMs less it) can be told apart.
+func TestTheLayerLogsTheRuntimesTime(t *testing.T) {
+	var buf bytes.Buffer
+	pub := &recordingPublisher{}
+	h, err := lambdakit.New(Handler(newFakeProxy(t, "run", 1), joblog.New(&buf, false)), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete"})
+	require.NoError(t, err)
+	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, `{"sleepMs":30,"echo":{}}`, nil)}})
+	require.NoError(t, err)
+	_, err = h.Invoke(context.Background(), ev)
+	require.NoError(t, err)
+	require.Len(t, pub.msgs, 1)
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	require.Len(t, lines, 1, buf.String())
+	var line struct {
+		Msg                string  `json:"msg"`
+		JobKey             int64   `json:"jobKey"`
+		ProcessInstanceKey int64   `json:"processInstanceKey"`
+		RuntimeMs          float64 `json:"runtimeMs"`
+	}
+	require.NoError(t, json.Unmarshal(lines[0], &line))
+	assert.Equal(t, "runtime answered", line.Msg)
+	assert.Equal(t, int64(2251799813685249), line.JobKey)
+	assert.Equal(t, int64(2251799813685250), line.ProcessInstanceKey)
+	assert.GreaterOrEqual(t, line.RuntimeMs, 30.0)
 }

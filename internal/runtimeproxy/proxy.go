@@ -120,9 +120,17 @@ func New(cfg Config) (*Proxy, error) {
 // invocation is killed (Lambda resets a runtime that timed out too) and the
 // error is ctx's cause.
 func (p *Proxy) Invoke(ctx context.Context, req Request) ([]byte, error) {
+	body, _, err := p.InvokeTimed(ctx, req)
+	return body, err
+}
+
+// InvokeTimed is Invoke that also says how long the runtime had the
+// invocation: from handing it out on GET /next to its answer (zero when it
+// did not answer). The rest of an Invoke's time is the layer's own.
+func (p *Proxy) InvokeTimed(ctx context.Context, req Request) ([]byte, time.Duration, error) {
 	rt, err := p.acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if req.RequestID == "" {
 		req.RequestID = "zeebe-" + strconv.FormatInt(p.seq.Add(1), 10)
@@ -132,21 +140,21 @@ func (p *Proxy) Invoke(ctx context.Context, req Request) ([]byte, error) {
 	case rt.next <- inv:
 	case <-rt.exited:
 		p.discard(rt)
-		return nil, rt.exitError()
+		return nil, 0, rt.exitError()
 	case <-ctx.Done():
 		p.release(rt) // it never saw the invocation
-		return nil, context.Cause(ctx)
+		return nil, 0, context.Cause(ctx)
 	}
 	select {
 	case a := <-inv.done:
 		p.release(rt)
-		return a.body, a.err
+		return a.body, a.took, a.err
 	case <-rt.exited:
 		p.discard(rt)
-		return nil, rt.exitError()
+		return nil, 0, rt.exitError()
 	case <-ctx.Done():
 		p.discard(rt)
-		return nil, context.Cause(ctx)
+		return nil, 0, context.Cause(ctx)
 	}
 }
 
@@ -249,13 +257,15 @@ func childEnv(env []string, addr string) []string {
 }
 
 type invocation struct {
-	req  Request
-	done chan answer
+	req       Request
+	done      chan answer
+	handedOut time.Time // when GET /next returned it, under runtime.mu
 }
 
 type answer struct {
 	body []byte
 	err  error
+	took time.Duration // the runtime's time, handed out → answered
 }
 
 // runtime is one runtime process and the Runtime API it talks to.
@@ -312,6 +322,7 @@ func (rt *runtime) nextInvocation(w http.ResponseWriter, r *http.Request) {
 	}
 	rt.mu.Lock()
 	rt.current = inv
+	inv.handedOut = time.Now()
 	rt.mu.Unlock()
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -344,10 +355,11 @@ func (rt *runtime) answer(w http.ResponseWriter, r *http.Request, isErr bool) {
 		return
 	}
 	rt.current = nil
+	took := time.Since(inv.handedOut)
 	rt.mu.Unlock()
-	a := answer{body: body}
+	a := answer{body: body, took: took}
 	if isErr {
-		a = answer{err: functionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type"))}
+		a = answer{err: functionError(body, r.Header.Get("Lambda-Runtime-Function-Error-Type")), took: took}
 	}
 	inv.done <- a
 	w.WriteHeader(http.StatusAccepted)

@@ -37,6 +37,7 @@ type fakeAction struct {
 	Message   string          `json:"message"`
 	Hang      bool            `json:"hang"`
 	Exit      bool            `json:"exit"`
+	SleepMs   int             `json:"sleepMs"` // before doing the rest
 }
 
 func fakeRuntime() {
@@ -61,6 +62,7 @@ func fakeRuntime() {
 		if json.Unmarshal(body, &ev) == nil && len(ev.Records) == 1 {
 			_ = json.Unmarshal([]byte(ev.Records[0].Body), &a)
 		}
+		time.Sleep(time.Duration(a.SleepMs) * time.Millisecond) // the function's own work, timed by InvokeTimed
 		switch {
 		case a.Exit:
 			os.Exit(3)
@@ -197,6 +199,36 @@ func TestMaxRuntimesRunsInvocationsSideBySide(t *testing.T) {
 			// Each hung runtime was killed at the deadline; the number that
 			// ever ran is the number of distinct runtimes started.
 			assert.Equal(t, tc.wantPIDs, int(p.started.Load()), fmt.Sprintf("MaxRuntimes %d", tc.max))
+		})
+	}
+}
+
+// TestInvokeTimedTimesTheRuntime: the runtime's time runs from handing the
+// invocation out to its answer, so it holds the function's work and is part
+// of the whole Invoke.
+func TestInvokeTimedTimesTheRuntime(t *testing.T) {
+	p := newFakeProxy(t, "run", 1)
+	for _, tc := range []struct {
+		name    string
+		payload string
+		atLeast time.Duration
+		wantErr bool
+	}{
+		{"a response", `{"sleepMs":60,"echo":{"ok":true}}`, 60 * time.Millisecond, false},
+		{"an error", `{"sleepMs":40,"errorType":"ValueError","message":"boom"}`, 40 * time.Millisecond, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, took, err := p.InvokeTimed(context.Background(), Request{Payload: []byte(tc.payload)})
+			whole := time.Since(start)
+			if tc.wantErr {
+				var fe *FunctionError
+				require.ErrorAs(t, err, &fe)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.GreaterOrEqual(t, took, tc.atLeast)
+			assert.LessOrEqual(t, took, whole)
 		})
 	}
 }

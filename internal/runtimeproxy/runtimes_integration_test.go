@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
 )
@@ -65,7 +66,7 @@ func runJobOutcomes(t *testing.T, runtime, dir, handler, vars string, timeout ti
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	pub := &recordingPublisher{}
-	h, err := lambdakit.New(Handler(p), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
+	h, err := lambdakit.New(Handler(p, joblog.Discard()), lambdakit.Config{Publisher: pub, OutcomeTopicARN: "arn:aws:sns:us-east-1:000000000000:zeebe_jobs2complete",
 		DeadlineMargin: time.Second})
 	require.NoError(t, err)
 	ev, err := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{jobRecord(t, vars, nil)}})
@@ -103,6 +104,10 @@ func TestTheExampleFunctionsThroughTheLayer(t *testing.T) {
 				Variables: json.RawMessage(`{"flightFailureReason":"no seats"}`)}},
 		{"node error fails with one retry less", "nodejs20.x", "book-flight", "index.handler", `{}`,
 			jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, RetryBackoffMs: 5000, ErrorMessage: "Error: the process variable tripId is missing"}},
+		{"python no-op completes with no variables", "python3.12", "noop-py", "app.handler", `{"x":1}`,
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{}`)}},
+		{"node no-op completes with no variables", "nodejs20.x", "noop-node", "index.handler", `{"x":1}`,
+			jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{}`)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, err := filepath.Abs(filepath.Join("..", "..", "functions", tc.fn))

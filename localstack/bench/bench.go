@@ -65,7 +65,7 @@ type Job struct {
 
 // Run is one configuration measured.
 type Run struct {
-	Name           string // "bridge" or "direct"
+	Name           string // "bridge", "peer", "direct", ...
 	Size           Size
 	Started, Ended time.Time
 	Jobs           []Job

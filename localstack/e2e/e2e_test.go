@@ -92,8 +92,8 @@ func TestMain(m *testing.M) {
 
 // deployed applies localstack/terraform once: with every catalog function,
 // or with those E2E_FUNCTIONS names (comma-separated). make bench deploys
-// only noop, so the benchmark does not pay for the idle event source
-// mappings of functions it never calls.
+// only the no-ops (noop, noop-py, noop-node), so the benchmark does not pay
+// for the idle event source mappings of functions it never calls.
 func deployed(t *testing.T) *tfstack.Stack {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(dist, "book-hotel.zip"))

@@ -96,6 +96,10 @@ func Chaos() []Function {
 		// timeout, as sleep's.
 		script("chaos-py", 5*time.Second, "python3.12", "app.handler"),
 		script("chaos-node", 5*time.Second, "nodejs20.x", "index.handler"),
+		// noop in the other runtimes: the benchmark's measure of the
+		// layer's own time per job against lambdakit in Go.
+		script("noop-py", 10*time.Second, "python3.12", "app.handler"),
+		script("noop-node", 10*time.Second, "nodejs20.x", "index.handler"),
 	}
 }
 

@@ -66,7 +66,7 @@ func TestCatalogMatchesMainDirectories(t *testing.T) {
 		assert.FileExists(t, filepath.Join(functions, f.Name, module+ext))
 		assert.Nil(t, f.New, "a function in another runtime has no Go handler")
 	}
-	assert.ElementsMatch(t, []string{"book-car", "book-flight", "chaos-py", "chaos-node"}, scripts)
+	assert.ElementsMatch(t, []string{"book-car", "book-flight", "chaos-py", "chaos-node", "noop-py", "noop-node"}, scripts)
 	// long-work-finish is a plain Lambda fed by the long-work queue, not a
 	// Zeebe-ready function, so the catalog does not list it.
 	assert.ElementsMatch(t, mains, append(goFns, "long-work-finish"))

@@ -278,10 +278,14 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
 
     def _opt_dir(self) -> str:
         """The function's layers merged in order into one folder, the local
-        stand-in for /opt (layer versions are immutable, so one folder per
-        list of layer ARNs is built once)."""
+        stand-in for /opt, built once per list of layer versions. The key
+        holds each layer's code hash as well as its ARN: a fresh LocalStack
+        numbers versions from 1 again, so the same ARN in the shared temp
+        folder may be an older build's layer."""
         layers = self.function_version.config.layers or []
-        key = hashlib.sha256("\n".join(l.layer_version_arn for l in layers).encode()).hexdigest()[:16]
+        key = hashlib.sha256(
+            "\n".join(f"{l.layer_version_arn} {getattr(l.code, 'code_sha256', '')}" for l in layers).encode()
+        ).hexdigest()[:16]
         opt = os.path.join(tempfile.gettempdir(), "lambda", "zlb-opt", key)
         with _OPT_LOCK:
             if os.path.isdir(opt):
