@@ -96,7 +96,17 @@ func poisonOutcomesReachTheDLQAtOnce(ctx context.Context, t *testing.T, awsCfg a
 func receivedOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, group, msg string, ids ...string) {
 	t.Helper()
 	counts := map[string]string{}
-	for deadline := time.Now().Add(30 * time.Second); len(counts) < len(ids) && time.Now().Before(deadline); time.Sleep(time.Second) {
+	// Other tests' records share the group, so wait for these ids, not for
+	// as many lines as there are ids.
+	missing := func() bool {
+		for _, id := range ids {
+			if _, ok := counts[id]; !ok {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(30 * time.Second); missing() && time.Now().Before(deadline); time.Sleep(time.Second) {
 		lines, err := logs(ctx, awsCfg, group)
 		require.NoError(t, err)
 		for _, l := range lines {
