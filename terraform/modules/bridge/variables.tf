@@ -205,9 +205,14 @@ variable "log_retention_days" {
 }
 
 variable "sns_kms_master_key_id" {
-  description = "KMS key for server-side encryption of the topics."
+  description = "KMS key for server-side encryption of the topics: alias/aws/sns (AWS-managed), a customer-managed key's ARN (the poller, returner, callback and, through zeebe-lambda's sns_kms_key_arn, each function get kms:GenerateDataKey* and kms:Decrypt on it; its key policy must let sns.amazonaws.com use it to deliver to the encrypted queues), or null for none."
   type        = string
   default     = "alias/aws/sns"
+  validation {
+    # IAM grants a key by its ARN; an alias would leave the publishers without it.
+    condition     = var.sns_kms_master_key_id == null || var.sns_kms_master_key_id == "alias/aws/sns" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.sns_kms_master_key_id))
+    error_message = "sns_kms_master_key_id must be alias/aws/sns, null, or a key's ARN (arn:aws:kms:<region>:<account>:key/<id>): the publishers are granted the key by its ARN."
+  }
 }
 
 variable "payload_bucket_name" {
@@ -287,4 +292,28 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the bridge's functions (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on their roles). The bridge's OpenTelemetry spans then take the sampled X-Ray trace header as their parent; export them with otel_environment."
   type        = bool
   default     = false
+}
+
+variable "name_prefix" {
+  description = "Prefix of every name the bridge gives (topics, queues, functions, roles, log groups, schedule, alarms, secret, bucket, layer), so that several bridges sit side by side in one account and region: \"staging-\" names the jobs topic staging-zeebe_jobs. Pass the same prefix to each of its zeebe-lambda modules. The bridge's name, <prefix>zeebe-bridge, tags its roles and is the Bridge dimension of its metrics. Empty keeps the names of a bridge alone in its account."
+  type        = string
+  default     = ""
+  validation {
+    # Lower case, since the bucket's name carries it; short, since function,
+    # role and bucket names are limited to 64 and 63 characters.
+    condition     = can(regex("^([a-z][a-z0-9-]{0,11}-)?$", var.name_prefix))
+    error_message = "name_prefix must be empty or lower-case letters, digits and hyphens, start with a letter, end with \"-\" and be at most 13 characters, such as \"staging-\"."
+  }
+}
+
+variable "poller_daemon_role_arns" {
+  description = "Roles of zeebe-poller-daemon processes (job push) of this bridge: like the poller, they may publish on the jobs topic, read the keyring and use the payload bucket. Everyone else is denied by the resource policies."
+  type        = list(string)
+  default     = []
+}
+
+variable "trusted_principal_arns" {
+  description = "Principals besides the bridge's roles and the one applying this module that may use the bridge's resources as the bridge does: read the keyring (zeebe-bridge rotate-key), publish outcomes and use the payload bucket (zeebe-bridge, break-glass roles). Use role ARNs, not assumed-role session ARNs."
+  type        = list(string)
+  default     = []
 }

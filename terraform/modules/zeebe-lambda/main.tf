@@ -1,6 +1,12 @@
 locals {
-  queue_name = "zeebe_${var.function_name}"
-  dlq_name   = "zeebe_${var.function_name}_dlq"
+  # The task header identifier that routes jobs here, and the names the
+  # bridge's resource policies and returner expect: <prefix>zeebe_<identifier>.
+  identifier  = coalesce(var.identifier, var.function_name)
+  queue_name  = "${var.name_prefix}zeebe_${local.identifier}"
+  dlq_name    = "${var.name_prefix}zeebe_${local.identifier}_dlq"
+  bridge_name = "${var.name_prefix}zeebe-bridge"
+  # The bridge's resource policies trust the roles that carry its tag.
+  function_tags = merge(var.tags, { "zeebe-bridge" = local.bridge_name })
   # AWS recommends six times the function timeout for an SQS event source.
   visibility_timeout = 6 * var.timeout
   function_arn       = var.create_function ? module.lambda.function_arn : var.function_arn
@@ -10,13 +16,13 @@ locals {
       Sid      = "ReadOffloadedJobs"
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:DeleteObject"]
-      Resource = ["${var.payloads.bucket_arn}/jobs/${var.function_name}/*"]
+      Resource = ["${var.payloads.bucket_arn}/jobs/${local.identifier}/*"]
     },
     {
       Sid      = "OffloadOutcomes"
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
-      Resource = ["${var.payloads.bucket_arn}/outcomes/${var.function_name}/*"]
+      Resource = ["${var.payloads.bucket_arn}/outcomes/${local.identifier}/*"]
     },
   ]
   # A managed runtime (Python, Node.js, Java) runs behind the bridge's layer,
@@ -39,6 +45,13 @@ resource "aws_sqs_queue" "dlq" {
   visibility_timeout_seconds = var.returner == null ? 30 : 6 * var.returner.timeout
   sqs_managed_sse_enabled    = true
   tags                       = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.dlq_name) <= 80
+      error_message = "The DLQ's name ${local.dlq_name} is longer than SQS's 80 characters: shorten name_prefix or set a shorter identifier."
+    }
+  }
 }
 
 resource "aws_sqs_queue" "this" {
@@ -90,7 +103,7 @@ resource "aws_sns_topic_subscription" "this" {
   endpoint             = aws_sqs_queue.this.arn
   raw_message_delivery = true
   filter_policy_scope  = "MessageAttributes"
-  filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
+  filter_policy        = jsonencode({ lambdaIdentifier = [local.identifier] })
 
   # No job may reach the queue before its single-receive redrive is in place.
   depends_on = [aws_sqs_queue_redrive_policy.this]
@@ -128,13 +141,14 @@ module "lambda" {
   memory_size        = var.memory_size
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.function_tags
   # Known at plan time for a Go function, whose layer list stays empty.
   layers = local.managed_runtime ? compact([var.runtime_proxy_layer_arn]) : []
 
   environment = merge(var.environment, local.payload_environment, local.layer_environment, {
     ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
     RETRY_BACKOFF           = var.retry_backoff
+    ZEEBE_BRIDGE_NAME       = local.bridge_name
   })
 
   policy_statements = concat([
@@ -157,7 +171,13 @@ module "lambda" {
       Action   = ["sns:Publish"]
       Resource = [var.outcomes_topic_arn]
     },
-  ], local.payload_statements)
+    ], local.payload_statements, var.sns_kms_key_arn == null ? [] : [{
+      # The outcomes topic is encrypted with a customer-managed key.
+      Sid      = "EncryptedOutcomes"
+      Effect   = "Allow"
+      Action   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      Resource = [var.sns_kms_key_arn]
+  }])
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
@@ -191,22 +211,9 @@ resource "aws_lambda_event_source_mapping" "this" {
 
 # ---------------------------------------------------------------- returner
 
-resource "aws_iam_role_policy" "returner" {
-  count = var.returner == null ? 0 : 1
-
-  name = "zeebe-bridge-returner-${var.function_name}"
-  role = var.returner.role_name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "ReturnDeadLetteredJobs"
-      Effect   = "Allow"
-      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
-      Resource = [aws_sqs_queue.dlq.arn]
-    }]
-  })
-}
-
+# The returner may read this queue through the bridge's one statement for
+# all of its functions' DLQs (<prefix>zeebe_*_dlq), which the queue's name
+# matches: nothing per function grows the returner's policy.
 resource "aws_lambda_event_source_mapping" "returner" {
   count = var.returner == null ? 0 : 1
 
@@ -220,7 +227,6 @@ resource "aws_lambda_event_source_mapping" "returner" {
     maximum_concurrency = 2
   }
 
-  depends_on = [aws_iam_role_policy.returner]
 }
 
 # ---------------------------------------------------------------- alarm
@@ -231,7 +237,7 @@ resource "aws_lambda_event_source_mapping" "returner" {
 # and fires when some stayed through a whole period.
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   alarm_name          = "${local.dlq_name}-not-empty"
-  alarm_description   = "Job messages of ${var.function_name} stayed in its DLQ for five minutes: the returner could not hand them back to Zeebe (see its log lines with deadLetterReason)."
+  alarm_description   = "Job messages of ${local.identifier} stayed in its DLQ for five minutes: the returner could not hand them back to Zeebe (see its log lines with deadLetterReason)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   evaluation_periods  = 1

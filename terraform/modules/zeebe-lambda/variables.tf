@@ -1,5 +1,5 @@
 variable "function_name" {
-  description = "Name of the Lambda function. It is also the BPMN task header `identifier` that routes jobs to it, and names its queue zeebe_<function_name>."
+  description = "Name of the Lambda function. Unless `identifier` is set, it is also the BPMN task header `identifier` that routes jobs to it, and names its queue <name_prefix>zeebe_<function_name>."
   type        = string
 
   validation {
@@ -150,8 +150,10 @@ variable "returner" {
   description = "The bridge's returner (module bridge's output `returner`). When set, it reads this function's DLQ and hands each dead-lettered job back to Zeebe at once with its retries unchanged; what it cannot decode stays in the DLQ. Null leaves a dead-lettered job to wait out its Zeebe job timeout."
   type = object({
     function_arn = string
-    role_name    = string
-    timeout      = number
+    # Unused since the bridge grants its returner every function's DLQ at
+    # once; kept so that existing callers need no change.
+    role_name = optional(string)
+    timeout   = number
   })
   default = null
 }
@@ -233,4 +235,32 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the function (when the module creates it) (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on its role). lambdakit's spans then take the sampled X-Ray trace header as their parent; export them with OTEL_ variables in environment."
   type        = bool
   default     = false
+}
+
+variable "name_prefix" {
+  description = "The bridge's name_prefix (module bridge's output name_prefix): the queues are named <prefix>zeebe_<identifier> and <prefix>zeebe_<identifier>_dlq, which the bridge's resource policies and returner expect, and the role is tagged zeebe-bridge = <prefix>zeebe-bridge, which its topics and bucket trust."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9-]{0,11}-)?$", var.name_prefix))
+    error_message = "name_prefix must be the bridge's: empty, or lower-case letters, digits and hyphens ending with \"-\" (at most 13 characters)."
+  }
+}
+
+variable "identifier" {
+  description = "The task header identifier whose jobs this function runs (the SNS filter and the queue's name use it); null: the function's name. Set it when function names differ between environments and the models do not, e.g. function staging-book-hotel with identifier book-hotel."
+  type        = string
+  default     = null
+  validation {
+    # SQS queue names allow letters, digits, - and _ up to 80 characters, with
+    # the prefix, "zeebe_" and "_dlq" around the identifier.
+    condition     = var.identifier == null || can(regex("^[A-Za-z0-9_-]{1,56}$", coalesce(var.identifier, "-")))
+    error_message = "identifier must be 1 to 56 letters, digits, - or _ (it names the function's queues)."
+  }
+}
+
+variable "sns_kms_key_arn" {
+  description = "The bridge's customer-managed topic key (module bridge's output sns_kms_key_arn): the function gets kms:GenerateDataKey* and kms:Decrypt on it to publish outcomes. Null when the topics use none or an AWS-managed key."
+  type        = string
+  default     = null
 }
