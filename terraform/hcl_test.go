@@ -402,10 +402,20 @@ var functions = map[string]function.Function{
 	"join":       stdlib.JoinFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,
-	"length":     stdlib.LengthFunc,
-	"regex":      stdlib.RegexFunc,
-	"can":        tryfunc.CanFunc,
-	"try":        tryfunc.TryFunc,
+	// Terraform's length takes a string too (its characters).
+	"length": function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
+		Type:   function.StaticReturnType(cty.Number),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if args[0].Type() == cty.String {
+				return stdlib.Strlen(args[0])
+			}
+			return stdlib.Length(args[0])
+		},
+	}),
+	"regex": stdlib.RegexFunc,
+	"can":   tryfunc.CanFunc,
+	"try":   tryfunc.TryFunc,
 	"tonumber": function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
 		Type:   function.StaticReturnType(cty.Number),

@@ -51,7 +51,7 @@ locals {
   sns_kms_statements = local.sns_kms_key_arn == null ? [] : [{
     Sid      = "EncryptedTopics"
     Effect   = "Allow"
-    Action   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
     Resource = [local.sns_kms_key_arn]
   }]
   payload_bucket = coalesce(var.payload_bucket_name, "${local.p}zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")

@@ -205,7 +205,7 @@ variable "log_retention_days" {
 }
 
 variable "sns_kms_master_key_id" {
-  description = "KMS key for server-side encryption of the topics: alias/aws/sns (AWS-managed), a customer-managed key's ARN (the poller, returner, callback and, through zeebe-lambda's sns_kms_key_arn, each function get kms:GenerateDataKey* and kms:Decrypt on it; its key policy must let sns.amazonaws.com use it to deliver to the encrypted queues), or null for none."
+  description = "KMS key for server-side encryption of the topics: alias/aws/sns (AWS-managed), a customer-managed key's ARN (the poller, returner, callback and, through zeebe-lambda's sns_kms_key_arn, each function get kms:GenerateDataKey and kms:Decrypt on it; its key policy must let sns.amazonaws.com use it to deliver to the encrypted queues), or null for none."
   type        = string
   default     = "alias/aws/sns"
   validation {

@@ -175,7 +175,7 @@ module "lambda" {
       # The outcomes topic is encrypted with a customer-managed key.
       Sid      = "EncryptedOutcomes"
       Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
       Resource = [var.sns_kms_key_arn]
   }])
 }

@@ -260,7 +260,7 @@ variable "identifier" {
 }
 
 variable "sns_kms_key_arn" {
-  description = "The bridge's customer-managed topic key (module bridge's output sns_kms_key_arn): the function gets kms:GenerateDataKey* and kms:Decrypt on it to publish outcomes. Null when the topics use none or an AWS-managed key."
+  description = "The bridge's customer-managed topic key (module bridge's output sns_kms_key_arn): the function gets kms:GenerateDataKey and kms:Decrypt on it to publish outcomes. Null when the topics use none or an AWS-managed key."
   type        = string
   default     = null
 }
