@@ -49,6 +49,9 @@ type manifest struct {
 type source struct {
 	Repository string `json:"repository"` // owner/name on GitHub
 	Licence    string `json:"licence"`    // SPDX identifier
+	// LicenceFiles are the licence text and any NOTICE the licence asks
+	// to pass on with the files, under the corpus directory.
+	LicenceFiles []string `json:"licenceFiles"`
 }
 
 // file is one committed resource and where it was taken from.
@@ -122,6 +125,10 @@ func TestManifest(t *testing.T) {
 		require.Truef(t, ok, "%s: source %q is not in sources", f.File, f.Source)
 		assert.NotEmpty(t, src.Repository, f.File)
 		assert.Contains(t, []string{"Apache-2.0", "MIT"}, src.Licence, f.File)
+		require.NotEmpty(t, src.LicenceFiles, f.Source)
+		for _, l := range src.LicenceFiles {
+			assert.FileExists(t, filepath.Join(dir, l), f.Source)
+		}
 		assert.Len(t, f.Commit, 40, f.File)
 		assert.NotEmpty(t, f.Path, f.File)
 		b, err := os.ReadFile(filepath.Join(dir, f.File))
@@ -133,8 +140,14 @@ func TestManifest(t *testing.T) {
 	}
 	var onDisk []string
 	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() == "MANIFEST.json" {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == "LICENSES" {
+			return filepath.SkipDir // licence texts, not models
+		}
+		if d.IsDir() || d.Name() == "MANIFEST.json" {
+			return nil
 		}
 		rel, err := filepath.Rel(dir, p)
 		onDisk = append(onDisk, filepath.ToSlash(rel))
