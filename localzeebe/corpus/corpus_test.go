@@ -578,3 +578,19 @@ func sortedKeys[K int64 | string, V any](m map[K]V) []K {
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
 }
+
+func TestRefusedElement(t *testing.T) {
+	tests := []struct {
+		name, reason, want string
+	}{
+		{"element with a path", "Expected to deploy new resources, but encountered the following errors:\n'a.bpmn': Element: taskA > extensionElements\n    ERROR: x", "taskA"},
+		{"element at the end of a line", "'a.bpmn': Element: Flow_1\n    ERROR: x", "Flow_1"},
+		{"first of several", "Element: A > x\nElement: B > y", "A"},
+		{"no element", "'a.bpmn': Malformed XML at line 107: unexpected EOF", "(resource)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, refusedElement(tt.reason))
+		})
+	}
+}
