@@ -24,9 +24,9 @@ import (
 // The corpus as the manifest lists it: every model is counted here so that a
 // model added, dropped or changing outcome shows in the diff.
 const (
-	wantModels       = 47 // models (a model is one deployment: a BPMN file with what it calls)
+	wantModels       = 48 // models (a model is one deployment: a BPMN file with what it calls)
 	wantZeebeRefuses = 5  // models Zeebe 8.5 refuses as well: not runnable Camunda 8.5 models
-	wantEnded        = 39 // models that run to an end event
+	wantEnded        = 40 // models that run to an end event
 )
 
 // corpusDir is where the models and the manifest live; LOCALZEEBE_CORPUS
