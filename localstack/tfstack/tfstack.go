@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,12 +38,25 @@ import (
 // STACK_PORT_OFFSET.
 const DefaultEndpoint = "http://127.0.0.1:4566"
 
-// Endpoint is $AWS_ENDPOINT_URL, or DefaultEndpoint.
+// Endpoint is $AWS_ENDPOINT_URL, or where localstack/stack starts LocalStack
+// for $STACK_PORT_OFFSET (DefaultEndpoint without it): a test run beside
+// another stack must never reach the default one by mistake.
 func Endpoint() string {
 	if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
 		return e
 	}
-	return DefaultEndpoint
+	return fmt.Sprintf("http://127.0.0.1:%d", 4566+PortOffset())
+}
+
+// PortOffset is $STACK_PORT_OFFSET, by which localstack/stack shifts every
+// port of a second stack; 0 when unset or not a number (the stack refuses
+// those).
+func PortOffset() int {
+	n, err := strconv.Atoi(os.Getenv("STACK_PORT_OFFSET"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // AWSConfig is the AWS SDK configuration for LocalStack: its endpoint, the
