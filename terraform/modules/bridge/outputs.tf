@@ -88,6 +88,7 @@ output "payloads" {
     bucket_name = aws_s3_bucket.payloads.id
     bucket_arn  = aws_s3_bucket.payloads.arn
     threshold   = var.payload_threshold
+    kms_key_arn = var.payload_kms_key_arn
   }
 }
 
@@ -118,4 +119,9 @@ output "callback_function_name" {
 output "runtime_proxy_layer_arn" {
   description = "ARN (with version) of the layer for functions in other runtimes, for the zeebe-lambda module's runtime_proxy_layer_arn; null without runtime_proxy_layer_filename."
   value       = one(aws_lambda_layer_version.runtime_proxy[*].arn)
+}
+
+output "topic_kms_key_arn" {
+  description = "The topics' customer managed KMS key, when sns_kms_master_key_id is a key ARN: pass it as outcomes_topic_kms_key_arn to each zeebe-lambda module, whose function publishes outcomes. Null for aws/sns or an alias."
+  value       = local.sns_key_arn
 }

@@ -199,9 +199,9 @@ variable "fulfiller_maximum_concurrency" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the poller's, fulfiller's and returner's log groups."
+  description = "Retention of the poller's, fulfiller's, returner's and callback's log groups in days (0: never expire)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "sns_kms_master_key_id" {
@@ -287,4 +287,100 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the bridge's functions (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on their roles). The bridge's OpenTelemetry spans then take the sampled X-Ray trace header as their parent; export them with otel_environment."
   type        = bool
   default     = false
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the functions' log groups; null: CloudWatch Logs' own encryption. Its key policy must let logs.<region>.amazonaws.com use it (README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): CloudWatch Logs takes no alias."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the functions' environment variables; each function's role gets kms:Decrypt on it. Null: Lambda's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets to run the functions in, with vpc_security_group_ids; they must reach SNS, SQS, S3, Secrets Manager (NAT or VPC endpoints) and the Zeebe gateway. Empty: outside any VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123abcd)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the functions in the VPC of vpc_subnet_ids; set both or neither."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123abcd)."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the bridge's functions; null: no signature checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a code signing configuration ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for each of the bridge's functions, which is also its limit: { poller, fulfiller, returner, callback }, each -1 (the default: none reserved) or at least 1. The poller runs at most two at a time (a run and the next scheduled one); keep the fulfiller's at least fulfiller_maximum_concurrency."
+  type = object({
+    poller    = optional(number)
+    fulfiller = optional(number)
+    returner  = optional(number)
+    callback  = optional(number)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrent_executions) : v == null || v == -1 || (coalesce(v, 0) >= 1 && floor(coalesce(v, 0)) == v)])
+    error_message = "reserved_concurrent_executions takes -1 (none reserved) or a whole number, at least 1, for each function: 0 would throttle every invocation."
+  }
+}
+
+variable "payload_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the payload bucket (SSE-KMS, with an S3 bucket key); every role that reads or writes payloads gets kms:Decrypt and kms:GenerateDataKey on it, as do zeebe-lambda modules given the `payloads` output. Null: SSE-S3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.payload_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.payload_kms_key_arn))
+    error_message = "payload_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): the roles are granted on it."
+  }
+}
+
+variable "payload_access_logs" {
+  description = "Server access logging of the payload bucket: the target bucket (which must let logging.s3.amazonaws.com write) and the prefix of its log objects. Null: no access logs."
+  type = object({
+    bucket = string
+    prefix = optional(string, "zeebe-bridge-payloads/")
+  })
+  default = null
+
+  validation {
+    condition     = var.payload_access_logs == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.payload_access_logs.bucket))
+    error_message = "payload_access_logs.bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)."
+  }
 }
