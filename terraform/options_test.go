@@ -278,3 +278,34 @@ func TestAccountOptionValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestJobTokenKey: the roles that read the keyring (poller, fulfiller,
+// callback) may decrypt it with its customer managed key; the returner,
+// which never reads it, may not, and the aws/secretsmanager key (null) or
+// an alias brings no grant.
+func TestJobTokenKey(t *testing.T) {
+	key := statement{Sid: "JobTokenKey", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{kmsKey}}
+	tests := []struct {
+		name  string
+		value cty.Value
+		grant bool
+	}{
+		{"aws/secretsmanager", cty.NullVal(cty.String), false},
+		{"an alias", cty.StringVal("alias/zeebe-bridge"), false},
+		{"a key ARN", cty.StringVal(kmsKey), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := bridge(t, map[string]cty.Value{"job_token_kms_key_id": tt.value, "callback_filename": cty.StringVal("dist/zeebe-callback.zip")})
+			for _, fn := range []string{"poller", "fulfiller", "callback"} {
+				stmts := policyStatements(t, b, "module."+fn+".aws_iam_role_policy.this")
+				if tt.grant {
+					assert.Equal(t, key, stmts["JobTokenKey"], fn)
+				} else {
+					assert.NotContains(t, stmts, "JobTokenKey", fn)
+				}
+			}
+			assert.NotContains(t, policyStatements(t, b, "module.returner.aws_iam_role_policy.this"), "JobTokenKey")
+		})
+	}
+}

@@ -56,6 +56,14 @@ locals {
     Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
     Resource = [local.sns_key_arn]
   }]
+  # Reading a keyring encrypted with a customer managed key takes its
+  # decrypt; the aws/secretsmanager key (null) needs no grant.
+  job_token_key_statements = can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", coalesce(var.job_token_kms_key_id, "-"))) ? [{
+    Sid      = "JobTokenKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt"]
+    Resource = [var.job_token_kms_key_id]
+  }] : []
   # The functions' own settings an account's policy decides (modules/_lambda).
   reserved_concurrency = merge({ poller = -1, fulfiller = -1, returner = -1, callback = -1 }, { for k, v in var.reserved_concurrent_executions : k => v if v != null })
 }
@@ -289,7 +297,7 @@ module "fulfiller" {
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements, local.payload_key_statements)
+  ], local.secret_statements, local.payload_key_statements, local.job_token_key_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn
@@ -441,7 +449,7 @@ module "callback" {
     # It checks each token's signature before it writes or publishes
     # anything: its URL may be open to anyone (authorization NONE).
     local.job_token_statement,
-  ], local.payload_key_statements, local.sns_key_statements)
+  ], local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn
@@ -511,7 +519,7 @@ module "poller" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements)
+  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn
