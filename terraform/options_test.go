@@ -253,6 +253,7 @@ func TestAccountOptionValidation(t *testing.T) {
 		{b, "vpc_security_group_ids", cty.ListVal([]cty.Value{cty.StringVal("subnet-0a1b2c3d")}), "security group ids"},
 		{b, "code_signing_config_arn", cty.StringVal("csc-0123456789abcdef0"), "code signing configuration ARN"},
 		{b, "reserved_concurrent_executions", reserve("poller", 2), ""},
+		{b, "reserved_concurrent_executions", reserve("poller", 1), "consecutive poller runs overlap"},
 		{b, "reserved_concurrent_executions", reserve("returner", -1), ""},
 		{b, "reserved_concurrent_executions", reserve("callback", 0), "0 would throttle every invocation"},
 		{b, "reserved_concurrent_executions", reserve("fulfiller", 1.5), "whole number"},

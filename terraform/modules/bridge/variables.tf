@@ -358,6 +358,11 @@ variable "reserved_concurrent_executions" {
     condition     = alltrue([for v in values(var.reserved_concurrent_executions) : v == null || v == -1 || (coalesce(v, 0) >= 1 && floor(coalesce(v, 0)) == v)])
     error_message = "reserved_concurrent_executions takes -1 (none reserved) or a whole number, at least 1, for each function: 0 would throttle every invocation."
   }
+
+  validation {
+    condition     = coalesce(try(var.reserved_concurrent_executions.poller, null), -1) == -1 || coalesce(try(var.reserved_concurrent_executions.poller, null), -1) >= 2
+    error_message = "reserved_concurrent_executions.poller must be -1 or at least 2: consecutive poller runs overlap, and a scheduled run that is throttled is lost."
+  }
 }
 
 variable "payload_kms_key_arn" {
