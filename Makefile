@@ -147,7 +147,7 @@ lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
 # check it makes is passed or suppressed in the resource with a reason.
 .PHONY: scan
 scan: ## infrastructure scan: checkov on terraform/ (the modules and the example); fails naming each unanswered check
-	terraform/checkov/scan
+	@terraform/checkov/scan
 
 .PHONY: unit
 unit: prereqs ## unit tests only (no Zeebe, no LocalStack)

@@ -140,7 +140,7 @@ func TestPayloadBucketKey(t *testing.T) {
 	plain := bridge(t, nil)
 	assert.Equal(t, "AES256", plain.str("aws_s3_bucket_server_side_encryption_configuration.payloads", sse+"sse_algorithm"))
 	assert.True(t, plain.attr("aws_s3_bucket_server_side_encryption_configuration.payloads", sse+"kms_master_key_id").IsNull())
-	assert.True(t, plain.attr("aws_s3_bucket_server_side_encryption_configuration.payloads", "rule.bucket_key_enabled").False())
+	assert.True(t, plain.attr("aws_s3_bucket_server_side_encryption_configuration.payloads", "rule.bucket_key_enabled").IsNull())
 	assert.True(t, plain.eval(plain.outputs["payloads"]).GetAttr("kms_key_arn").IsNull())
 
 	b := bridge(t, map[string]cty.Value{"payload_kms_key_arn": cty.StringVal(kmsKey), "callback_filename": cty.StringVal("dist/zeebe-callback.zip")})

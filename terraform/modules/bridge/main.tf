@@ -153,8 +153,9 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "payloads" {
       sse_algorithm     = var.payload_kms_key_arn == null ? "AES256" : "aws:kms"
       kms_master_key_id = var.payload_kms_key_arn
     }
-    # One data key per bucket instead of a KMS call per object.
-    bucket_key_enabled = var.payload_kms_key_arn != null
+    # One data key per bucket instead of a KMS call per object; unset without
+    # a key, as before the key was offered.
+    bucket_key_enabled = var.payload_kms_key_arn == null ? null : true
   }
 }
 
