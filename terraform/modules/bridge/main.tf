@@ -94,12 +94,12 @@ data "aws_secretsmanager_random_password" "job_token" {
 }
 
 resource "aws_secretsmanager_secret" "job_token" {
-  #checkov:skip=CKV2_AWS_57:rotated with `zeebe-bridge rotate-key`, which keeps the previous key valid for tokens in flight; a rotation function would not
   name_prefix             = "zeebe-bridge-job-token-"
   description             = "Keyring of zeebe-lambda-bridge job tokens: {\"current\":{\"id\",\"secret\"},\"previous\":[...]}."
   kms_key_id              = var.job_token_kms_key_id
   recovery_window_in_days = var.job_token_recovery_window_in_days
   tags                    = var.tags
+  #checkov:skip=CKV2_AWS_57:rotated with `zeebe-bridge rotate-key`, which keeps the previous key valid for tokens in flight; a rotation function would not
 }
 
 resource "aws_secretsmanager_secret_version" "job_token" {
