@@ -130,34 +130,22 @@ func TestReturnerReadsEveryDLQOfItsBridge(t *testing.T) {
 	}
 }
 
-// TestTopicKMSKeyIsGranted: a customer-managed topic key is granted to every
-// publisher; an AWS-managed one needs no grant; an alias is refused.
-func TestTopicKMSKeyIsGranted(t *testing.T) {
+// TestTopicKeyMustBeAnARN: a customer-managed topic key is granted to the
+// publishers by its ARN (TestTopicKey), so an alias other than the
+// AWS-managed aws/sns, which IAM cannot grant, is refused at plan time.
+func TestTopicKeyMustBeAnARN(t *testing.T) {
 	const key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-	kms := statement{Effect: "Allow", Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key}}
-	b := bridge(t, map[string]cty.Value{"sns_kms_master_key_id": cty.StringVal(key), "callback_filename": cty.StringVal("dist/zeebe-callback.zip")})
-	for _, fn := range []string{"poller", "returner", "callback"} {
-		got := policyStatements(t, b, "module."+fn+".aws_iam_role_policy.this")["EncryptedTopics"]
-		kms.Sid = "EncryptedTopics"
-		assert.Equal(t, kms, got, fn)
-	}
-	assert.NotContains(t, policyStatements(t, b, "module.fulfiller.aws_iam_role_policy.this"), "EncryptedTopics", "the fulfiller publishes nothing")
-	assert.Equal(t, key, b.eval(b.outputs["sns_kms_key_arn"]).AsString())
 	d := bridge(t, nil)
-	assert.NotContains(t, policyStatements(t, d, "module.poller.aws_iam_role_policy.this"), "EncryptedTopics")
-	assert.True(t, d.eval(d.outputs["sns_kms_key_arn"]).IsNull())
-
-	f := zeebeLambda(t, map[string]cty.Value{"sns_kms_key_arn": cty.StringVal(key)})
-	kms.Sid = "EncryptedOutcomes"
-	assert.Equal(t, kms, policyStatements(t, f, "module.lambda.aws_iam_role_policy.this")["EncryptedOutcomes"])
-
 	for _, tt := range []struct {
 		v  cty.Value
 		ok bool
 	}{{cty.StringVal("alias/aws/sns"), true}, {cty.NullVal(cty.String), true}, {cty.StringVal(key), true},
 		{cty.StringVal("alias/mine"), false}, {cty.StringVal("arn:aws:kms:eu-west-1:123456789012:alias/mine"), false}} {
-		ok, _ := d.validation("sns_kms_master_key_id", tt.v)
+		ok, msgs := d.validation("sns_kms_master_key_id", tt.v)
 		assert.Equal(t, tt.ok, ok, tt.v.GoString())
+		if !ok {
+			assert.Contains(t, strings.Join(msgs, " "), "granted the key by its ARN")
+		}
 	}
 }
 
@@ -226,7 +214,7 @@ func TestPolicySizesForThreeHundredFunctions(t *testing.T) {
 	for i := 0; i < functions; i++ {
 		name := fmt.Sprintf("big-function-%03d", i)
 		m := zeebeLambda(t, map[string]cty.Value{"function_name": cty.StringVal(name), "name_prefix": cty.StringVal("big-"),
-			"returner": returner, "payloads": payloads, "sns_kms_key_arn": cty.StringVal(key), "xray_tracing": cty.True})
+			"returner": returner, "payloads": payloads, "outcomes_topic_kms_key_arn": cty.StringVal(key), "xray_tracing": cty.True})
 		for addr := range m.resources {
 			if strings.HasPrefix(addr, "aws_iam_role_policy.") {
 				// Anything a function's module puts on another role.

@@ -28,18 +28,18 @@ module "functions" {
   source   = "../../../terraform/modules/zeebe-lambda"
   for_each = toset(var.identifiers)
 
-  name_prefix         = module.bridge.name_prefix
-  function_name       = "${var.name_prefix}${each.key}"
-  identifier          = each.key
-  filename            = "${var.dist}/noop.zip"
-  architectures       = var.architectures
-  timeout             = 10
-  job_timeout_seconds = module.bridge.job_timeout_seconds
-  jobs_topic_arn      = module.bridge.jobs_topic_arn
-  outcomes_topic_arn  = module.bridge.outcomes_topic_arn
-  sns_kms_key_arn     = module.bridge.sns_kms_key_arn
-  retry_backoff       = "1s"
-  returner            = module.bridge.returner
-  payloads            = module.bridge.payloads
-  log_retention_days  = 1
+  name_prefix                = module.bridge.name_prefix
+  function_name              = "${var.name_prefix}${each.key}"
+  identifier                 = each.key
+  filename                   = "${var.dist}/noop.zip"
+  architectures              = var.architectures
+  timeout                    = 10
+  job_timeout_seconds        = module.bridge.job_timeout_seconds
+  jobs_topic_arn             = module.bridge.jobs_topic_arn
+  outcomes_topic_arn         = module.bridge.outcomes_topic_arn
+  outcomes_topic_kms_key_arn = module.bridge.topic_kms_key_arn
+  retry_backoff              = "1s"
+  returner                   = module.bridge.returner
+  payloads                   = module.bridge.payloads
+  log_retention_days         = 1
 }

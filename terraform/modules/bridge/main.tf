@@ -45,17 +45,36 @@ locals {
     Action   = ["secretsmanager:GetSecretValue"]
     Resource = [aws_secretsmanager_secret.job_token.arn]
   }
-  # A customer-managed key of the topics: whoever publishes needs it (an
-  # AWS-managed alias needs no grant).
-  sns_kms_key_arn = can(regex("^arn:aws[a-z-]*:kms:", coalesce(var.sns_kms_master_key_id, "-"))) ? var.sns_kms_master_key_id : null
-  sns_kms_statements = local.sns_kms_key_arn == null ? [] : [{
-    Sid      = "EncryptedTopics"
-    Effect   = "Allow"
-    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    Resource = [local.sns_kms_key_arn]
-  }]
   payload_bucket = coalesce(var.payload_bucket_name, "${local.p}zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
   payload_arn    = aws_s3_bucket.payloads.arn
+  # With a customer managed key on the bucket, whoever writes a payload needs
+  # a data key and whoever reads one the decrypt (S3 asks KMS as the caller).
+  payload_key_statements = var.payload_kms_key_arn == null ? [] : [{
+    Sid      = "PayloadKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.payload_kms_key_arn]
+  }]
+  # Publishers to a topic encrypted with a customer managed key need the same
+  # of it (SNS asks KMS as the publisher); aws/sns, an AWS managed key, needs
+  # no grant, and an alias cannot be granted in IAM (README).
+  sns_key_arn = can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.sns_kms_master_key_id)) ? var.sns_kms_master_key_id : null
+  sns_key_statements = local.sns_key_arn == null ? [] : [{
+    Sid      = "TopicKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [local.sns_key_arn]
+  }]
+  # Reading a keyring encrypted with a customer managed key takes its
+  # decrypt; the aws/secretsmanager key (null) needs no grant.
+  job_token_key_statements = can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", coalesce(var.job_token_kms_key_id, "-"))) ? [{
+    Sid      = "JobTokenKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt"]
+    Resource = [var.job_token_kms_key_id]
+  }] : []
+  # The functions' own settings an account's policy decides (modules/_lambda).
+  reserved_concurrency = merge({ poller = -1, fulfiller = -1, returner = -1, callback = -1 }, { for k, v in var.reserved_concurrent_executions : k => v if v != null })
 }
 
 # ---------------------------------------------------------------- topics
@@ -89,6 +108,7 @@ resource "aws_secretsmanager_secret" "job_token" {
   kms_key_id              = var.job_token_kms_key_id
   recovery_window_in_days = var.job_token_recovery_window_in_days
   tags                    = var.tags
+  #checkov:skip=CKV2_AWS_57:rotated with `zeebe-bridge rotate-key`, which keeps the previous key valid for tokens in flight; a rotation function would not
 }
 
 resource "aws_secretsmanager_secret_version" "job_token" {
@@ -122,6 +142,11 @@ resource "aws_s3_bucket" "payloads" {
   bucket        = local.payload_bucket
   force_destroy = var.payload_bucket_force_destroy
   tags          = var.tags
+  #checkov:skip=CKV_AWS_144:payloads are read within minutes and expire in days; a replica in another region would have no reader
+  #checkov:skip=CKV_AWS_21:each payload is deleted after use and the rest expire; versions would keep what was deleted
+  #checkov:skip=CKV2_AWS_62:nothing reacts to a payload's arrival: its reader finds it by the pointer in the message
+  #checkov:skip=CKV_AWS_145:the KMS key is the caller's choice (payload_kms_key_arn); without one S3 encrypts with its own key (SSE-S3)
+  #checkov:skip=CKV_AWS_18:access logging is the caller's choice (payload_access_logs): its target bucket is the account's
 }
 
 resource "aws_s3_bucket_public_access_block" "payloads" {
@@ -136,8 +161,12 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "payloads" {
   bucket = aws_s3_bucket.payloads.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = var.payload_kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.payload_kms_key_arn
     }
+    # One data key per bucket instead of a KMS call per object; unset without
+    # a key, as before the key was offered.
+    bucket_key_enabled = var.payload_kms_key_arn == null ? null : true
   }
 }
 
@@ -280,7 +309,14 @@ module "fulfiller" {
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements)
+  ], local.secret_statements, local.payload_key_statements, local.job_token_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["fulfiller"]
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -297,6 +333,13 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
 
   # Not before the role may receive from the queue.
   depends_on = [module.fulfiller]
+
+  lifecycle {
+    precondition {
+      condition     = local.reserved_concurrency["fulfiller"] == -1 || var.fulfiller_maximum_concurrency <= local.reserved_concurrency["fulfiller"]
+      error_message = "fulfiller_maximum_concurrency (${var.fulfiller_maximum_concurrency}) is above the fulfiller's reserved concurrency (${local.reserved_concurrency["fulfiller"]}): throttled invocations would use up the receives of outcomes. Lower it, or reserve more."
+    }
+  }
 }
 
 # ---------------------------------------------------------------- returner
@@ -373,7 +416,14 @@ module "returner" {
       Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
       Resource = ["${local.account_arn_prefix}:${local.p}zeebe_*_dlq"]
     },
-  ], local.sns_kms_statements)
+  ], local.payload_key_statements, local.sns_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["returner"]
 }
 
 # ---------------------------------------------------------------- callback
@@ -420,7 +470,14 @@ module "callback" {
     # It checks each token's signature before it writes or publishes
     # anything: its URL may be open to anyone (authorization NONE).
     local.job_token_statement,
-  ], local.sns_kms_statements)
+  ], local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["callback"]
 }
 
 resource "aws_lambda_function_url" "callback" {
@@ -483,7 +540,14 @@ module "poller" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements, local.sns_kms_statements)
+  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["poller"]
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed
@@ -705,4 +769,15 @@ resource "aws_s3_bucket_policy" "payloads" {
   # The public access block first: with block_public_policy, S3 checks the
   # policy is not public (it only denies).
   depends_on = [aws_s3_bucket_public_access_block.payloads]
+}
+
+# ---------------------------------------------------------------- access logs
+
+# Server access logs of the payload bucket, where the account keeps them.
+resource "aws_s3_bucket_logging" "payloads" {
+  count = var.payload_access_logs == null ? 0 : 1
+
+  bucket        = aws_s3_bucket.payloads.id
+  target_bucket = var.payload_access_logs.bucket
+  target_prefix = var.payload_access_logs.prefix
 }

@@ -91,6 +91,7 @@ output "payloads" {
     bucket_name = aws_s3_bucket.payloads.id
     bucket_arn  = aws_s3_bucket.payloads.arn
     threshold   = var.payload_threshold
+    kms_key_arn = var.payload_kms_key_arn
   }
 }
 
@@ -133,7 +134,7 @@ output "bridge_name" {
   value       = local.bridge_name
 }
 
-output "sns_kms_key_arn" {
-  description = "The topics' customer-managed KMS key, null for none or an AWS-managed one: pass it to each zeebe-lambda module as sns_kms_key_arn, so that its function may publish outcomes."
-  value       = local.sns_kms_key_arn
+output "topic_kms_key_arn" {
+  description = "The topics' customer managed KMS key, when sns_kms_master_key_id is a key ARN: pass it as outcomes_topic_kms_key_arn to each zeebe-lambda module, whose function publishes outcomes. Null for aws/sns or an alias."
+  value       = local.sns_key_arn
 }

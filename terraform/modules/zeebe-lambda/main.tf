@@ -11,7 +11,7 @@ locals {
   visibility_timeout = 6 * var.timeout
   function_arn       = var.create_function ? module.lambda.function_arn : var.function_arn
   # Its own prefixes of the payload bucket only: jobs for it to read, outcomes to write.
-  payload_statements = var.payloads == null ? [] : [
+  payload_statements = var.payloads == null ? [] : concat([
     {
       Sid      = "ReadOffloadedJobs"
       Effect   = "Allow"
@@ -24,13 +24,27 @@ locals {
       Action   = ["s3:PutObject"]
       Resource = ["${var.payloads.bucket_arn}/outcomes/${local.identifier}/*"]
     },
-  ]
+    ], var.payloads.kms_key_arn == null ? [] : [{
+      # The bucket's customer managed key (the bridge's payload_kms_key_arn).
+      Sid      = "PayloadKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.payloads.kms_key_arn]
+  }])
   # A managed runtime (Python, Node.js, Java) runs behind the bridge's layer,
   # which does for it what lambdakit does inside a Go function.
   managed_runtime = !can(regex("^provided", var.runtime))
   layer_environment = local.managed_runtime ? {
     AWS_LAMBDA_EXEC_WRAPPER = "/opt/zeebe-runtime-proxy"
   } : {}
+  # Publishing to an outcomes topic encrypted with a customer managed key
+  # needs the same of the key (SNS asks KMS as the publisher).
+  topic_key_statements = var.outcomes_topic_kms_key_arn == null ? [] : [{
+    Sid      = "TopicKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.outcomes_topic_kms_key_arn]
+  }]
   payload_environment = var.payloads == null ? {} : {
     PAYLOAD_BUCKET    = var.payloads.bucket_name
     PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
@@ -171,13 +185,14 @@ module "lambda" {
       Action   = ["sns:Publish"]
       Resource = [var.outcomes_topic_arn]
     },
-    ], local.payload_statements, var.sns_kms_key_arn == null ? [] : [{
-      # The outcomes topic is encrypted with a customer-managed key.
-      Sid      = "EncryptedOutcomes"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      Resource = [var.sns_kms_key_arn]
-  }])
+  ], local.payload_statements, local.topic_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
@@ -205,6 +220,10 @@ resource "aws_lambda_event_source_mapping" "this" {
     precondition {
       condition     = var.job_timeout_seconds == null || var.timeout <= coalesce(var.job_timeout_seconds, 0)
       error_message = "timeout (${var.timeout} s) is longer than the job timeout (${coalesce(var.job_timeout_seconds, 0)} s): Zeebe would hand the job out again while the function still runs. Lower timeout, or raise the bridge's job_timeout (or the task header timeout) and job_timeout_seconds with it."
+    }
+    precondition {
+      condition     = var.reserved_concurrent_executions == -1 || var.maximum_concurrency <= var.reserved_concurrent_executions
+      error_message = "maximum_concurrency (${var.maximum_concurrency}) is above reserved_concurrent_executions (${var.reserved_concurrent_executions}): SQS would hand jobs to a throttled function, and they would go to the DLQ without having run. Lower maximum_concurrency, or reserve more."
     }
   }
 }

@@ -164,6 +164,7 @@ variable "payloads" {
     bucket_name = string
     bucket_arn  = string
     threshold   = number
+    kms_key_arn = optional(string)
   })
   default = null
 }
@@ -214,9 +215,9 @@ variable "dlq_message_retention_seconds" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's CloudWatch log group."
+  description = "Retention of the function's CloudWatch log group in days (0: never expire)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "alarm_actions" {
@@ -259,8 +260,79 @@ variable "identifier" {
   }
 }
 
-variable "sns_kms_key_arn" {
-  description = "The bridge's customer-managed topic key (module bridge's output sns_kms_key_arn): the function gets kms:GenerateDataKey and kms:Decrypt on it to publish outcomes. Null when the topics use none or an AWS-managed key."
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's log group (when the module creates the function); null: CloudWatch Logs' own encryption. Its key policy must let logs.<region>.amazonaws.com use it (README)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): CloudWatch Logs takes no alias."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's environment variables (when the module creates the function); its role gets kms:Decrypt on it. Null: Lambda's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets to run the function in (when the module creates it), with vpc_security_group_ids; they must reach SNS and S3 (NAT or VPC endpoints) and whatever the function calls. Empty: outside any VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123abcd)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the function in the VPC of vpc_subnet_ids; set both or neither."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123abcd)."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the function (when the module creates it); null: no signature checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a code signing configuration ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the function (when the module creates it), which is also its limit; at least maximum_concurrency, so that SQS never hands a job to a throttled function. -1: none reserved."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || (var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
+    error_message = "reserved_concurrent_executions must be -1 (none reserved) or a whole number, at least 1: 0 would throttle every invocation."
+  }
+}
+
+variable "outcomes_topic_kms_key_arn" {
+  description = "ARN of the customer managed KMS key of the outcomes topic (module bridge's output `topic_kms_key_arn`); the function's role gets kms:Decrypt and kms:GenerateDataKey on it to publish. Null for the aws/sns key, which needs no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.outcomes_topic_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.outcomes_topic_kms_key_arn))
+    error_message = "outcomes_topic_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
 }
