@@ -183,8 +183,16 @@ func TestTwoBridges(t *testing.T) {
 			{stack.Functions["noop"].LogGroupName, "zeebe-bridge"},
 			{b.Functions["noop"].LogGroupName, "b-zeebe-bridge"},
 		} {
-			lines, err := logsSince(ctx, awsCfg, tt.group, start)
-			require.NoError(t, err)
+			// A poller's run lasts a minute, and its lines reach CloudWatch
+			// when it ends: wait for one.
+			var lines []string
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(2 * time.Second) {
+				lines, err = logsSince(ctx, awsCfg, tt.group, start)
+				require.NoError(t, err)
+				if strings.Contains(strings.Join(lines, "\n"), `"_aws"`) || time.Now().After(deadline) {
+					break
+				}
+			}
 			metricLines, named := 0, 0
 			for _, l := range lines {
 				var e struct {

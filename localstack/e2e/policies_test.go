@@ -141,7 +141,9 @@ func resourcePoliciesHold(ctx context.Context, t *testing.T, awsCfg aws.Config, 
 		{"noop", noop, "s3:GetObject", object("jobs/echo/1"), tls, implicit},
 		{"poller over plain HTTP", poller, "s3:PutObject", object("jobs/noop/1"), map[string][]string{"aws:SecureTransport": {"false"}}, deny},
 		// Another bridge's function, even with every permission of its own.
-		{"b-noop", other, "sns:Publish", outcomes, tls, implicit},
+		// Its own policy names only its own topic, and its tag is the
+		// other bridge's: the outcomes topic denies it outright.
+		{"b-noop", other, "sns:Publish", outcomes, tls, deny},
 		{"b-noop with every permission", otherAdmin, "sns:Publish", outcomes, tls, deny},
 		{"b-noop with every permission", otherAdmin, "s3:GetObject", object("jobs/noop/1"), tls, deny},
 		// An administrator of the account outside the bridge.
