@@ -31,13 +31,14 @@ func Start(t testing.TB) *Engine {
 	return e
 }
 
-// StartAt starts an engine on addr with the given store and record log; it
-// stops when the test ends (closing twice is harmless).
+// StartAt starts an engine on addr with the given store and record log, and
+// its REST API on a free loopback port (Server.RESTAddr); it stops when the
+// test ends (closing twice is harmless).
 func StartAt(t testing.TB, addr, dataDir, recordLog string) *localzeebe.Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := localzeebe.Start(ctx, localzeebe.Options{Addr: addr, DataDir: dataDir, RecordLog: recordLog})
+	s, err := localzeebe.Start(ctx, localzeebe.Options{Addr: addr, RESTAddr: "127.0.0.1:0", DataDir: dataDir, RecordLog: recordLog})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
