@@ -132,7 +132,9 @@ type RESTListenError struct {
 	Err  error
 }
 
-func (e *RESTListenError) Error() string { return "REST API: listen on " + e.Addr + ": " + e.Err.Error() }
+func (e *RESTListenError) Error() string {
+	return "REST API: listen on " + e.Addr + ": " + e.Err.Error()
+}
 func (e *RESTListenError) Unwrap() error { return e.Err }
 
 // RESTAddr is the address the REST API listens on ("" when not served).

@@ -103,7 +103,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	// The catch-alls "/v2/" and "/" leave ServeMux no plain-text 404 or 405
 	// to answer: every answer is a problem document.
-	h.mux.ServeHTTP(w, r)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	h.mux.ServeHTTP(sw, r)
+	h.log.Debug("REST request", "method", r.Method, "path", r.URL.Path, "status", sw.status)
+}
+
+// statusWriter remembers the status, for the debug log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
 }
 
 // problem is an RFC 9457 problem detail.
