@@ -1,6 +1,7 @@
 // Package clientcheck runs Zeebe's own clients, unmodified, against the local
-// engine (issue 22): pyzeebe and the Java client (each with polling and with
-// streaming workers), zbctl and the Node.js SDK @camunda8/sdk each deploy
+// engine (issue 22): pyzeebe and the Java client 8.8 (each with polling and
+// with streaming workers; the Java client both with its default, REST
+// preferred, and over gRPC only), zbctl and the Node.js SDK @camunda8/sdk each deploy
 // testdata/client-check.bpmn and take one instance through every step (start
 // with variables, a job completed, a BPMN error caught by a boundary event, a
 // message correlated, a user task completed as its job, an incident raised
