@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.camunda.client.CamundaClient;
 import io.camunda.client.CamundaClientBuilder;
+import io.camunda.client.api.response.Topology;
 import io.camunda.client.api.worker.JobHandler;
 import io.camunda.client.api.worker.JobWorker;
 import java.io.BufferedReader;
@@ -60,6 +61,16 @@ public final class Scenario {
       builder = builder.preferRestOverGrpc(false);
     }
     try (CamundaClient client = builder.build()) {
+      Topology topology = client.newTopologyRequest().send().join();
+      out.put(
+          "topology",
+          topology.getClusterSize()
+              + " broker(s), "
+              + topology.getPartitionsCount()
+              + " partition(s), leader healthy: "
+              + topology.getBrokers().get(0).getPartitions().get(0).isLeader()
+              + " "
+              + topology.getBrokers().get(0).getPartitions().get(0).getHealth());
       long definitionKey =
           client
               .newDeployResourceCommand()
