@@ -69,7 +69,7 @@ func TestClients(t *testing.T) {
 		}
 	}
 	// restEndpoints is what the Java client calls over REST with its
-	// defaults, for the scenario.
+	// defaults, for the scenario, and the 8.8 Node.js SDK's REST client too.
 	restEndpoints := []string{
 		"GET /v2/topology",
 		"PATCH /v2/jobs/{key}",
@@ -96,6 +96,14 @@ func TestClients(t *testing.T) {
 			run: func(ctx context.Context, t *testing.T, dir string, eng *localzeebetest.Engine, orderID string) scriptOutput {
 				return runScript(ctx, t, script{interpreter: "node", path: filepath.Join("node", "scenario.js"),
 					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}}, eng.Addr(), eng.RecordLog, bpmn, orderID)
+			},
+		},
+		{
+			name: "camunda8 sdk 8.8 node rest", client: "node-rest", via: "node-rest", rest: restEndpoints,
+			run: func(ctx context.Context, t *testing.T, dir string, eng *localzeebetest.Engine, orderID string) scriptOutput {
+				return runScript(ctx, t, script{interpreter: "node", path: filepath.Join("node-rest", "scenario.js"),
+					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}, args: []string{"--rest-address", eng.RESTAddr()}},
+					eng.Addr(), eng.RecordLog, bpmn, orderID)
 			},
 		},
 		{name: "java client rest default polling", client: "java", via: "java", run: java("polling", "rest"), rest: restEndpoints},
@@ -131,8 +139,11 @@ func TestClients(t *testing.T) {
 			assert.Equal(t, handledByWorker, out.Handled)
 			assert.Equal(t, "reviewer", out.UserTaskAssignee, "the user task job's assignee header")
 			assert.Equal(t, tc.rest, calls.endpoints(), "the REST endpoints the client called")
-			if tc.client == "java" {
+			switch tc.client {
+			case "java":
 				assert.Equal(t, "1 broker(s), 1 partition(s), leader healthy: true HEALTHY", out.Topology)
+			case "node-rest":
+				assert.Equal(t, "1 broker(s), 1 partition(s), leader healthy", out.Topology)
 			}
 		})
 	}
