@@ -91,6 +91,7 @@ func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, invalid("Expected a multipart/form-data body with the files as 'resources': %v", err))
 		return
 	}
+	defer func() { _ = r.MultipartForm.RemoveAll() }() // parts past the memory limit went to temporary files
 	if err := checkTenant(r.FormValue("tenantId")); err != nil {
 		h.fail(w, r, err)
 		return
