@@ -514,3 +514,55 @@ func TestNotServed(t *testing.T) {
 		})
 	}
 }
+
+func TestInstanceCommands(t *testing.T) {
+	a := start(t)
+
+	t.Run("status", func(t *testing.T) {
+		resp := a.do(t, http.MethodGet, "/v2/status", "", nil)
+		assert.Equal(t, http.StatusNoContent, resp.status)
+		assert.Empty(t, resp.body)
+	})
+	t.Run("variables", func(t *testing.T) {
+		instance := a.create(t, `{"orderId":"v1"}`)
+		k := strconv.FormatInt(instance, 10)
+		resp := a.do(t, http.MethodPut, "/v2/element-instances/"+k+"/variables", "application/json", []byte(`{"variables":{"note":"hi"}}`))
+		require.Equal(t, http.StatusNoContent, resp.status, string(resp.body))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rec, err := a.log.WaitFor(ctx, instance, func(r recordlog.Record) bool {
+			return r.RecordType == "EVENT" && r.Is("VARIABLE", "CREATED") && r.Value.Name == "note"
+		})
+		require.NoError(t, err)
+		assert.Equal(t, `"hi"`, rec.Value.Value)
+		requireProblem(t, a.do(t, http.MethodPut, "/v2/element-instances/123/variables", "application/json", []byte(`{"variables":{"a":1}}`)),
+			404, "NOT_FOUND", "/v2/element-instances/123/variables")
+	})
+	t.Run("cancellation", func(t *testing.T) {
+		instance := a.create(t, `{"orderId":"x1"}`)
+		path := "/v2/process-instances/" + strconv.FormatInt(instance, 10) + "/cancellation"
+		resp := a.post(t, path, ``)
+		require.Equal(t, http.StatusNoContent, resp.status, string(resp.body))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		end, err := a.log.WaitEnd(ctx, instance)
+		require.NoError(t, err)
+		assert.True(t, end.Cancelled)
+		p := requireProblem(t, a.post(t, path, `{}`), 404, "NOT_FOUND", path)
+		assert.True(t, strings.HasPrefix(p.Detail, "Command 'CANCEL' rejected with code 'NOT_FOUND': "), p.Detail)
+	})
+	t.Run("signal broadcast", func(t *testing.T) {
+		resp := a.post(t, "/v2/signals/broadcast", `{"signalName":"go","variables":{"a":1}}`)
+		require.Equal(t, http.StatusOK, resp.status, string(resp.body))
+		var out struct {
+			TenantID  string `json:"tenantId"`
+			SignalKey string `json:"signalKey"`
+		}
+		require.NoError(t, json.Unmarshal(resp.body, &out))
+		assert.Equal(t, "<default>", out.TenantID)
+		_, err := strconv.ParseInt(out.SignalKey, 10, 64)
+		require.NoError(t, err)
+		p := requireProblem(t, a.post(t, "/v2/signals/broadcast", `{}`), 400, "INVALID_ARGUMENT", "/v2/signals/broadcast")
+		assert.Equal(t, "No signalName provided.", p.Detail)
+	})
+}
