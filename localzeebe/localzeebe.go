@@ -1,6 +1,7 @@
 // Package localzeebe is an open-source, Zeebe-compatible workflow engine for
 // local development and tests: it serves Zeebe's gateway gRPC API (8.5), so
-// the unmodified Zeebe clients (Go, Java, zbctl, pyzeebe) work against it.
+// the unmodified Zeebe clients (Go, Java, zbctl, pyzeebe) work against it,
+// and, optionally, the REST API (v2) the 8.8 clients prefer (package rest).
 // The engine itself is package engine; BPMN parsing is package bpmn; DMN
 // decisions are package dmn; FEEL is package feel. A real Camunda 8 is reached through ZEEBE_ADDRESS instead.
 package localzeebe
