@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
@@ -157,7 +158,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 		return Config{}, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
 	}
 	if cfg.TracerProvider == nil {
-		if cfg.TracerProvider, err = tracing.FromEnv(ctx, getenv, getenv("AWS_LAMBDA_FUNCTION_NAME")); err != nil {
+		if cfg.TracerProvider, err = tracing.FromEnv(ctx, getenv, getenv("AWS_LAMBDA_FUNCTION_NAME"), secretsmanager.NewFromConfig(awsCfg)); err != nil {
 			return Config{}, err
 		}
 	}
