@@ -487,4 +487,3 @@ var lengthFunc = function.New(&function.Spec{
 		return stdlib.Length(args[0])
 	},
 })
-

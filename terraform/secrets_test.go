@@ -219,9 +219,9 @@ func TestEnvironmentFitsLambda(t *testing.T) {
 	// The longest an AWS reference gets: topic and secret names are the
 	// modules' own, a bucket name has at most 63 characters.
 	longest := map[string]string{
-		"aws_sns_topic.jobs.arn":                 "arn:aws-us-gov:sns:us-gov-west-1:123456789012:zeebe_jobs",
+		"aws_sns_topic.jobs.arn":                  "arn:aws-us-gov:sns:us-gov-west-1:123456789012:zeebe_jobs",
 		"aws_secretsmanager_secret.job_token.arn": "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:zeebe-bridge-job-token-20261206075500123400000001-AbCdEf",
-		"aws_s3_bucket.payloads.id":              strings.Repeat("b", 63),
+		"aws_s3_bucket.payloads.id":               strings.Repeat("b", 63),
 	}
 	m := bridge(t, map[string]cty.Value{
 		"zeebe_address":                  cty.StringVal(strings.Repeat("c", 36) + ".bru-2.zeebe.camunda.io:443"),
