@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -14,10 +15,12 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/envconfig"
 )
 
-// Variables of the exporter's headers. The OTel exporter reads the two plain
-// ones itself; EnvHeadersSecretARN is the bridge's: OTLP headers usually
+// Variables of the exporter's endpoint and headers. The OTel exporter reads
+// all but the last itself; EnvHeadersSecretARN is the bridge's: OTLP headers usually
 // carry an API key, which does not belong in a function's configuration.
 const (
+	EnvEndpoint         = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	EnvTracesEndpoint   = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 	EnvHeaders          = "OTEL_EXPORTER_OTLP_HEADERS"
 	EnvTracesHeaders    = "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
 	EnvHeadersSecretARN = "OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN"
@@ -59,21 +62,18 @@ func headersFromSecret(ctx context.Context, getenv envconfig.Getenv, secrets Sec
 	if err != nil {
 		return nil, fmt.Errorf("%w: the value of %s=%s: %w", ErrHeadersSecret, EnvHeadersSecretARN, arn, err)
 	}
-	headers := map[string]string{}
-	for _, name := range []string{EnvHeaders, EnvTracesHeaders} {
-		// WithHeaders replaces what the exporter read, so the plain ones
-		// are read here too, and a malformed one is said, not dropped.
-		h, err := parseHeaders(getenv(name))
-		if err != nil {
-			return nil, fmt.Errorf("%w %s: %w", envconfig.ErrInvalid, name, err)
-		}
-		for k, v := range h {
-			headers[k] = v
-		}
+	// WithHeaders replaces what the exporter read, so the plain ones are
+	// read here too, and a malformed one is said, not dropped.
+	headers, err := parseHeaders(getenv(EnvHeaders))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", envconfig.ErrInvalid, EnvHeaders, err)
 	}
-	for k, v := range fromSecret {
-		headers[k] = v
+	traces, err := parseHeaders(getenv(EnvTracesHeaders))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", envconfig.ErrInvalid, EnvTracesHeaders, err)
 	}
+	maps.Copy(headers, traces)
+	maps.Copy(headers, fromSecret)
 	return headers, nil
 }
 

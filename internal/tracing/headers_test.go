@@ -92,7 +92,7 @@ func TestHeadersFromSecretsManager(t *testing.T) {
 		{name: "percent-encoded value, spaces and a trailing newline", secret: " Authorization=Basic%20dXNlcjpwdw== \n",
 			want: map[string]string{"Authorization": "Basic dXNlcjpwdw=="}},
 		{name: "beside the plain headers, over them", secret: "api-key=s3cr3t",
-			env: map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "api-key=plain,x-team=a", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-team=b"},
+			env:  map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "api-key=plain,x-team=a", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "x-team=b"},
 			want: map[string]string{"Api-Key": "s3cr3t", "X-Team": "b"}},
 		{name: "traces endpoint, used as it is", secret: "api-key=s3cr3t", tracesPath: "/otlp/traces",
 			want: map[string]string{"Api-Key": "s3cr3t"}},

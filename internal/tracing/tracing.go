@@ -94,7 +94,7 @@ func Noop() Provider { return noopProvider{} }
 // poller, the fulfiller and lambdakit (so every function and the runtime
 // layer).
 func FromEnv(ctx context.Context, getenv envconfig.Getenv, service string, secrets SecretsManagerAPI) (Provider, error) {
-	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+	if getenv(EnvEndpoint) == "" && getenv(EnvTracesEndpoint) == "" {
 		return Noop(), nil
 	}
 	endpoint, err := endpointURL(getenv)
@@ -124,17 +124,15 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv, service string, secre
 // endpointURL is where spans go, as the exporter derives it: the traces
 // endpoint as it is, or the general endpoint with /v1/traces appended.
 func endpointURL(getenv envconfig.Getenv) (string, error) {
-	name := "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-	v := getenv(name)
+	name, v := EnvTracesEndpoint, getenv(EnvTracesEndpoint)
 	if v == "" {
-		name = "OTEL_EXPORTER_OTLP_ENDPOINT"
-		v = getenv(name)
+		name, v = EnvEndpoint, getenv(EnvEndpoint)
 	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("%w %s=%q: want the collector's http(s) URL, e.g. http://collector:4318", envconfig.ErrInvalid, name, v)
 	}
-	if name == "OTEL_EXPORTER_OTLP_ENDPOINT" {
+	if name == EnvEndpoint {
 		u.Path = path.Join(u.Path, "/v1/traces")
 	}
 	return u.String(), nil
