@@ -168,7 +168,7 @@ func caCertificatePath(getenv envconfig.Getenv, dir string) (string, error) {
 		return "", fmt.Errorf("%w %s and %s are both set: set one, the certificate or the file holding it", envconfig.ErrInvalid, EnvCACertificatePEM, EnvCACertificate)
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM([]byte(pemText)) {
-		return "", fmt.Errorf("%w %s: want the PEM of the CA certificate that signed the gateway's, -----BEGIN CERTIFICATE----- ...", envconfig.ErrInvalid, EnvCACertificatePEM)
+		return "", fmt.Errorf("%w %s: want the PEM of the CA certificate that signed the gateway's (a -----BEGIN CERTIFICATE----- block)", envconfig.ErrInvalid, EnvCACertificatePEM)
 	}
 	if dir == "" {
 		dir = os.TempDir()
