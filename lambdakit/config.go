@@ -70,7 +70,9 @@ type Config struct {
 	// TracerProvider, when set, gives each job a span, child of the trace
 	// context its message carries, in the handler's context, and passes it
 	// on with the outcome (package tracing). ConfigFromEnv sets it from the
-	// OTEL_ variables; nil records nothing.
+	// OTEL_ variables, the exporter's headers read from Secrets Manager when
+	// OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN names a secret; nil records
+	// nothing.
 	TracerProvider trace.TracerProvider
 }
 
