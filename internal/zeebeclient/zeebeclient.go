@@ -37,8 +37,9 @@ import (
 
 // Environment variables: the Zeebe client's own names, read through the
 // given Getenv rather than the process environment so that configuration is
-// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN for AWS. README.md's
-// Configuration section lists them with their defaults.
+// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN and
+// ZEEBE_CA_CERTIFICATE_PEM for Lambda. README.md's Configuration section
+// lists them with their defaults (a test keeps it complete).
 const (
 	EnvAddress       = "ZEEBE_ADDRESS"
 	EnvInsecure      = "ZEEBE_INSECURE_CONNECTION"
