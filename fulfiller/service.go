@@ -36,7 +36,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	h := New(zb, log)
 	h.Redelivery = sqsretry.New(sqs.NewFromConfig(awsCfg))
-	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
+	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller", secretsmanager.NewFromConfig(awsCfg)); err != nil {
 		return nil, nil, err
 	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)

@@ -402,7 +402,7 @@ var functions = map[string]function.Function{
 	"join":       stdlib.JoinFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,
-	"length":     stdlib.LengthFunc,
+	"length":     lengthFunc,
 	"regex":      stdlib.RegexFunc,
 	"can":        tryfunc.CanFunc,
 	"try":        tryfunc.TryFunc,
@@ -474,3 +474,16 @@ func mustJSON(t *testing.T, v cty.Value) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// lengthFunc is Terraform's length: of a collection, or of a string in
+// characters (cty's LengthFunc takes collections only).
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if args[0].Type() == cty.String {
+			return stdlib.Strlen(args[0])
+		}
+		return stdlib.Length(args[0])
+	},
+})

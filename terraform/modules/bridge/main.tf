@@ -12,6 +12,7 @@ locals {
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     ZEEBE_TOKEN_SCOPE              = var.zeebe_token_scope
     ZEEBE_INSECURE_CONNECTION      = var.zeebe_insecure_connection ? "true" : null
+    ZEEBE_CA_CERTIFICATE_PEM       = var.zeebe_ca_certificate_pem
     # The Zeebe Java client's name for the tenants a worker serves.
     ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS = length(var.zeebe_tenant_ids) == 0 ? null : join(",", var.zeebe_tenant_ids)
   } : k => v if v != null }
@@ -38,6 +39,17 @@ locals {
   }
   payload_bucket = coalesce(var.payload_bucket_name, "zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
   payload_arn    = aws_s3_bucket.payloads.arn
+  # The OTLP headers (an API key, usually) stay in Secrets Manager: the
+  # poller and the fulfiller, which export spans, read them at start.
+  otel_environment = merge(var.otel_environment, var.otel_headers_secret_arn == null ? {} : {
+    OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
+  })
+  otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
+    Sid      = "OtlpHeadersSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.otel_headers_secret_arn]
+  }]
 }
 
 # ---------------------------------------------------------------- topics
@@ -210,7 +222,7 @@ module "fulfiller" {
   log_retention_days = var.log_retention_days
   tags               = var.tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, {
     JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     LEASE_BUCKET         = aws_s3_bucket.payloads.id
@@ -260,7 +272,7 @@ module "fulfiller" {
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements)
+  ], local.secret_statements, local.otel_headers_statements)
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -413,7 +425,7 @@ module "poller" {
   log_retention_days = var.log_retention_days
   tags               = var.tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, {
     ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
     JOB_TYPE             = var.job_type
     JOB_TIMEOUT          = var.job_timeout
@@ -454,7 +466,7 @@ module "poller" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements)
+  ], local.secret_statements, local.otel_headers_statements)
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed

@@ -92,6 +92,11 @@ variable "environment" {
   description = "Additional environment variables of the function."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length([for k in keys(var.environment) : k if can(regex("^OTEL_EXPORTER_OTLP_([A-Z]+_)?HEADERS(_SECRET_ARN)?$", k))]) == 0
+    error_message = "environment must not carry OTLP headers (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS, ...): they usually hold an API key, which would stand in the function's configuration in plain text. Store them as a Secrets Manager secret's string value (key=value,key=value) and pass its ARN as otel_headers_secret_arn."
+  }
 }
 
 variable "job_timeout_seconds" {
@@ -233,4 +238,15 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the function (when the module creates it) (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on its role). lambdakit's spans then take the sampled X-Ray trace header as their parent; export them with OTEL_ variables in environment."
   type        = bool
   default     = false
+}
+
+variable "otel_headers_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the OTLP exporter's headers (key=value,key=value), as given to the bridge module. The function reads it at start (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN; lambdakit and the layer do) and its role may read exactly this secret. For an existing function (create_function = false) the grant is added to its role; set the variable in its environment yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.otel_headers_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.otel_headers_secret_arn))
+    error_message = "otel_headers_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)."
+  }
 }
