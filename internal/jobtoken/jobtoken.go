@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
@@ -39,6 +40,10 @@ import (
 type Key struct {
 	ID     string `json:"id"`
 	Secret string `json:"secret"`
+	// RetiredAt is when a rotation made the key a previous one (RFC 3339);
+	// zero for the current key and for keys of keyrings written before it
+	// existed, which Rotate stamps at their next rotation.
+	RetiredAt time.Time `json:"retiredAt,omitzero"`
 }
 
 // Keyring is the content of the bridge's signing secret: the key new tokens
@@ -51,8 +56,20 @@ type Keyring struct {
 // MinSecretBytes is the shortest secret ParseKeyring accepts.
 const MinSecretBytes = 32
 
+// KeyringTTL is how long the poller and the fulfiller use a keyring they
+// read (Keys.TTL): a poller may still sign with a retired key this long
+// after the rotation.
+const KeyringTTL = 5 * time.Minute
+
+// DefaultMaxTokenLifetime is the longest a job token is in use when the
+// bridge's settings name no bound (modules/bridge max_token_lifetime_seconds
+// has the same default): a week, well past the default job timeout (5 min)
+// and Lambda's 15 minutes, for tasks whose timeout header or heartbeats
+// keep a job activated for days.
+const DefaultMaxTokenLifetime = 7 * 24 * time.Hour
+
 // ParseKeyring reads a Keyring from its JSON form,
-// {"current":{"id":"k2","secret":"..."},"previous":[{"id":"k1","secret":"..."}]}.
+// {"current":{"id":"k2","secret":"..."},"previous":[{"id":"k1","secret":"...","retiredAt":"2026-01-02T15:04:05Z"}]}.
 func ParseKeyring(s string) (Keyring, error) {
 	var k Keyring
 	if err := json.Unmarshal([]byte(s), &k); err != nil {
@@ -76,13 +93,27 @@ func (k Keyring) Find(id string) (Key, bool) {
 	return Key{}, false
 }
 
-// Rotate returns the keyring with next as its current key and the current one
-// first among the previous, keeping at most keep previous keys.
-func (k Keyring) Rotate(next Key, keep int) Keyring {
-	prev := append([]Key{k.Current}, k.Previous...)
-	if len(prev) > keep {
-		prev = prev[:keep]
+// Rotate returns the keyring with next as its current key and the current
+// one, retired at now, first among the previous. A previous key stays until
+// every token it can have signed has expired: it is dropped once it was
+// retired more than maxTokenLifetime plus KeyringTTL (the poller's cached
+// keyring) before now. A previous key without RetiredAt (an older keyring)
+// is taken as retired now, the latest it can have been, so it is never
+// dropped early.
+func (k Keyring) Rotate(next Key, now time.Time, maxTokenLifetime time.Duration) Keyring {
+	now = now.UTC().Truncate(time.Second)
+	retired := k.Current
+	retired.RetiredAt = now
+	prev := []Key{retired}
+	for _, key := range k.Previous {
+		if key.RetiredAt.IsZero() {
+			key.RetiredAt = now
+		}
+		if now.Sub(key.RetiredAt) <= maxTokenLifetime+KeyringTTL {
+			prev = append(prev, key)
+		}
 	}
+	next.RetiredAt = time.Time{}
 	return Keyring{Current: next, Previous: prev}
 }
 

@@ -261,6 +261,8 @@ module "fulfiller" {
       Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements)
+
+  memory_size = var.fulfiller_memory_size
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -345,6 +347,8 @@ module "returner" {
       Resource = ["${local.payload_arn}/returns/*"]
     },
   ]
+
+  memory_size = var.returner_memory_size
 }
 
 # ---------------------------------------------------------------- callback
@@ -392,6 +396,8 @@ module "callback" {
     # anything: its URL may be open to anyone (authorization NONE).
     local.job_token_statement,
   ]
+
+  memory_size = var.callback_memory_size
 }
 
 resource "aws_lambda_function_url" "callback" {
@@ -455,6 +461,8 @@ module "poller" {
       Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements)
+
+  memory_size = var.poller_memory_size
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed
