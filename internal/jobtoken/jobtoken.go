@@ -23,6 +23,7 @@
 package jobtoken
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -147,6 +148,9 @@ const (
 // Seal returns the MAC of an outcome under its token: an HMAC-SHA256 keyed
 // with the token's signature over the outcome's canonical content, in the
 // form o.SealVersion names. lambdakit seals every outcome of a signed job.
+// The content is streamed into the HMAC, never held whole: a 4 MiB outcome
+// costs no more than a few of its largest objects' keys (docs/design.md,
+// "Trust and size").
 func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if t == nil {
 		return "", ErrMissing
@@ -155,75 +159,95 @@ func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: its signature is not base64url: %v", ErrForged, err)
 	}
-	content, err := CanonicalOutcome(o)
-	if err != nil {
+	m := hmac.New(sha256.New, sig)
+	w := bufio.NewWriterSize(m, 32<<10)
+	if err := writeCanonicalOutcome(w, o); err != nil {
 		return "", err
 	}
-	m := hmac.New(sha256.New, sig)
-	m.Write(content)
+	if err := w.Flush(); err != nil {
+		return "", fmt.Errorf("seal the outcome: %w", err)
+	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 // CanonicalOutcome is the content Seal covers, in the form o.SealVersion
 // names; docs/contract.md spells out both.
 func CanonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeCanonicalOutcome(&b, o); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeCanonicalOutcome(w writer, o jobmsg.Outcome) error {
 	switch o.SealVersion {
 	case 0, SealV1:
-		return canonicalOutcome(o)
+		return writeCanonicalOutcomeV1(w, o)
 	case SealV2:
-		return canonicalOutcomeV2(o)
+		return writeCanonicalOutcomeV2(w, o)
 	default:
-		return nil, fmt.Errorf("unknown seal version %d (this build knows %d and %d)", o.SealVersion, SealV1, SealV2)
+		return fmt.Errorf("unknown seal version %d (this build knows %d and %d)", o.SealVersion, SealV1, SealV2)
 	}
 }
 
-// canonicalOutcomeV2 is the content of a SealV2 seal: an object with every
-// field (zero values included, so no rule decides which to omit) and
-// sealVersion itself, which keeps it apart from any SealV1 content.
-func canonicalOutcomeV2(o jobmsg.Outcome) ([]byte, error) {
-	vars, err := CanonicalJCS(o.Variables)
-	if err != nil {
-		return nil, fmt.Errorf("the outcome's variables: %w", err)
+// writeCanonicalOutcomeV2 writes the content of a SealV2 seal: an object
+// with every field (zero values included, so no rule decides which to omit)
+// and sealVersion itself, which keeps it apart from any SealV1 content; its
+// keys in RFC 8785's order.
+func writeCanonicalOutcomeV2(w writer, o jobmsg.Outcome) error {
+	num := func(i int64) string { return strconv.FormatInt(i, 10) }
+	_, _ = w.WriteString(`{"async":` + strconv.FormatBool(o.Async) + `,"deadline":` + num(o.Deadline) + `,"errorCode":`)
+	writeJCSString(w, o.ErrorCode)
+	_, _ = w.WriteString(`,"errorMessage":`)
+	writeJCSString(w, o.ErrorMessage)
+	_, _ = w.WriteString(`,"jobKey":` + num(o.JobKey) + `,"outcome":`)
+	writeJCSString(w, string(o.Outcome))
+	_, _ = w.WriteString(`,"retries":` + num(int64(o.Retries)) + `,"retryBackoffMs":` + num(o.RetryBackoffMs) +
+		`,"sealVersion":` + num(SealV2) + `,"timeoutMs":` + num(o.TimeoutMs) + `,"variables":`)
+	if err := writeCanonical(w, o.Variables, SealV2); err != nil {
+		return fmt.Errorf("the outcome's variables: %w", err)
 	}
-	num := func(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
-	var b bytes.Buffer
-	err = writeJCS(&b, map[string]any{
-		"sealVersion":    num(SealV2),
-		"jobKey":         num(o.JobKey),
-		"outcome":        string(o.Outcome),
-		"variables":      vars,
-		"errorCode":      o.ErrorCode,
-		"errorMessage":   o.ErrorMessage,
-		"retries":        num(int64(o.Retries)),
-		"retryBackoffMs": num(o.RetryBackoffMs),
-		"async":          o.Async,
-		"deadline":       num(o.Deadline),
-		"timeoutMs":      num(o.TimeoutMs),
-	})
-	return b.Bytes(), err
+	return w.WriteByte('}')
 }
 
-// canonicalOutcome is what a SealV1 seal covers: every field that decides what the
-// fulfiller does, in a fixed form.
-func canonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
-	vars, err := Canonical(o.Variables)
-	if err != nil {
-		return nil, fmt.Errorf("the outcome's variables: %w", err)
+// writeCanonicalOutcomeV1 writes what a SealV1 seal covers: every field that
+// decides what the fulfiller does, in a fixed form: encoding/json's of
+//
+//	struct {
+//		JobKey         int64           `json:"jobKey"`
+//		Outcome        jobmsg.Kind     `json:"outcome"`
+//		Variables      json.RawMessage `json:"variables"` // Canonical
+//		ErrorCode      string          `json:"errorCode"`
+//		ErrorMessage   string          `json:"errorMessage"`
+//		Retries        int32           `json:"retries"`
+//		RetryBackoffMs int64           `json:"retryBackoffMs"`
+//		Async          bool            `json:"async,omitempty"`
+//		Deadline       int64           `json:"deadline,omitempty"`
+//		TimeoutMs      int64           `json:"timeoutMs,omitempty"`
+//	}
+//
+// The last three are empty for the outcomes of an invocation, so that their
+// seal is what it was before asynchronous completion existed.
+func writeCanonicalOutcomeV1(w writer, o jobmsg.Outcome) error {
+	str := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	num := func(i int64) string { return strconv.FormatInt(i, 10) }
+	_, _ = w.WriteString(`{"jobKey":` + num(o.JobKey) + `,"outcome":` + str(string(o.Outcome)) + `,"variables":`)
+	if err := writeCanonical(w, o.Variables, SealV1); err != nil {
+		return fmt.Errorf("the outcome's variables: %w", err)
 	}
-	return json.Marshal(struct {
-		JobKey         int64           `json:"jobKey"`
-		Outcome        jobmsg.Kind     `json:"outcome"`
-		Variables      json.RawMessage `json:"variables"`
-		ErrorCode      string          `json:"errorCode"`
-		ErrorMessage   string          `json:"errorMessage"`
-		Retries        int32           `json:"retries"`
-		RetryBackoffMs int64           `json:"retryBackoffMs"`
-		// Empty for the outcomes of an invocation, so that their seal is
-		// what it was before asynchronous completion existed.
-		Async     bool  `json:"async,omitempty"`
-		Deadline  int64 `json:"deadline,omitempty"`
-		TimeoutMs int64 `json:"timeoutMs,omitempty"`
-	}{o.JobKey, o.Outcome, vars, o.ErrorCode, o.ErrorMessage, o.Retries, o.RetryBackoffMs, o.Async, o.Deadline, o.TimeoutMs})
+	_, _ = w.WriteString(`,"errorCode":` + str(o.ErrorCode) + `,"errorMessage":` + str(o.ErrorMessage) +
+		`,"retries":` + num(int64(o.Retries)) + `,"retryBackoffMs":` + num(o.RetryBackoffMs))
+	if o.Async {
+		_, _ = w.WriteString(`,"async":true`)
+	}
+	if o.Deadline != 0 {
+		_, _ = w.WriteString(`,"deadline":` + num(o.Deadline))
+	}
+	if o.TimeoutMs != 0 {
+		_, _ = w.WriteString(`,"timeoutMs":` + num(o.TimeoutMs))
+	}
+	return w.WriteByte('}')
 }
 
 // Errors of Verify, one per check. Each wraps ErrInvalid.
