@@ -300,7 +300,7 @@ variable "max_token_lifetime_seconds" {
 }
 
 variable "fulfiller_memory_size" {
-  description = "Memory of the fulfiller in MB. With 128 it checks a batch of ten outcomes of up to 4 MiB of variables each (docs/design.md, \"Trust and size\"); raise it for more CPU (Lambda's CPU share grows with memory)."
+  description = "Memory of the fulfiller in MB. It applies as many outcomes offloaded to S3 (up to 4 MiB of variables) at once as fit: 2 at 128, 5 at 256, the whole batch of ten from 440 (docs/design.md, \"Memory of large outcomes\"); small outcomes are never held back. More memory is also more CPU."
   type        = number
   default     = 128
   validation {
