@@ -273,6 +273,8 @@ module "fulfiller" {
       Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements, local.otel_headers_statements)
+
+  memory_size = var.fulfiller_memory_size
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -357,6 +359,8 @@ module "returner" {
       Resource = ["${local.payload_arn}/returns/*"]
     },
   ]
+
+  memory_size = var.returner_memory_size
 }
 
 # ---------------------------------------------------------------- callback
@@ -404,6 +408,8 @@ module "callback" {
     # anything: its URL may be open to anyone (authorization NONE).
     local.job_token_statement,
   ]
+
+  memory_size = var.callback_memory_size
 }
 
 resource "aws_lambda_function_url" "callback" {
@@ -467,6 +473,8 @@ module "poller" {
       Resource = ["${local.payload_arn}/activations/*"]
     },
   ], local.secret_statements, local.otel_headers_statements)
+
+  memory_size = var.poller_memory_size
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed

@@ -318,3 +318,53 @@ variable "zeebe_ca_certificate_pem" {
     error_message = "zeebe_ca_certificate_pem is longer than 2400 bytes: with the bridge's other variables it would not fit the 4 KB Lambda allows a function's environment. Give the CA certificate alone (the root that signed the gateway's chain, not the chain), or a smaller (ECDSA) CA."
   }
 }
+
+variable "max_token_lifetime_seconds" {
+  description = "The longest a job token is in use, from the poller signing it to its last outcome: the longest job timeout (job_timeout, or a task header `timeout`), or for asynchronous completion the longest a job is kept alive by heartbeats. `zeebe-bridge rotate-key` keeps a retired key this long (plus the keyring's 5-minute cache), then drops it; a token used longer than this after its key's rotation is refused as signed with an unknown key. Default: 7 days."
+  type        = number
+  default     = 604800
+  validation {
+    condition     = var.max_token_lifetime_seconds >= 900 && floor(var.max_token_lifetime_seconds) == var.max_token_lifetime_seconds
+    error_message = "max_token_lifetime_seconds must be a whole number of seconds, at least 900 (Lambda's longest run)."
+  }
+}
+
+variable "fulfiller_memory_size" {
+  description = "Memory of the fulfiller in MB. It applies as many outcomes offloaded to S3 (up to 4 MiB of variables) at once as fit: 2 at 128, 5 at 256, the whole batch of ten from 440 (docs/design.md, \"Memory of large outcomes\"); small outcomes are never held back. More memory is also more CPU."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.fulfiller_memory_size >= 128 && var.fulfiller_memory_size <= 10240 && floor(var.fulfiller_memory_size) == var.fulfiller_memory_size
+    error_message = "fulfiller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "poller_memory_size" {
+  description = "Memory of the poller in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.poller_memory_size >= 128 && var.poller_memory_size <= 10240 && floor(var.poller_memory_size) == var.poller_memory_size
+    error_message = "poller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "returner_memory_size" {
+  description = "Memory of the returner in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.returner_memory_size >= 128 && var.returner_memory_size <= 10240 && floor(var.returner_memory_size) == var.returner_memory_size
+    error_message = "returner_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "callback_memory_size" {
+  description = "Memory of the callback function in MB (with callback_filename)."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.callback_memory_size >= 128 && var.callback_memory_size <= 10240 && floor(var.callback_memory_size) == var.callback_memory_size
+    error_message = "callback_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
