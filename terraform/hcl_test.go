@@ -442,20 +442,10 @@ var functions = map[string]function.Function{
 	"join":       stdlib.JoinFunc,
 	"floor":      stdlib.FloorFunc,
 	"contains":   stdlib.ContainsFunc,
-	// Terraform's length takes a string too (its characters).
-	"length": function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
-		Type:   function.StaticReturnType(cty.Number),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			if args[0].Type() == cty.String {
-				return stdlib.Strlen(args[0])
-			}
-			return stdlib.Length(args[0])
-		},
-	}),
-	"regex": stdlib.RegexFunc,
-	"can":   tryfunc.CanFunc,
-	"try":   tryfunc.TryFunc,
+	"length":     lengthFunc,
+	"regex":      stdlib.RegexFunc,
+	"can":        tryfunc.CanFunc,
+	"try":        tryfunc.TryFunc,
 	"tonumber": function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType}},
 		Type:   function.StaticReturnType(cty.Number),
@@ -545,3 +535,16 @@ func mustJSON(t *testing.T, v cty.Value) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// lengthFunc is Terraform's length: of a collection, or of a string in
+// characters (cty's LengthFunc takes collections only).
+var lengthFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "v", Type: cty.DynamicPseudoType, AllowDynamicType: true, AllowUnknown: true}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		if args[0].Type() == cty.String {
+			return stdlib.Strlen(args[0])
+		}
+		return stdlib.Length(args[0])
+	},
+})

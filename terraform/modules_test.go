@@ -757,3 +757,80 @@ func TestZeebeLambdaOtherRuntimesRunBehindTheLayer(t *testing.T) {
 	assert.False(t, ok)
 	assert.Contains(t, strings.Join(msgs, " "), "runtime nodejs20.x is not Go: set runtime_proxy_layer_arn")
 }
+
+// TestBridgeMemorySizes: each bridge function's memory is its own variable,
+// 128 MB by default (what the fulfiller's ten-record batch of 4 MiB
+// outcomes is sized for, docs/design.md "Trust and size"), within Lambda's
+// 128..10240 MB.
+func TestBridgeMemorySizes(t *testing.T) {
+	callback := map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
+	defaults := bridge(t, callback)
+	for _, fn := range []string{"fulfiller", "poller", "returner", "callback"} {
+		assert.Equal(t, int64(128), defaults.num("module."+fn+".aws_lambda_function.this", "memory_size"), fn)
+	}
+	for _, tt := range []struct {
+		variable string
+		value    cty.Value
+		ok       bool
+	}{
+		{"fulfiller_memory_size", cty.NumberIntVal(128), true},
+		{"fulfiller_memory_size", cty.NumberIntVal(10240), true},
+		{"fulfiller_memory_size", cty.NumberIntVal(127), false},
+		{"fulfiller_memory_size", cty.NumberIntVal(10241), false},
+		{"fulfiller_memory_size", cty.NumberFloatVal(256.5), false},
+		{"poller_memory_size", cty.NumberIntVal(64), false},
+		{"poller_memory_size", cty.NumberIntVal(512), true},
+		{"returner_memory_size", cty.NumberIntVal(20480), false},
+		{"returner_memory_size", cty.NumberIntVal(256), true},
+		{"callback_memory_size", cty.NumberIntVal(0), false},
+		{"callback_memory_size", cty.NumberIntVal(1024), true},
+	} {
+		t.Run(tt.variable+"="+tt.value.AsBigFloat().String(), func(t *testing.T) {
+			ok, msgs := defaults.validation(tt.variable, tt.value)
+			assert.Equal(t, tt.ok, ok)
+			if !tt.ok {
+				assert.Contains(t, strings.Join(msgs, " "), "between 128 and 10240 MB")
+				return
+			}
+			extra := map[string]cty.Value{"callback_filename": callback["callback_filename"], tt.variable: tt.value}
+			fn := strings.TrimSuffix(tt.variable, "_memory_size")
+			got := bridge(t, extra).num("module."+fn+".aws_lambda_function.this", "memory_size")
+			want, _ := tt.value.AsBigFloat().Int64()
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+// TestMaxTokenLifetime: the bound rotate-key keeps retired keys for reaches
+// the operator output, a week by default, at least Lambda's 15 minutes.
+func TestMaxTokenLifetime(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		value cty.Value // nil: the default
+		ok    bool
+		want  int64
+	}{
+		{"default: a week", cty.NilVal, true, 604800},
+		{"a month", cty.NumberIntVal(2592000), true, 2592000},
+		{"Lambda's 15 minutes", cty.NumberIntVal(900), true, 900},
+		{"shorter than a Lambda run", cty.NumberIntVal(899), false, 0},
+		{"a fraction", cty.NumberFloatVal(3600.5), false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var extra map[string]cty.Value
+			if tt.value != cty.NilVal {
+				extra = map[string]cty.Value{"max_token_lifetime_seconds": tt.value}
+				ok, msgs := bridge(t, nil).validation("max_token_lifetime_seconds", tt.value)
+				require.Equal(t, tt.ok, ok)
+				if !ok {
+					assert.Contains(t, strings.Join(msgs, " "), "at least 900")
+					return
+				}
+			}
+			b := bridge(t, extra)
+			got := b.eval(b.outputs["operator"]).GetAttr("max_token_lifetime_seconds")
+			n, _ := got.AsBigFloat().Int64()
+			assert.Equal(t, tt.want, n)
+		})
+	}
+}

@@ -113,7 +113,7 @@ func deployed(t *testing.T) *tfstack.Stack {
 		if testing.Verbose() {
 			log = os.Stderr
 		}
-		shared.stack, shared.root, shared.err = tfstack.Deploy(context.Background(), tfstack.Options{Dist: dist, Functions: fns, Log: log, OTLPEndpoint: otlpEndpoint()})
+		shared.stack, shared.root, shared.err = tfstack.Deploy(context.Background(), tfstack.Options{Dist: dist, Functions: fns, Log: log, OTLPEndpoint: otlpEndpoint(), OTLPHeaders: otlpHeaders()})
 		shared.took = time.Since(started)
 	})
 	require.NoError(t, shared.err, "terraform apply of localstack/terraform")
@@ -129,6 +129,14 @@ func otlpEndpoint() string {
 		return ""
 	}
 	return otlp.url
+}
+
+// otlpHeaders are the headers of every export, kept in Secrets Manager.
+func otlpHeaders() string {
+	if otlp == nil {
+		return ""
+	}
+	return strings.ToLower(otlpHeaderName) + "=" + otlpHeaderValue
 }
 
 func TestServerless(t *testing.T) {

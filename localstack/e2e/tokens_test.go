@@ -90,9 +90,10 @@ func TestJobTokens(t *testing.T) {
 
 	// Rotation: a new current key; the old one stays valid.
 	next := jobtoken.Key{ID: fmt.Sprintf("k-%d", time.Now().UnixNano()), Secret: randomSecret(t)}
-	// Two previous keys kept, as zeebe-bridge rotate-key does: TestOperatorCLI
-	// rotates too, and the running poller may still sign with the first key.
-	rotated, err := json.Marshal(ring.Rotate(next, 2))
+	// Previous keys kept for the token lifetime, as zeebe-bridge rotate-key
+	// does: TestOperatorCLI rotates too, and the running poller may still
+	// sign with the first key.
+	rotated, err := json.Marshal(ring.Rotate(next, time.Now(), jobtoken.DefaultMaxTokenLifetime))
 	require.NoError(t, err)
 	_, err = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(stack.JobTokenSecretARN), SecretString: aws.String(string(rotated))})
 	require.NoError(t, err)

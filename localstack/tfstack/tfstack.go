@@ -390,6 +390,10 @@ type Options struct {
 	// OTLPEndpoint, when set, is the OTEL_EXPORTER_OTLP_ENDPOINT of every
 	// function: they export their spans there.
 	OTLPEndpoint string
+	// OTLPHeaders, when set with OTLPEndpoint, are the exporter's headers
+	// (key=value,...): stored in a Secrets Manager secret whose ARN the
+	// modules get as otel_headers_secret_arn, as a user would pass an API key.
+	OTLPHeaders string
 }
 
 // Function is what the deployment created for one function.
@@ -467,6 +471,9 @@ func Local(opts Options) (Root, error) {
 	}
 	if opts.OTLPEndpoint != "" {
 		vars["otel_exporter_otlp_endpoint"] = opts.OTLPEndpoint
+		if opts.OTLPHeaders != "" {
+			vars["otel_exporter_otlp_headers"] = opts.OTLPHeaders
+		}
 	}
 	return Root{
 		Dir:  filepath.Join("localstack", "terraform"),

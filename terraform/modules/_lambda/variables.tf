@@ -106,6 +106,14 @@ variable "environment" {
   description = "Environment variables of the function."
   type        = map(string)
   default     = {}
+
+  # Lambda refuses an environment above 4 KB only at apply, halfway through;
+  # this says so at plan time, where the values are known. Measured as JSON
+  # (quotes, escapes), which is at least what Lambda counts.
+  validation {
+    condition     = length(jsonencode(var.environment)) <= 4096
+    error_message = "The function's environment variables take more than the 4 KB Lambda allows a function (measured as their JSON): shorten them; a CA certificate (zeebe_ca_certificate_pem) must be the root alone."
+  }
 }
 
 variable "layers" {

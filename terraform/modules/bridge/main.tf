@@ -21,6 +21,7 @@ locals {
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     ZEEBE_TOKEN_SCOPE              = var.zeebe_token_scope
     ZEEBE_INSECURE_CONNECTION      = var.zeebe_insecure_connection ? "true" : null
+    ZEEBE_CA_CERTIFICATE_PEM       = var.zeebe_ca_certificate_pem
     # The Zeebe Java client's name for the tenants a worker serves.
     ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS = length(var.zeebe_tenant_ids) == 0 ? null : join(",", var.zeebe_tenant_ids)
   } : k => v if v != null }
@@ -75,6 +76,17 @@ locals {
   }] : []
   # The functions' own settings an account's policy decides (modules/_lambda).
   reserved_concurrency = merge({ poller = -1, fulfiller = -1, returner = -1, callback = -1 }, { for k, v in var.reserved_concurrent_executions : k => v if v != null })
+  # The OTLP headers (an API key, usually) stay in Secrets Manager: the
+  # poller and the fulfiller, which export spans, read them at start.
+  otel_environment = merge(var.otel_environment, var.otel_headers_secret_arn == null ? {} : {
+    OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
+  })
+  otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
+    Sid      = "OtlpHeadersSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.otel_headers_secret_arn]
+  }]
 }
 
 # ---------------------------------------------------------------- topics
@@ -259,7 +271,7 @@ module "fulfiller" {
   log_retention_days = var.log_retention_days
   tags               = local.bridge_tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, local.bridge_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, local.bridge_environment, {
     JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     LEASE_BUCKET         = aws_s3_bucket.payloads.id
@@ -309,7 +321,7 @@ module "fulfiller" {
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements, local.payload_key_statements, local.job_token_key_statements)
+  ], local.secret_statements, local.payload_key_statements, local.job_token_key_statements, local.otel_headers_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn
@@ -317,6 +329,8 @@ module "fulfiller" {
   vpc_security_group_ids         = var.vpc_security_group_ids
   code_signing_config_arn        = var.code_signing_config_arn
   reserved_concurrent_executions = local.reserved_concurrency["fulfiller"]
+
+  memory_size = var.fulfiller_memory_size
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -424,6 +438,7 @@ module "returner" {
   vpc_security_group_ids         = var.vpc_security_group_ids
   code_signing_config_arn        = var.code_signing_config_arn
   reserved_concurrent_executions = local.reserved_concurrency["returner"]
+  memory_size                    = var.returner_memory_size
 }
 
 # ---------------------------------------------------------------- callback
@@ -478,6 +493,7 @@ module "callback" {
   vpc_security_group_ids         = var.vpc_security_group_ids
   code_signing_config_arn        = var.code_signing_config_arn
   reserved_concurrent_executions = local.reserved_concurrency["callback"]
+  memory_size                    = var.callback_memory_size
 }
 
 resource "aws_lambda_function_url" "callback" {
@@ -499,7 +515,7 @@ module "poller" {
   log_retention_days = var.log_retention_days
   tags               = local.bridge_tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, local.bridge_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, local.bridge_environment, {
     ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
     JOB_TYPE             = var.job_type
     JOB_TIMEOUT          = var.job_timeout
@@ -540,7 +556,7 @@ module "poller" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
+  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements, local.otel_headers_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn
@@ -548,6 +564,8 @@ module "poller" {
   vpc_security_group_ids         = var.vpc_security_group_ids
   code_signing_config_arn        = var.code_signing_config_arn
   reserved_concurrent_executions = local.reserved_concurrency["poller"]
+
+  memory_size = var.poller_memory_size
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed

@@ -106,6 +106,8 @@ output "operator" {
     poller_log_group_name = module.poller.log_group_name
     job_token_secret_arn  = aws_secretsmanager_secret.job_token.arn
     payload_bucket        = aws_s3_bucket.payloads.id
+    # rotate-key's default --max-token-lifetime.
+    max_token_lifetime_seconds = var.max_token_lifetime_seconds
   }
 }
 

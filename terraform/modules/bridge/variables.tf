@@ -279,12 +279,16 @@ variable "tags" {
 }
 
 variable "otel_environment" {
-  description = "OpenTelemetry settings of the bridge's functions, as the standard OTEL_ environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, ...). Without an endpoint the bridge records no spans. Pass the same map as `environment` to each zeebe-lambda module so that the functions' spans join the trace."
+  description = "OpenTelemetry settings of the bridge's functions, as the standard OTEL_ environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...). Without an endpoint the bridge records no spans. Headers (OTEL_EXPORTER_OTLP_HEADERS), which usually carry an API key, are refused here: put them in a secret and pass otel_headers_secret_arn. Pass the same map as `environment` to each zeebe-lambda module so that the functions' spans join the trace."
   type        = map(string)
   default     = {}
   validation {
     condition     = can([for k in keys(var.otel_environment) : regex("^OTEL_", k)])
     error_message = "otel_environment takes OTEL_ variables only (such as OTEL_EXPORTER_OTLP_ENDPOINT); the bridge sets the others itself."
+  }
+  validation {
+    condition     = length([for k in keys(var.otel_environment) : k if can(regex("^OTEL_EXPORTER_OTLP_([A-Z]+_)?HEADERS(_SECRET_ARN)?$", k))]) == 0
+    error_message = "otel_environment must not carry OTLP headers (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS, ...): they usually hold an API key, which would stand in the functions' configuration in plain text. Store them as a Secrets Manager secret's string value (key=value,key=value) and pass its ARN as otel_headers_secret_arn."
   }
 }
 
@@ -416,5 +420,81 @@ variable "payload_access_logs" {
   validation {
     condition     = var.payload_access_logs == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.payload_access_logs.bucket))
     error_message = "payload_access_logs.bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)."
+  }
+}
+
+variable "otel_headers_secret_arn" {
+  description = "ARN of a Secrets Manager secret whose string value is the OTLP exporter's headers, in the OTEL_EXPORTER_OTLP_HEADERS format (key=value,key=value, values percent-encoded), e.g. an API key of the tracing backend. The poller and the fulfiller read it at start (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN) and their roles may read exactly this secret; pass the same ARN to each zeebe-lambda module. Null: no headers beyond otel_environment's."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.otel_headers_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.otel_headers_secret_arn))
+    error_message = "otel_headers_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)."
+  }
+}
+
+variable "zeebe_ca_certificate_pem" {
+  description = "PEM of the CA certificate that signed a self-managed gateway's TLS certificate (ZEEBE_CA_CERTIFICATE_PEM), e.g. file(\"ca.pem\"); null trusts the system roots, as Camunda 8 SaaS needs. It travels in the poller's and the fulfiller's environment, which Lambda caps at 4 KB in all: one CA certificate fits (an RSA 4096 one is some 1.9 KB), a chain may not."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zeebe_ca_certificate_pem == null || can(regex("^\\s*-----BEGIN CERTIFICATE-----", var.zeebe_ca_certificate_pem))
+    error_message = "zeebe_ca_certificate_pem must be a PEM certificate, starting with -----BEGIN CERTIFICATE-----."
+  }
+  validation {
+    condition     = length(var.zeebe_ca_certificate_pem == null ? "" : var.zeebe_ca_certificate_pem) <= 2400
+    error_message = "zeebe_ca_certificate_pem is longer than 2400 bytes: with the bridge's other variables it would not fit the 4 KB Lambda allows a function's environment. Give the CA certificate alone (the root that signed the gateway's chain, not the chain), or a smaller (ECDSA) CA."
+  }
+}
+
+variable "max_token_lifetime_seconds" {
+  description = "The longest a job token is in use, from the poller signing it to its last outcome: the longest job timeout (job_timeout, or a task header `timeout`), or for asynchronous completion the longest a job is kept alive by heartbeats. `zeebe-bridge rotate-key` keeps a retired key this long (plus the keyring's 5-minute cache), then drops it; a token used longer than this after its key's rotation is refused as signed with an unknown key. Default: 7 days."
+  type        = number
+  default     = 604800
+  validation {
+    condition     = var.max_token_lifetime_seconds >= 900 && floor(var.max_token_lifetime_seconds) == var.max_token_lifetime_seconds
+    error_message = "max_token_lifetime_seconds must be a whole number of seconds, at least 900 (Lambda's longest run)."
+  }
+}
+
+variable "fulfiller_memory_size" {
+  description = "Memory of the fulfiller in MB. It applies as many outcomes offloaded to S3 (up to 4 MiB of variables) at once as fit: 2 at 128, 5 at 256, the whole batch of ten from 440 (docs/design.md, \"Memory of large outcomes\"); small outcomes are never held back. More memory is also more CPU."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.fulfiller_memory_size >= 128 && var.fulfiller_memory_size <= 10240 && floor(var.fulfiller_memory_size) == var.fulfiller_memory_size
+    error_message = "fulfiller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "poller_memory_size" {
+  description = "Memory of the poller in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.poller_memory_size >= 128 && var.poller_memory_size <= 10240 && floor(var.poller_memory_size) == var.poller_memory_size
+    error_message = "poller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "returner_memory_size" {
+  description = "Memory of the returner in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.returner_memory_size >= 128 && var.returner_memory_size <= 10240 && floor(var.returner_memory_size) == var.returner_memory_size
+    error_message = "returner_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "callback_memory_size" {
+  description = "Memory of the callback function in MB (with callback_filename)."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.callback_memory_size >= 128 && var.callback_memory_size <= 10240 && floor(var.callback_memory_size) == var.callback_memory_size
+    error_message = "callback_memory_size must be a whole number between 128 and 10240 MB."
   }
 }

@@ -49,6 +49,17 @@ locals {
     PAYLOAD_BUCKET    = var.payloads.bucket_name
     PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
   }
+  # The OTLP headers stay in Secrets Manager; lambdakit (or the layer)
+  # reads them at start.
+  otel_headers_environment = var.otel_headers_secret_arn == null ? {} : {
+    OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
+  }
+  otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
+    Sid      = "OtlpHeadersSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.otel_headers_secret_arn]
+  }]
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -159,7 +170,7 @@ module "lambda" {
   # Known at plan time for a Go function, whose layer list stays empty.
   layers = local.managed_runtime ? compact([var.runtime_proxy_layer_arn]) : []
 
-  environment = merge(var.environment, local.payload_environment, local.layer_environment, {
+  environment = merge(var.environment, local.payload_environment, local.layer_environment, local.otel_headers_environment, {
     ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
     RETRY_BACKOFF           = var.retry_backoff
     ZEEBE_BRIDGE_NAME       = local.bridge_name
@@ -185,7 +196,7 @@ module "lambda" {
       Action   = ["sns:Publish"]
       Resource = [var.outcomes_topic_arn]
     },
-  ], local.payload_statements, local.topic_key_statements)
+  ], local.payload_statements, local.topic_key_statements, local.otel_headers_statements)
 
   log_kms_key_arn                = var.log_kms_key_arn
   environment_kms_key_arn        = var.environment_kms_key_arn

@@ -92,6 +92,11 @@ variable "environment" {
   description = "Additional environment variables of the function."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length([for k in keys(var.environment) : k if can(regex("^OTEL_EXPORTER_OTLP_([A-Z]+_)?HEADERS(_SECRET_ARN)?$", k))]) == 0
+    error_message = "environment must not carry OTLP headers (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS, ...): they usually hold an API key, which would stand in the function's configuration in plain text. Store them as a Secrets Manager secret's string value (key=value,key=value) and pass its ARN as otel_headers_secret_arn."
+  }
 }
 
 variable "job_timeout_seconds" {
@@ -334,5 +339,16 @@ variable "outcomes_topic_kms_key_arn" {
   validation {
     condition     = var.outcomes_topic_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.outcomes_topic_kms_key_arn))
     error_message = "outcomes_topic_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "otel_headers_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the OTLP exporter's headers (key=value,key=value), as given to the bridge module. The function reads it at start (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN; lambdakit and the layer do) and its role may read exactly this secret. For an existing function (create_function = false) the grant is added to its role; set the variable in its environment yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.otel_headers_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.otel_headers_secret_arn))
+    error_message = "otel_headers_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)."
   }
 }
