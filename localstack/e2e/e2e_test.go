@@ -669,11 +669,20 @@ func names(fns []catalog.Function) []string {
 
 // logs returns the lines of a CloudWatch log group, oldest first.
 func logs(ctx context.Context, cfg aws.Config, group string) ([]string, error) {
+	return logsSince(ctx, cfg, group, time.Time{})
+}
+
+// logsSince is logs, from lines written at since on.
+func logsSince(ctx context.Context, cfg aws.Config, group string, since time.Time) ([]string, error) {
 	cw := cloudwatchlogs.NewFromConfig(cfg)
 	var lines []string
 	var token *string
+	var start *int64
+	if !since.IsZero() {
+		start = aws.Int64(since.UnixMilli())
+	}
 	for {
-		out, err := cw.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), NextToken: token})
+		out, err := cw.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group), NextToken: token, StartTime: start})
 		if err != nil {
 			return nil, fmt.Errorf("read log group %s: %w", group, err)
 		}

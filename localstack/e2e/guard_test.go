@@ -83,7 +83,7 @@ func TestActivationGuard(t *testing.T) {
 		first := activate(t)
 		// No backoff: Zeebe may hand the job out again at once, as job push does.
 		fail := answer(t, first, jobmsg.Outcome{Outcome: jobmsg.Fail, Retries: 2, ErrorMessage: "first run failed"})
-		publishOutcome(ctx, t, awsCfg, stack, fail)
+		publishOutcome(ctx, t, awsCfg, stack.OutcomesTopicARN, fail)
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		_, err := records.WaitFor(wctx, pik, func(r recordlog.Record) bool { return r.Is("JOB", "FAILED") })
@@ -93,10 +93,10 @@ func TestActivationGuard(t *testing.T) {
 		require.Equal(t, first.Key, second.Key, "the same job, activated again")
 		require.NotEqual(t, first.Deadline, second.Deadline)
 
-		publishOutcome(ctx, t, awsCfg, stack, fail) // SNS delivering it twice
+		publishOutcome(ctx, t, awsCfg, stack.OutcomesTopicARN, fail) // SNS delivering it twice
 		acknowledged(ctx, t, awsCfg, "/aws/lambda/"+stack.FulfillerFunctionName, first.Key)
 
-		publishOutcome(ctx, t, awsCfg, stack, answer(t, second, jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"answeredBy":"second"}`)}))
+		publishOutcome(ctx, t, awsCfg, stack.OutcomesTopicARN, answer(t, second, jobmsg.Outcome{Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"answeredBy":"second"}`)}))
 		end, err := records.WaitEnd(wctx, pik)
 		require.NoError(t, err)
 		assert.True(t, end.Completed)
