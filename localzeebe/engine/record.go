@@ -105,6 +105,8 @@ func decodeRecord(b []byte) (*Record, error) {
 		v = &JobValue{}
 	case VTJobBatch:
 		v = &JobBatchValue{}
+	case VTUserTask:
+		v = &UserTaskValue{}
 	case VTIncident:
 		v = &IncidentValue{}
 	case VTVariableDocument:
