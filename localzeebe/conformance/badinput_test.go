@@ -66,10 +66,10 @@ func TestDeployRejections(t *testing.T) {
 			return bpmnHeader + `<bpmn:process id="` + pid + `" isExecutable="true"><bpmn:startEvent id="Start">`
 		}},
 		{name: "not BPMN at all", xml: func(string) string { return "this is not xml" }},
-		{name: "unsupported Zeebe user task", localOnly: "Zeebe user tasks (zeebe:userTask)",
-			mentions: []string{"Task_User", "'zeebe:userTask'", "not supported by the local engine"}, xml: func(pid string) string {
+		{name: "Zeebe user task with a form key", localOnly: "a Zeebe user task (zeebe:userTask) naming its form by formKey",
+			mentions: []string{"Task_User", "'formKey'", "'formId' or 'externalReference'"}, xml: func(pid string) string {
 				return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-				<bpmn:userTask id="Task_User"><bpmn:extensionElements><zeebe:userTask/></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+				<bpmn:userTask id="Task_User"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition formKey="camunda-forms:bpmn:f"/></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
 				<bpmn:endEvent id="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_User"/><bpmn:sequenceFlow id="F2" sourceRef="Task_User" targetRef="End"/>`)
 			}},
