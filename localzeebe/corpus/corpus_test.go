@@ -422,7 +422,8 @@ func (d *driver) act(ctx context.Context) bool {
 		return true
 	}
 	// A person completes the Zeebe user tasks, through the REST API in Zeebe.
-	for _, k := range sortedKeys(d.userTasks) {
+	if len(d.userTasks) > 0 {
+		k := sortedKeys(d.userTasks)[0]
 		id := d.userTasks[k]
 		delete(d.userTasks, k)
 		vars := d.model.JobVariables[id]
