@@ -42,14 +42,15 @@ func TestDeployRejections(t *testing.T) {
 		requireStatus(t, err, codes.InvalidArgument, deployInvalid(name)+"unknown resource type")
 	})
 
-	// Zeebe 8.5 deploys forms; the local engine names what it does not support.
-	for _, tc := range []struct{ ext, content, what string }{
-		{".form", `{"id":"f","type":"default","components":[]}`, "form resources (.form) are not supported by the local engine"},
+	// A form must be a JSON object with an id; the local engine's wording.
+	for _, tc := range []struct{ name, content, what string }{
+		{"form without an id", `{"type":"default","components":[]}`, "expected the form to have an 'id', but it is missing or blank"},
+		{"form that is not JSON", `not json`, "the form is not a JSON object"},
 	} {
-		t.Run("unsupported resource "+tc.ext, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			localOnly(t, "Zeebe deploys "+tc.ext+" resources")
-			name := uniq(t, "r") + tc.ext
+			localOnly(t, "Zeebe's wording differs")
+			name := uniq(t, "r") + ".form"
 			_, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: name, Content: []byte(tc.content)}}})
 			msg := statusMessage(t, err, codes.InvalidArgument)
 			assert.True(t, strings.HasPrefix(msg, deployInvalid(name)+tc.what), "message %q", msg)

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -151,4 +152,59 @@ func TestZeebeUserTaskFormNotFound(t *testing.T) {
 		"To resolve the Incident please deploy a form with the same id", inc.V.ErrorMessage)
 	assert.Equal(t, "X", inc.V.ElementID)
 	assert.Empty(t, findRecords(t, func(r *record) bool { return r.ValueType == "USER_TASK" && r.V.ProcessInstanceKey == pik }))
+}
+
+// A .form resource deploys a Camunda Form, versioned by its id like a
+// process (an unchanged redeployment is the same version, no FORM record);
+// a Zeebe user task linked to it (formId) carries the latest version's key.
+func TestFormsLinkedToZeebeUserTasks(t *testing.T) {
+	t.Parallel()
+	formID := uniq(t, "form")
+	deployForm := func(content string) *pb.FormMetadata {
+		t.Helper()
+		resp, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: formID + ".form", Content: []byte(content)}}})
+		require.NoError(t, err)
+		require.Len(t, resp.GetDeployments(), 1)
+		f := resp.GetDeployments()[0].GetForm()
+		require.NotNil(t, f, "form metadata")
+		assert.Equal(t, formID, f.GetFormId())
+		assert.Equal(t, formID+".form", f.GetResourceName())
+		assert.Equal(t, "<default>", f.GetTenantId())
+		return f
+	}
+	v1 := deployForm(`{"id":"` + formID + `","type":"default","components":[]}`)
+	assert.Equal(t, int32(1), v1.GetVersion())
+	again := deployForm(`{"id":"` + formID + `","type":"default","components":[]}`)
+	assert.Equal(t, int32(1), again.GetVersion())
+	assert.Equal(t, v1.GetFormKey(), again.GetFormKey(), "an unchanged form is not deployed again")
+	v2 := deployForm(`{"id":"` + formID + `","type":"default","components":[{"key":"name","type":"textfield"}]}`)
+	assert.Equal(t, int32(2), v2.GetVersion())
+	assert.NotEqual(t, v1.GetFormKey(), v2.GetFormKey())
+
+	pid := uniq(t, "p")
+	m := model{pid: pid, meta: deployXML(t, pid+".bpmn", between(pid,
+		`<bpmn:userTask id="X"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition formId="`+formID+`"/></bpmn:extensionElements></bpmn:userTask>`, false))}
+	pik := m.create(t, map[string]any{})
+	needRecords(t)
+	c := waitRecord(t, "user task created", func(r *record) bool {
+		return isEvent(r, "USER_TASK", "CREATED") && r.V.ProcessInstanceKey == pik
+	})
+	var v struct {
+		FormKey int64 `json:"formKey"`
+	}
+	require.NoError(t, json.Unmarshal(c.Value, &v))
+	assert.Equal(t, v2.GetFormKey(), v.FormKey, "the latest version of the linked form")
+	forms := findRecords(t, func(r *record) bool { return isEvent(r, "FORM", "CREATED") && (r.Key == v1.GetFormKey() || r.Key == v2.GetFormKey()) })
+	require.Len(t, forms, 2, "one FORM CREATED per version")
+	var f struct {
+		FormID       string `json:"formId"`
+		Version      int32  `json:"version"`
+		FormKey      int64  `json:"formKey"`
+		ResourceName string `json:"resourceName"`
+	}
+	require.NoError(t, json.Unmarshal(forms[1].Value, &f))
+	assert.Equal(t, formID, f.FormID)
+	assert.Equal(t, int32(2), f.Version)
+	assert.Equal(t, v2.GetFormKey(), f.FormKey)
+	assert.Equal(t, formID+".form", f.ResourceName)
 }

@@ -152,7 +152,7 @@ type DeploymentValue struct {
 	ProcessesMetadata            []ProcessMetadata           `json:"processesMetadata"`
 	DecisionsMetadata            []DecisionValue             `json:"decisionsMetadata"`
 	DecisionRequirementsMetadata []DecisionRequirementsValue `json:"decisionRequirementsMetadata"`
-	FormMetadata                 []any                       `json:"formMetadata"`
+	FormMetadata                 []FormValue                 `json:"formMetadata"`
 	TenantID                     string                      `json:"tenantId"`
 }
 

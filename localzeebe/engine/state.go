@@ -37,6 +37,7 @@ type state struct {
 	drgs            map[string][]*drgDef          // decision requirements graphs by id, versions in order
 	decisionVersion map[string][]*decisionDef     // decisions by id, versions in order
 	decisions       map[int64]*decisionDef        // decisions by key
+	forms           map[string][]*formDef         // forms by form id, versions in order
 	// process id \x00 correlation key -> the active instance a message with that key started
 	activeStarts map[string]int64
 }
@@ -48,7 +49,7 @@ func newState() *state {
 		msgSubs: map[string][]*msgSub{}, messages: map[string][]*bufferedMessage{}, msgIDs: map[string]bool{},
 		exprs: map[string]*feel.Expression{}, handlerSubs: map[int64]*compSub{}, pending: map[int64]*elemInst{},
 		activeStarts: map[string]int64{}, drgs: map[string][]*drgDef{}, decisionVersion: map[string][]*decisionDef{},
-		decisions: map[int64]*decisionDef{}}
+		decisions: map[int64]*decisionDef{}, forms: map[string][]*formDef{}}
 }
 
 func (s *state) nextKey() int64 {

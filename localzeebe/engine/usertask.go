@@ -244,11 +244,13 @@ func (p *proc) createUserTask(ei *elemInst) (*userTask, error) {
 		return nil, err
 	}
 	if u.FormID != "" {
-		// The engine deploys no forms (.form resources are refused), so a
-		// linked form is never found: the incident Zeebe raises when the
-		// form id has no deployed form.
-		return nil, &evalError{"FORM_NOT_FOUND", fmt.Sprintf("Expected to find a form with id '%s', but no form with this id is found, "+
-			"at least a form with this id should be available. To resolve the Incident please deploy a form with the same id", u.FormID)}
+		// A linked form is the latest version of its id at activation.
+		f := p.st.latestForm(u.FormID)
+		if f == nil {
+			return nil, &evalError{"FORM_NOT_FOUND", fmt.Sprintf("Expected to find a form with id '%s', but no form with this id is found, "+
+				"at least a form with this id should be available. To resolve the Incident please deploy a form with the same id", u.FormID)}
+		}
+		v.FormKey = f.FormKey
 	}
 	headers := []kv{}
 	for _, h := range ei.el.Headers {
