@@ -26,7 +26,7 @@ import (
 const (
 	wantModels       = 48 // models (a model is one deployment: a BPMN file with what it calls)
 	wantZeebeRefuses = 5  // models Zeebe 8.5 refuses as well: not runnable Camunda 8.5 models
-	wantEnded        = 41 // models that run to an end event
+	wantEnded        = 42 // models that run to an end event
 )
 
 // corpusDir is where the models and the manifest live; LOCALZEEBE_CORPUS

@@ -168,3 +168,36 @@ func TestUserTaskLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestDeployForm deploys a Camunda Form: its metadata in the answer, and a
+// user task linked to it carries its key.
+func TestDeployForm(t *testing.T) {
+	a := start(t)
+	resp := a.deploy(t, map[string]string{"review.form": `{"id":"review","type":"default","components":[]}`})
+	require.Equal(t, http.StatusOK, resp.status, string(resp.body))
+	var out struct {
+		Deployments []struct {
+			Form *struct {
+				FormID       string `json:"formId"`
+				Version      int32  `json:"version"`
+				ResourceName string `json:"resourceName"`
+				TenantID     string `json:"tenantId"`
+				FormKey      string `json:"formKey"`
+			} `json:"form"`
+		} `json:"deployments"`
+	}
+	require.NoError(t, json.Unmarshal(resp.body, &out))
+	require.Len(t, out.Deployments, 1)
+	f := out.Deployments[0].Form
+	require.NotNil(t, f, string(resp.body))
+	assert.Equal(t, "review", f.FormID)
+	assert.Equal(t, int32(1), f.Version)
+	assert.Equal(t, "review.form", f.ResourceName)
+	assert.Equal(t, "<default>", f.TenantID)
+	_, err := strconv.ParseInt(f.FormKey, 10, 64)
+	require.NoError(t, err, "the key is a string of digits")
+
+	bad := a.deploy(t, map[string]string{"nameless.form": `{"components":[]}`})
+	p := requireProblem(t, bad, http.StatusBadRequest, "INVALID_ARGUMENT", "/v2/deployments")
+	assert.Contains(t, p.Detail, "'nameless.form': expected the form to have an 'id', but it is missing or blank")
+}
