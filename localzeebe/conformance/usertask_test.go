@@ -194,7 +194,9 @@ func TestFormsLinkedToZeebeUserTasks(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(c.Value, &v))
 	assert.Equal(t, v2.GetFormKey(), v.FormKey, "the latest version of the linked form")
-	forms := findRecords(t, func(r *record) bool { return isEvent(r, "FORM", "CREATED") && (r.Key == v1.GetFormKey() || r.Key == v2.GetFormKey()) })
+	forms := findRecords(t, func(r *record) bool {
+		return isEvent(r, "FORM", "CREATED") && (r.Key == v1.GetFormKey() || r.Key == v2.GetFormKey())
+	})
 	require.Len(t, forms, 2, "one FORM CREATED per version")
 	var f struct {
 		FormID       string `json:"formId"`
