@@ -696,9 +696,10 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 }
 
 // checkForm checks a user task's zeebe:formDefinition once it is known
-// whether the task is a Zeebe user task: a job-based one names its form by
-// formKey (the job header); a Zeebe user task by formId (a linked form,
-// resolved at activation) or externalReference (a custom form).
+// whether the task is a Zeebe user task: either names a linked form by
+// formId (resolved at activation); a job-based one may name its form by
+// formKey (the job header), a Zeebe user task by externalReference (a
+// custom form).
 func (b *procBuilder) checkForm(e *Element, present bool) {
 	if !present {
 		return
@@ -714,9 +715,6 @@ func (b *procBuilder) checkForm(e *Element, present bool) {
 	switch {
 	case set != 1:
 		b.add(where, "Exactly one of the attributes 'formKey', 'formId' or 'externalReference' of 'zeebe:formDefinition' must be present and not empty")
-	case !u.Zeebe && u.FormID != "":
-		b.add(where, "'zeebe:formDefinition' with 'formId' (a linked Camunda Form) is supported by the local engine on Zeebe user tasks "+
-			"('zeebe:userTask') only; a job-based user task takes 'formKey'")
 	case !u.Zeebe && u.ExternalReference != "":
 		b.add(where, "Attribute 'externalReference' of 'zeebe:formDefinition' is for Zeebe user tasks ('zeebe:userTask'); "+
 			"a job-based user task takes 'formKey'")

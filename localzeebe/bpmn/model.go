@@ -207,7 +207,8 @@ type UserTaskProps struct {
 	// completed through the REST API, rather than a job.
 	Zeebe                                     bool
 	FormKey                                   string // zeebe:formDefinition formKey (job-based)
-	FormID, ExternalReference                 string // zeebe:formDefinition formId, externalReference (Zeebe user task)
+	FormID                                    string // zeebe:formDefinition formId: a linked form, for both kinds
+	ExternalReference                         string // zeebe:formDefinition externalReference (Zeebe user task)
 	Assignee, CandidateGroups, CandidateUsers string // zeebe:assignmentDefinition
 	DueDate, FollowUpDate                     string // zeebe:taskSchedule
 }

@@ -209,4 +209,13 @@ func TestFormsLinkedToZeebeUserTasks(t *testing.T) {
 	assert.Equal(t, int32(2), f.Version)
 	assert.Equal(t, v2.GetFormKey(), f.FormKey)
 	assert.Equal(t, formID+".form", f.ResourceName)
+
+	// A job-based user task linked to the form gets its key as the form key header.
+	jobPid := uniq(t, "p")
+	jm := model{pid: jobPid, meta: deployXML(t, jobPid+".bpmn", between(jobPid,
+		`<bpmn:userTask id="X"><bpmn:extensionElements><zeebe:formDefinition formId="`+formID+`"/></bpmn:extensionElements></bpmn:userTask>`, false))}
+	jpik := jm.create(t, map[string]any{})
+	j := awaitInstanceJob(t, userTaskJobType, jpik)
+	assert.Equal(t, map[string]string{"io.camunda.zeebe:formKey": strconv.FormatInt(v2.GetFormKey(), 10)}, headersOf(t, j))
+	complete(t, j.GetKey(), map[string]any{})
 }

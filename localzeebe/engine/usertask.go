@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/bpmn"
@@ -32,6 +33,14 @@ func (p *proc) userTaskHeaders(ei *elemInst, u *bpmn.UserTaskProps, headers []kv
 		}
 	}
 	add(headerFormKey, u.FormKey)
+	if u.FormID != "" {
+		// A linked form: the header carries the latest version's key.
+		f, err := p.linkedForm(u.FormID)
+		if err != nil {
+			return nil, err
+		}
+		add(headerFormKey, strconv.FormatInt(f.FormKey, 10))
+	}
 	assignee, err := p.userTaskString(u.Assignee, ei.key)
 	if err != nil {
 		return nil, err
@@ -245,10 +254,9 @@ func (p *proc) createUserTask(ei *elemInst) (*userTask, error) {
 	}
 	if u.FormID != "" {
 		// A linked form is the latest version of its id at activation.
-		f := p.st.latestForm(u.FormID)
-		if f == nil {
-			return nil, &evalError{"FORM_NOT_FOUND", fmt.Sprintf("Expected to find a form with id '%s', but no form with this id is found, "+
-				"at least a form with this id should be available. To resolve the Incident please deploy a form with the same id", u.FormID)}
+		f, err := p.linkedForm(u.FormID)
+		if err != nil {
+			return nil, err
 		}
 		v.FormKey = f.FormKey
 	}
@@ -361,4 +369,15 @@ func (p *proc) userTaskItems(attr string, scope int64) ([]string, error) {
 		return nil, fmt.Errorf("read candidate list %s: %w", raw, err)
 	}
 	return items, nil
+}
+
+// linkedForm is the latest version of a linked form; none deployed is the
+// FORM_NOT_FOUND incident Zeebe raises.
+func (p *proc) linkedForm(id string) (*formDef, error) {
+	f := p.st.latestForm(id)
+	if f == nil {
+		return nil, &evalError{"FORM_NOT_FOUND", fmt.Sprintf("Expected to find a form with id '%s', but no form with this id is found, "+
+			"at least a form with this id should be available. To resolve the Incident please deploy a form with the same id", id)}
+	}
+	return f, nil
 }
