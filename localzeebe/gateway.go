@@ -122,7 +122,7 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 			BpmnProcessId: p.BpmnProcessID, Version: p.Version, ProcessDefinitionKey: p.ProcessDefinitionKey,
 			ResourceName: p.ResourceName, TenantId: engine.DefaultTenant}}})
 	}
-	// Zeebe's order: processes, decisions, then decision requirements (reference 1.2).
+	// Zeebe's order: processes, decisions, decision requirements, then forms (reference 1.2).
 	for _, d := range out.Decisions {
 		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_Decision{Decision: &pb.DecisionMetadata{
 			DmnDecisionId: d.DecisionID, DmnDecisionName: d.DecisionName, Version: d.Version, DecisionKey: d.DecisionKey,
@@ -133,6 +133,10 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 			DmnDecisionRequirementsId: d.DecisionRequirementsID, DmnDecisionRequirementsName: d.DecisionRequirementsName,
 			Version: d.DecisionRequirementsVersion, DecisionRequirementsKey: d.DecisionRequirementsKey, ResourceName: d.ResourceName,
 			TenantId: engine.DefaultTenant}}})
+	}
+	for _, f := range out.Forms {
+		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_Form{Form: &pb.FormMetadata{
+			FormId: f.FormID, Version: f.Version, FormKey: f.FormKey, ResourceName: f.ResourceName, TenantId: engine.DefaultTenant}}})
 	}
 	return resp, nil
 }

@@ -26,7 +26,7 @@ import (
 const (
 	wantModels       = 48 // models (a model is one deployment: a BPMN file with what it calls)
 	wantZeebeRefuses = 5  // models Zeebe 8.5 refuses as well: not runnable Camunda 8.5 models
-	wantEnded        = 40 // models that run to an end event
+	wantEnded        = 42 // models that run to an end event
 )
 
 // corpusDir is where the models and the manifest live; LOCALZEEBE_CORPUS
@@ -271,9 +271,10 @@ type record struct {
 		CorrelationKey           string `json:"correlationKey"`
 		SignalName               string `json:"signalName"`
 		CatchEventInstanceKey    int64  `json:"catchEventInstanceKey"`
-		DueDate                  int64  `json:"dueDate"`
-		ErrorType                string `json:"errorType"`
-		ErrorMessage             string `json:"errorMessage"`
+		// A timer's due date is epoch ms, a user task's an ISO 8601 string.
+		DueDate      json.RawMessage `json:"dueDate"`
+		ErrorType    string          `json:"errorType"`
+		ErrorMessage string          `json:"errorMessage"`
 	} `json:"value"`
 }
 
@@ -288,6 +289,7 @@ type driver struct {
 	active map[int64]string
 	// What the instance waits for, by subscription (or timer) key.
 	jobTypes  map[string]bool
+	userTasks map[int64]string  // open Zeebe user tasks: key -> element id
 	messages  map[string]record // by element instance and message name
 	published map[string]bool
 	signals   map[int64]record
@@ -315,7 +317,7 @@ func runModel(t *testing.T, dir string, md model) outcome {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d := &driver{t: t, eng: eng, clock: ck, model: md, pos: 1, active: map[int64]string{},
-		jobTypes: map[string]bool{}, messages: map[string]record{}, published: map[string]bool{},
+		jobTypes: map[string]bool{}, userTasks: map[int64]string{}, messages: map[string]record{}, published: map[string]bool{},
 		signals: map[int64]record{}, signalled: map[int64]bool{}, timers: map[int64]int64{}}
 	return d.run(ctx, dir)
 }
@@ -419,6 +421,19 @@ func (d *driver) act(ctx context.Context) bool {
 		d.read()
 		return true
 	}
+	// A person completes the Zeebe user tasks, through the REST API in Zeebe.
+	if len(d.userTasks) > 0 {
+		k := sortedKeys(d.userTasks)[0]
+		id := d.userTasks[k]
+		delete(d.userTasks, k)
+		vars := d.model.JobVariables[id]
+		if len(vars) == 0 {
+			vars = json.RawMessage(`{}`)
+		}
+		require.NoError(t, d.eng.CompleteUserTask(ctx, engine.UserTaskCommand{Key: k, Variables: vars}), "complete user task %s", id)
+		d.read()
+		return true
+	}
 	for _, k := range sortedKeys(d.messages) {
 		m := d.messages[k]
 		delete(d.messages, k)
@@ -511,6 +526,10 @@ func (d *driver) read() {
 			}
 		case "JOB CREATED", "JOB TIMED_OUT", "JOB RETRIES_UPDATED", "JOB FAILED":
 			d.jobTypes[v.Type] = true
+		case "USER_TASK CREATED":
+			d.userTasks[r.Key] = v.ElementID
+		case "USER_TASK COMPLETED", "USER_TASK CANCELED":
+			delete(d.userTasks, r.Key)
 		// Zeebe writes both sides of a subscription; either one says what
 		// the instance waits for.
 		case "MESSAGE_SUBSCRIPTION CREATED", "PROCESS_MESSAGE_SUBSCRIPTION CREATED":
@@ -529,7 +548,9 @@ func (d *driver) read() {
 		case "SIGNAL_SUBSCRIPTION DELETED":
 			delete(d.signals, r.Key)
 		case "TIMER CREATED":
-			d.timers[r.Key] = v.DueDate
+			var due int64
+			require.NoError(t, json.Unmarshal(v.DueDate, &due), "timer due date")
+			d.timers[r.Key] = due
 		case "TIMER TRIGGERED", "TIMER CANCELED":
 			delete(d.timers, r.Key)
 		case "INCIDENT CREATED":

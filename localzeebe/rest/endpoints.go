@@ -73,10 +73,19 @@ type decisionRequirements struct {
 	DecisionRequirementsKey  key    `json:"decisionRequirementsKey"`
 }
 
+type form struct {
+	FormID       string `json:"formId"`
+	Version      int32  `json:"version"`
+	ResourceName string `json:"resourceName"`
+	TenantID     string `json:"tenantId"`
+	FormKey      key    `json:"formKey"`
+}
+
 type deploymentMetadata struct {
 	ProcessDefinition    *processDefinition    `json:"processDefinition,omitempty"`
 	DecisionDefinition   *decisionDefinition   `json:"decisionDefinition,omitempty"`
 	DecisionRequirements *decisionRequirements `json:"decisionRequirements,omitempty"`
+	Form                 *form                 `json:"form,omitempty"`
 }
 
 type deployment struct {
@@ -138,6 +147,10 @@ func (h *Handler) deploy(w http.ResponseWriter, r *http.Request) {
 			DecisionRequirementsID: d.DecisionRequirementsID, Version: d.DecisionRequirementsVersion,
 			DecisionRequirementsName: d.DecisionRequirementsName, TenantID: engine.DefaultTenant, ResourceName: d.ResourceName,
 			DecisionRequirementsKey: key(d.DecisionRequirementsKey)}})
+	}
+	for _, f := range out.Forms {
+		resp.Deployments = append(resp.Deployments, deploymentMetadata{Form: &form{FormID: f.FormID, Version: f.Version,
+			ResourceName: f.ResourceName, TenantID: engine.DefaultTenant, FormKey: key(f.FormKey)}})
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -53,20 +54,28 @@ func New(eng *engine.Engine, opts Options) *Handler {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	routes := map[string]http.HandlerFunc{
-		"GET /v2/topology":                                     h.topology,
-		"POST /v2/deployments":                                 h.deploy,
-		"POST /v2/process-instances":                           h.createInstance,
-		"POST /v2/process-instances/{key}/cancellation":        h.cancelInstance,
-		"POST /v2/jobs/activation":                             h.activateJobs,
-		"POST /v2/jobs/{key}/completion":                       h.completeJob,
-		"POST /v2/jobs/{key}/failure":                          h.failJob,
-		"POST /v2/jobs/{key}/error":                            h.throwError,
-		"PATCH /v2/jobs/{key}":                                 h.updateJob,
-		"POST /v2/incidents/{key}/resolution":                  h.resolveIncident,
-		"POST /v2/messages/publication":                        h.publishMessage,
-		"POST /v2/signals/broadcast":                           h.broadcastSignal,
-		"PUT /v2/element-instances/{key}/variables":            h.setVariables,
-		"POST /v2/user-tasks/{key}/completion":                 h.completeUserTask,
+		"GET /v2/topology":                              h.topology,
+		"POST /v2/deployments":                          h.deploy,
+		"POST /v2/process-instances":                    h.createInstance,
+		"POST /v2/process-instances/{key}/cancellation": h.cancelInstance,
+		"POST /v2/jobs/activation":                      h.activateJobs,
+		"POST /v2/jobs/{key}/completion":                h.completeJob,
+		"POST /v2/jobs/{key}/failure":                   h.failJob,
+		"POST /v2/jobs/{key}/error":                     h.throwError,
+		"PATCH /v2/jobs/{key}":                          h.updateJob,
+		"POST /v2/incidents/{key}/resolution":           h.resolveIncident,
+		"POST /v2/messages/publication":                 h.publishMessage,
+		"POST /v2/signals/broadcast":                    h.broadcastSignal,
+		"PUT /v2/element-instances/{key}/variables":     h.setVariables,
+		"POST /v2/user-tasks/{key}/completion":          h.completeUserTask,
+		"POST /v2/user-tasks/{key}/assignment":          h.assignUserTask,
+		"DELETE /v2/user-tasks/{key}/assignee":          h.unassignUserTask,
+		"PATCH /v2/user-tasks/{key}":                    h.updateUserTask,
+		// The Zeebe 8.5 REST API served user tasks only, under /v1.
+		"POST /v1/user-tasks/{key}/completion":                 h.completeUserTask,
+		"POST /v1/user-tasks/{key}/assignment":                 h.assignUserTask,
+		"DELETE /v1/user-tasks/{key}/assignee":                 h.unassignUserTask,
+		"PATCH /v1/user-tasks/{key}":                           h.updateUserTask,
 		"/v2/":                                                 h.notImplemented,
 		"/":                                                    h.notFound,
 		"POST /v2/messages/correlation":                        h.notImplemented,
@@ -74,10 +83,7 @@ func New(eng *engine.Engine, opts Options) *Handler {
 		"POST /v2/process-instances/{key}/modification":        h.notImplemented,
 		"POST /v2/process-instances/{key}/migration":           h.notImplemented,
 		"POST /v2/resources/{key}/deletion":                    h.notImplemented,
-		"POST /v2/user-tasks/{key}/assignment":                 h.noUserTask,
-		"DELETE /v2/user-tasks/{key}/assignee":                 h.noUserTask,
-		"PATCH /v2/user-tasks/{key}":                           h.noUserTask,
-		"GET /v2/user-tasks/{key}":                             h.noUserTask,
+		"GET /v2/user-tasks/{key}":                             h.notImplemented,
 		"POST /v2/user-tasks/search":                           h.notImplemented,
 		"POST /v2/process-instances/search":                    h.notImplemented,
 		"POST /v2/incidents/search":                            h.notImplemented,
@@ -202,20 +208,14 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, r, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("%s is not a path of the REST API, which is under /v2/", r.URL.Path))
 }
 
-// noUserTask answers the user task endpoints: the engine has only job-based
-// user tasks (zeebe:userTask is refused at deployment), so no key names a
-// user task; a job-based one is completed as its job.
-func (h *Handler) noUserTask(w http.ResponseWriter, r *http.Request) {
-	if _, err := pathKey(r); err != nil {
+// completeUserTask completes a Zeebe user task (zeebe:userTask) with
+// variables; the v1 body (Zeebe 8.5) and the v2 body (8.6+) are the same.
+func (h *Handler) completeUserTask(w http.ResponseWriter, r *http.Request) {
+	k, err := pathKey(r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeProblem(w, r, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf(
-		"Command 'COMPLETE' rejected with code 'NOT_FOUND': Expected to find a user task with key '%s', but no such user task was found "+
-			"(the local engine has only job-based user tasks: complete one through its job, POST /v2/jobs/{jobKey}/completion)", r.PathValue("key")))
-}
-
-func (h *Handler) completeUserTask(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Variables json.RawMessage `json:"variables"`
 		Action    string          `json:"action"`
@@ -228,7 +228,125 @@ func (h *Handler) completeUserTask(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.noUserTask(w, r)
+	h.userTaskDone(w, r, h.eng.CompleteUserTask(r.Context(), engine.UserTaskCommand{Key: k, Variables: req.Variables, Action: req.Action}))
+}
+
+// assignUserTask assigns a user task; allowOverride false (the default is
+// true) claims it instead, which an assignee other than the new one refuses.
+func (h *Handler) assignUserTask(w http.ResponseWriter, r *http.Request) {
+	k, err := pathKey(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var req struct {
+		Assignee      string `json:"assignee"`
+		AllowOverride *bool  `json:"allowOverride"`
+		Action        string `json:"action"`
+	}
+	if err := decode(r, &req, true); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if req.Assignee == "" {
+		h.fail(w, r, invalid("No assignee provided"))
+		return
+	}
+	c := engine.UserTaskCommand{Key: k, Assignee: req.Assignee, Action: req.Action}
+	if req.AllowOverride != nil && !*req.AllowOverride {
+		h.userTaskDone(w, r, h.eng.ClaimUserTask(r.Context(), c))
+		return
+	}
+	h.userTaskDone(w, r, h.eng.AssignUserTask(r.Context(), c))
+}
+
+// unassignUserTask removes a user task's assignee.
+func (h *Handler) unassignUserTask(w http.ResponseWriter, r *http.Request) {
+	k, err := pathKey(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.userTaskDone(w, r, h.eng.AssignUserTask(r.Context(), engine.UserTaskCommand{Key: k, Action: "unassign"}))
+}
+
+// updateUserTask changes the attributes its changeset names; an attribute
+// given as null is cleared.
+func (h *Handler) updateUserTask(w http.ResponseWriter, r *http.Request) {
+	k, err := pathKey(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var req struct {
+		Changeset map[string]json.RawMessage `json:"changeset"`
+		Action    string                     `json:"action"`
+	}
+	if err := decode(r, &req, false); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c := engine.UserTaskCommand{Key: k, Action: req.Action, ChangedAttributes: []string{}}
+	for _, name := range sortedNames(req.Changeset) {
+		raw := req.Changeset[name]
+		null := string(raw) == "null"
+		var err error
+		switch name {
+		case "candidateGroups", "candidateUsers":
+			var items []string
+			if !null {
+				err = json.Unmarshal(raw, &items)
+			}
+			if items == nil {
+				items = []string{}
+			}
+			if name == "candidateGroups" {
+				c.CandidateGroups = items
+				c.ChangedAttributes = append(c.ChangedAttributes, engine.AttrCandidateGroups)
+			} else {
+				c.CandidateUsers = items
+				c.ChangedAttributes = append(c.ChangedAttributes, engine.AttrCandidateUsers)
+			}
+		case "dueDate", "followUpDate":
+			var d string
+			if !null {
+				err = json.Unmarshal(raw, &d)
+			}
+			if name == "dueDate" {
+				c.DueDate = d
+				c.ChangedAttributes = append(c.ChangedAttributes, engine.AttrDueDate)
+			} else {
+				c.FollowUpDate = d
+				c.ChangedAttributes = append(c.ChangedAttributes, engine.AttrFollowUpDate)
+			}
+		default:
+			h.fail(w, r, invalid("The changeset attribute '%s' cannot be updated by the local engine (Zeebe 8.5 updates candidateGroups, candidateUsers, dueDate and followUpDate)", name))
+			return
+		}
+		if err != nil {
+			h.fail(w, r, invalid("The changeset attribute '%s' has the wrong type: %v", name, err))
+			return
+		}
+	}
+	h.userTaskDone(w, r, h.eng.UpdateUserTask(r.Context(), c))
+}
+
+// userTaskDone answers a user task command: 204 No Content, or its problem.
+func (h *Handler) userTaskDone(w http.ResponseWriter, r *http.Request, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func sortedNames(m map[string]json.RawMessage) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // key is a Zeebe key, a JSON string in the v2 API; a number is taken too.

@@ -503,13 +503,14 @@ func TestNotServed(t *testing.T) {
 		{"another method on an endpoint", http.MethodGet, "/v2/jobs/activation", 501, "NOT_IMPLEMENTED",
 			"GET /v2/jobs/activation is not implemented by localzeebe, the local Zeebe-compatible engine (docs/localzeebe.md lists the REST endpoints it serves); run it against a Camunda 8 cluster, or use the gRPC API"},
 		{"outside the API", http.MethodGet, "/v1/topology", 404, "NOT_FOUND", "/v1/topology is not a path of the REST API, which is under /v2/"},
-		{"user task completion", http.MethodPost, "/v2/user-tasks/42/completion", 404, "NOT_FOUND",
-			"Command 'COMPLETE' rejected with code 'NOT_FOUND': Expected to find a user task with key '42', but no such user task was found " +
-				"(the local engine has only job-based user tasks: complete one through its job, POST /v2/jobs/{jobKey}/completion)"},
+		{"user task completion of an unknown key", http.MethodPost, "/v2/user-tasks/42/completion", 404, "NOT_FOUND",
+			"Command 'COMPLETE' rejected with code 'NOT_FOUND': Expected to complete user task with key '42', but no such user task was found"},
+		{"v1 user task assignment of an unknown key", http.MethodPost, "/v1/user-tasks/42/assignment", 404, "NOT_FOUND",
+			"Command 'ASSIGN' rejected with code 'NOT_FOUND': Expected to assign user task with key '42', but no such user task was found"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := requireProblem(t, a.do(t, tc.method, tc.path, "application/json", []byte(`{}`)), tc.status, tc.title, tc.path)
+			p := requireProblem(t, a.do(t, tc.method, tc.path, "application/json", []byte(`{"assignee":"x"}`)), tc.status, tc.title, tc.path)
 			assert.Equal(t, tc.detail, p.Detail)
 		})
 	}
