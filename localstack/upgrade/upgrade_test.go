@@ -47,6 +47,11 @@ type upgradeCase struct {
 	// version adds beside the moves (never a delete or a replace, but for
 	// deletes).
 	changes []string
+	// optional are changes the plan may or may not make: LocalStack keeps a
+	// deleted log group's tags and gives them to a group created again under
+	// the same name, so on a LocalStack that ran the end-to-end tests
+	// before, the bridge's tag is already on the groups and is no change.
+	optional []string
 	// deletes are the deletes among changes: what this version no longer
 	// needs and that holds nothing (an IAM policy), never a topic, queue,
 	// bucket or secret.
@@ -134,6 +139,13 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				`update module.functions["long-work"].module.lambda.aws_lambda_function.this[0]`,
 			},
 			deletes: []string{`delete module.functions["long-work"].aws_iam_role_policy.returner[0]`},
+			optional: []string{
+				"update module.bridge.module.callback[0].aws_cloudwatch_log_group.this[0]",
+				"update module.bridge.module.fulfiller.aws_cloudwatch_log_group.this[0]",
+				"update module.bridge.module.poller.aws_cloudwatch_log_group.this[0]",
+				"update module.bridge.module.returner.aws_cloudwatch_log_group.this[0]",
+				`update module.functions["long-work"].module.lambda.aws_cloudwatch_log_group.this[0]`,
+			},
 			kept: []string{
 				"module.bridge.aws_sns_topic.jobs",
 				"module.bridge.aws_sns_topic.outcomes",
@@ -206,7 +218,10 @@ func upgrade(t *testing.T, previous, name string, tc upgradeCase) {
 			assert.NotContains(t, c, "delete", "the upgrade destroys and replaces nothing")
 		}
 	}
-	assert.Equal(t, tc.changes, changed, "beside the moves, the upgrade changes exactly what this version adds")
+	want := slices.DeleteFunc(slices.Clone(tc.changes), func(c string) bool {
+		return slices.Contains(tc.optional, c) && !slices.Contains(changed, c)
+	})
+	assert.Equal(t, want, changed, "beside the moves, the upgrade changes exactly what this version adds")
 	assert.Equal(t, tc.moves, moved, "exactly these addresses move")
 	noop := map[string]bool{}
 	for _, rc := range plan.ResourceChanges {
