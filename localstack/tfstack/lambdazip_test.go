@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -15,28 +16,57 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 )
 
-// TestLambdaZipsAreReproducible: two builds of the same function give the
-// same bytes, so a second `make demo` or `make test` changes no function
-// (Terraform compares the zips' hashes). The entry is the executable
-// bootstrap, with a fixed time.
+// linkCommand is the linker's command line in the go command's -x output.
+var linkCommand = regexp.MustCompile(`(?m)/link -o `)
+
+// TestLambdaZipsAreReproducible: builds of the same function give the same
+// bytes, so a second `make demo` or `make test` changes no function
+// (Terraform compares the zips' hashes): without a cache, into a cold cache
+// (LAMBDAZIP_CACHE, as make build passes it) and from the warm one, which
+// neither relinks the binary nor compresses it again. The entry is the
+// executable bootstrap, with a fixed time.
 func TestLambdaZipsAreReproducible(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	require.NoError(t, err)
 	dir := t.TempDir()
-	var zips [][]byte
-	for i := range 2 {
-		out := filepath.Join(dir, "noop-"+string(rune('a'+i))+".zip")
+	cache := filepath.Join(dir, "cache")
+	// GOFLAGS=-x: the go command prints the commands it runs, the linker's among them.
+	build := func(name, cache string) (zip []byte, linked bool) {
+		t.Helper()
+		out := filepath.Join(dir, name+".zip")
 		cmd := exec.Command(filepath.Join(root, "localstack", "lambdazip"), "./functions/noop", out)
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "LAMBDAZIP_CACHE="+cache, "GOFLAGS=-x")
 		b, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", b)
 		z, err := os.ReadFile(out)
 		require.NoError(t, err)
-		zips = append(zips, z)
+		return z, linkCommand.Match(b)
 	}
-	assert.True(t, bytes.Equal(zips[0], zips[1]), "two builds of the same source differ")
+	uncached, _ := build("uncached", "")
+	cold, linked := build("cold", cache)
+	require.True(t, linked, "the cold build did not link (or GOFLAGS=-x printed no link command)")
+	// The cached zip, as the cold build left it; the warm build must leave it
+	// as it is (the go command touches an up-to-date binary, so its time says
+	// nothing).
+	cached := map[string]time.Time{}
+	for _, f := range []string{"zip", "zip.stamp"} {
+		st, err := os.Stat(filepath.Join(cache, "cold", f))
+		require.NoError(t, err, "the cold build kept no %s", f)
+		cached[f] = st.ModTime()
+	}
+	require.NoError(t, os.Rename(filepath.Join(cache, "cold"), filepath.Join(cache, "warm")))
+	warm, linked := build("warm", cache)
+	assert.False(t, linked, "the warm build linked the binary again")
+	assert.True(t, bytes.Equal(uncached, cold), "a build into a cache differs from one without")
+	assert.True(t, bytes.Equal(cold, warm), "a build from the warm cache differs from the cold one")
+	for f, mod := range cached {
+		st, err := os.Stat(filepath.Join(cache, "warm", f))
+		require.NoError(t, err)
+		assert.Equal(t, mod, st.ModTime(), "the warm build wrote %s again", f)
+	}
 
-	r, err := zip.NewReader(bytes.NewReader(zips[0]), int64(len(zips[0])))
+	r, err := zip.NewReader(bytes.NewReader(uncached), int64(len(uncached)))
 	require.NoError(t, err)
 	require.Len(t, r.File, 1)
 	f := r.File[0]
