@@ -100,11 +100,12 @@ BRIDGE_LAYERS  := zeebe-runtime-proxy
 .PHONY: build
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
 	@rm -rf $(DIST) && mkdir -p $(DIST)
-	@for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
-	  GO=$(GO) localstack/lambdazip $$pkg $(DIST)/$$(basename $$pkg).zip; \
-	done
-	@for f in $(SCRIPT_FUNCTIONS); do localstack/lambdazip functions/$$f $(DIST)/$$f.zip; done
-	@for l in $(BRIDGE_LAYERS); do GO=$(GO) localstack/lambdazip ./cmd/$$l $(DIST)/$$l.zip $$l; done
+	@export GO=$(GO) LAMBDAZIP_CACHE=$(LOCAL)/lambda-build/$(GOARCH_LAMBDA); \
+	  for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
+	    localstack/lambdazip $$pkg $(DIST)/$$(basename $$pkg).zip || exit 1; \
+	  done; \
+	  for f in $(SCRIPT_FUNCTIONS); do localstack/lambdazip functions/$$f $(DIST)/$$f.zip || exit 1; done; \
+	  for l in $(BRIDGE_LAYERS); do localstack/lambdazip ./cmd/$$l $(DIST)/$$l.zip $$l || exit 1; done
 	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips (the layers $(BRIDGE_LAYERS) among them) for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
 $(TERRAFORM):
@@ -157,6 +158,10 @@ unit: prereqs ## unit tests only (no Zeebe, no LocalStack)
 up: ## install (first time) and start Zeebe and LocalStack; the process view is then at $PROCESS_VIEW_URL
 	$(STACK) up
 
+.PHONY: stack-install
+stack-install: ## build and install what `make up` starts (the engine, LocalStack, the local runtimes), side by side, starting nothing
+	@$(STACK) install
+
 .PHONY: down
 down: ## stop what `make up` started
 	$(STACK) down
@@ -198,6 +203,13 @@ bench: build terraform-provider ## the bridge beside a direct Go worker and a sy
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
 	  exit $$rc
 
+# The engine's speed against an earlier commit: 8beef49 is the engine before
+# the elements, clients and REST API of issue 22 were added.
+BENCH_BASE ?= 8beef49
+.PHONY: bench-engine
+bench-engine: prereqs ## the engine's ActivateComplete benchmark at BENCH_BASE and in the working tree, run in turns, compared by benchstat (ratios in .local/bench-engine)
+	@BENCH_ENGINE_DIR=$(LOCAL)/bench-engine GO=$(GO) localzeebe/bench-against $(BENCH_BASE)
+
 # ZEEBE_ADDRESS given on the command line or in the environment points the
 # conformance suite at that gateway (ZEEBE_CONFORMANCE_ADDRESS); without it the
 # suite starts a local engine in-process.
@@ -210,6 +222,9 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: demo
-demo: build terraform-provider ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
+# On a fresh machine the builds (CPU) and the stack's installs (mostly
+# downloads) run side by side: the zips, terraform, and `localstack/stack install`.
+demo: ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
+	@$(MAKE) --no-print-directory -j3 build terraform-provider stack-install
 	$(STACK) up
 	$(GO) run ./cmd/demo -dist $(DIST) -view $(PROCESS_VIEW_URL)
