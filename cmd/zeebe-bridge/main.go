@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -46,6 +47,7 @@ commands:
   dlq redrive             move the outcomes DLQ back to the outcomes queue (the fulfiller applies them)
   dlq return MESSAGE-ID   hand a dead-lettered job back to Zeebe (retries unchanged, or --incident)
   rotate-key              new current job token key; old ones stay while their tokens can be in use
+  attach-layer FUNCTION   give a function deployed by another tool the bridge's layer and its environment
 
 Every command takes --tf-dir DIR or --outputs FILE (where the names come
 from), --json, and --help.
@@ -77,6 +79,7 @@ func (o output) print(v any, text func(w io.Writer)) error {
 func commands() []command {
 	var queue, incident string
 	var maxTokenLifetime time.Duration
+	var dryRun bool
 	return []command{
 		{name: "status", help: "Shows every queue's depth (visible, in flight, delayed) and the poller's last finished run.",
 			run: func(ctx context.Context, op *operator.Operator, _ *flag.FlagSet, out output) error {
@@ -160,6 +163,43 @@ func commands() []command {
 				}
 				return out.print(o, func(w io.Writer) {
 					fmt.Fprintf(w, "job %d (instance %d) handed back: fail with retries %d: %s\n", o.JobKey, o.ProcessInstanceKey, o.Retries, o.ErrorMessage)
+				})
+			}},
+		{name: "attach-layer", args: "FUNCTION", help: "Gives FUNCTION, an existing function in a managed runtime (Python, Node.js, Java) deployed by another tool, the bridge's layer and the environment it needs, from its zeebe-lambda module's runtime_proxy_attachment (attach_runtime_proxy = true); its own layers and variables stay, an earlier version of the layer is replaced. Run it again after the function's own deployment, which may take them off.",
+			flags: func(fs *flag.FlagSet) {
+				fs.BoolVar(&dryRun, "dry-run", false, "say what would change, change nothing")
+			},
+			run: func(ctx context.Context, op *operator.Operator, fs *flag.FlagSet, out output) error {
+				fn, err := oneArg(fs, "FUNCTION")
+				if err != nil {
+					return err
+				}
+				res, err := op.AttachLayer(ctx, fn, dryRun)
+				if err != nil {
+					return err
+				}
+				return out.print(res, func(w io.Writer) {
+					switch {
+					case !res.Changed:
+						fmt.Fprintf(w, "%s (%s) already runs behind the layer: nothing to change\n", res.Function, res.Runtime)
+						return
+					case res.DryRun:
+						fmt.Fprintf(w, "%s (%s) would get (nothing changed: --dry-run):\n", res.Function, res.Runtime)
+					default:
+						fmt.Fprintf(w, "%s (%s) now runs behind the layer:\n", res.Function, res.Runtime)
+					}
+					fmt.Fprintf(w, "  layers\t%s\n", strings.Join(res.Layers, ", "))
+					for _, l := range res.Replaced {
+						fmt.Fprintf(w, "  replaced\t%s\n", l)
+					}
+					keys := make([]string, 0, len(res.Set))
+					for k := range res.Set {
+						keys = append(keys, k)
+					}
+					sort.Strings(keys)
+					for _, k := range keys {
+						fmt.Fprintf(w, "  %s\t%s\n", k, res.Set[k])
+					}
 				})
 			}},
 		{name: "rotate-key", help: "Draws a new current job token key; the current one stays valid as a previous key, and previous keys stay until every token they signed has expired (--max-token-lifetime after their retirement, plus the keyring's 5-minute cache), so jobs in flight still complete.",

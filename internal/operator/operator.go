@@ -22,6 +22,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -59,6 +60,9 @@ type Outputs struct {
 type FunctionQueue struct {
 	QueueURL string `json:"queue_url"`
 	DLQURL   string `json:"dlq_url"`
+	// RuntimeProxy is set for an existing function the module was asked to
+	// attach the layer to (attach_runtime_proxy); see AttachLayer.
+	RuntimeProxy *Attachment `json:"runtime_proxy,omitempty"`
 }
 
 // ReadOutputs reads the zeebe_bridge output: from a file holding `terraform
@@ -119,13 +123,15 @@ type Clients struct {
 	SNS     *sns.Client
 	Logs    *cloudwatchlogs.Client
 	Secrets *secretsmanager.Client
+	Lambda  LambdaAPI
 	// Payloads resolves offloaded messages for show (nil: shown as pointers).
 	Payloads *claimcheck.Store
 }
 
 // NewClients builds the clients from an AWS configuration.
 func NewClients(cfg aws.Config, bucket string) Clients {
-	c := Clients{SQS: sqs.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg)}
+	c := Clients{SQS: sqs.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), Logs: cloudwatchlogs.NewFromConfig(cfg), Secrets: secretsmanager.NewFromConfig(cfg),
+		Lambda: lambda.NewFromConfig(cfg)}
 	if bucket != "" {
 		getenv := func(k string) string {
 			if k == claimcheck.EnvBucket {

@@ -1,7 +1,10 @@
 # A function deployed by other means, whose log group already exists (the
 # test creates it before applying, as Lambda does on a function's first run),
 # made Zeebe-ready with modules/zeebe-lambda (create_function = false). The
-# module must leave the log group alone.
+# module must leave the log group alone. With runtime_proxy_layer_filename,
+# a Python or Node.js function the module is asked to attach the bridge's
+# layer to (attach_runtime_proxy), which `zeebe-bridge attach-layer` does, as
+# for a function SAM or CDK deployed; a queue receives its outcomes.
 resource "aws_sns_topic" "jobs" {
   name = "${var.function_name}-jobs"
 }
@@ -27,8 +30,8 @@ resource "aws_lambda_function" "existing" {
   role             = aws_iam_role.existing.arn
   filename         = var.filename
   source_code_hash = filebase64sha256(var.filename)
-  handler          = "bootstrap"
-  runtime          = "provided.al2023"
+  handler          = var.handler
+  runtime          = var.runtime
   architectures    = var.architectures
   timeout          = 10
 }
@@ -43,4 +46,27 @@ module "zeebe_ready" {
   timeout            = aws_lambda_function.existing.timeout
   jobs_topic_arn     = aws_sns_topic.jobs.arn
   outcomes_topic_arn = aws_sns_topic.outcomes.arn
+
+  attach_runtime_proxy    = var.runtime_proxy_layer_filename != null
+  runtime_proxy_layer_arn = one(aws_lambda_layer_version.runtime_proxy[*].arn)
+}
+
+resource "aws_lambda_layer_version" "runtime_proxy" {
+  count = var.runtime_proxy_layer_filename == null ? 0 : 1
+
+  layer_name       = "${var.function_name}-zeebe-runtime-proxy"
+  filename         = var.runtime_proxy_layer_filename
+  source_code_hash = filebase64sha256(var.runtime_proxy_layer_filename)
+}
+
+# What the function publishes to the outcomes topic, for the test to read.
+resource "aws_sqs_queue" "outcomes" {
+  name = "${var.function_name}-outcomes"
+}
+
+resource "aws_sns_topic_subscription" "outcomes" {
+  topic_arn            = aws_sns_topic.outcomes.arn
+  protocol             = "sqs"
+  endpoint             = aws_sqs_queue.outcomes.arn
+  raw_message_delivery = true
 }

@@ -17,3 +17,13 @@ output "log_group_name" {
   description = "The function's log group, which existed before."
   value       = module.zeebe_ready.log_group_name
 }
+
+output "runtime_proxy_attachment" {
+  description = "The module's runtime_proxy_attachment: null for a Go function."
+  value       = module.zeebe_ready.runtime_proxy_attachment
+}
+
+output "outcomes_queue_url" {
+  description = "The queue subscribed to the outcomes topic."
+  value       = aws_sqs_queue.outcomes.id
+}

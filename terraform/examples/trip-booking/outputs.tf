@@ -16,6 +16,6 @@ output "function_queues" {
 output "zeebe_bridge" {
   description = "Everything the operator CLI reads (zeebe-bridge --tf-dir <this directory>): the bridge's queues, poller and keyring, and each function's queue and DLQ."
   value = merge(module.bridge.operator, {
-    functions = { for k, m in module.functions : k => { queue_url = m.queue_url, dlq_url = m.dlq_url } }
+    functions = { for k, m in module.functions : k => { queue_url = m.queue_url, dlq_url = m.dlq_url, runtime_proxy = m.runtime_proxy_attachment } }
   })
 }

@@ -33,7 +33,7 @@ locals {
   }])
   # A managed runtime (Python, Node.js, Java) runs behind the bridge's layer,
   # which does for it what lambdakit does inside a Go function.
-  managed_runtime = !can(regex("^provided", var.runtime))
+  managed_runtime = var.attach_runtime_proxy || !can(regex("^provided", var.runtime))
   layer_environment = local.managed_runtime ? {
     AWS_LAMBDA_EXEC_WRAPPER = "/opt/zeebe-runtime-proxy"
   } : {}
@@ -54,6 +54,13 @@ locals {
   otel_headers_environment = var.otel_headers_secret_arn == null ? {} : {
     OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
   }
+  # What the bridge sets in every function's environment; for an existing
+  # function, with the layer, in the output runtime_proxy_attachment.
+  bridge_environment = merge(local.payload_environment, local.otel_headers_environment, {
+    ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
+    RETRY_BACKOFF           = var.retry_backoff
+    ZEEBE_BRIDGE_NAME       = local.bridge_name
+  })
   otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
     Sid      = "OtlpHeadersSecret"
     Effect   = "Allow"
@@ -170,11 +177,7 @@ module "lambda" {
   # Known at plan time for a Go function, whose layer list stays empty.
   layers = local.managed_runtime ? compact([var.runtime_proxy_layer_arn]) : []
 
-  environment = merge(var.environment, local.payload_environment, local.layer_environment, local.otel_headers_environment, {
-    ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
-    RETRY_BACKOFF           = var.retry_backoff
-    ZEEBE_BRIDGE_NAME       = local.bridge_name
-  })
+  environment = merge(var.environment, local.layer_environment, local.bridge_environment)
 
   policy_statements = concat([
     {
@@ -227,6 +230,10 @@ resource "aws_lambda_event_source_mapping" "this" {
     precondition {
       condition     = !(var.create_function && local.managed_runtime && var.runtime_proxy_layer_arn == null)
       error_message = "runtime ${var.runtime} is not Go: set runtime_proxy_layer_arn = module.<bridge>.runtime_proxy_layer_arn (and the bridge's runtime_proxy_layer_filename), so the bridge's layer makes the function Zeebe-ready."
+    }
+    precondition {
+      condition     = !var.attach_runtime_proxy || (!var.create_function && var.runtime_proxy_layer_arn != null)
+      error_message = "attach_runtime_proxy is for an existing function (create_function = false) and needs runtime_proxy_layer_arn = module.<bridge>.runtime_proxy_layer_arn; a function this module creates gets the layer by its runtime."
     }
     precondition {
       condition     = var.job_timeout_seconds == null || var.timeout <= coalesce(var.job_timeout_seconds, 0)

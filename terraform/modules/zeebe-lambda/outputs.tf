@@ -57,3 +57,11 @@ output "event_source_mapping_uuid" {
   description = "UUID of the SQS event source mapping."
   value       = aws_lambda_event_source_mapping.this.uuid
 }
+
+output "runtime_proxy_attachment" {
+  description = "With attach_runtime_proxy: what an existing function needs to run behind the bridge's layer, the layer's ARN and the environment (AWS_LAMBDA_EXEC_WRAPPER, the outcomes topic, the payload bucket, the bridge's name), for `zeebe-bridge attach-layer` (merge it into the root's zeebe_bridge output as functions.<name>.runtime_proxy). Null otherwise."
+  value = var.attach_runtime_proxy ? {
+    layer_arn   = var.runtime_proxy_layer_arn
+    environment = merge(local.bridge_environment, { AWS_LAMBDA_EXEC_WRAPPER = "/opt/zeebe-runtime-proxy" })
+  } : null
+}

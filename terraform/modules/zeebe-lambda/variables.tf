@@ -14,6 +14,12 @@ variable "create_function" {
   default     = true
 }
 
+variable "attach_runtime_proxy" {
+  description = "For an existing function (create_function = false) in a managed runtime (Python, Node.js, Java): put the layer (runtime_proxy_layer_arn) and the environment it needs in the output runtime_proxy_attachment, which `zeebe-bridge attach-layer <function>` applies to the function (Terraform cannot change a function it does not manage). A function whose own deployment can add a layer and variables (SAM, CDK, the Serverless Framework, Terraform) sets them there instead (docs/runtimes.md#deploying)."
+  type        = bool
+  default     = false
+}
+
 variable "function_arn" {
   description = "ARN of an existing function to attach to when create_function is false."
   type        = string
