@@ -100,12 +100,9 @@ BRIDGE_LAYERS  := zeebe-runtime-proxy
 .PHONY: build
 build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm64 for Graviton)
 	@rm -rf $(DIST) && mkdir -p $(DIST)
-	@export GO=$(GO) LAMBDAZIP_CACHE=$(LOCAL)/lambda-build/$(GOARCH_LAMBDA); \
-	  for pkg in $(addprefix ./functions/,$(FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)); do \
-	    localstack/lambdazip $$pkg $(DIST)/$$(basename $$pkg).zip || exit 1; \
-	  done; \
-	  for f in $(SCRIPT_FUNCTIONS); do localstack/lambdazip functions/$$f $(DIST)/$$f.zip || exit 1; done; \
-	  for l in $(BRIDGE_LAYERS); do localstack/lambdazip ./cmd/$$l $(DIST)/$$l.zip $$l || exit 1; done
+	@GO=$(GO) LAMBDAZIP_CACHE=$(LOCAL)/lambda-build/$(GOARCH_LAMBDA) localstack/lambdazip -d $(DIST) \
+	  $(addprefix ./functions/,$(FUNCTIONS) $(SCRIPT_FUNCTIONS)) $(addprefix ./cmd/,$(BRIDGE_LAMBDAS)) \
+	  $(foreach l,$(BRIDGE_LAYERS),./cmd/$(l)=$(l))
 	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips (the layers $(BRIDGE_LAYERS) among them) for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
 $(TERRAFORM):
