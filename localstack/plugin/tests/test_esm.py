@@ -7,6 +7,7 @@ Run with LocalStack's venv, the repository's plugin first on the path
 """
 
 import importlib.metadata
+import os
 import unittest
 from unittest import mock
 
@@ -106,6 +107,21 @@ class InstalledLocalStackTest(unittest.TestCase):
         poller_cls, empty_exc = esm._internals()
         self.assertIs(poller_cls, SqsPoller)
         self.assertIs(empty_exc, EmptyPollResultsException)
+
+    def test_internals_check_names_what_moved(self):
+        with mock.patch.object(esm, "_EXPECTED", (("SqsPoller.poll_events", "receive_message("), ("EsmWorker.poller_loop", "a line LocalStack never had"))):
+            with self.assertRaisesRegex(
+                esm.PatchError,
+                r"^LocalStack's EsmWorker.poller_loop no longer contains 'a line LocalStack never had' \(written against localstack-core 4.14.0\)",
+            ):
+                esm._internals()
+
+    def test_hook_logs_and_raises_when_it_cannot_apply(self):
+        # LocalStack then does not start, and its log says why.
+        with mock.patch.dict(os.environ, {"ZLB_ESM_SQS_WAIT_SEC": "fast"}):
+            with self.assertLogs("zlb_executor.esm", "ERROR") as logs, self.assertRaises(ValueError):
+                esm.zlb_esm_long_poll()
+        self.assertEqual(["ERROR:zlb_executor.esm:zlb-esm-long-poll: FAILED: ZLB_ESM_SQS_WAIT_SEC='fast' is not a whole number of seconds"], logs.output)
 
     def test_apply(self):
         cases = [
