@@ -8,11 +8,13 @@ Run with LocalStack's venv, the repository's plugin first on the path
 
 import importlib.metadata
 import os
+import threading
 import unittest
 from unittest import mock
 
 import botocore.session
 from botocore.stub import ANY, Stubber
+from localstack.services.lambda_.event_source_mapping.esm_worker import EsmWorker
 from localstack.services.lambda_.event_source_mapping.pollers import sqs_poller
 from localstack.services.lambda_.event_source_mapping.pollers.poller import EmptyPollResultsException
 from localstack.services.lambda_.event_source_mapping.pollers.sqs_poller import SqsPoller
@@ -82,6 +84,32 @@ class ReceiveTest(unittest.TestCase):
                         self.assertIsNone(poller.poll_events())
                     stub.assert_no_pending_responses()
 
+    def test_messages_of_a_stopped_mapping_go_back_to_the_queue(self):
+        # Disabled during its long poll: the message is made visible again,
+        # not handed to the function.
+        message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": "{}", "Attributes": {}, "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b"}
+        for name, stopped, processed in [("running", False, 1), ("stopped", True, 0)]:
+            with self.subTest(name):
+                poller, stub = new_poller(patched(1, Clock(10.0)), 0)
+                shutdown = threading.Event()
+                if stopped:
+                    shutdown.set()
+                poller._zlb_shutdown = shutdown
+                receive(stub, 1, [message])
+                stub.add_response("get_queue_attributes", {"Attributes": {"FifoQueue": "false"}})
+                if stopped:
+                    stub.add_response(
+                        "change_message_visibility_batch",
+                        {"Successful": [{"Id": "0"}], "Failed": []},
+                        {"QueueUrl": QUEUE_URL, "Entries": [{"Id": "0", "ReceiptHandle": "r1", "VisibilityTimeout": 0}]},
+                    )
+                else:
+                    stub.add_response("delete_message_batch", {"Successful": [{"Id": "0"}], "Failed": []})
+                with stub:
+                    self.assertIsNone(poller.poll_events())
+                    stub.assert_no_pending_responses()
+                self.assertEqual(processed, poller.processor.process_events_batch.call_count)
+
     def test_unpatched_class_short_polls(self):
         # What the deviation changes: LocalStack's own poller short-polls and
         # reports an empty queue, so its worker backs off.
@@ -104,9 +132,10 @@ class ReceiveTest(unittest.TestCase):
 class InstalledLocalStackTest(unittest.TestCase):
     def test_internals_are_where_the_patch_expects_them(self):
         # Fails when a LocalStack upgrade moves what the deviation relies on.
-        poller_cls, empty_exc = esm._internals()
+        poller_cls, empty_exc, worker_cls = esm._internals()
         self.assertIs(poller_cls, SqsPoller)
         self.assertIs(empty_exc, EmptyPollResultsException)
+        self.assertIs(worker_cls, EsmWorker)
 
     def test_internals_check_names_what_moved(self):
         with mock.patch.object(esm, "_EXPECTED", (("SqsPoller.poll_events", "receive_message("), ("EsmWorker.poller_loop", "a line LocalStack never had"))):
@@ -135,10 +164,14 @@ class InstalledLocalStackTest(unittest.TestCase):
                 with (
                     mock.patch.object(SqsPoller, "__init__", SqsPoller.__init__),
                     mock.patch.object(SqsPoller, "poll_events", SqsPoller.poll_events),
+                    mock.patch.object(SqsPoller, "handle_messages", SqsPoller.handle_messages),
                     mock.patch.object(SqsPoller, "_zlb_long_poll_wait", None, create=True),
+                    mock.patch.object(EsmWorker, "start", EsmWorker.start),
+                    mock.patch.object(EsmWorker, "_zlb_long_poll_wait", None, create=True),
                 ):
                     self.assertEqual(line, esm.apply(env))
                     self.assertEqual(wait, SqsPoller.__dict__["_zlb_long_poll_wait"])
+                    self.assertEqual(wait is not None or None, EsmWorker.__dict__["_zlb_long_poll_wait"])
 
     def test_apply_refuses_bad_waits(self):
         cases = [

@@ -47,11 +47,18 @@ MAX_WAIT = 20
 _ATTR = "_zlb_long_poll_wait"
 # Set on each poller that long-polls (not on those with a batching window).
 _POLLER_ATTR = "_zlb_long_polls"
+# Set on each poller by its worker: the worker's shutdown event.
+_SHUTDOWN_ATTR = "_zlb_shutdown"
+# SQS's most entries per batch request.
+_SQS_BATCH = 10
 # What the patch relies on in localstack-core 4.14.0, as (what, source text).
 _EXPECTED = (
     ("SqsPoller.poll_events", "receive_message("),
     ("SqsPoller.poll_events", "WaitTimeSeconds=min(self.maximum_batching_window"),
     ("SqsPoller.poll_events", "raise EmptyPollResultsException"),
+    ("SqsPoller.poll_events", "self.handle_messages("),
+    ("EsmWorker.start", "self._shutdown_event.clear()"),
+    ("EsmWorker.stop", "self._shutdown_event.set()"),
     ("SqsPoller.__init__", "self.maximum_batching_window ="),
     ("EsmWorker.poller_loop", "except EmptyPollResultsException"),
     ("EsmWorker.poller_loop", "empty_boff.next_backoff()"),
@@ -99,7 +106,7 @@ def _internals():
                 f"LocalStack's {what} no longer contains {text!r} (written against localstack-core 4.14.0): "
                 "check localstack/plugin/zlb_executor/esm.py against the new poller"
             )
-    return SqsPoller, EmptyPollResultsException
+    return SqsPoller, EmptyPollResultsException, EsmWorker
 
 
 def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callable[[], float] = time.monotonic) -> None:
@@ -115,7 +122,7 @@ def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callab
         if applied != wait:
             raise PatchError(f"{poller_cls.__name__} already long-polls for {applied} s, not {wait} s")
         return
-    init, poll = poller_cls.__init__, poller_cls.poll_events
+    init, poll, handle = poller_cls.__init__, poller_cls.poll_events, poller_cls.handle_messages
 
     def long_poll(params, **kwargs):
         # Only the receives that would short-poll: with a batching window
@@ -152,9 +159,43 @@ def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callab
             # delay the next message.
             return None
 
+    @functools.wraps(handle)
+    def handle_messages(self, messages):
+        stopped = getattr(self, _SHUTDOWN_ATTR, None)
+        if not (getattr(self, _POLLER_ATTR, False) and stopped is not None and stopped.is_set()):
+            return handle(self, messages)
+        # The mapping was disabled, updated or deleted while the long poll
+        # waited (LocalStack's short poll never outlived a stop, and its
+        # update answers Disabled at once): hand the messages back at once,
+        # to the mapping that replaces this one or whoever reads the queue,
+        # rather than invoke a function that is no longer wanted.
+        for i in range(0, len(messages), _SQS_BATCH):
+            batch = messages[i : i + _SQS_BATCH]
+            self.source_client.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for n, m in enumerate(batch)],
+            )
+        return None
+
     poller_cls.__init__ = __init__
     poller_cls.poll_events = poll_events
+    poller_cls.handle_messages = handle_messages
     setattr(poller_cls, _ATTR, wait)
+
+
+def patch_worker(worker_cls: type) -> None:
+    """Give each worker's poller the worker's shutdown event (see handle_messages above)."""
+    if worker_cls.__dict__.get(_ATTR):
+        return
+    start = worker_cls.start
+
+    @functools.wraps(start)
+    def wrapped(self, *args, **kwargs):
+        setattr(self.poller, _SHUTDOWN_ATTR, self._shutdown_event)
+        return start(self, *args, **kwargs)
+
+    worker_cls.start = wrapped
+    setattr(worker_cls, _ATTR, True)
 
 
 def apply(env: Mapping[str, str]) -> str:
@@ -162,8 +203,9 @@ def apply(env: Mapping[str, str]) -> str:
     wait = wait_from_env(env)
     if wait == 0:
         return f"{MARKER} off ({WAIT_ENV}=0): LocalStack's own short polling and back-off"
-    poller_cls, empty_exc = _internals()
+    poller_cls, empty_exc, worker_cls = _internals()
     patch(poller_cls, empty_exc, wait)
+    patch_worker(worker_cls)
     return (
         f"{MARKER} local deviation from AWS: SQS event source mappings without a batching window "
         f"long-poll (WaitTimeSeconds={wait}) and do not back off after an empty long poll"
