@@ -16,8 +16,10 @@ LocalStack's start (a ``localstack.hooks.on_infra_start`` hook) this module
 makes the mappings without a batching window do the same: the receive
 long-polls up to ``ZLB_ESM_SQS_WAIT_SEC`` seconds (default 1; SQS returns at
 the first message), and an empty long poll raises no "empty poll", so the
-worker does not back off after it: the long poll was the wait. Mappings with a
-batching window keep LocalStack's behaviour. ``ZLB_ESM_SQS_WAIT_SEC=0`` turns
+worker does not back off after it: the long poll was the wait. A mapping
+stopped (disabled, updated, deleted) while its long poll waits hands what it
+then receives back to the queue. Mappings with a batching window keep
+LocalStack's behaviour. ``ZLB_ESM_SQS_WAIT_SEC=0`` turns
 the deviation off. Only the local stack runs this; nothing of it reaches the
 Terraform modules.
 
