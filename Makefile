@@ -1,7 +1,7 @@
 # zeebe-lambda-bridge
 #
 #   make demo   start local Zeebe + LocalStack, terraform apply the bridge to LocalStack, run the trip booking both ways
-#   make test   lint, unit, integration and end-to-end tests (starts what it needs, applies and destroys)
+#   make test   lint, the infrastructure scan, unit, integration and end-to-end tests (starts what it needs, applies and destroys)
 #
 # Everything downloaded is cached under .local/ (git-ignored).
 
@@ -143,6 +143,12 @@ lint: deps lint-terraform ## gofmt, go vet, staticcheck, terraform fmt, tflint
 	$(GO) vet -tags '$(E2E_TAGS)' ./...
 	$(STATICCHECK) -tags '$(E2E_TAGS)' ./...
 
+# checkov, pinned in terraform/checkov, in its own venv under .local; every
+# check it makes is passed or suppressed in the resource with a reason.
+.PHONY: scan
+scan: ## infrastructure scan: checkov on terraform/ (the modules and the example); fails naming each unanswered check
+	@terraform/checkov/scan
+
 .PHONY: unit
 unit: prereqs ## unit tests only (no Zeebe, no LocalStack)
 	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
@@ -165,7 +171,7 @@ view-deps: ## install bpmn-js (the process view's renderer) into .local and Chro
 	localstack/viewdeps all
 
 .PHONY: test
-test: lint build terraform-provider view-deps ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
+test: lint scan build terraform-provider view-deps ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
 	  rc=0; $(MAKE) --no-print-directory test-plugin || rc=$$?; \

@@ -143,6 +143,32 @@ type Handler struct {
 	// duplicate. Nil applies every authentic outcome whose deadline has not
 	// passed, whatever the job's current activation.
 	Guard Guard
+	// LargeAtOnce, when above 0, bounds how many outcomes offloaded to S3
+	// (up to claimcheck.MaxPayloadBytes each) one invocation handles at
+	// once; the batch's others wait for a slot. A 4 MiB outcome takes tens
+	// of MiB while it is applied, so ten at once would not fit a small
+	// function (LargeAtOnceFor).
+	LargeAtOnce int
+}
+
+// LargeOutcomeMiB is the most heap one offloaded outcome of 4 MiB of
+// variables takes while the fulfiller handles it (payload, decoded message,
+// the seal's check and the Zeebe client's check of the variables, which
+// decodes them whole), rounded up from BenchmarkLargeOutcomes; BaseMiB is
+// what the function takes besides (runtime, AWS and gRPC clients).
+const (
+	LargeOutcomeMiB = 40
+	BaseMiB         = 40
+)
+
+// LargeAtOnceFor is LargeAtOnce for a function of memoryMB
+// (AWS_LAMBDA_FUNCTION_MEMORY_SIZE): as many large outcomes as fit beside
+// BaseMiB, at least one, at most a batch of ten. 0 (memory unknown): no bound.
+func LargeAtOnceFor(memoryMB int) int {
+	if memoryMB <= 0 {
+		return 0
+	}
+	return min(max(1, (memoryMB-BaseMiB)/LargeOutcomeMiB), 10)
 }
 
 // Guard is the per-activation rule of package activation
@@ -179,7 +205,19 @@ func New(zb Zeebe, log *slog.Logger) *Handler {
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	// Lambda may freeze the process once the invocation returns.
 	defer tracing.Flush(context.WithoutCancel(ctx), h.TracerProvider)
+	var large chan struct{} // this invocation's slots for offloaded outcomes
+	if h.LargeAtOnce > 0 {
+		large = make(chan struct{}, h.LargeAtOnce)
+	}
 	return sqsbatch.Process(ctx, ev, func(ctx context.Context, r events.SQSMessage) bool {
+		if large != nil && offloaded(r) {
+			select {
+			case large <- struct{}{}:
+				defer func() { <-large }()
+			case <-ctx.Done():
+				return false // out of time waiting: SQS delivers it again
+			}
+		}
 		c, why, log := h.record(ctx, r)
 		switch {
 		case c == Done || c == Duplicate:
@@ -203,6 +241,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			return true
 		}
 	}), nil
+}
+
+// offloaded: the record's message is a claim-check pointer to S3.
+func offloaded(r events.SQSMessage) bool {
+	body, _ := jobmsg.UnwrapRecord(r)
+	_, ok := claimcheck.Parse(body)
+	return ok
 }
 
 func redeliveryCount(r events.SQSMessage) string { return r.Attributes["ApproximateReceiveCount"] }

@@ -25,6 +25,10 @@ import (
 // client's variables (ZEEBE_ADDRESS, ZEEBE_CLIENT_ID, ZEEBE_CLIENT_SECRET or
 // ZEEBE_CLIENT_SECRET_ARN, ...). Close the returned client when done.
 func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclient.Client, error) {
+	memoryMB, err := getenv.Int(EnvMemorySize, 0)
+	if err != nil {
+		return nil, nil, err
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load AWS configuration: %w", err)
@@ -36,7 +40,8 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	h := New(zb, log)
 	h.Redelivery = sqsretry.New(sqs.NewFromConfig(awsCfg))
-	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller"); err != nil {
+	h.LargeAtOnce = LargeAtOnceFor(memoryMB)
+	if h.TracerProvider, err = tracing.FromEnv(ctx, getenv, "zeebe-fulfiller", secretsmanager.NewFromConfig(awsCfg)); err != nil {
 		return nil, nil, err
 	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)
@@ -63,3 +68,6 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Handler, *zeebeclie
 	}
 	return h, zb, nil
 }
+
+// EnvMemorySize is the function's memory in MB, which Lambda sets.
+const EnvMemorySize = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
@@ -69,7 +70,9 @@ type Config struct {
 	// TracerProvider, when set, gives each job a span, child of the trace
 	// context its message carries, in the handler's context, and passes it
 	// on with the outcome (package tracing). ConfigFromEnv sets it from the
-	// OTEL_ variables; nil records nothing.
+	// OTEL_ variables, the exporter's headers read from Secrets Manager when
+	// OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN names a secret; nil records
+	// nothing.
 	TracerProvider trace.TracerProvider
 }
 
@@ -157,7 +160,7 @@ func ConfigFromEnv(ctx context.Context, getenv envconfig.Getenv, opts ...Option)
 		return Config{}, fmt.Errorf("load the AWS configuration (AWS_REGION, AWS_ENDPOINT_URL, credentials): %w", err)
 	}
 	if cfg.TracerProvider == nil {
-		if cfg.TracerProvider, err = tracing.FromEnv(ctx, getenv, getenv("AWS_LAMBDA_FUNCTION_NAME")); err != nil {
+		if cfg.TracerProvider, err = tracing.FromEnv(ctx, getenv, getenv("AWS_LAMBDA_FUNCTION_NAME"), secretsmanager.NewFromConfig(awsCfg)); err != nil {
 			return Config{}, err
 		}
 	}

@@ -44,7 +44,7 @@ type engineProcess struct {
 
 func (p *engineProcess) start(t *testing.T) {
 	t.Helper()
-	p.cmd = exec.Command(p.bin, "-addr", p.addr, "-data", p.data, "-record-log", p.records)
+	p.cmd = exec.Command(p.bin, "-addr", p.addr, "-rest-addr", "", "-data", p.data, "-record-log", p.records)
 	p.cmd.Stderr = os.Stderr
 	require.NoError(t, p.cmd.Start())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/camunda/zeebe/clients/go/v8/pkg/pb"
@@ -15,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/engine"
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/internal/jobwait"
 )
 
 const (
@@ -26,55 +26,18 @@ const (
 // gateway serves the Zeebe gateway API on top of the engine.
 type gateway struct {
 	pb.UnimplementedGatewayServer
-	eng  *engine.Engine
-	host string
-	port int32
-
-	mu      sync.Mutex
-	waiters map[string]map[chan struct{}]bool // job type -> parked activations and streams
+	eng     *engine.Engine
+	host    string
+	port    int32
+	waiters *jobwait.Waiters // parked activations and streams
 }
 
 func newGateway(eng *engine.Engine, addr net.Addr) *gateway {
-	g := &gateway{eng: eng, waiters: map[string]map[chan struct{}]bool{}}
+	g := &gateway{eng: eng, waiters: jobwait.New(eng)}
 	if ta, ok := addr.(*net.TCPAddr); ok {
 		g.host, g.port = ta.IP.String(), int32(ta.Port)
 	}
-	eng.OnJobsAvailable(g.jobsAvailable)
 	return g
-}
-
-// jobsAvailable wakes the parked activations and streams of the types.
-func (g *gateway) jobsAvailable(types []string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, t := range types {
-		for ch := range g.waiters[t] {
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}
-}
-
-// wait registers a waiter for a job type; call it before trying to activate,
-// so no notification falls between the try and the wait.
-func (g *gateway) wait(jobType string) (ch chan struct{}, cancel func()) {
-	ch = make(chan struct{}, 1)
-	g.mu.Lock()
-	if g.waiters[jobType] == nil {
-		g.waiters[jobType] = map[chan struct{}]bool{}
-	}
-	g.waiters[jobType][ch] = true
-	g.mu.Unlock()
-	return ch, func() {
-		g.mu.Lock()
-		delete(g.waiters[jobType], ch)
-		if len(g.waiters[jobType]) == 0 {
-			delete(g.waiters, jobType)
-		}
-		g.mu.Unlock()
-	}
 }
 
 // toStatus maps engine errors to the gRPC status Zeebe's gateway would answer.
@@ -159,7 +122,7 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 			BpmnProcessId: p.BpmnProcessID, Version: p.Version, ProcessDefinitionKey: p.ProcessDefinitionKey,
 			ResourceName: p.ResourceName, TenantId: engine.DefaultTenant}}})
 	}
-	// Zeebe's order: processes, decisions, then decision requirements (reference 1.2).
+	// Zeebe's order: processes, decisions, decision requirements, then forms (reference 1.2).
 	for _, d := range out.Decisions {
 		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_Decision{Decision: &pb.DecisionMetadata{
 			DmnDecisionId: d.DecisionID, DmnDecisionName: d.DecisionName, Version: d.Version, DecisionKey: d.DecisionKey,
@@ -170,6 +133,10 @@ func (g *gateway) DeployResource(ctx context.Context, r *pb.DeployResourceReques
 			DmnDecisionRequirementsId: d.DecisionRequirementsID, DmnDecisionRequirementsName: d.DecisionRequirementsName,
 			Version: d.DecisionRequirementsVersion, DecisionRequirementsKey: d.DecisionRequirementsKey, ResourceName: d.ResourceName,
 			TenantId: engine.DefaultTenant}}})
+	}
+	for _, f := range out.Forms {
+		resp.Deployments = append(resp.Deployments, &pb.Deployment{Metadata: &pb.Deployment_Form{Form: &pb.FormMetadata{
+			FormId: f.FormID, Version: f.Version, FormKey: f.FormKey, ResourceName: f.ResourceName, TenantId: engine.DefaultTenant}}})
 	}
 	return resp, nil
 }
@@ -278,7 +245,7 @@ func (g *gateway) ActivateJobs(r *pb.ActivateJobsRequest, stream pb.Gateway_Acti
 	req := engine.ActivateRequest{Type: r.GetType(), Worker: r.GetWorker(), Timeout: r.GetTimeout(),
 		MaxJobs: r.GetMaxJobsToActivate(), FetchVariables: r.GetFetchVariable()}
 	for {
-		woken, cancel := g.wait(r.GetType())
+		woken, cancel := g.waiters.Wait(r.GetType())
 		out, err := g.eng.ActivateJobs(ctx, req)
 		if err != nil {
 			cancel()
@@ -365,7 +332,7 @@ func (g *gateway) StreamActivatedJobs(r *pb.StreamActivatedJobsRequest, stream p
 	req := engine.ActivateRequest{Type: r.GetType(), Worker: r.GetWorker(), Timeout: r.GetTimeout(), MaxJobs: 32,
 		FetchVariables: r.GetFetchVariable()}
 	for {
-		woken, cancel := g.wait(r.GetType())
+		woken, cancel := g.waiters.Wait(r.GetType())
 		out, err := g.eng.ActivateJobs(ctx, req)
 		if err != nil {
 			cancel()

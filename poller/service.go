@@ -60,7 +60,7 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv) (*Service, error) {
 		Router:    filterpolicy.New(snsClient, cfg.TopicARN, jobmsg.AttrLambdaIdentifier),
 		Log:       log,
 	}
-	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller"); err != nil {
+	if svc.Tracing, err = tracing.FromEnv(ctx, getenv, "zeebe-poller", secretsmanager.NewFromConfig(awsCfg)); err != nil {
 		return nil, err
 	}
 	payloads, err := claimcheck.FromEnv(getenv, awsCfg)

@@ -258,20 +258,15 @@ func TestZeebeLambdaReturner(t *testing.T) {
 		"timeout":      cty.NumberIntVal(20),
 	})
 	m := zeebeLambda(t, map[string]cty.Value{"returner": returner})
-	assert.Equal(t, "zeebe-returner", m.str("aws_iam_role_policy.returner", "role"))
-	assert.Equal(t, "zeebe-bridge-returner-book-hotel", m.str("aws_iam_role_policy.returner", "name"))
-	assert.Equal(t, map[string]statement{
-		"ReturnDeadLetteredJobs": {Sid: "ReturnDeadLetteredJobs", Effect: "Allow",
-			Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
-			Resource: []string{ref("aws_sqs_queue.dlq.arn")}},
-	}, policyStatements(t, m, "aws_iam_role_policy.returner"))
+	// The bridge grants its returner every DLQ at once (TestReturnerReadsEveryDLQOfItsBridge).
+	assert.NotContains(t, m.resources, "aws_iam_role_policy.returner", "nothing per function on the returner's role")
 	assert.Equal(t, ref("aws_sqs_queue.dlq.arn"), m.str("aws_lambda_event_source_mapping.returner", "event_source_arn"))
 	assert.Equal(t, "arn:aws:lambda:eu-west-1:123456789012:function:zeebe-returner", m.str("aws_lambda_event_source_mapping.returner", "function_name"))
 	assert.Equal(t, `["ReportBatchItemFailures"]`, mustJSON(t, m.attr("aws_lambda_event_source_mapping.returner", "function_response_types")))
 	assert.Equal(t, int64(120), m.num("aws_sqs_queue.dlq", "visibility_timeout_seconds"), "6 x the returner's timeout")
 	assert.Equal(t, int64(30), zeebeLambda(t, nil).num("aws_sqs_queue.dlq", "visibility_timeout_seconds"), "SQS's default without a returner")
 	without := zeebeLambda(t, nil)
-	for _, r := range []string{"aws_iam_role_policy.returner", "aws_lambda_event_source_mapping.returner"} {
+	for _, r := range []string{"aws_lambda_event_source_mapping.returner"} {
 		assert.True(t, m.eval(m.resource(r).Body.Attributes["count"].Expr).Equals(cty.NumberIntVal(1)).True(), "%s with a returner", r)
 		assert.True(t, without.eval(without.resource(r).Body.Attributes["count"].Expr).Equals(cty.NumberIntVal(0)).True(), "%s without one", r)
 	}
@@ -367,6 +362,10 @@ func TestBridgeTopicsQueuesAndSchedule(t *testing.T) {
 	assert.NotContains(t, env, "ZEEBE_INSECURE_CONNECTION")
 }
 
+// sqsARN is the start of a queue's ARN in the account, as the HCL tests
+// render it.
+const sqsARN = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+
 func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 	secret := "arn:aws:secretsmanager:eu-west-1:123456789012:secret:zeebe-AbCdEf"
 	for _, withSecret := range []bool{false, true} {
@@ -414,6 +413,10 @@ func TestBridgeRolesAreLeastPrivilege(t *testing.T) {
 			"ClaimActivations":  claims,
 			"ReadActivations":   readActivations,
 			"CountReturns":      {Sid: "CountReturns", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject"}, Resource: []string{bucket + "/returns/*"}},
+			// Every function's DLQ of the bridge, whatever their number.
+			"ReturnDeadLetteredJobs": {Sid: "ReturnDeadLetteredJobs", Effect: "Allow",
+				Action:   []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"},
+				Resource: []string{sqsARN + ":zeebe_*_dlq"}},
 		}
 		assert.Equal(t, returner, policyStatements(t, m, "module.returner.aws_iam_role_policy.this"), "returner, secret=%v: no keyring, no Zeebe secret", withSecret)
 		for _, fn := range []string{"poller", "fulfiller"} {
@@ -753,4 +756,81 @@ func TestZeebeLambdaOtherRuntimesRunBehindTheLayer(t *testing.T) {
 	ok, msgs := noLayer.preconditions("aws_lambda_event_source_mapping.this")
 	assert.False(t, ok)
 	assert.Contains(t, strings.Join(msgs, " "), "runtime nodejs20.x is not Go: set runtime_proxy_layer_arn")
+}
+
+// TestBridgeMemorySizes: each bridge function's memory is its own variable,
+// 128 MB by default (what the fulfiller's ten-record batch of 4 MiB
+// outcomes is sized for, docs/design.md "Trust and size"), within Lambda's
+// 128..10240 MB.
+func TestBridgeMemorySizes(t *testing.T) {
+	callback := map[string]cty.Value{"callback_filename": cty.StringVal("dist/zeebe-callback.zip")}
+	defaults := bridge(t, callback)
+	for _, fn := range []string{"fulfiller", "poller", "returner", "callback"} {
+		assert.Equal(t, int64(128), defaults.num("module."+fn+".aws_lambda_function.this", "memory_size"), fn)
+	}
+	for _, tt := range []struct {
+		variable string
+		value    cty.Value
+		ok       bool
+	}{
+		{"fulfiller_memory_size", cty.NumberIntVal(128), true},
+		{"fulfiller_memory_size", cty.NumberIntVal(10240), true},
+		{"fulfiller_memory_size", cty.NumberIntVal(127), false},
+		{"fulfiller_memory_size", cty.NumberIntVal(10241), false},
+		{"fulfiller_memory_size", cty.NumberFloatVal(256.5), false},
+		{"poller_memory_size", cty.NumberIntVal(64), false},
+		{"poller_memory_size", cty.NumberIntVal(512), true},
+		{"returner_memory_size", cty.NumberIntVal(20480), false},
+		{"returner_memory_size", cty.NumberIntVal(256), true},
+		{"callback_memory_size", cty.NumberIntVal(0), false},
+		{"callback_memory_size", cty.NumberIntVal(1024), true},
+	} {
+		t.Run(tt.variable+"="+tt.value.AsBigFloat().String(), func(t *testing.T) {
+			ok, msgs := defaults.validation(tt.variable, tt.value)
+			assert.Equal(t, tt.ok, ok)
+			if !tt.ok {
+				assert.Contains(t, strings.Join(msgs, " "), "between 128 and 10240 MB")
+				return
+			}
+			extra := map[string]cty.Value{"callback_filename": callback["callback_filename"], tt.variable: tt.value}
+			fn := strings.TrimSuffix(tt.variable, "_memory_size")
+			got := bridge(t, extra).num("module."+fn+".aws_lambda_function.this", "memory_size")
+			want, _ := tt.value.AsBigFloat().Int64()
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+// TestMaxTokenLifetime: the bound rotate-key keeps retired keys for reaches
+// the operator output, a week by default, at least Lambda's 15 minutes.
+func TestMaxTokenLifetime(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		value cty.Value // nil: the default
+		ok    bool
+		want  int64
+	}{
+		{"default: a week", cty.NilVal, true, 604800},
+		{"a month", cty.NumberIntVal(2592000), true, 2592000},
+		{"Lambda's 15 minutes", cty.NumberIntVal(900), true, 900},
+		{"shorter than a Lambda run", cty.NumberIntVal(899), false, 0},
+		{"a fraction", cty.NumberFloatVal(3600.5), false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var extra map[string]cty.Value
+			if tt.value != cty.NilVal {
+				extra = map[string]cty.Value{"max_token_lifetime_seconds": tt.value}
+				ok, msgs := bridge(t, nil).validation("max_token_lifetime_seconds", tt.value)
+				require.Equal(t, tt.ok, ok)
+				if !ok {
+					assert.Contains(t, strings.Join(msgs, " "), "at least 900")
+					return
+				}
+			}
+			b := bridge(t, extra)
+			got := b.eval(b.outputs["operator"]).GetAttr("max_token_lifetime_seconds")
+			n, _ := got.AsBigFloat().Int64()
+			assert.Equal(t, tt.want, n)
+		})
+	}
 }

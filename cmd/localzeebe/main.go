@@ -1,9 +1,10 @@
 // Command localzeebe runs the project's own open-source, Zeebe-compatible
 // engine: it serves the Zeebe gateway gRPC API (and grpc.health.v1) on -addr
-// and keeps its state in an embedded store under -data, until SIGINT or
-// SIGTERM. `localstack/stack up` builds and starts it.
+// and the REST API (Orchestration Cluster API v2, package localzeebe/rest) on
+// -rest-addr, and keeps its state in an embedded store under -data, until
+// SIGINT or SIGTERM. `localstack/stack up` builds and starts it.
 //
-//	localzeebe [-addr 127.0.0.1:26500] [-data .local/zeebe-data] [-record-log FILE] [-view-addr 127.0.0.1:8088 [-view-assets DIR]]
+//	localzeebe [-addr 127.0.0.1:26500] [-rest-addr 127.0.0.1:8080] [-data .local/zeebe-data] [-record-log FILE] [-view-addr 127.0.0.1:8088 [-view-assets DIR]]
 //	localzeebe -health [-addr 127.0.0.1:26500]   exit 0 when the engine there is SERVING
 //	localzeebe -version
 //
@@ -55,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	flags := flag.NewFlagSet("localzeebe", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:26500", "address to serve the Zeebe gateway API on (host:port)")
+	// 8080 is where the 8.8 clients look for the REST API by default.
+	restAddr := flags.String("rest-addr", "127.0.0.1:8080", "address to serve the REST API (v2) on (host:port; empty: none)")
 	dataDir := flags.String("data", ".local/zeebe-data", "directory of the embedded store (created if missing)")
 	recordLog := flags.String("record-log", "", "append every record to this JSON-lines file (empty: none)")
 	fsync := flags.Bool("fsync", false, "wait for the disk on every commit (survives power loss; slower). Without it the store survives the engine being killed")
@@ -103,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	defer stop()
 	srv, err := localzeebe.Start(ctx, localzeebe.Options{
 		Addr:      *addr,
+		RESTAddr:  *restAddr,
 		DataDir:   *dataDir,
 		RecordLog: *recordLog,
 		Fsync:     *fsync,
@@ -173,7 +177,12 @@ func serveView(ctx context.Context, srv *localzeebe.Server, addr, assets string,
 func startProblem(err error, addr, dataDir, recordLog string) string {
 	var pathErr *fs.PathError
 	var opErr *net.OpError
+	var restErr *localzeebe.RESTListenError
 	switch {
+	case errors.As(err, &restErr) && errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Sprintf("port %s, for the REST API, is in use: stop the other process or pass another -rest-addr (empty: no REST API)", restErr.Addr)
+	case errors.As(err, &restErr):
+		return fmt.Sprintf("cannot serve the REST API on %s (%s): pass -rest-addr as host:port, e.g. 127.0.0.1:8080, or empty for none", restErr.Addr, oneLine(restErr.Err))
 	case errors.Is(err, syscall.EADDRINUSE):
 		return fmt.Sprintf("port %s is in use: stop the other process or pass -addr", addr)
 	case errors.Is(err, syscall.EADDRNOTAVAIL):

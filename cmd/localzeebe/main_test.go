@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe"
 )
 
 func TestStartProblem(t *testing.T) {
@@ -29,6 +31,8 @@ func TestStartProblem(t *testing.T) {
 		{"record log directory", fmt.Errorf("create record log directory: %w", &fs.PathError{Op: "mkdir", Path: "logs", Err: fs.ErrPermission}), "cannot write the record log logs/records.jsonl"},
 		{"store file", fmt.Errorf("open data/engine.db: %w", &fs.PathError{Op: "open", Path: "data/engine.db", Err: fs.ErrPermission}), "cannot use the data directory data ("},
 		{"data directory", fmt.Errorf("open store: %w", &fs.PathError{Op: "mkdir", Path: "data", Err: fs.ErrPermission}), "cannot use the data directory data (open store: mkdir data: permission denied): fix its permissions or pass another -data"},
+		{"REST address in use", &localzeebe.RESTListenError{Addr: "127.0.0.1:8080", Err: listen(syscall.EADDRINUSE)}, "port 127.0.0.1:8080, for the REST API, is in use: stop the other process or pass another -rest-addr (empty: no REST API)"},
+		{"bad REST address", &localzeebe.RESTListenError{Addr: "8080", Err: &net.OpError{Op: "listen", Net: "tcp", Err: errors.New("missing port in address")}}, "cannot serve the REST API on 8080 (listen tcp: missing port in address): pass -rest-addr as host:port"},
 		{"anything else", errors.New("store is\ncorrupt"), "cannot start on 127.0.0.1:26500 with data directory data: store is corrupt"},
 	}
 	for _, tt := range tests {
@@ -96,7 +100,7 @@ func TestViewPortInUse(t *testing.T) {
 	}
 	defer l.Close()
 	var stdout, stderr bytes.Buffer
-	args := []string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-view-addr", l.Addr().String()}
+	args := []string{"-addr", "127.0.0.1:0", "-rest-addr", "", "-data", t.TempDir(), "-view-addr", l.Addr().String()}
 	if code := run(args, &stdout, &stderr, func(string) string { return "" }); code != 1 {
 		t.Fatalf("exit code %d, want 1 (stderr: %s)", code, stderr.String())
 	}
@@ -104,5 +108,23 @@ func TestViewPortInUse(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
 	if got := lines[len(lines)-1]; !strings.HasPrefix(got, want) { // after the engine's own JSON log lines
 		t.Errorf("last line of stderr %q, want it to start with %q", got, want)
+	}
+}
+
+func TestRESTPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var stdout, stderr bytes.Buffer
+	args := []string{"-addr", "127.0.0.1:0", "-rest-addr", l.Addr().String(), "-data", t.TempDir()}
+	if code := run(args, &stdout, &stderr, func(string) string { return "" }); code != 1 {
+		t.Fatalf("exit code %d, want 1 (stderr: %s)", code, stderr.String())
+	}
+	want := fmt.Sprintf("localzeebe: port %s, for the REST API, is in use: stop the other process or pass another -rest-addr (empty: no REST API)", l.Addr())
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if got := lines[len(lines)-1]; got != want { // after the engine's own JSON log lines
+		t.Errorf("last line of stderr %q, want %q", got, want)
 	}
 }

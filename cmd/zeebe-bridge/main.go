@@ -8,7 +8,7 @@
 //	zeebe-bridge dlq show ID       --tf-dir ...
 //	zeebe-bridge dlq redrive       --tf-dir ...
 //	zeebe-bridge dlq return ID     --tf-dir ... [--incident "why"]
-//	zeebe-bridge rotate-key        --tf-dir ...
+//	zeebe-bridge rotate-key        --tf-dir ... [--max-token-lifetime 168h]
 //
 // Names come from the Terraform root's output zeebe_bridge (--tf-dir runs
 // terraform output there; --outputs reads a saved `terraform output -json`).
@@ -45,7 +45,7 @@ commands:
   dlq show MESSAGE-ID     one dead-lettered message, whole
   dlq redrive             move the outcomes DLQ back to the outcomes queue (the fulfiller applies them)
   dlq return MESSAGE-ID   hand a dead-lettered job back to Zeebe (retries unchanged, or --incident)
-  rotate-key              new current job token key; the old one stays valid
+  rotate-key              new current job token key; old ones stay while their tokens can be in use
 
 Every command takes --tf-dir DIR or --outputs FILE (where the names come
 from), --json, and --help.
@@ -76,6 +76,7 @@ func (o output) print(v any, text func(w io.Writer)) error {
 
 func commands() []command {
 	var queue, incident string
+	var maxTokenLifetime time.Duration
 	return []command{
 		{name: "status", help: "Shows every queue's depth (visible, in flight, delayed) and the poller's last finished run.",
 			run: func(ctx context.Context, op *operator.Operator, _ *flag.FlagSet, out output) error {
@@ -161,14 +162,23 @@ func commands() []command {
 					fmt.Fprintf(w, "job %d (instance %d) handed back: fail with retries %d: %s\n", o.JobKey, o.ProcessInstanceKey, o.Retries, o.ErrorMessage)
 				})
 			}},
-		{name: "rotate-key", help: "Draws a new current job token key; the current one stays valid as a previous key, so jobs in flight still complete.",
+		{name: "rotate-key", help: "Draws a new current job token key; the current one stays valid as a previous key, and previous keys stay until every token they signed has expired (--max-token-lifetime after their retirement, plus the keyring's 5-minute cache), so jobs in flight still complete.",
+			flags: func(fs *flag.FlagSet) {
+				fs.DurationVar(&maxTokenLifetime, "max-token-lifetime", 0, "the longest a job token is in use: the longest job timeout (job_timeout, task headers timeout) or heartbeat-extended lease of asynchronous completion (default: the bridge's max_token_lifetime_seconds output, else 168h)")
+			},
 			run: func(ctx context.Context, op *operator.Operator, _ *flag.FlagSet, out output) error {
-				id, err := op.RotateKey(ctx)
+				res, err := op.RotateKey(ctx, maxTokenLifetime)
 				if err != nil {
 					return err
 				}
-				return out.print(map[string]string{"currentKeyId": id}, func(w io.Writer) {
-					fmt.Fprintf(w, "the job token keyring's current key is now %s; the poller and fulfiller read it within 5 minutes (the fulfiller at once on first sight)\n", id)
+				return out.print(res, func(w io.Writer) {
+					fmt.Fprintf(w, "the job token keyring's current key is now %s; the poller and fulfiller read it within 5 minutes (the fulfiller at once on first sight)\n", res.CurrentKeyID)
+					for _, k := range res.Previous {
+						fmt.Fprintf(w, "kept %s, retired %s\n", k.ID, k.RetiredAt.Format(time.RFC3339))
+					}
+					for _, id := range res.Pruned {
+						fmt.Fprintf(w, "dropped %s, retired more than %s (the longest token lifetime) and the keyring's cache time ago\n", id, res.MaxTokenLifetime)
+					}
 				})
 			}},
 	}

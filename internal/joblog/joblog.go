@@ -6,15 +6,23 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/emf"
 )
 
 // EnvLevel set to "debug" (in any case) turns on debug logging; anything
 // else logs at Info.
 const EnvLevel = "LOG_LEVEL"
 
-// FromEnv returns New(w, debug) with debug as LOG_LEVEL says.
+// FromEnv returns New(w, debug) with debug as LOG_LEVEL says; with
+// ZEEBE_BRIDGE_NAME set, its metric lines also carry the bridge's name
+// (emf.WithBridge).
 func FromEnv(w io.Writer, getenv func(string) string) *slog.Logger {
-	return New(w, strings.EqualFold(getenv(EnvLevel), "debug"))
+	l := New(w, strings.EqualFold(getenv(EnvLevel), "debug"))
+	if bridge := getenv(emf.EnvBridge); bridge != "" {
+		return slog.New(emf.WithBridge(l.Handler(), bridge))
+	}
+	return l
 }
 
 // Attribute keys used on every job-related log line.

@@ -2,14 +2,14 @@ package jobtoken
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // CanonicalJCS returns doc in the canonical form of seal version 2: RFC 8785
@@ -31,79 +31,16 @@ import (
 // integers means no two different values share a form. An empty document
 // is null; lone surrogates in strings read as U+FFFD, as Go reads them.
 func CanonicalJCS(doc json.RawMessage) (json.RawMessage, error) {
-	v, empty, trailing, err := decodeDocument(doc)
-	switch {
-	case err != nil:
-		return nil, err
-	case empty:
-		return json.RawMessage("null"), nil
-	case trailing:
-		return nil, fmt.Errorf("not JSON: data after the document")
-	}
 	var b bytes.Buffer
-	if err := writeJCS(&b, v); err != nil {
+	if err := writeCanonical(&b, doc, SealV2); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-func writeJCS(b *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("null")
-	case json.RawMessage: // already canonical
-		b.Write(x)
-	case bool:
-		b.WriteString(strconv.FormatBool(x))
-	case string:
-		writeJCSString(b, x)
-	case json.Number:
-		s, err := jcsNumber(string(x))
-		if err != nil {
-			return err
-		}
-		b.WriteString(s)
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := writeJCS(b, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		// RFC 8785 sorts by UTF-16 code units, as JavaScript compares strings.
-		slices.SortFunc(keys, func(a, b string) int {
-			return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
-		})
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJCSString(b, k)
-			b.WriteByte(':')
-			if err := writeJCS(b, x[k]); err != nil {
-				return err
-			}
-		}
-		b.WriteByte('}')
-	default:
-		return fmt.Errorf("cannot canonicalise %T", v)
-	}
-	return nil
-}
-
 // writeJCSString escapes as ECMAScript's JSON.stringify does (RFC 8785
 // section 3.2.2.2): '"', '\\' and the control characters, nothing else.
-func writeJCSString(b *bytes.Buffer, s string) {
+func writeJCSString(b writer, s string) {
 	b.WriteByte('"')
 	for _, r := range s { // invalid UTF-8 reads as U+FFFD
 		switch r {
@@ -191,4 +128,31 @@ func abs(i int) int {
 		return -i
 	}
 	return i
+}
+
+// compareUTF16 orders a and b (valid UTF-8) by their UTF-16 code units, as
+// RFC 8785 sorts keys and JavaScript compares strings, without encoding
+// them: runes below U+10000 are one unit; above, the high surrogate decides
+// first, and it sorts above every unit below U+D800 but below U+E000..U+FFFF.
+func compareUTF16(a, b string) int {
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			ua, ub := firstUnit(ra), firstUnit(rb)
+			if ua != ub {
+				return cmp.Compare(ua, ub)
+			}
+			return cmp.Compare(ra, rb) // one high surrogate: the low ones order as the runes
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func firstUnit(r rune) rune {
+	if r >= 0x10000 {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
 }

@@ -23,6 +23,7 @@
 package jobtoken
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -31,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 )
@@ -39,6 +41,10 @@ import (
 type Key struct {
 	ID     string `json:"id"`
 	Secret string `json:"secret"`
+	// RetiredAt is when a rotation made the key a previous one (RFC 3339);
+	// zero for the current key and for keys of keyrings written before it
+	// existed, which Rotate stamps at their next rotation.
+	RetiredAt time.Time `json:"retiredAt,omitzero"`
 }
 
 // Keyring is the content of the bridge's signing secret: the key new tokens
@@ -51,8 +57,20 @@ type Keyring struct {
 // MinSecretBytes is the shortest secret ParseKeyring accepts.
 const MinSecretBytes = 32
 
+// KeyringTTL is how long the poller and the fulfiller use a keyring they
+// read (Keys.TTL): a poller may still sign with a retired key this long
+// after the rotation.
+const KeyringTTL = 5 * time.Minute
+
+// DefaultMaxTokenLifetime is the longest a job token is in use when the
+// bridge's settings name no bound (modules/bridge max_token_lifetime_seconds
+// has the same default): a week, well past the default job timeout (5 min)
+// and Lambda's 15 minutes, for tasks whose timeout header or heartbeats
+// keep a job activated for days.
+const DefaultMaxTokenLifetime = 7 * 24 * time.Hour
+
 // ParseKeyring reads a Keyring from its JSON form,
-// {"current":{"id":"k2","secret":"..."},"previous":[{"id":"k1","secret":"..."}]}.
+// {"current":{"id":"k2","secret":"..."},"previous":[{"id":"k1","secret":"...","retiredAt":"2026-01-02T15:04:05Z"}]}.
 func ParseKeyring(s string) (Keyring, error) {
 	var k Keyring
 	if err := json.Unmarshal([]byte(s), &k); err != nil {
@@ -76,13 +94,27 @@ func (k Keyring) Find(id string) (Key, bool) {
 	return Key{}, false
 }
 
-// Rotate returns the keyring with next as its current key and the current one
-// first among the previous, keeping at most keep previous keys.
-func (k Keyring) Rotate(next Key, keep int) Keyring {
-	prev := append([]Key{k.Current}, k.Previous...)
-	if len(prev) > keep {
-		prev = prev[:keep]
+// Rotate returns the keyring with next as its current key and the current
+// one, retired at now, first among the previous. A previous key stays until
+// every token it can have signed has expired: it is dropped once it was
+// retired more than maxTokenLifetime plus KeyringTTL (the poller's cached
+// keyring) before now. A previous key without RetiredAt (an older keyring)
+// is taken as retired now, the latest it can have been, so it is never
+// dropped early.
+func (k Keyring) Rotate(next Key, now time.Time, maxTokenLifetime time.Duration) Keyring {
+	now = now.UTC().Truncate(time.Second)
+	retired := k.Current
+	retired.RetiredAt = now
+	prev := []Key{retired}
+	for _, key := range k.Previous {
+		if key.RetiredAt.IsZero() {
+			key.RetiredAt = now
+		}
+		if now.Sub(key.RetiredAt) <= maxTokenLifetime+KeyringTTL {
+			prev = append(prev, key)
+		}
 	}
+	next.RetiredAt = time.Time{}
 	return Keyring{Current: next, Previous: prev}
 }
 
@@ -116,6 +148,9 @@ const (
 // Seal returns the MAC of an outcome under its token: an HMAC-SHA256 keyed
 // with the token's signature over the outcome's canonical content, in the
 // form o.SealVersion names. lambdakit seals every outcome of a signed job.
+// The content is streamed into the HMAC, never held whole: a 4 MiB outcome
+// costs no more than a few of its largest objects' keys (docs/design.md,
+// "Trust and size").
 func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if t == nil {
 		return "", ErrMissing
@@ -124,75 +159,95 @@ func Seal(t *jobmsg.Token, o jobmsg.Outcome) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: its signature is not base64url: %v", ErrForged, err)
 	}
-	content, err := CanonicalOutcome(o)
-	if err != nil {
+	m := hmac.New(sha256.New, sig)
+	w := bufio.NewWriterSize(m, 32<<10)
+	if err := writeCanonicalOutcome(w, o); err != nil {
 		return "", err
 	}
-	m := hmac.New(sha256.New, sig)
-	m.Write(content)
+	if err := w.Flush(); err != nil {
+		return "", fmt.Errorf("seal the outcome: %w", err)
+	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
 // CanonicalOutcome is the content Seal covers, in the form o.SealVersion
 // names; docs/contract.md spells out both.
 func CanonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
+	var b bytes.Buffer
+	if err := writeCanonicalOutcome(&b, o); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func writeCanonicalOutcome(w writer, o jobmsg.Outcome) error {
 	switch o.SealVersion {
 	case 0, SealV1:
-		return canonicalOutcome(o)
+		return writeCanonicalOutcomeV1(w, o)
 	case SealV2:
-		return canonicalOutcomeV2(o)
+		return writeCanonicalOutcomeV2(w, o)
 	default:
-		return nil, fmt.Errorf("unknown seal version %d (this build knows %d and %d)", o.SealVersion, SealV1, SealV2)
+		return fmt.Errorf("unknown seal version %d (this build knows %d and %d)", o.SealVersion, SealV1, SealV2)
 	}
 }
 
-// canonicalOutcomeV2 is the content of a SealV2 seal: an object with every
-// field (zero values included, so no rule decides which to omit) and
-// sealVersion itself, which keeps it apart from any SealV1 content.
-func canonicalOutcomeV2(o jobmsg.Outcome) ([]byte, error) {
-	vars, err := CanonicalJCS(o.Variables)
-	if err != nil {
-		return nil, fmt.Errorf("the outcome's variables: %w", err)
+// writeCanonicalOutcomeV2 writes the content of a SealV2 seal: an object
+// with every field (zero values included, so no rule decides which to omit)
+// and sealVersion itself, which keeps it apart from any SealV1 content; its
+// keys in RFC 8785's order.
+func writeCanonicalOutcomeV2(w writer, o jobmsg.Outcome) error {
+	num := func(i int64) string { return strconv.FormatInt(i, 10) }
+	_, _ = w.WriteString(`{"async":` + strconv.FormatBool(o.Async) + `,"deadline":` + num(o.Deadline) + `,"errorCode":`)
+	writeJCSString(w, o.ErrorCode)
+	_, _ = w.WriteString(`,"errorMessage":`)
+	writeJCSString(w, o.ErrorMessage)
+	_, _ = w.WriteString(`,"jobKey":` + num(o.JobKey) + `,"outcome":`)
+	writeJCSString(w, string(o.Outcome))
+	_, _ = w.WriteString(`,"retries":` + num(int64(o.Retries)) + `,"retryBackoffMs":` + num(o.RetryBackoffMs) +
+		`,"sealVersion":` + num(SealV2) + `,"timeoutMs":` + num(o.TimeoutMs) + `,"variables":`)
+	if err := writeCanonical(w, o.Variables, SealV2); err != nil {
+		return fmt.Errorf("the outcome's variables: %w", err)
 	}
-	num := func(i int64) json.Number { return json.Number(strconv.FormatInt(i, 10)) }
-	var b bytes.Buffer
-	err = writeJCS(&b, map[string]any{
-		"sealVersion":    num(SealV2),
-		"jobKey":         num(o.JobKey),
-		"outcome":        string(o.Outcome),
-		"variables":      vars,
-		"errorCode":      o.ErrorCode,
-		"errorMessage":   o.ErrorMessage,
-		"retries":        num(int64(o.Retries)),
-		"retryBackoffMs": num(o.RetryBackoffMs),
-		"async":          o.Async,
-		"deadline":       num(o.Deadline),
-		"timeoutMs":      num(o.TimeoutMs),
-	})
-	return b.Bytes(), err
+	return w.WriteByte('}')
 }
 
-// canonicalOutcome is what a SealV1 seal covers: every field that decides what the
-// fulfiller does, in a fixed form.
-func canonicalOutcome(o jobmsg.Outcome) ([]byte, error) {
-	vars, err := Canonical(o.Variables)
-	if err != nil {
-		return nil, fmt.Errorf("the outcome's variables: %w", err)
+// writeCanonicalOutcomeV1 writes what a SealV1 seal covers: every field that
+// decides what the fulfiller does, in a fixed form: encoding/json's of
+//
+//	struct {
+//		JobKey         int64           `json:"jobKey"`
+//		Outcome        jobmsg.Kind     `json:"outcome"`
+//		Variables      json.RawMessage `json:"variables"` // Canonical
+//		ErrorCode      string          `json:"errorCode"`
+//		ErrorMessage   string          `json:"errorMessage"`
+//		Retries        int32           `json:"retries"`
+//		RetryBackoffMs int64           `json:"retryBackoffMs"`
+//		Async          bool            `json:"async,omitempty"`
+//		Deadline       int64           `json:"deadline,omitempty"`
+//		TimeoutMs      int64           `json:"timeoutMs,omitempty"`
+//	}
+//
+// The last three are empty for the outcomes of an invocation, so that their
+// seal is what it was before asynchronous completion existed.
+func writeCanonicalOutcomeV1(w writer, o jobmsg.Outcome) error {
+	str := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	num := func(i int64) string { return strconv.FormatInt(i, 10) }
+	_, _ = w.WriteString(`{"jobKey":` + num(o.JobKey) + `,"outcome":` + str(string(o.Outcome)) + `,"variables":`)
+	if err := writeCanonical(w, o.Variables, SealV1); err != nil {
+		return fmt.Errorf("the outcome's variables: %w", err)
 	}
-	return json.Marshal(struct {
-		JobKey         int64           `json:"jobKey"`
-		Outcome        jobmsg.Kind     `json:"outcome"`
-		Variables      json.RawMessage `json:"variables"`
-		ErrorCode      string          `json:"errorCode"`
-		ErrorMessage   string          `json:"errorMessage"`
-		Retries        int32           `json:"retries"`
-		RetryBackoffMs int64           `json:"retryBackoffMs"`
-		// Empty for the outcomes of an invocation, so that their seal is
-		// what it was before asynchronous completion existed.
-		Async     bool  `json:"async,omitempty"`
-		Deadline  int64 `json:"deadline,omitempty"`
-		TimeoutMs int64 `json:"timeoutMs,omitempty"`
-	}{o.JobKey, o.Outcome, vars, o.ErrorCode, o.ErrorMessage, o.Retries, o.RetryBackoffMs, o.Async, o.Deadline, o.TimeoutMs})
+	_, _ = w.WriteString(`,"errorCode":` + str(o.ErrorCode) + `,"errorMessage":` + str(o.ErrorMessage) +
+		`,"retries":` + num(int64(o.Retries)) + `,"retryBackoffMs":` + num(o.RetryBackoffMs))
+	if o.Async {
+		_, _ = w.WriteString(`,"async":true`)
+	}
+	if o.Deadline != 0 {
+		_, _ = w.WriteString(`,"deadline":` + num(o.Deadline))
+	}
+	if o.TimeoutMs != 0 {
+		_, _ = w.WriteString(`,"timeoutMs":` + num(o.TimeoutMs))
+	}
+	return w.WriteByte('}')
 }
 
 // Errors of Verify, one per check. Each wraps ErrInvalid.

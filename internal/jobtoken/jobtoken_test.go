@@ -137,10 +137,80 @@ func TestParseKeyring(t *testing.T) {
 	}
 }
 
-func TestRotateKeepsThePreviousKeys(t *testing.T) {
+// TestRotateKeepsKeysForTheTokenLifetime: a previous key stays while a
+// token it signed can still be in use (maxTokenLifetime plus the keyring's
+// cache TTL after its retirement), however many rotations happen meanwhile,
+// and goes after that; a keyring written before retiredAt existed still
+// parses, verifies, and is stamped at its next rotation.
+func TestRotateKeepsKeysForTheTokenLifetime(t *testing.T) {
+	const lifetime = 24 * time.Hour
+	t0 := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	k3 := jobtoken.Key{ID: "k3", Secret: strings.Repeat("c", 32)}
-	r := ring.Rotate(k3, 1)
-	assert.Equal(t, jobtoken.Keyring{Current: k3, Previous: []jobtoken.Key{k2}}, r)
+	k4 := jobtoken.Key{ID: "k4", Secret: strings.Repeat("d", 32)}
+	k5 := jobtoken.Key{ID: "k5", Secret: strings.Repeat("e", 32)}
+	k6 := jobtoken.Key{ID: "k6", Secret: strings.Repeat("f", 32)}
+	retired := func(k jobtoken.Key, at time.Time) jobtoken.Key { k.RetiredAt = at; return k }
+	oldFormat := `{"current":{"id":"k1","secret":"` + k1.Secret + `"},"previous":[{"id":"k0","secret":"` + strings.Repeat("0", 32) + `"}]}`
+	for _, tt := range []struct {
+		name      string
+		start     string          // the keyring's JSON
+		rotations []time.Duration // after t0, each to the next of k2, k3, ...
+		check     time.Duration   // after t0: when the outcome signed with k1 at t0 arrives
+		deadline  time.Duration   // after t0: its token's deadline
+		want      []jobtoken.Key  // the previous keys after the rotations
+		err       error           // of Check at check
+	}{
+		{name: "a pending job's token spans three rotations within its lifetime", start: `{"current":{"id":"k1","secret":"` + k1.Secret + `"}}`,
+			rotations: []time.Duration{time.Hour, 2 * time.Hour, 3 * time.Hour}, check: 20 * time.Hour, deadline: 23 * time.Hour,
+			want: []jobtoken.Key{retired(k3, t0.Add(3*time.Hour)), retired(k2, t0.Add(2*time.Hour)), retired(k1, t0.Add(time.Hour))}},
+		{name: "and five rotations, the last one lifetime+TTL after k1's retirement", start: `{"current":{"id":"k1","secret":"` + k1.Secret + `"}}`,
+			rotations: []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute, lifetime + jobtoken.KeyringTTL}, check: lifetime, deadline: lifetime + time.Minute,
+			want: []jobtoken.Key{retired(k5, t0.Add(lifetime+jobtoken.KeyringTTL)), retired(k4, t0.Add(3*time.Minute)), retired(k3, t0.Add(2*time.Minute)),
+				retired(k2, t0.Add(time.Minute)), retired(k1, t0)}},
+		{name: "a key retired longer ago than lifetime+TTL is pruned", start: `{"current":{"id":"k1","secret":"` + k1.Secret + `"}}`,
+			rotations: []time.Duration{0, lifetime + jobtoken.KeyringTTL + time.Second}, check: lifetime + jobtoken.KeyringTTL + 2*time.Second, deadline: lifetime + time.Hour,
+			want: []jobtoken.Key{retired(k2, t0.Add(lifetime+jobtoken.KeyringTTL+time.Second))}, err: jobtoken.ErrUnknownKey},
+		{name: "an old-format keyring verifies without rotation", start: oldFormat, check: time.Hour, deadline: 2 * time.Hour,
+			want: []jobtoken.Key{{ID: "k0", Secret: strings.Repeat("0", 32)}}},
+		{name: "an old-format previous key is taken as retired at the first rotation", start: oldFormat,
+			rotations: []time.Duration{time.Hour, lifetime}, check: lifetime + time.Minute, deadline: lifetime + time.Hour,
+			want: []jobtoken.Key{retired(k2, t0.Add(lifetime)), retired(k1, t0.Add(time.Hour)), retired(jobtoken.Key{ID: "k0", Secret: strings.Repeat("0", 32)}, t0.Add(time.Hour))}},
+		{name: "and pruned a lifetime+TTL after that", start: oldFormat,
+			rotations: []time.Duration{time.Hour, time.Hour + lifetime + jobtoken.KeyringTTL + time.Second}, check: lifetime, deadline: lifetime + time.Hour,
+			want: []jobtoken.Key{retired(k2, t0.Add(time.Hour+lifetime+jobtoken.KeyringTTL+time.Second))}, err: jobtoken.ErrUnknownKey},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := jobtoken.ParseKeyring(tt.start)
+			require.NoError(t, err)
+			tok := jobtoken.Sign(k1, 42, t0.Add(tt.deadline).UnixMilli(), "book-hotel")
+			for i, at := range tt.rotations {
+				next := []jobtoken.Key{k2, k3, k4, k5, k6}[i]
+				// Through the secret's JSON, as rotate-key reads and writes it.
+				b, err := json.Marshal(r.Rotate(next, t0.Add(at), lifetime))
+				require.NoError(t, err)
+				r, err = jobtoken.ParseKeyring(string(b))
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, r.Previous)
+			o := jobmsg.Outcome{V: 1, JobKey: 42, Outcome: jobmsg.Complete, Variables: json.RawMessage(`{"a":1}`), Token: tok}
+			o.MAC, err = jobtoken.Seal(tok, o)
+			require.NoError(t, err)
+			err = jobtoken.Check(r, o, t0.Add(tt.check).UnixMilli())
+			if tt.err == nil {
+				require.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, tt.err)
+		})
+	}
+}
+
+// TestKeyringJSON: retiredAt is written in RFC 3339 and only for previous keys.
+func TestKeyringJSON(t *testing.T) {
+	r := jobtoken.Keyring{Current: k1}.Rotate(k2, time.Date(2026, 12, 1, 8, 0, 0, 500, time.FixedZone("CET", 3600)), time.Hour)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"current":{"id":"k2","secret":"`+k2.Secret+`"},"previous":[{"id":"k1","secret":"`+k1.Secret+`","retiredAt":"2026-12-01T07:00:00Z"}]}`, string(b))
 }
 
 // TestVerifierFindsARotatedKey: an outcome signed with a key rotated in after
@@ -161,7 +231,7 @@ func TestVerifierFindsARotatedKey(t *testing.T) {
 	require.NoError(t, v.Verify(ctx, sealed(t, k1)))
 	assert.Equal(t, int32(1), reads.Load(), "cached")
 
-	current = current.Rotate(k2, 3)
+	current = current.Rotate(k2, time.UnixMilli(now), jobtoken.DefaultMaxTokenLifetime)
 	require.NoError(t, v.Verify(ctx, sealed(t, k2)), "the new key is read on first sight")
 	require.NoError(t, v.Verify(ctx, sealed(t, k1)), "the old one still counts")
 	assert.Equal(t, int32(2), reads.Load())
@@ -196,7 +266,7 @@ func TestUnknownKeyIDWithinMinRefresh(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, v.Verify(ctx, sealed(t, k1)))
 
-	current = current.Rotate(k2, 3)
+	current = current.Rotate(k2, time.UnixMilli(now), jobtoken.DefaultMaxTokenLifetime)
 	k9 := jobtoken.Key{ID: "k9", Secret: strings.Repeat("z", 32)}
 	for _, tt := range []struct {
 		name    string

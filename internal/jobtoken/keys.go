@@ -38,7 +38,7 @@ type Keys struct {
 
 // NewKeys returns Keys reading the keyring's JSON through load.
 func NewKeys(load func(ctx context.Context) (string, error)) *Keys {
-	return &Keys{load: load, TTL: 5 * time.Minute, MinRefresh: 10 * time.Second}
+	return &Keys{load: load, TTL: KeyringTTL, MinRefresh: 10 * time.Second}
 }
 
 // Static returns Keys that always hold ring, for tests and tools.

@@ -41,15 +41,18 @@ const OutputName = "zeebe_bridge"
 // Outputs are the names and addresses of one deployed bridge: the value of
 // the root module's `zeebe_bridge` output.
 type Outputs struct {
-	OutcomesTopicARN   string                   `json:"outcomes_topic_arn"`
-	OutcomesQueueURL   string                   `json:"outcomes_queue_url"`
-	OutcomesQueueARN   string                   `json:"outcomes_queue_arn"`
-	OutcomesDLQURL     string                   `json:"outcomes_dlq_url"`
-	PollerFunctionName string                   `json:"poller_function_name"`
-	PollerLogGroupName string                   `json:"poller_log_group_name"`
-	JobTokenSecretARN  string                   `json:"job_token_secret_arn"`
-	PayloadBucket      string                   `json:"payload_bucket"`
-	Functions          map[string]FunctionQueue `json:"functions"`
+	OutcomesTopicARN   string `json:"outcomes_topic_arn"`
+	OutcomesQueueURL   string `json:"outcomes_queue_url"`
+	OutcomesQueueARN   string `json:"outcomes_queue_arn"`
+	OutcomesDLQURL     string `json:"outcomes_dlq_url"`
+	PollerFunctionName string `json:"poller_function_name"`
+	PollerLogGroupName string `json:"poller_log_group_name"`
+	JobTokenSecretARN  string `json:"job_token_secret_arn"`
+	PayloadBucket      string `json:"payload_bucket"`
+	// MaxTokenLifetimeSeconds is modules/bridge's max_token_lifetime_seconds
+	// (0 from a root that predates it).
+	MaxTokenLifetimeSeconds int64                    `json:"max_token_lifetime_seconds"`
+	Functions               map[string]FunctionQueue `json:"functions"`
 }
 
 // FunctionQueue is one function's queue and DLQ.
@@ -516,32 +519,76 @@ func orNone(s string) string {
 	return s
 }
 
-// RotateKey makes a fresh key the keyring's current one, keeping the
-// current key as the first previous one (and one older), so that jobs
-// signed before the rotation still complete.
-func (o *Operator) RotateKey(ctx context.Context) (string, error) {
+// RotateResult is what a rotation did.
+type RotateResult struct {
+	CurrentKeyID string `json:"currentKeyId"`
+	// MaxTokenLifetime is the bound the rotation kept previous keys for.
+	MaxTokenLifetime string `json:"maxTokenLifetime"`
+	// Previous are the keys still accepted, newest first; Pruned the ids of
+	// those dropped, retired longer ago than the bound.
+	Previous []RetiredKey `json:"previous"`
+	Pruned   []string     `json:"pruned"`
+}
+
+// RetiredKey is a previous key without its secret.
+type RetiredKey struct {
+	ID        string    `json:"id"`
+	RetiredAt time.Time `json:"retiredAt"`
+}
+
+// MaxTokenLifetime is the longest a job token is in use, which rotate-key
+// keeps retired keys for: flag when it is set, else the bridge's
+// max_token_lifetime_seconds output, else jobtoken.DefaultMaxTokenLifetime.
+func (o *Operator) MaxTokenLifetime(flag time.Duration) time.Duration {
+	switch {
+	case flag > 0:
+		return flag
+	case o.Out.MaxTokenLifetimeSeconds > 0:
+		return time.Duration(o.Out.MaxTokenLifetimeSeconds) * time.Second
+	default:
+		return jobtoken.DefaultMaxTokenLifetime
+	}
+}
+
+// RotateKey makes a fresh key the keyring's current one and the current key
+// a previous one, retired now. Previous keys stay until every token they
+// can have signed has expired (jobtoken.Keyring.Rotate): maxTokenLifetime
+// (see MaxTokenLifetime) after their retirement, plus the keyring's cache
+// time, so jobs signed before the rotation still complete.
+func (o *Operator) RotateKey(ctx context.Context, maxTokenLifetime time.Duration) (RotateResult, error) {
 	if o.Out.JobTokenSecretARN == "" {
-		return "", errors.New("the bridge has no job token keyring (job_token_secret_arn)")
+		return RotateResult{}, errors.New("the bridge has no job token keyring (job_token_secret_arn)")
 	}
 	cur, err := o.Clients.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(o.Out.JobTokenSecretARN)})
 	if err != nil {
-		return "", fmt.Errorf("read the keyring: %w", err)
+		return RotateResult{}, fmt.Errorf("read the keyring: %w", err)
 	}
 	ring, err := jobtoken.ParseKeyring(aws.ToString(cur.SecretString))
 	if err != nil {
-		return "", err
+		return RotateResult{}, err
 	}
 	secret := make([]byte, 48)
 	if _, err := rand.Read(secret); err != nil {
-		return "", err
+		return RotateResult{}, fmt.Errorf("draw a key: %w", err)
 	}
+	lifetime := o.MaxTokenLifetime(maxTokenLifetime)
 	next := jobtoken.Key{ID: "k" + o.now().UTC().Format("20060102T150405Z"), Secret: base64.RawURLEncoding.EncodeToString(secret)}
-	b, err := json.Marshal(ring.Rotate(next, 2))
+	rotated := ring.Rotate(next, o.now(), lifetime)
+	b, err := json.Marshal(rotated)
 	if err != nil {
-		return "", err
+		return RotateResult{}, fmt.Errorf("encode the keyring: %w", err)
 	}
 	if _, err := o.Clients.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(o.Out.JobTokenSecretARN), SecretString: aws.String(string(b))}); err != nil {
-		return "", fmt.Errorf("write the keyring: %w", err)
+		return RotateResult{}, fmt.Errorf("write the keyring: %w", err)
 	}
-	return next.ID, nil
+	res := RotateResult{CurrentKeyID: next.ID, MaxTokenLifetime: lifetime.String(), Pruned: []string{}}
+	for _, k := range rotated.Previous {
+		res.Previous = append(res.Previous, RetiredKey{ID: k.ID, RetiredAt: k.RetiredAt})
+	}
+	for _, k := range ring.Previous {
+		if _, kept := rotated.Find(k.ID); !kept {
+			res.Pruned = append(res.Pruned, k.ID)
+		}
+	}
+	return res, nil
 }

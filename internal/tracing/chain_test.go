@@ -151,7 +151,7 @@ func TestOneTraceAcrossTheHops(t *testing.T) {
 
 func TestNoSpanContextNoAttributes(t *testing.T) {
 	assert.Nil(t, tracing.Inject(context.Background(), nil), "nothing to pass on")
-	p, err := tracing.FromEnv(context.Background(), func(string) string { return "" }, "poller")
+	p, err := tracing.FromEnv(context.Background(), func(string) string { return "" }, "poller", nil)
 	require.NoError(t, err)
 	ctx, span := tracing.Tracer(p).Start(context.Background(), "x")
 	defer span.End()

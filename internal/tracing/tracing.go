@@ -6,12 +6,16 @@
 //
 // Spans are exported through OTLP/HTTP when the standard OTEL_ variables
 // name an endpoint (OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); otherwise nothing is recorded.
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); otherwise nothing is recorded. The
+// exporter's headers may come from Secrets Manager
+// (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN), read once at start.
 package tracing
 
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"path"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -81,11 +85,33 @@ func Noop() Provider { return noopProvider{} }
 // or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (the exporter reads the other
 // OTEL_EXPORTER_OTLP_ variables itself), else Noop. service names the
 // component in the spans' resource (OTEL_SERVICE_NAME overrides it).
-func FromEnv(ctx context.Context, getenv envconfig.Getenv, service string) (Provider, error) {
-	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
+//
+// With OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN set, the headers in that
+// secret's string value are read through secrets, once, and sent with
+// every export beside (and over) the plain OTEL_EXPORTER_OTLP_HEADERS; a
+// secret that cannot be read or parsed is an ErrHeadersSecret error naming
+// the variable. Every component that exports spans comes through here: the
+// poller, the fulfiller and lambdakit (so every function and the runtime
+// layer).
+func FromEnv(ctx context.Context, getenv envconfig.Getenv, service string, secrets SecretsManagerAPI) (Provider, error) {
+	if getenv(EnvEndpoint) == "" && getenv(EnvTracesEndpoint) == "" {
 		return Noop(), nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	endpoint, err := endpointURL(getenv)
+	if err != nil {
+		return nil, err
+	}
+	headers, err := headersFromSecret(ctx, getenv, secrets)
+	if err != nil {
+		return nil, err
+	}
+	// The endpoint as getenv has it (the exporter reads the process
+	// environment, which the mains' getenv is anyway).
+	opts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
+	if headers != nil {
+		opts = append(opts, otlptracehttp.WithHeaders(headers))
+	}
+	exp, err := otlptracehttp.New(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("OTLP trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT): %w", err)
 	}
@@ -93,6 +119,23 @@ func FromEnv(ctx context.Context, getenv envconfig.Getenv, service string) (Prov
 		service = name
 	}
 	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(resource(service))), nil
+}
+
+// endpointURL is where spans go, as the exporter derives it: the traces
+// endpoint as it is, or the general endpoint with /v1/traces appended.
+func endpointURL(getenv envconfig.Getenv) (string, error) {
+	name, v := EnvTracesEndpoint, getenv(EnvTracesEndpoint)
+	if v == "" {
+		name, v = EnvEndpoint, getenv(EnvEndpoint)
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w %s=%q: want the collector's http(s) URL, e.g. http://collector:4318", envconfig.ErrInvalid, name, v)
+	}
+	if name == EnvEndpoint {
+		u.Path = path.Join(u.Path, "/v1/traces")
+	}
+	return u.String(), nil
 }
 
 // Tracer is the bridge's tracer of p, or a no-op one for a nil p.

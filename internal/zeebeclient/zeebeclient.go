@@ -12,6 +12,9 @@ package zeebeclient
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +22,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,18 +37,23 @@ import (
 
 // Environment variables: the Zeebe client's own names, read through the
 // given Getenv rather than the process environment so that configuration is
-// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN for AWS. README.md's
-// Configuration section lists them with their defaults.
+// explicit and testable, plus ZEEBE_CLIENT_SECRET_ARN and
+// ZEEBE_CA_CERTIFICATE_PEM for Lambda. README.md's Configuration section
+// lists them with their defaults (a test keeps it complete).
 const (
-	EnvAddress         = "ZEEBE_ADDRESS"
-	EnvInsecure        = "ZEEBE_INSECURE_CONNECTION"
-	EnvCACertificate   = "ZEEBE_CA_CERTIFICATE_PATH"
-	EnvClientID        = "ZEEBE_CLIENT_ID"
-	EnvClientSecret    = "ZEEBE_CLIENT_SECRET"
-	EnvClientSecretARN = "ZEEBE_CLIENT_SECRET_ARN"
-	EnvAuthServerURL   = "ZEEBE_AUTHORIZATION_SERVER_URL"
-	EnvTokenAudience   = "ZEEBE_TOKEN_AUDIENCE"
-	EnvTokenScope      = "ZEEBE_TOKEN_SCOPE"
+	EnvAddress       = "ZEEBE_ADDRESS"
+	EnvInsecure      = "ZEEBE_INSECURE_CONNECTION"
+	EnvCACertificate = "ZEEBE_CA_CERTIFICATE_PATH"
+	// EnvCACertificatePEM holds the CA certificate itself, PEM-encoded: a
+	// Lambda's package has no room for a file the operator chooses, its
+	// environment does (module variable zeebe_ca_certificate_pem).
+	EnvCACertificatePEM = "ZEEBE_CA_CERTIFICATE_PEM"
+	EnvClientID         = "ZEEBE_CLIENT_ID"
+	EnvClientSecret     = "ZEEBE_CLIENT_SECRET"
+	EnvClientSecretARN  = "ZEEBE_CLIENT_SECRET_ARN"
+	EnvAuthServerURL    = "ZEEBE_AUTHORIZATION_SERVER_URL"
+	EnvTokenAudience    = "ZEEBE_TOKEN_AUDIENCE"
+	EnvTokenScope       = "ZEEBE_TOKEN_SCOPE"
 	// EnvTenantIDs names the tenants whose jobs are activated, comma
 	// separated: the Zeebe Java client's name for its job workers' default.
 	EnvTenantIDs = "ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS"
@@ -67,7 +77,13 @@ type options struct {
 	log     *slog.Logger
 	now     func() time.Time
 	reread  time.Duration
+	certDir string
 }
+
+// WithCertificateDir sets where the certificate of ZEEBE_CA_CERTIFICATE_PEM
+// is written for the Zeebe client, which reads its CA from a file; without
+// it, os.TempDir() (/tmp, the one writable place in a Lambda).
+func WithCertificateDir(dir string) Option { return func(o *options) { o.certDir = dir } }
 
 // WithSecrets sets where New reads ZEEBE_CLIENT_SECRET_ARN from. Without it
 // a configuration naming ZEEBE_CLIENT_SECRET_ARN is an error.
@@ -111,9 +127,13 @@ func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client,
 			opt(&o)
 		}
 	}
+	caPath, err := caCertificatePath(getenv, o.certDir)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &zbc.ClientConfig{
 		GatewayAddress:    getenv.String(EnvAddress, DefaultAddress),
-		CaCertificatePath: getenv(EnvCACertificate),
+		CaCertificatePath: caPath,
 	}
 	if v := getenv(EnvInsecure); v != "" {
 		insecure, err := strconv.ParseBool(v)
@@ -135,6 +155,43 @@ func New(ctx context.Context, getenv envconfig.Getenv, opts ...Option) (*Client,
 		return nil, fmt.Errorf("create Zeebe client for %s: %w", cfg.GatewayAddress, err)
 	}
 	return &Client{zb: zb, tenants: tenants}, nil
+}
+
+// caCertificatePath is the file the Zeebe client reads its CA from:
+// ZEEBE_CA_CERTIFICATE_PATH, or ZEEBE_CA_CERTIFICATE_PEM written to dir under
+// a name of its content, so that a restart rewrites the same file.
+func caCertificatePath(getenv envconfig.Getenv, dir string) (string, error) {
+	path, pemText := getenv(EnvCACertificate), getenv(EnvCACertificatePEM)
+	if pemText == "" {
+		return path, nil
+	}
+	if path != "" {
+		return "", fmt.Errorf("%w %s and %s are both set: set one, the certificate or the file holding it", envconfig.ErrInvalid, EnvCACertificatePEM, EnvCACertificate)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM([]byte(pemText)) {
+		return "", fmt.Errorf("%w %s: want the PEM of the CA certificate that signed the gateway's (a -----BEGIN CERTIFICATE----- block)", envconfig.ErrInvalid, EnvCACertificatePEM)
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(pemText))
+	name := filepath.Join(dir, "zeebe-ca-"+hex.EncodeToString(sum[:8])+".pem")
+	// Written beside and renamed, so that a reader never sees half of it.
+	f, err := os.CreateTemp(dir, "zeebe-ca-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write %s to a file for the Zeebe client: %w", EnvCACertificatePEM, err)
+	}
+	_, werr := f.WriteString(pemText)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("write %s to %s: %w", EnvCACertificatePEM, f.Name(), err)
+	}
+	if err := os.Rename(f.Name(), name); err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("write %s to %s: %w", EnvCACertificatePEM, name, err)
+	}
+	return name, nil
 }
 
 // newProvider builds the OAuth credentials provider when a client id or
@@ -320,7 +377,11 @@ func convert(j entities.Job) jobmsg.Job {
 func (c *Client) CompleteJob(ctx context.Context, key int64, vars json.RawMessage) error {
 	step := c.zb.NewCompleteJobCommand().JobKey(key)
 	if hasVariables(vars) {
-		cmd, err := step.VariablesFromString(string(vars))
+		obj, err := objectVariables(vars)
+		if err != nil {
+			return fmt.Errorf("complete job %d: variables: %w", key, err)
+		}
+		cmd, err := step.VariablesFromObject(obj)
 		if err != nil {
 			return fmt.Errorf("complete job %d: variables: %w", key, err)
 		}
@@ -342,7 +403,11 @@ func (c *Client) FailJob(ctx context.Context, key int64, retries int32, msg stri
 func (c *Client) ThrowError(ctx context.Context, key int64, code, msg string, vars json.RawMessage) error {
 	step := c.zb.NewThrowErrorCommand().JobKey(key).ErrorCode(code).ErrorMessage(msg)
 	if hasVariables(vars) {
-		cmd, err := step.VariablesFromString(string(vars))
+		obj, err := objectVariables(vars)
+		if err != nil {
+			return fmt.Errorf("throw error on job %d: variables: %w", key, err)
+		}
+		cmd, err := step.VariablesFromObject(obj)
 		if err != nil {
 			return fmt.Errorf("throw error on job %d: variables: %w", key, err)
 		}
@@ -357,6 +422,23 @@ func (c *Client) ThrowError(ctx context.Context, key int64, code, msg string, va
 func (c *Client) UpdateJobTimeout(ctx context.Context, key int64, timeout time.Duration) error {
 	_, err := c.zb.NewUpdateJobTimeoutCommand().JobKey(key).Timeout(timeout.Milliseconds()).Send(withRetryBudget(ctx))
 	return wrap("update timeout of", key, err)
+}
+
+// ErrNotAnObject: the variables of a command are not a JSON object, which
+// Zeebe requires.
+var ErrNotAnObject = errors.New("not a JSON object")
+
+// objectVariables returns vars for the client's VariablesFromObject, which
+// sends them as they are (compacted). The client's VariablesFromString
+// would decode them whole into a map only to check that they are an object:
+// for 4 MiB of variables, tens of MiB the fulfiller cannot spare
+// (docs/design.md, "Trust and size"). The scanner checks the same here.
+func objectVariables(vars json.RawMessage) (json.RawMessage, error) {
+	t := bytes.TrimLeft(vars, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		return nil, fmt.Errorf("%w: %.40q", ErrNotAnObject, vars)
+	}
+	return t, nil
 }
 
 // hasVariables reports whether vars carries a document to send. JSON null

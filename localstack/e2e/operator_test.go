@@ -254,13 +254,14 @@ func TestOperatorCLI(t *testing.T) {
 	})
 
 	t.Run("rotate-key makes a new current key and keeps the old one", func(t *testing.T) {
-		var res map[string]string
+		var res operator.RotateResult
 		require.NoError(t, json.Unmarshal([]byte(cli(t, "rotate-key", "--json")), &res))
+		assert.Equal(t, "168h0m0s", res.MaxTokenLifetime, "modules/bridge's default max_token_lifetime_seconds")
 		secret, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(stack.JobTokenSecretARN)})
 		require.NoError(t, err)
 		rotated, err := jobtoken.ParseKeyring(aws.ToString(secret.SecretString))
 		require.NoError(t, err)
-		assert.Equal(t, res["currentKeyId"], rotated.Current.ID)
+		assert.Equal(t, res.CurrentKeyID, rotated.Current.ID)
 		_, kept := rotated.Find(ring.Current.ID)
 		assert.True(t, kept, "the key in use before stays valid")
 	})

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +30,17 @@ type collector struct {
 	mu    sync.Mutex
 	spans []span
 	url   string
+	// headers counts the exports by the value of otlpHeaderName they
+	// carried ("" for none).
+	headers map[string]int
 }
+
+// The header every export carries: in a Secrets Manager secret the
+// functions read at start (otel_headers_secret_arn), as an API key would be.
+const (
+	otlpHeaderName  = "X-Zeebe-Bridge-Test"
+	otlpHeaderValue = "from-secrets-manager"
+)
 
 // span is what the tests read of an exported span.
 type span struct {
@@ -48,7 +60,7 @@ func startCollector() (*collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &collector{url: "http://" + l.Addr().String()}
+	c := &collector{url: "http://" + l.Addr().String(), headers: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", c.receive)
 	go func() { _ = http.Serve(l, mux) }()
@@ -67,6 +79,7 @@ func (c *collector) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.headers[r.Header.Get(otlpHeaderName)]++
 	for _, rs := range req.ResourceSpans {
 		service := ""
 		for _, a := range rs.GetResource().GetAttributes() {
@@ -93,6 +106,17 @@ func (c *collector) receive(w http.ResponseWriter, r *http.Request) {
 	b, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(b)
+}
+
+// exportsByHeader is how many exports carried each value of otlpHeaderName.
+func (c *collector) exportsByHeader() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.headers {
+		out[k] = v
+	}
+	return out
 }
 
 // ofJob returns the spans that carry the job key.
@@ -157,4 +181,9 @@ func TestOneTraceThroughTheStack(t *testing.T) {
 	assert.Equal(t, "zeebe-poller", poller.Service)
 	assert.Equal(t, "echo", fn.Service)
 	assert.Equal(t, "zeebe-fulfiller", fulfiller.Service)
+
+	// Every export, from every kind of function, carried the header kept in
+	// Secrets Manager: none came without it or with another value.
+	byHeader := otlp.exportsByHeader()
+	assert.Equal(t, []string{otlpHeaderValue}, slices.Collect(maps.Keys(byHeader)), "exports by %s: %v", otlpHeaderName, byHeader)
 }

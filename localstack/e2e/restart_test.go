@@ -66,7 +66,10 @@ func engineKilledMidFlight(ctx context.Context, t *testing.T, awsCfg aws.Config,
 	up.Dir, up.Stdout, up.Stderr = root, os.Stderr, os.Stderr
 	require.NoError(t, up.Run(), "restart the engine")
 	t.Logf("engine down for %s", time.Since(killed).Round(100*time.Millisecond))
-	assert.Less(t, time.Since(killed), 15*time.Second)
+	// The outage must end within the outcomes' retry budget (ten receives
+	// with the fulfiller's backoff, about a minute); restarting takes a few
+	// seconds, more on a loaded machine.
+	assert.Less(t, time.Since(killed), 40*time.Second)
 
 	for _, pik := range piks {
 		end, err := records.WaitEnd(wctx, pik)

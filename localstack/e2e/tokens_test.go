@@ -85,19 +85,20 @@ func TestJobTokens(t *testing.T) {
 		unknownKey.JobKey: `key id "k-unknown"`,
 	}
 	for _, o := range []jobmsg.Outcome{forged, madeUp, tampered, unknownKey} {
-		publishOutcome(ctx, t, awsCfg, stack, o)
+		publishOutcome(ctx, t, awsCfg, stack.OutcomesTopicARN, o)
 	}
 
 	// Rotation: a new current key; the old one stays valid.
 	next := jobtoken.Key{ID: fmt.Sprintf("k-%d", time.Now().UnixNano()), Secret: randomSecret(t)}
-	// Two previous keys kept, as zeebe-bridge rotate-key does: TestOperatorCLI
-	// rotates too, and the running poller may still sign with the first key.
-	rotated, err := json.Marshal(ring.Rotate(next, 2))
+	// Previous keys kept for the token lifetime, as zeebe-bridge rotate-key
+	// does: TestOperatorCLI rotates too, and the running poller may still
+	// sign with the first key.
+	rotated, err := json.Marshal(ring.Rotate(next, time.Now(), jobtoken.DefaultMaxTokenLifetime))
 	require.NoError(t, err)
 	_, err = sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(stack.JobTokenSecretARN), SecretString: aws.String(string(rotated))})
 	require.NoError(t, err)
 	afterRotation := outcome(4, &oldKey)
-	publishOutcome(ctx, t, awsCfg, stack, afterRotation)
+	publishOutcome(ctx, t, awsCfg, stack.OutcomesTopicARN, afterRotation)
 	echo := zeebetest.UniqueID("tokens-echo")
 	zeebetest.Deploy(t, zb.Zeebe(), echo+".bpmn", zeebetest.SingleTaskProcess(echo, "Task_Echo", map[string]string{"identifier": "echo"}, 3))
 	echoPik := zeebetest.Start(t, zb.Zeebe(), echo, map[string]any{"doc": "after rotation"})
@@ -152,11 +153,11 @@ func TestJobTokens(t *testing.T) {
 	}
 }
 
-func publishOutcome(ctx context.Context, t *testing.T, awsCfg aws.Config, stack *tfstack.Stack, o jobmsg.Outcome) {
+func publishOutcome(ctx context.Context, t *testing.T, awsCfg aws.Config, topicARN string, o jobmsg.Outcome) {
 	t.Helper()
 	m, err := jobmsg.EncodeOutcome(o)
 	require.NoError(t, err)
-	_, err = sns.NewFromConfig(awsCfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(stack.OutcomesTopicARN), Message: aws.String(string(m.Body))})
+	_, err = sns.NewFromConfig(awsCfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(topicARN), Message: aws.String(string(m.Body))})
 	require.NoError(t, err)
 }
 

@@ -33,6 +33,7 @@ module "bridge" {
   job_token_recovery_window_in_days = 0
   payload_bucket_force_destroy      = true
   otel_environment                  = local.otel_environment
+  otel_headers_secret_arn           = local.otel_headers_secret_arn
 }
 
 # Business events beside the jobs: echo (Go) and chaos-py (Python) take them
@@ -67,4 +68,28 @@ module "functions" {
   event_topics            = contains(local.event_functions, each.key) ? [{ topic_arn = aws_sns_topic.business_events.arn }] : []
   # long-work hands its work to the long-work queue (long-work.tf).
   environment = merge(local.otel_environment, each.key == "long-work" ? { WORK_QUEUE_URL = aws_sqs_queue.long_work[0].url } : {})
+  # The exporter's headers, read from Secrets Manager by lambdakit (or the
+  # layer) at start.
+  otel_headers_secret_arn = local.otel_headers_secret_arn
+}
+
+# The OTLP headers, as a user keeps an API key of the tracing backend: in a
+# secret the functions read at start (otel_headers_secret_arn).
+resource "aws_secretsmanager_secret" "otlp_headers" {
+  count = var.otel_exporter_otlp_endpoint != null && var.otel_exporter_otlp_headers != null ? 1 : 0
+
+  name_prefix             = "zeebe-test-otlp-headers-"
+  recovery_window_in_days = 0
+}
+
+resource "aws_secretsmanager_secret_version" "otlp_headers" {
+  count = length(aws_secretsmanager_secret.otlp_headers)
+
+  secret_id     = aws_secretsmanager_secret.otlp_headers[0].id
+  secret_string = var.otel_exporter_otlp_headers
+}
+
+locals {
+  # The version, not the secret: no function starts before the value is in.
+  otel_headers_secret_arn = length(aws_secretsmanager_secret_version.otlp_headers) == 0 ? null : aws_secretsmanager_secret_version.otlp_headers[0].arn
 }

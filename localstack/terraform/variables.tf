@@ -47,3 +47,10 @@ variable "otel_exporter_otlp_endpoint" {
   type        = string
   default     = null
 }
+
+variable "otel_exporter_otlp_headers" {
+  description = "Headers of every OTLP export (key=value,...), with otel_exporter_otlp_endpoint: kept in a Secrets Manager secret whose ARN the modules get as otel_headers_secret_arn, as a user would keep an API key; null sends none."
+  type        = string
+  default     = null
+  sensitive   = true
+}

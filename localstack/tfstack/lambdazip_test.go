@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localstack/tfstack"
 )
 
 // TestLambdaZipsAreReproducible: two builds of the same function give the
@@ -42,4 +44,19 @@ func TestLambdaZipsAreReproducible(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o755), f.Mode().Perm(), "executable")
 	assert.True(t, f.Mode().IsRegular())
 	assert.Equal(t, time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), f.Modified.UTC().Truncate(time.Second))
+}
+
+// TestEndpointFollowsThePortOffset: a run beside another stack reaches its
+// own LocalStack, never the default one by mistake.
+func TestEndpointFollowsThePortOffset(t *testing.T) {
+	for _, tt := range []struct{ url, offset, want string }{
+		{"", "", "http://127.0.0.1:4566"},
+		{"", "200", "http://127.0.0.1:4766"},
+		{"http://localhost:4999", "200", "http://localhost:4999"},
+		{"", "x", "http://127.0.0.1:4566"},
+	} {
+		t.Setenv("AWS_ENDPOINT_URL", tt.url)
+		t.Setenv("STACK_PORT_OFFSET", tt.offset)
+		assert.Equal(t, tt.want, tfstack.Endpoint(), "AWS_ENDPOINT_URL=%q STACK_PORT_OFFSET=%q", tt.url, tt.offset)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,12 +38,25 @@ import (
 // STACK_PORT_OFFSET.
 const DefaultEndpoint = "http://127.0.0.1:4566"
 
-// Endpoint is $AWS_ENDPOINT_URL, or DefaultEndpoint.
+// Endpoint is $AWS_ENDPOINT_URL, or where localstack/stack starts LocalStack
+// for $STACK_PORT_OFFSET (DefaultEndpoint without it): a test run beside
+// another stack must never reach the default one by mistake.
 func Endpoint() string {
 	if e := os.Getenv("AWS_ENDPOINT_URL"); e != "" {
 		return e
 	}
-	return DefaultEndpoint
+	return fmt.Sprintf("http://127.0.0.1:%d", 4566+PortOffset())
+}
+
+// PortOffset is $STACK_PORT_OFFSET, by which localstack/stack shifts every
+// port of a second stack; 0 when unset or not a number (the stack refuses
+// those).
+func PortOffset() int {
+	n, err := strconv.Atoi(os.Getenv("STACK_PORT_OFFSET"))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // AWSConfig is the AWS SDK configuration for LocalStack: its endpoint, the
@@ -376,6 +390,10 @@ type Options struct {
 	// OTLPEndpoint, when set, is the OTEL_EXPORTER_OTLP_ENDPOINT of every
 	// function: they export their spans there.
 	OTLPEndpoint string
+	// OTLPHeaders, when set with OTLPEndpoint, are the exporter's headers
+	// (key=value,...): stored in a Secrets Manager secret whose ARN the
+	// modules get as otel_headers_secret_arn, as a user would pass an API key.
+	OTLPHeaders string
 }
 
 // Function is what the deployment created for one function.
@@ -453,6 +471,9 @@ func Local(opts Options) (Root, error) {
 	}
 	if opts.OTLPEndpoint != "" {
 		vars["otel_exporter_otlp_endpoint"] = opts.OTLPEndpoint
+		if opts.OTLPHeaders != "" {
+			vars["otel_exporter_otlp_headers"] = opts.OTLPHeaders
+		}
 	}
 	return Root{
 		Dir:  filepath.Join("localstack", "terraform"),

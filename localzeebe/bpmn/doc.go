@@ -26,7 +26,10 @@
 //     script and business-rule tasks with a zeebe:taskDefinition, message
 //     intermediate throw and end events with a zeebe:taskDefinition, and user tasks
 //     without zeebe:userTask (job type io.camunda.zeebe:userTask, one retry;
-//     zeebe:formDefinition formKey, zeebe:assignmentDefinition, zeebe:taskSchedule);
+//     zeebe:formDefinition formKey or formId, zeebe:assignmentDefinition, zeebe:taskSchedule);
+//   - Zeebe user tasks (zeebe:userTask, no job): zeebe:assignmentDefinition,
+//     zeebe:taskSchedule, zeebe:taskHeaders and zeebe:formDefinition formId or
+//     externalReference (formKey is for job-based user tasks);
 //   - undefined tasks (bpmn:task) and manual tasks, which pass through;
 //   - receive tasks (messageRef to a bpmn:message with a zeebe:subscription
 //     correlationKey, like a message catch event) and script tasks with a
@@ -68,8 +71,7 @@
 //   - link intermediate throw and catch events, paired by name within their
 //     scope (a throw event needs exactly one catch event with its name there).
 //
-// Everything else (Zeebe user tasks (zeebe:userTask), linked forms (formId),
-// multi-instance undefined and manual tasks, inclusive and complex gateways,
+// Everything else (// multi-instance undefined and manual tasks, inclusive and complex gateways,
 // conditional events,
 // timeDate timers other than on start events, cron and start-dated cycles,
 // expressions in timer start events, unknown zeebe:*

@@ -655,8 +655,9 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 			}
 			b.userTaskExtension(e, x)
 		case e.Type == UserTask && x.local == "userTask":
-			b.add(where, "Zeebe user tasks ('zeebe:userTask', Zeebe 8.5) are not supported by the local engine; "+
-				"remove 'zeebe:userTask' to run '%s' as a job-based user task (jobs of type '%s')", e.ID, UserTaskJobType)
+			if seen[x.local] > 1 {
+				b.add(where, "Must have at most one 'zeebe:userTask' extension element")
+			}
 		case e.Type == BusinessRuleTask && x.local == "calledDecision":
 			if seen[x.local] == 1 {
 				b.calledDecision(e, x)
@@ -683,10 +684,45 @@ func (b *procBuilder) extensions(e *Element, n *node) {
 	case job && e.Type != ScriptTask && e.Type != BusinessRuleTask && seen["taskDefinition"] != 1:
 		b.add(where, "Must have exactly one 'zeebe:taskDefinition' extension element")
 	case e.Type == UserTask:
-		e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
 		if e.UserTask == nil {
 			e.UserTask = &UserTaskProps{}
 		}
+		e.UserTask.Zeebe = seen["userTask"] > 0
+		b.checkForm(e, seen["formDefinition"] > 0)
+		if !e.UserTask.Zeebe {
+			e.JobType, e.JobRetries = UserTaskJobType, "1" // Zeebe 8.5 creates user task jobs with one retry
+		}
+	}
+}
+
+// checkForm checks a user task's zeebe:formDefinition once it is known
+// whether the task is a Zeebe user task: either names a linked form by
+// formId (resolved at activation); a job-based one may name its form by
+// formKey (the job header), a Zeebe user task by externalReference (a
+// custom form).
+func (b *procBuilder) checkForm(e *Element, present bool) {
+	if !present {
+		return
+	}
+	where := e.ID + " > extensionElements"
+	u := e.UserTask
+	set := 0
+	for _, a := range []string{u.FormKey, u.FormID, u.ExternalReference} {
+		if a != "" {
+			set++
+		}
+	}
+	switch {
+	case set != 1:
+		b.add(where, "Exactly one of the attributes 'formKey', 'formId' or 'externalReference' of 'zeebe:formDefinition' must be present and not empty")
+	case !u.Zeebe && u.ExternalReference != "":
+		b.add(where, "Attribute 'externalReference' of 'zeebe:formDefinition' is for Zeebe user tasks ('zeebe:userTask'); "+
+			"a job-based user task takes 'formKey'")
+	case u.Zeebe && u.FormKey != "":
+		b.add(where, "Attribute 'formKey' of 'zeebe:formDefinition' is for job-based user tasks; "+
+			"a Zeebe user task ('zeebe:userTask') takes 'formId' or 'externalReference'")
+	case u.ExternalReference != "":
+		b.expr(e.ID, "zeebe:formDefinition externalReference", u.ExternalReference)
 	}
 }
 
@@ -790,7 +826,7 @@ func ValidDateTime(s string) bool {
 	return err == nil
 }
 
-// userTaskExtension reads the form, assignment and schedule of a job-based user task.
+// userTaskExtension reads the form, assignment and schedule of a user task.
 func (b *procBuilder) userTaskExtension(e *Element, x *node) {
 	where := e.ID + " > extensionElements"
 	if e.UserTask == nil {
@@ -799,18 +835,8 @@ func (b *procBuilder) userTaskExtension(e *Element, x *node) {
 	u := e.UserTask
 	switch x.local {
 	case "formDefinition":
-		formKey, formID, external := x.attr("formKey"), x.attr("formId"), x.attr("externalReference")
-		switch {
-		case formID != "":
-			b.add(where, "'zeebe:formDefinition' with 'formId' (a linked Camunda Form) is not supported by the local engine, "+
-				"which does not deploy forms; use 'formKey' instead")
-		case external != "":
-			b.add(where, "Attribute 'externalReference' of 'zeebe:formDefinition' is for Zeebe user tasks ('zeebe:userTask'); "+
-				"a job-based user task takes 'formKey'")
-		case formKey == "":
-			b.add(where, "Attribute 'formKey' of 'zeebe:formDefinition' must be present and not empty")
-		}
-		u.FormKey = formKey
+		// Checked by checkForm, once zeebe:userTask is known.
+		u.FormKey, u.FormID, u.ExternalReference = x.attr("formKey"), x.attr("formId"), x.attr("externalReference")
 	case "assignmentDefinition":
 		u.Assignee, u.CandidateGroups, u.CandidateUsers = x.attr("assignee"), x.attr("candidateGroups"), x.attr("candidateUsers")
 		b.expr(e.ID, "zeebe:assignmentDefinition assignee", u.Assignee)

@@ -139,7 +139,7 @@ type Element struct {
 	// other element.
 	JobType, JobRetries string // zeebe:taskDefinition as written; JobRetries is "3" when the attribute is absent
 	Headers             []Header
-	UserTask            *UserTaskProps // job-based user task: what becomes its reserved job headers; nil otherwise
+	UserTask            *UserTaskProps // user task (job-based or Zeebe): its form, assignment and schedule; nil otherwise
 
 	// Script task with zeebe:script: the FEEL expression ("=..." as written)
 	// and the variable its result goes to; a business rule task with
@@ -198,11 +198,17 @@ type Element struct {
 // JobBased reports whether the element is executed through a job.
 func (e *Element) JobBased() bool { return e.JobType != "" }
 
-// UserTaskProps are a job-based user task's form, assignment and schedule, as
-// written (static values or "=expr"); "" means absent. Zeebe 8.5 passes them to
-// the job as the reserved io.camunda.zeebe:* headers.
+// UserTaskProps are a user task's form, assignment and schedule, as written
+// (static values or "=expr"); "" means absent. Zeebe 8.5 passes them to a
+// job-based user task's job as the reserved io.camunda.zeebe:* headers, and
+// to a Zeebe user task's USER_TASK records as fields.
 type UserTaskProps struct {
-	FormKey                                   string // zeebe:formDefinition formKey
+	// Zeebe is a Zeebe user task (zeebe:userTask): a USER_TASK record,
+	// completed through the REST API, rather than a job.
+	Zeebe                                     bool
+	FormKey                                   string // zeebe:formDefinition formKey (job-based)
+	FormID                                    string // zeebe:formDefinition formId: a linked form, for both kinds
+	ExternalReference                         string // zeebe:formDefinition externalReference (Zeebe user task)
 	Assignee, CandidateGroups, CandidateUsers string // zeebe:assignmentDefinition
 	DueDate, FollowUpDate                     string // zeebe:taskSchedule
 }

@@ -203,6 +203,26 @@ func TestParseSupported(t *testing.T) {
 			},
 		},
 		{
+			name: "Zeebe user task: no job, a linked or external form, assignment, schedule and headers as written",
+			data: model("", `<bpmn:userTask id="Z"><bpmn:extensionElements>
+				<zeebe:formDefinition formId="form1"/>
+				<zeebe:userTask/>
+				<zeebe:assignmentDefinition assignee="demo" candidateGroups="=groups" candidateUsers="a,b"/>
+				<zeebe:taskSchedule dueDate="=due" followUpDate="2023-03-02T15:35+02:00"/>
+				<zeebe:taskHeaders><zeebe:header key="h" value="v"/></zeebe:taskHeaders>
+			</bpmn:extensionElements></bpmn:userTask>
+			<bpmn:userTask id="X"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition externalReference="=url"/></bpmn:extensionElements></bpmn:userTask>`),
+			check: func(t *testing.T, p *ProcessDef) {
+				z := p.Elements["Z"]
+				assert.False(t, z.JobBased())
+				assert.Equal(t, "", z.JobRetries)
+				assert.Equal(t, []Header{{"h", "v"}}, z.Headers)
+				assert.Equal(t, &UserTaskProps{Zeebe: true, FormID: "form1", Assignee: "demo", CandidateGroups: "=groups",
+					CandidateUsers: "a,b", DueDate: "=due", FollowUpDate: "2023-03-02T15:35+02:00"}, z.UserTask)
+				assert.Equal(t, &UserTaskProps{Zeebe: true, ExternalReference: "=url"}, p.Elements["X"].UserTask)
+			},
+		},
+		{
 			name: "send, script and business rule tasks and message throw and end events with a task definition are jobs",
 			data: model(`<bpmn:message id="M" name="m"/>`, `<bpmn:sendTask id="Se"><bpmn:extensionElements><zeebe:taskDefinition type="send"/></bpmn:extensionElements></bpmn:sendTask>
 				<bpmn:scriptTask id="Sc"><bpmn:extensionElements><zeebe:taskDefinition type="script" retries="2"/></bpmn:extensionElements></bpmn:scriptTask>

@@ -7,11 +7,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +35,7 @@ type scriptOutput struct {
 	IncidentKey        jsonKey  `json:"incidentKey"`
 	Handled            []string `json:"handled"`
 	UserTaskAssignee   string   `json:"userTaskAssignee"`
+	Topology           string   `json:"topology"` // the Java client's reading of it
 }
 
 // outcome is what the record log says happened to one instance.
@@ -49,38 +54,66 @@ func TestClients(t *testing.T) {
 	bpmn, err := filepath.Abs(filepath.Join("testdata", "client-check.bpmn"))
 	require.NoError(t, err)
 	// run gets what ./install printed for the client.
-	type runFunc func(ctx context.Context, t *testing.T, installed, addr, recordLog, orderID string) scriptOutput
+	type runFunc func(ctx context.Context, t *testing.T, installed string, eng *localzeebetest.Engine, orderID string) scriptOutput
 	python := func(mode string) runFunc {
-		return func(ctx context.Context, t *testing.T, venvPython, addr, recordLog, orderID string) scriptOutput {
-			return runScript(ctx, t, script{interpreter: venvPython, path: filepath.Join("python", "scenario.py"), mode: mode}, addr, recordLog, bpmn, orderID)
+		return func(ctx context.Context, t *testing.T, venvPython string, eng *localzeebetest.Engine, orderID string) scriptOutput {
+			return runScript(ctx, t, script{interpreter: venvPython, path: filepath.Join("python", "scenario.py"), mode: mode}, eng.Addr(), eng.RecordLog, bpmn, orderID)
 		}
 	}
-	java := func(mode string) runFunc {
-		return func(ctx context.Context, t *testing.T, classpath, addr, recordLog, orderID string) scriptOutput {
-			return runScript(ctx, t, script{interpreter: "java", path: "clientcheck.Scenario", env: []string{"CLASSPATH=" + classpath}, mode: mode}, addr, recordLog, bpmn, orderID)
+	// java runs the Java client with its default, REST preferred (job
+	// streams still over gRPC), or with gRPC only.
+	java := func(mode, protocol string) runFunc {
+		return func(ctx context.Context, t *testing.T, classpath string, eng *localzeebetest.Engine, orderID string) scriptOutput {
+			return runScript(ctx, t, script{interpreter: "java", path: "clientcheck.Scenario", env: []string{"CLASSPATH=" + classpath}, mode: mode,
+				args: []string{"--protocol", protocol, "--rest-address", eng.RESTAddr()}}, eng.Addr(), eng.RecordLog, bpmn, orderID)
 		}
+	}
+	// restEndpoints is what the Java client calls over REST with its
+	// defaults, for the scenario, and the 8.8 Node.js SDK's REST client too.
+	restEndpoints := []string{
+		"GET /v2/topology",
+		"PATCH /v2/jobs/{key}",
+		"POST /v2/deployments",
+		"POST /v2/incidents/{key}/resolution",
+		"POST /v2/jobs/activation",
+		"POST /v2/jobs/{key}/completion",
+		"POST /v2/jobs/{key}/error",
+		"POST /v2/jobs/{key}/failure",
+		"POST /v2/messages/publication",
+		"POST /v2/process-instances",
 	}
 	tests := []struct {
 		name   string
 		client string // what ./install installs
 		via    string // the message's variable "go"
 		run    runFunc
+		rest   []string // the REST endpoints it called, sorted; nil: none
 	}{
 		{name: "pyzeebe polling", client: "python", via: "pyzeebe", run: python("polling")},
 		{name: "pyzeebe streaming", client: "python", via: "pyzeebe", run: python("streaming")},
 		{
 			name: "camunda8 sdk node", client: "node", via: "node",
-			run: func(ctx context.Context, t *testing.T, dir, addr, recordLog, orderID string) scriptOutput {
+			run: func(ctx context.Context, t *testing.T, dir string, eng *localzeebetest.Engine, orderID string) scriptOutput {
 				return runScript(ctx, t, script{interpreter: "node", path: filepath.Join("node", "scenario.js"),
-					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}}, addr, recordLog, bpmn, orderID)
+					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}}, eng.Addr(), eng.RecordLog, bpmn, orderID)
 			},
 		},
-		{name: "java client polling", client: "java", via: "java", run: java("polling")},
-		{name: "java client streaming", client: "java", via: "java", run: java("streaming")},
+		{
+			name: "camunda8 sdk 8.8 node rest", client: "node-rest", via: "node-rest", rest: restEndpoints,
+			run: func(ctx context.Context, t *testing.T, dir string, eng *localzeebetest.Engine, orderID string) scriptOutput {
+				return runScript(ctx, t, script{interpreter: "node", path: filepath.Join("node-rest", "scenario.js"),
+					env: []string{"NODE_PATH=" + filepath.Join(dir, "node_modules")}, args: []string{"--rest-address", eng.RESTAddr()}},
+					eng.Addr(), eng.RecordLog, bpmn, orderID)
+			},
+		},
+		{name: "java client rest default polling", client: "java", via: "java", run: java("polling", "rest"), rest: restEndpoints},
+		{name: "java client rest default streaming", client: "java", via: "java", run: java("streaming", "rest"), rest: restEndpoints},
+		{name: "java client grpc polling", client: "java", via: "java", run: java("polling", "grpc")},
+		{name: "java client grpc streaming", client: "java", via: "java", run: java("streaming", "grpc")},
 		{
 			name: "zbctl", client: "zbctl", via: "zbctl",
-			run: func(ctx context.Context, t *testing.T, zbctl, addr, recordLog, orderID string) scriptOutput {
-				return runZbctl(ctx, t, zbctl, addr, recordLog, bpmn, orderID)
+			run: func(ctx context.Context, t *testing.T, zbctl string, eng *localzeebetest.Engine, orderID string) scriptOutput {
+				return runZbctl(ctx, t, zbctl, eng.Addr(), eng.RecordLog, bpmn, orderID)
 			},
 		},
 	}
@@ -89,12 +122,13 @@ func TestClients(t *testing.T) {
 			// Installed before the scenario's clock starts: a first install
 			// takes longer than the scenario may.
 			installed := install(t, tc.client)
-			eng := localzeebetest.Start(t)
+			calls := &restCalls{}
+			eng := localzeebetest.StartLogged(t, slog.New(calls))
 			ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 			defer cancel()
 			orderID := "order-" + strings.ReplaceAll(tc.name, " ", "-")
 			start := time.Now()
-			out := tc.run(ctx, t, installed, eng.Addr(), eng.RecordLog, orderID)
+			out := tc.run(ctx, t, installed, eng, orderID)
 			t.Logf("%s: scenario took %s", tc.name, time.Since(start).Round(time.Millisecond))
 
 			require.NotZero(t, out.ProcessInstanceKey, "the script printed no instance key")
@@ -104,8 +138,65 @@ func TestClients(t *testing.T) {
 			assert.Equal(t, want, got)
 			assert.Equal(t, handledByWorker, out.Handled)
 			assert.Equal(t, "reviewer", out.UserTaskAssignee, "the user task job's assignee header")
+			assert.Equal(t, tc.rest, calls.endpoints(), "the REST endpoints the client called")
+			switch tc.client {
+			case "java":
+				assert.Equal(t, "1 broker(s), 1 partition(s), leader healthy: true HEALTHY", out.Topology)
+			case "node-rest":
+				assert.Equal(t, "1 broker(s), 1 partition(s), leader healthy", out.Topology)
+			}
 		})
 	}
+}
+
+// restCalls collects the REST requests the engine logs (at debug level),
+// with keys in paths as {key}.
+type restCalls struct {
+	mu    sync.Mutex
+	calls map[string]bool
+}
+
+var pathKey = regexp.MustCompile(`/[0-9]+(/|$)`)
+
+func (c *restCalls) Enabled(context.Context, slog.Level) bool { return true }
+func (c *restCalls) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *restCalls) WithGroup(string) slog.Handler            { return c }
+
+func (c *restCalls) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "REST request" {
+		return nil
+	}
+	var method, path string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "method":
+			method = a.Value.String()
+		case "path":
+			path = pathKey.ReplaceAllString(a.Value.String(), "/{key}$1")
+		}
+		return true
+	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]bool{}
+	}
+	c.calls[method+" "+path] = true
+	return nil
+}
+
+func (c *restCalls) endpoints() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.calls) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(c.calls))
+	for e := range c.calls {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // handledByWorker is the job types each client handled, in order: the flaky
@@ -194,6 +285,7 @@ type script struct {
 	interpreter, path string
 	env               []string // NAME=VALUE added to clientEnv
 	mode              string   // --mode, when the script has modes
+	args              []string // more arguments
 }
 
 // runScript runs a scenario script and decodes the JSON it prints.
@@ -203,6 +295,7 @@ func runScript(ctx context.Context, t *testing.T, s script, addr, recordLog, bpm
 	if s.mode != "" {
 		args = append(args, "--mode", s.mode)
 	}
+	args = append(args, s.args...)
 	interpreter, script := s.interpreter, s.path
 	cmd := exec.CommandContext(ctx, interpreter, args...)
 	cmd.Env = append(clientEnv(), s.env...)

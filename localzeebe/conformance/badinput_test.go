@@ -42,14 +42,15 @@ func TestDeployRejections(t *testing.T) {
 		requireStatus(t, err, codes.InvalidArgument, deployInvalid(name)+"unknown resource type")
 	})
 
-	// Zeebe 8.5 deploys forms; the local engine names what it does not support.
-	for _, tc := range []struct{ ext, content, what string }{
-		{".form", `{"id":"f","type":"default","components":[]}`, "form resources (.form) are not supported by the local engine"},
+	// A form must be a JSON object with an id; the local engine's wording.
+	for _, tc := range []struct{ name, content, what string }{
+		{"form without an id", `{"type":"default","components":[]}`, "expected the form to have an 'id', but it is missing or blank"},
+		{"form that is not JSON", `not json`, "the form is not a JSON object"},
 	} {
-		t.Run("unsupported resource "+tc.ext, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			localOnly(t, "Zeebe deploys "+tc.ext+" resources")
-			name := uniq(t, "r") + tc.ext
+			localOnly(t, "Zeebe's wording differs")
+			name := uniq(t, "r") + ".form"
 			_, err := gw.DeployResource(ctx15(t), &pb.DeployResourceRequest{Resources: []*pb.Resource{{Name: name, Content: []byte(tc.content)}}})
 			msg := statusMessage(t, err, codes.InvalidArgument)
 			assert.True(t, strings.HasPrefix(msg, deployInvalid(name)+tc.what), "message %q", msg)
@@ -66,10 +67,10 @@ func TestDeployRejections(t *testing.T) {
 			return bpmnHeader + `<bpmn:process id="` + pid + `" isExecutable="true"><bpmn:startEvent id="Start">`
 		}},
 		{name: "not BPMN at all", xml: func(string) string { return "this is not xml" }},
-		{name: "unsupported Zeebe user task", localOnly: "Zeebe user tasks (zeebe:userTask)",
-			mentions: []string{"Task_User", "'zeebe:userTask'", "not supported by the local engine"}, xml: func(pid string) string {
+		{name: "Zeebe user task with a form key", localOnly: "a Zeebe user task (zeebe:userTask) naming its form by formKey",
+			mentions: []string{"Task_User", "'formKey'", "'formId' or 'externalReference'"}, xml: func(pid string) string {
 				return process(pid, `<bpmn:startEvent id="Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
-				<bpmn:userTask id="Task_User"><bpmn:extensionElements><zeebe:userTask/></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
+				<bpmn:userTask id="Task_User"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition formKey="camunda-forms:bpmn:f"/></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming><bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>
 				<bpmn:endEvent id="End"><bpmn:incoming>F2</bpmn:incoming></bpmn:endEvent>
 				<bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Task_User"/><bpmn:sequenceFlow id="F2" sourceRef="Task_User" targetRef="End"/>`)
 			}},

@@ -42,6 +42,7 @@ var (
 	zb        zbc.Client        // the unmodified Go client
 	external  bool              // running against ZEEBE_CONFORMANCE_ADDRESS
 	recordLog *recordReader     // the local engine's record log (nil when external)
+	restBase  string            // the local engine's REST API, for user tasks ("" when external)
 	runID     = time.Now().UnixNano() % 1_000_000_000
 	seq       atomic.Int64
 )
@@ -62,7 +63,7 @@ func run(m *testing.M) int {
 		defer os.RemoveAll(dir)
 		logPath := filepath.Join(dir, "records.jsonl")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		srv, err := localzeebe.Start(ctx, localzeebe.Options{Addr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RecordLog: logPath})
+		srv, err := localzeebe.Start(ctx, localzeebe.Options{Addr: "127.0.0.1:0", RESTAddr: "127.0.0.1:0", DataDir: filepath.Join(dir, "data"), RecordLog: logPath})
 		cancel()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "conformance: start the local engine:", err)
@@ -70,6 +71,7 @@ func run(m *testing.M) int {
 		}
 		defer srv.Close()
 		addr = srv.Addr()
+		restBase = "http://" + srv.RESTAddr()
 		recordLog = &recordReader{path: logPath}
 	} else {
 		external = true

@@ -18,12 +18,13 @@ type DeployResult struct {
 	Processes            []ProcessMetadata
 	Decisions            []DecisionValue
 	DecisionRequirements []DecisionRequirementsValue
+	Forms                []FormValue // without their resources
 }
 
 // Deploy deploys BPMN resources atomically.
 func (e *Engine) Deploy(ctx context.Context, resources []Resource) (*DeployResult, error) {
 	v := &DeploymentValue{Resources: resources, ProcessesMetadata: []ProcessMetadata{}, DecisionsMetadata: []DecisionValue{},
-		DecisionRequirementsMetadata: []DecisionRequirementsValue{}, FormMetadata: []any{}, TenantID: DefaultTenant}
+		DecisionRequirementsMetadata: []DecisionRequirementsValue{}, FormMetadata: []FormValue{}, TenantID: DefaultTenant}
 	out, err := e.submit(ctx, &Record{ValueType: VTDeployment, Intent: "CREATE", Key: -1, Value: v})
 	if err != nil {
 		return nil, err
@@ -51,6 +52,12 @@ func (p *proc) deploy(rec *Record) (any, error) {
 		drg *dmn.Definitions
 	}
 	var drgs []parsedDRG
+	type parsedForm struct {
+		res Resource
+		id  string
+	}
+	var forms []parsedForm
+	seenForm := map[string]string{}
 	var problems []string
 	seen := map[string]string{}
 	seenDRG := map[string]string{}
@@ -73,8 +80,17 @@ func (p *proc) deploy(rec *Record) (any, error) {
 			drgs = append(drgs, parsedDRG{res: r, drg: m})
 			continue
 		case strings.HasSuffix(lower, ".form"):
-			problems = append(problems, fmt.Sprintf("'%s': form resources (.form) are not supported by the local engine; "+
-				"a job-based user task can name its form with a formKey instead", name))
+			id, err := parseForm(r.Resource)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("'%s': %v", name, err))
+				continue
+			}
+			if other, dup := seenForm[id]; dup {
+				problems = append(problems, fmt.Sprintf("Duplicated form id in resources '%s' and '%s'", other, name))
+				continue
+			}
+			seenForm[id] = name
+			forms = append(forms, parsedForm{res: r, id: id})
 			continue
 		default:
 			problems = append(problems, fmt.Sprintf("'%s': unknown resource type", name))
@@ -124,6 +140,9 @@ func (p *proc) deploy(rec *Record) (any, error) {
 	for _, d := range drgs {
 		p.deployDRG(d.res, d.drg, res)
 	}
+	for _, f := range forms {
+		p.deployForm(f.res, f.id, res)
+	}
 	res.Key = p.st.nextKey()
 	out := *v
 	out.ProcessesMetadata = res.Processes
@@ -132,6 +151,9 @@ func (p *proc) deploy(rec *Record) (any, error) {
 	}
 	if res.Decisions != nil {
 		out.DecisionsMetadata, out.DecisionRequirementsMetadata = res.Decisions, res.DecisionRequirements
+	}
+	if res.Forms != nil {
+		out.FormMetadata = res.Forms
 	}
 	p.event(VTDeployment, "CREATED", res.Key, out)
 	return res, nil

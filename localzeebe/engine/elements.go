@@ -117,6 +117,22 @@ func (p *proc) onActivating(ei *elemInst) {
 	switch {
 	case ei.typ == string(bpmn.MultiInstanceBody):
 		p.activateMultiInstance(ei)
+	case el.UserTask != nil && el.UserTask.Zeebe:
+		// Resolving an incident of a boundary event runs this again: the task stays one.
+		t := p.st.userTasks[ei.userTaskKey]
+		if t == nil {
+			var err error
+			if t, err = p.createUserTask(ei); err != nil {
+				p.elementIncident(ei, err, "ACTIVATE_ELEMENT")
+				return
+			}
+		}
+		if !ei.inner && !p.subscribeBoundaries(ei) {
+			return
+		}
+		p.transition(ei, "ELEMENT_ACTIVATED")
+		p.event(VTUserTask, "CREATED", t.key, t.v)
+		p.boundaryBuffered(ei)
 	case el.JobBased():
 		// Service, send, script, business-rule and job-based user tasks,
 		// message throw and end events: Zeebe 8.5 runs them all as jobs.
@@ -650,6 +666,7 @@ func (p *proc) completeProcess(ei *elemInst) {
 func (p *proc) terminateElement(ei *elemInst) {
 	p.transition(ei, "ELEMENT_TERMINATING")
 	p.cancelJob(ei)
+	p.cancelUserTask(ei)
 	p.resolveElementIncidents(ei)
 	p.closeSubscriptions(ei)
 	if ei.children > 0 || ei.tokens > 0 {

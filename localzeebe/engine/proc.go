@@ -94,6 +94,8 @@ func (p *proc) dispatch(rec *Record) (any, error) {
 		return p.jobCommand(rec)
 	case VTJobBatch:
 		return p.activateJobs(rec)
+	case VTUserTask:
+		return p.userTaskCommand(rec)
 	case VTIncident:
 		return nil, p.resolveIncident(rec)
 	case VTVariableDocument:

@@ -105,6 +105,8 @@ func decodeRecord(b []byte) (*Record, error) {
 		v = &JobValue{}
 	case VTJobBatch:
 		v = &JobBatchValue{}
+	case VTUserTask:
+		v = &UserTaskValue{}
 	case VTIncident:
 		v = &IncidentValue{}
 	case VTVariableDocument:
@@ -150,7 +152,7 @@ type DeploymentValue struct {
 	ProcessesMetadata            []ProcessMetadata           `json:"processesMetadata"`
 	DecisionsMetadata            []DecisionValue             `json:"decisionsMetadata"`
 	DecisionRequirementsMetadata []DecisionRequirementsValue `json:"decisionRequirementsMetadata"`
-	FormMetadata                 []any                       `json:"formMetadata"`
+	FormMetadata                 []FormValue                 `json:"formMetadata"`
 	TenantID                     string                      `json:"tenantId"`
 }
 

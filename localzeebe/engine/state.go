@@ -21,6 +21,7 @@ type state struct {
 	elems           map[int64]*elemInst           // active element instances, by key
 	vars            map[int64]*scopeVars          // variables by scope key
 	jobs            map[int64]*job                // by job key
+	userTasks       map[int64]*userTask           // active Zeebe user tasks, by user task key
 	activatable     map[string]*jobQueue          // by job type
 	incidents       map[int64]*incident           // by incident key
 	compSubs        map[int64][]*compSub          // by process instance key, in creation order
@@ -36,18 +37,19 @@ type state struct {
 	drgs            map[string][]*drgDef          // decision requirements graphs by id, versions in order
 	decisionVersion map[string][]*decisionDef     // decisions by id, versions in order
 	decisions       map[int64]*decisionDef        // decisions by key
+	forms           map[string][]*formDef         // forms by form id, versions in order
 	// process id \x00 correlation key -> the active instance a message with that key started
 	activeStarts map[string]int64
 }
 
 func newState() *state {
 	return &state{procs: map[int64]*procDef{}, procVersion: map[string][]*procDef{}, elems: map[int64]*elemInst{},
-		vars: map[int64]*scopeVars{}, jobs: map[int64]*job{}, activatable: map[string]*jobQueue{},
+		vars: map[int64]*scopeVars{}, jobs: map[int64]*job{}, userTasks: map[int64]*userTask{}, activatable: map[string]*jobQueue{},
 		incidents: map[int64]*incident{}, compSubs: map[int64][]*compSub{}, timers: map[int64]*timer{},
 		msgSubs: map[string][]*msgSub{}, messages: map[string][]*bufferedMessage{}, msgIDs: map[string]bool{},
 		exprs: map[string]*feel.Expression{}, handlerSubs: map[int64]*compSub{}, pending: map[int64]*elemInst{},
 		activeStarts: map[string]int64{}, drgs: map[string][]*drgDef{}, decisionVersion: map[string][]*decisionDef{},
-		decisions: map[int64]*decisionDef{}}
+		decisions: map[int64]*decisionDef{}, forms: map[string][]*formDef{}}
 }
 
 func (s *state) nextKey() int64 {
@@ -90,6 +92,7 @@ type elemInst struct {
 	joins map[string]map[string]int
 
 	jobKey      int64
+	userTaskKey int64 // a Zeebe user task's key; 0 when none
 	incidentKey int64
 	failedCmd   string // the intent to redo when an element incident is resolved
 

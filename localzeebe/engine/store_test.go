@@ -380,3 +380,73 @@ func TestReplayKeepsSignalsEventSubprocessesAndDecisions(t *testing.T) {
 	assert.Equal(t, "3", after.DecisionOutput)
 	assert.Equal(t, before.DecisionKey, after.DecisionKey)
 }
+
+// TestReplayKeepsZeebeUserTasksAndForms restarts an engine with a Zeebe user
+// task that is assigned and linked to a deployed form: after the replay the
+// task is still there to be completed, and a new instance links the same form.
+func TestReplayKeepsZeebeUserTasksAndForms(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
+	ctx := context.Background()
+	model := `<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d">
+<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>
+<bpmn:userTask id="u"><bpmn:extensionElements><zeebe:userTask/><zeebe:formDefinition formId="f"/></bpmn:extensionElements></bpmn:userTask>
+<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="u"/><bpmn:sequenceFlow id="f1" sourceRef="u" targetRef="e"/></bpmn:process></bpmn:definitions>`
+
+	e, err := Open(cfg)
+	require.NoError(t, err)
+	dep, err := e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}, {ResourceName: "f.form", Resource: []byte(`{"id":"f","components":[]}`)}})
+	require.NoError(t, err)
+	require.Len(t, dep.Forms, 1)
+	formKey := dep.Forms[0].FormKey
+	pi, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1, Variables: []byte(`{}`)})
+	require.NoError(t, err)
+	require.NoError(t, e.Close())
+
+	e, err = Open(cfg)
+	require.NoError(t, err)
+	defer e.Close()
+	tasks := userTasksOf(t, e, pi.ProcessInstanceKey)
+	require.Len(t, tasks, 1)
+	assert.Equal(t, formKey, tasks[0].FormKey)
+	require.NoError(t, e.AssignUserTask(ctx, UserTaskCommand{Key: tasks[0].UserTaskKey, Assignee: "ann"}))
+	require.NoError(t, e.CompleteUserTask(ctx, UserTaskCommand{Key: tasks[0].UserTaskKey, Variables: []byte(`{"done":true}`)}))
+	var rej *Rejection
+	require.ErrorAs(t, e.CompleteUserTask(ctx, UserTaskCommand{Key: tasks[0].UserTaskKey}), &rej, "completed once")
+	assert.Equal(t, "NOT_FOUND", rej.Type)
+
+	again, err := redeployProcess(ctx, e, model)
+	require.NoError(t, err)
+	assert.Equal(t, dep.Processes[0].ProcessDefinitionKey, again, "an unchanged process is not deployed again")
+	pi2, err := e.CreateInstance(ctx, CreateRequest{BpmnProcessID: "p", Version: -1, Variables: []byte(`{}`)})
+	require.NoError(t, err)
+	tasks = userTasksOf(t, e, pi2.ProcessInstanceKey)
+	require.Len(t, tasks, 1)
+	assert.Equal(t, formKey, tasks[0].FormKey, "the form survived the restart")
+}
+
+// redeployProcess redeploys the process alone and returns its definition key.
+func redeployProcess(ctx context.Context, e *Engine, model string) (int64, error) {
+	dep, err := e.Deploy(ctx, []Resource{{ResourceName: "p.bpmn", Resource: []byte(model)}})
+	if err != nil {
+		return 0, err
+	}
+	return dep.Processes[0].ProcessDefinitionKey, nil
+}
+
+// userTasksOf reads the instance's USER_TASK CREATED records from the log.
+func userTasksOf(t *testing.T, e *Engine, pi int64) []UserTaskValue {
+	t.Helper()
+	var out []UserTaskValue
+	require.NoError(t, e.Records(1, func(b []byte) error {
+		rec, err := decodeRecord(b)
+		if err != nil {
+			return err
+		}
+		if v, ok := rec.Value.(*UserTaskValue); ok && rec.RecordType == Event && rec.Intent == "CREATED" && v.ProcessInstanceKey == pi {
+			out = append(out, *v)
+		}
+		return nil
+	}))
+	return out
+}

@@ -5,6 +5,7 @@ package localzeebetest
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,19 +26,32 @@ type Engine struct {
 // Start starts an engine that stops when the test ends.
 func Start(t testing.TB) *Engine {
 	t.Helper()
+	return StartLogged(t, nil)
+}
+
+// StartLogged is Start with the engine's log going to lg (e.g. to see which
+// REST requests it served, logged at debug level).
+func StartLogged(t testing.TB, lg *slog.Logger) *Engine {
+	t.Helper()
 	dir := t.TempDir()
 	e := &Engine{DataDir: filepath.Join(dir, "data"), RecordLog: filepath.Join(dir, "records.jsonl")}
-	e.Server = StartAt(t, "127.0.0.1:0", e.DataDir, e.RecordLog)
+	e.Server = start(t, "127.0.0.1:0", e.DataDir, e.RecordLog, lg)
 	return e
 }
 
-// StartAt starts an engine on addr with the given store and record log; it
-// stops when the test ends (closing twice is harmless).
+// StartAt starts an engine on addr with the given store and record log, and
+// its REST API on a free loopback port (Server.RESTAddr); it stops when the
+// test ends (closing twice is harmless).
 func StartAt(t testing.TB, addr, dataDir, recordLog string) *localzeebe.Server {
+	t.Helper()
+	return start(t, addr, dataDir, recordLog, nil)
+}
+
+func start(t testing.TB, addr, dataDir, recordLog string, lg *slog.Logger) *localzeebe.Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := localzeebe.Start(ctx, localzeebe.Options{Addr: addr, DataDir: dataDir, RecordLog: recordLog})
+	s, err := localzeebe.Start(ctx, localzeebe.Options{Addr: addr, RESTAddr: "127.0.0.1:0", DataDir: dataDir, RecordLog: recordLog, Logger: lg})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return s

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -19,10 +20,14 @@ import (
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/localzeebe/recordlog"
 )
 
-// Address is the Zeebe gateway: $ZEEBE_ADDRESS or 127.0.0.1:26500.
+// Address is the Zeebe gateway: $ZEEBE_ADDRESS, or where localstack/stack
+// starts the engine for $STACK_PORT_OFFSET (127.0.0.1:26500 without it).
 func Address() string {
 	if a := os.Getenv("ZEEBE_ADDRESS"); a != "" {
 		return a
+	}
+	if n, err := strconv.Atoi(os.Getenv("STACK_PORT_OFFSET")); err == nil && n > 0 {
+		return fmt.Sprintf("127.0.0.1:%d", 26500+n)
 	}
 	return zeebeclient.DefaultAddress
 }

@@ -26,6 +26,23 @@ locals {
     Resource = ["*"]
   }] : []
   role_name = var.create_function ? aws_iam_role.this[0].name : var.existing_role_name
+  # A customer managed key on the environment: Lambda decrypts it with the
+  # function's role when the function starts.
+  environment_key_statements = var.create_function && var.environment_kms_key_arn != null ? [{
+    Sid      = "EnvironmentKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt"]
+    Resource = [var.environment_kms_key_arn]
+  }] : []
+  # In a VPC, Lambda manages the function's network interfaces with its role
+  # (what AWSLambdaVPCAccessExecutionRole grants; these actions take no
+  # resource but "*").
+  vpc_statements = var.create_function && length(var.vpc_subnet_ids) > 0 ? [{
+    Sid      = "VPCNetworkInterfaces"
+    Effect   = "Allow"
+    Action   = ["ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:UnassignPrivateIpAddresses"]
+    Resource = ["*"]
+  }] : []
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -34,6 +51,8 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
   tags              = var.tags
+  #checkov:skip=CKV_AWS_158:the KMS key is the caller's choice (log_kms_key_arn); without one CloudWatch Logs encrypts with its own key
+  kms_key_id = var.log_kms_key_arn
 }
 
 # Every role the modules create is named after its function, and its inline
@@ -53,7 +72,7 @@ resource "aws_iam_role_policy" "this" {
   role = local.role_name
   policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = concat(local.log_statements, var.policy_statements, local.xray_statements)
+    Statement = concat(local.log_statements, var.policy_statements, local.xray_statements, local.environment_key_statements, local.vpc_statements)
   })
 
   # Only zeebe-lambda attaches to an existing function; the message is its.
@@ -99,6 +118,30 @@ resource "aws_lambda_function" "this" {
     precondition {
       condition     = var.filename != null
       error_message = "filename is required when create_function is true."
+    }
+    precondition {
+      condition     = (length(var.vpc_subnet_ids) == 0) == (length(var.vpc_security_group_ids) == 0)
+      error_message = "vpc_subnet_ids and vpc_security_group_ids go together: set both to put the function in a VPC, or neither."
+    }
+  }
+
+  # Each of these is the caller's choice, passed from the bridge and
+  # zeebe-lambda modules; the defaults are Lambda's own.
+  #checkov:skip=CKV_AWS_115:reserved concurrency is the caller's choice (reserved_concurrent_executions): it takes from the account's pool
+  #checkov:skip=CKV_AWS_116:nothing retryable is invoked asynchronously: SQS and the function URL invoke synchronously, the poller's schedule is its retry
+  #checkov:skip=CKV_AWS_117:a VPC is the caller's choice (vpc_subnet_ids, vpc_security_group_ids): the functions reach only AWS APIs and the Zeebe gateway
+  #checkov:skip=CKV_AWS_173:the KMS key is the caller's choice (environment_kms_key_arn); without one Lambda encrypts with its own key
+  #checkov:skip=CKV_AWS_272:code signing is the caller's choice (code_signing_config_arn)
+  #checkov:skip=CKV_AWS_50:X-Ray is the caller's choice (xray_tracing); the bridge's OpenTelemetry spans need no X-Ray
+  kms_key_arn                    = var.environment_kms_key_arn
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = var.reserved_concurrent_executions
+
+  dynamic "vpc_config" {
+    for_each = length(var.vpc_subnet_ids) == 0 ? [] : ["vpc"]
+    content {
+      subnet_ids         = var.vpc_subnet_ids
+      security_group_ids = var.vpc_security_group_ids
     }
   }
 }

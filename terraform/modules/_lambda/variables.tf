@@ -42,8 +42,8 @@ variable "policy_statements" {
   default = []
 
   validation {
-    condition     = length(distinct([for s in var.policy_statements : s.Sid])) == length(var.policy_statements) && length(setintersection([for s in var.policy_statements : s.Sid], ["Logs", "XRay"])) == 0
-    error_message = "policy_statements must have distinct Sids other than Logs and XRay, which the module adds itself."
+    condition     = length(distinct([for s in var.policy_statements : s.Sid])) == length(var.policy_statements) && length(setintersection([for s in var.policy_statements : s.Sid], ["Logs", "XRay", "EnvironmentKey", "VPCNetworkInterfaces"])) == 0
+    error_message = "policy_statements must have distinct Sids other than Logs, XRay, EnvironmentKey and VPCNetworkInterfaces, which the module adds itself."
   }
 
   validation {
@@ -106,6 +106,14 @@ variable "environment" {
   description = "Environment variables of the function."
   type        = map(string)
   default     = {}
+
+  # Lambda refuses an environment above 4 KB only at apply, halfway through;
+  # this says so at plan time, where the values are known. Measured as JSON
+  # (quotes, escapes), which is at least what Lambda counts.
+  validation {
+    condition     = length(jsonencode(var.environment)) <= 4096
+    error_message = "The function's environment variables take more than the 4 KB Lambda allows a function (measured as their JSON): shorten them; a CA certificate (zeebe_ca_certificate_pem) must be the root alone."
+  }
 }
 
 variable "layers" {
@@ -123,7 +131,7 @@ variable "xray_tracing" {
 variable "log_retention_days" {
   description = "Retention of the function's log group in days (0: never expire)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -135,4 +143,70 @@ variable "tags" {
   description = "Tags of the function, its role and its log group."
   type        = map(string)
   default     = {}
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's log group (when the module creates it); null: CloudWatch Logs' own encryption. The key policy must let logs.<region>.amazonaws.com use it (see the bridge module's README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): CloudWatch Logs takes no alias."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's environment variables (when the module creates it); its role gets kms:Decrypt on it (statement EnvironmentKey). Null: Lambda's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets to run the function in (when the module creates it), with vpc_security_group_ids; its role then gets the network interface actions (statement VPCNetworkInterfaces). Empty: outside any VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123abcd)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the function in the VPC of vpc_subnet_ids; set both or neither."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123abcd)."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the function (when the module creates it); null: no signature checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a code signing configuration ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the function (when the module creates it), which is also its limit; -1: none reserved, the account's unreserved pool."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || (var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
+    error_message = "reserved_concurrent_executions must be -1 (none reserved) or a whole number, at least 1: 0 would throttle every invocation."
+  }
 }

@@ -1,5 +1,14 @@
 locals {
   returner_timeout = 20
+  # Every name the module gives starts with the prefix, so that bridges sit
+  # side by side in one account and region; the bridge's name tags every
+  # role it trusts and is the Bridge dimension of its metrics.
+  p           = var.name_prefix
+  bridge_name = "${var.name_prefix}zeebe-bridge"
+  bridge_tags = merge(var.tags, { (local.bridge_tag) = local.bridge_name })
+  bridge_tag  = "zeebe-bridge"
+  # The bridge's own Lambdas' environment.
+  bridge_environment = { ZEEBE_BRIDGE_NAME = local.bridge_name }
   # The poller schedule's period in seconds for a rate() expression (the
   # not-running alarm counts invocations per period); null for cron().
   poller_rate           = try(regex("^rate\\((\\d+) (minute|minutes|hour|hours|day|days)\\)$", var.poller_schedule), null)
@@ -12,6 +21,7 @@ locals {
     ZEEBE_TOKEN_AUDIENCE           = var.zeebe_token_audience
     ZEEBE_TOKEN_SCOPE              = var.zeebe_token_scope
     ZEEBE_INSECURE_CONNECTION      = var.zeebe_insecure_connection ? "true" : null
+    ZEEBE_CA_CERTIFICATE_PEM       = var.zeebe_ca_certificate_pem
     # The Zeebe Java client's name for the tenants a worker serves.
     ZEEBE_DEFAULT_JOB_WORKER_TENANT_IDS = length(var.zeebe_tenant_ids) == 0 ? null : join(",", var.zeebe_tenant_ids)
   } : k => v if v != null }
@@ -36,20 +46,59 @@ locals {
     Action   = ["secretsmanager:GetSecretValue"]
     Resource = [aws_secretsmanager_secret.job_token.arn]
   }
-  payload_bucket = coalesce(var.payload_bucket_name, "zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
+  payload_bucket = coalesce(var.payload_bucket_name, "${local.p}zeebe-bridge-payloads-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.name}")
   payload_arn    = aws_s3_bucket.payloads.arn
+  # With a customer managed key on the bucket, whoever writes a payload needs
+  # a data key and whoever reads one the decrypt (S3 asks KMS as the caller).
+  payload_key_statements = var.payload_kms_key_arn == null ? [] : [{
+    Sid      = "PayloadKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.payload_kms_key_arn]
+  }]
+  # Publishers to a topic encrypted with a customer managed key need the same
+  # of it (SNS asks KMS as the publisher); aws/sns, an AWS managed key, needs
+  # no grant, and an alias cannot be granted in IAM (README).
+  sns_key_arn = can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", var.sns_kms_master_key_id)) ? var.sns_kms_master_key_id : null
+  sns_key_statements = local.sns_key_arn == null ? [] : [{
+    Sid      = "TopicKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [local.sns_key_arn]
+  }]
+  # Reading a keyring encrypted with a customer managed key takes its
+  # decrypt; the aws/secretsmanager key (null) needs no grant.
+  job_token_key_statements = can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/", coalesce(var.job_token_kms_key_id, "-"))) ? [{
+    Sid      = "JobTokenKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt"]
+    Resource = [var.job_token_kms_key_id]
+  }] : []
+  # The functions' own settings an account's policy decides (modules/_lambda).
+  reserved_concurrency = merge({ poller = -1, fulfiller = -1, returner = -1, callback = -1 }, { for k, v in var.reserved_concurrent_executions : k => v if v != null })
+  # The OTLP headers (an API key, usually) stay in Secrets Manager: the
+  # poller and the fulfiller, which export spans, read them at start.
+  otel_environment = merge(var.otel_environment, var.otel_headers_secret_arn == null ? {} : {
+    OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
+  })
+  otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
+    Sid      = "OtlpHeadersSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.otel_headers_secret_arn]
+  }]
 }
 
 # ---------------------------------------------------------------- topics
 
 resource "aws_sns_topic" "jobs" {
-  name              = "zeebe_jobs"
+  name              = "${local.p}zeebe_jobs"
   kms_master_key_id = var.sns_kms_master_key_id
   tags              = var.tags
 }
 
 resource "aws_sns_topic" "outcomes" {
-  name              = "zeebe_jobs2complete"
+  name              = "${local.p}zeebe_jobs2complete"
   kms_master_key_id = var.sns_kms_master_key_id
   tags              = var.tags
 }
@@ -66,11 +115,12 @@ data "aws_secretsmanager_random_password" "job_token" {
 }
 
 resource "aws_secretsmanager_secret" "job_token" {
-  name_prefix             = "zeebe-bridge-job-token-"
+  name_prefix             = "${local.p}zeebe-bridge-job-token-"
   description             = "Keyring of zeebe-lambda-bridge job tokens: {\"current\":{\"id\",\"secret\"},\"previous\":[...]}."
   kms_key_id              = var.job_token_kms_key_id
   recovery_window_in_days = var.job_token_recovery_window_in_days
   tags                    = var.tags
+  #checkov:skip=CKV2_AWS_57:rotated with `zeebe-bridge rotate-key`, which keeps the previous key valid for tokens in flight; a rotation function would not
 }
 
 resource "aws_secretsmanager_secret_version" "job_token" {
@@ -98,10 +148,17 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
+data "aws_partition" "current" {}
+
 resource "aws_s3_bucket" "payloads" {
   bucket        = local.payload_bucket
   force_destroy = var.payload_bucket_force_destroy
   tags          = var.tags
+  #checkov:skip=CKV_AWS_144:payloads are read within minutes and expire in days; a replica in another region would have no reader
+  #checkov:skip=CKV_AWS_21:each payload is deleted after use and the rest expire; versions would keep what was deleted
+  #checkov:skip=CKV2_AWS_62:nothing reacts to a payload's arrival: its reader finds it by the pointer in the message
+  #checkov:skip=CKV_AWS_145:the KMS key is the caller's choice (payload_kms_key_arn); without one S3 encrypts with its own key (SSE-S3)
+  #checkov:skip=CKV_AWS_18:access logging is the caller's choice (payload_access_logs): its target bucket is the account's
 }
 
 resource "aws_s3_bucket_public_access_block" "payloads" {
@@ -116,8 +173,12 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "payloads" {
   bucket = aws_s3_bucket.payloads.id
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = var.payload_kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.payload_kms_key_arn
     }
+    # One data key per bucket instead of a KMS call per object; unset without
+    # a key, as before the key was offered.
+    bucket_key_enabled = var.payload_kms_key_arn == null ? null : true
   }
 }
 
@@ -145,14 +206,14 @@ resource "aws_s3_bucket_lifecycle_configuration" "payloads" {
 # ---------------------------------------------------------------- fulfiller queue
 
 resource "aws_sqs_queue" "outcomes_dlq" {
-  name                      = "zeebe_jobs2complete_dlq"
+  name                      = "${local.p}zeebe_jobs2complete_dlq"
   message_retention_seconds = 1209600
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
 }
 
 resource "aws_sqs_queue" "outcomes" {
-  name                       = "zeebe_jobs2complete"
+  name                       = "${local.p}zeebe_jobs2complete"
   visibility_timeout_seconds = 6 * var.fulfiller_timeout
   message_retention_seconds  = 345600
   sqs_managed_sse_enabled    = true
@@ -202,15 +263,15 @@ resource "aws_sns_topic_subscription" "outcomes" {
 module "fulfiller" {
   source = "../_lambda"
 
-  function_name      = "zeebe-fulfiller"
+  function_name      = "${local.p}zeebe-fulfiller"
   filename           = var.fulfiller_filename
   architectures      = var.architectures
   timeout            = var.fulfiller_timeout
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.bridge_tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, local.bridge_environment, {
     JOB_TOKEN_SECRET_ARN = aws_secretsmanager_secret.job_token.arn
     PAYLOAD_BUCKET       = aws_s3_bucket.payloads.id
     LEASE_BUCKET         = aws_s3_bucket.payloads.id
@@ -260,7 +321,16 @@ module "fulfiller" {
       Action   = ["s3:GetObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements)
+  ], local.secret_statements, local.payload_key_statements, local.job_token_key_statements, local.otel_headers_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["fulfiller"]
+
+  memory_size = var.fulfiller_memory_size
 }
 
 resource "aws_lambda_event_source_mapping" "fulfiller" {
@@ -277,6 +347,13 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
 
   # Not before the role may receive from the queue.
   depends_on = [module.fulfiller]
+
+  lifecycle {
+    precondition {
+      condition     = local.reserved_concurrency["fulfiller"] == -1 || var.fulfiller_maximum_concurrency <= local.reserved_concurrency["fulfiller"]
+      error_message = "fulfiller_maximum_concurrency (${var.fulfiller_maximum_concurrency}) is above the fulfiller's reserved concurrency (${local.reserved_concurrency["fulfiller"]}): throttled invocations would use up the receives of outcomes. Lower it, or reserve more."
+    }
+  }
 }
 
 # ---------------------------------------------------------------- returner
@@ -289,15 +366,15 @@ resource "aws_lambda_event_source_mapping" "fulfiller" {
 module "returner" {
   source = "../_lambda"
 
-  function_name      = "zeebe-returner"
+  function_name      = "${local.p}zeebe-returner"
   filename           = var.returner_filename
   architectures      = var.architectures
   timeout            = local.returner_timeout
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.bridge_tags
 
-  environment = merge(var.otel_environment, {
+  environment = merge(var.otel_environment, local.bridge_environment, {
     ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
     RETURN_BACKOFF          = var.return_backoff
     MAX_RETURNS             = var.max_returns
@@ -305,7 +382,7 @@ module "returner" {
     ACTIVATION_BUCKET       = aws_s3_bucket.payloads.id
   })
 
-  policy_statements = [
+  policy_statements = concat([
     {
       # It answers a dead-lettered job with a fail outcome, which the
       # fulfiller checks and applies: it needs neither Zeebe nor the keyring.
@@ -344,7 +421,24 @@ module "returner" {
       Action   = ["s3:GetObject", "s3:PutObject"]
       Resource = ["${local.payload_arn}/returns/*"]
     },
-  ]
+    {
+      # Every function's DLQ of this bridge (modules/zeebe-lambda names them
+      # <prefix>zeebe_<identifier>_dlq): one statement for any number of
+      # functions, so that the role's policy does not grow with them.
+      Sid      = "ReturnDeadLetteredJobs"
+      Effect   = "Allow"
+      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      Resource = ["${local.account_arn_prefix}:${local.p}zeebe_*_dlq"]
+    },
+  ], local.payload_key_statements, local.sns_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["returner"]
+  memory_size                    = var.returner_memory_size
 }
 
 # ---------------------------------------------------------------- callback
@@ -356,22 +450,22 @@ module "callback" {
   source = "../_lambda"
   count  = var.callback_filename == null ? 0 : 1
 
-  function_name      = "zeebe-callback"
+  function_name      = "${local.p}zeebe-callback"
   filename           = var.callback_filename
   architectures      = var.architectures
   timeout            = 10
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.bridge_tags
 
-  environment = merge(var.otel_environment, {
+  environment = merge(var.otel_environment, local.bridge_environment, {
     ZEEBE_FULFILLER_SNS_ARN = aws_sns_topic.outcomes.arn
     PAYLOAD_BUCKET          = aws_s3_bucket.payloads.id
     PAYLOAD_THRESHOLD       = tostring(var.payload_threshold)
     JOB_TOKEN_SECRET_ARN    = aws_secretsmanager_secret.job_token.arn
   })
 
-  policy_statements = [
+  policy_statements = concat([
     {
       # It seals the outcome with the token it is given and publishes it;
       # the fulfiller checks it as any other.
@@ -391,7 +485,15 @@ module "callback" {
     # It checks each token's signature before it writes or publishes
     # anything: its URL may be open to anyone (authorization NONE).
     local.job_token_statement,
-  ]
+  ], local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["callback"]
+  memory_size                    = var.callback_memory_size
 }
 
 resource "aws_lambda_function_url" "callback" {
@@ -405,15 +507,15 @@ resource "aws_lambda_function_url" "callback" {
 module "poller" {
   source = "../_lambda"
 
-  function_name      = "zeebe-poller"
+  function_name      = "${local.p}zeebe-poller"
   filename           = var.poller_filename
   architectures      = var.architectures
   timeout            = var.poller_timeout
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.bridge_tags
 
-  environment = merge(local.zeebe_environment, var.otel_environment, {
+  environment = merge(local.zeebe_environment, local.otel_environment, local.bridge_environment, {
     ZEEBE_JOBS_TOPIC_ARN = aws_sns_topic.jobs.arn
     JOB_TYPE             = var.job_type
     JOB_TIMEOUT          = var.job_timeout
@@ -454,7 +556,16 @@ module "poller" {
       Action   = ["s3:PutObject"]
       Resource = ["${local.payload_arn}/activations/*"]
     },
-  ], local.secret_statements)
+  ], local.secret_statements, local.payload_key_statements, local.sns_key_statements, local.job_token_key_statements, local.otel_headers_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = local.reserved_concurrency["poller"]
+
+  memory_size = var.poller_memory_size
 }
 
 # EventBridge invokes the poller asynchronously, and Lambda would run a failed
@@ -468,7 +579,7 @@ resource "aws_lambda_function_event_invoke_config" "poller" {
 }
 
 resource "aws_cloudwatch_event_rule" "poller" {
-  name                = "zeebe-poller-schedule"
+  name                = "${local.p}zeebe-poller-schedule"
   description         = "Starts the zeebe-lambda-bridge poller."
   schedule_expression = var.poller_schedule
   tags                = var.tags
@@ -494,7 +605,7 @@ resource "aws_lambda_permission" "poller" {
 resource "aws_cloudwatch_metric_alarm" "poller_not_running" {
   count = local.poller_period_seconds == null ? 0 : 1
 
-  alarm_name          = "zeebe-poller-not-running"
+  alarm_name          = "${local.p}zeebe-poller-not-running"
   alarm_description   = "The zeebe-poller Lambda has not started for two schedule periods: no Zeebe job reaches any function."
   namespace           = "AWS/Lambda"
   metric_name         = "Invocations"
@@ -510,7 +621,7 @@ resource "aws_cloudwatch_metric_alarm" "poller_not_running" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "outcomes_dlq" {
-  alarm_name          = "zeebe_jobs2complete_dlq-not-empty"
+  alarm_name          = "${aws_sqs_queue.outcomes_dlq.name}-not-empty"
   alarm_description   = "Outcomes reached the DLQ: the fulfiller could not apply them to Zeebe."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
@@ -533,9 +644,158 @@ resource "aws_cloudwatch_metric_alarm" "outcomes_dlq" {
 resource "aws_lambda_layer_version" "runtime_proxy" {
   count = var.runtime_proxy_layer_filename == null ? 0 : 1
 
-  layer_name               = "zeebe-runtime-proxy"
+  layer_name               = "${local.p}zeebe-runtime-proxy"
   description              = "zeebe-lambda-bridge: runs a managed runtime's function for Zeebe jobs (AWS_LAMBDA_EXEC_WRAPPER=/opt/zeebe-runtime-proxy)"
   filename                 = var.runtime_proxy_layer_filename
   source_code_hash         = filebase64sha256(var.runtime_proxy_layer_filename)
   compatible_architectures = var.architectures
+}
+
+# ---------------------------------------------------------------- resource policies
+
+# Identity policies say what the bridge's roles may do; these say what no one
+# else in the account may do, whatever their identity policies allow. Each is
+# a set of denials with exceptions: the bridge's roles (tagged zeebe-bridge =
+# the bridge's name, by both modules), the principal applying this module
+# (Terraform reads the keyring's first version and empties the bucket on
+# destroy) and trusted_principal_arns.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  account_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  trusted_arns       = distinct(concat([data.aws_iam_session_context.current.issuer_arn], var.trusted_principal_arns))
+  # Who publishes job messages and signs them: the poller, and the roles of
+  # zeebe-poller-daemon processes.
+  job_publisher_arns  = concat([module.poller.role_arn], var.poller_daemon_role_arns)
+  keyring_reader_arns = distinct(concat(local.job_publisher_arns, [module.fulfiller.role_arn], module.callback[*].role_arn, local.trusted_arns))
+  # Principals outside the bridge: without its tag and not trusted.
+  outside_the_bridge = {
+    StringNotEquals = { "aws:PrincipalTag/${local.bridge_tag}" = local.bridge_name }
+    ArnNotEquals    = { "aws:PrincipalArn" = local.trusted_arns }
+  }
+}
+
+resource "aws_sns_topic_policy" "jobs" {
+  arn = aws_sns_topic.jobs.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # A job message carries the job's token, which seals its outcome:
+        # only the poller publishes them ...
+        Sid       = "OnlyThePollerPublishes"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.jobs.arn
+        Condition = { ArnNotEquals = { "aws:PrincipalArn" = local.job_publisher_arns } }
+      },
+      {
+        # ... and only the bridge's function queues (modules/zeebe-lambda)
+        # receive them.
+        Sid       = "OnlyTheBridgesQueuesSubscribe"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "sns:Subscribe"
+        Resource  = aws_sns_topic.jobs.arn
+        Condition = { StringNotLike = { "sns:Endpoint" = "${local.account_arn_prefix}:${local.p}zeebe_*" } }
+      },
+      {
+        Sid       = "OnlyQueuesSubscribe"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "sns:Subscribe"
+        Resource  = aws_sns_topic.jobs.arn
+        Condition = { StringNotEquals = { "sns:Protocol" = "sqs" } }
+      },
+    ]
+  })
+}
+
+resource "aws_sns_topic_policy" "outcomes" {
+  arn = aws_sns_topic.outcomes.arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # Outcomes come from the bridge's functions, returner and callback.
+        Sid       = "OnlyTheBridgePublishes"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.outcomes.arn
+        Condition = local.outside_the_bridge
+      },
+      {
+        # They carry results and completion tokens: only the fulfiller's
+        # queue receives them.
+        Sid       = "OnlyTheFulfillersQueueSubscribes"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "sns:Subscribe"
+        Resource  = aws_sns_topic.outcomes.arn
+        Condition = { StringNotEquals = { "sns:Endpoint" = aws_sqs_queue.outcomes.arn } }
+      },
+    ]
+  })
+}
+
+resource "aws_secretsmanager_secret_policy" "job_token" {
+  secret_arn          = aws_secretsmanager_secret.job_token.arn
+  block_public_policy = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      # Whoever reads the keyring can sign job messages and seal outcomes.
+      Sid       = "OnlySignersRead"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "secretsmanager:GetSecretValue"
+      Resource  = "*"
+      Condition = { ArnNotEquals = { "aws:PrincipalArn" = local.keyring_reader_arns } }
+    }]
+  })
+}
+
+resource "aws_s3_bucket_policy" "payloads" {
+  bucket = aws_s3_bucket.payloads.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "TLSOnly"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "s3:*"
+        Resource  = [aws_s3_bucket.payloads.arn, "${aws_s3_bucket.payloads.arn}/*"]
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        # Payloads are jobs' and outcomes' variables, leases and claims:
+        # only the bridge's roles read or write them.
+        Sid       = "OnlyTheBridge"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        Resource  = "${aws_s3_bucket.payloads.arn}/*"
+        Condition = merge(local.outside_the_bridge, { ArnNotEquals = { "aws:PrincipalArn" = distinct(concat(local.trusted_arns, var.poller_daemon_role_arns)) } })
+      },
+    ]
+  })
+  # The public access block first: with block_public_policy, S3 checks the
+  # policy is not public (it only denies).
+  depends_on = [aws_s3_bucket_public_access_block.payloads]
+}
+
+# ---------------------------------------------------------------- access logs
+
+# Server access logs of the payload bucket, where the account keeps them.
+resource "aws_s3_bucket_logging" "payloads" {
+  count = var.payload_access_logs == null ? 0 : 1
+
+  bucket        = aws_s3_bucket.payloads.id
+  target_bucket = var.payload_access_logs.bucket
+  target_prefix = var.payload_access_logs.prefix
 }

@@ -70,6 +70,9 @@ output "returner" {
     role_name    = module.returner.role_name
     timeout      = module.returner.timeout
   }
+  # Not before the returner's role may read every function's DLQ: each
+  # zeebe-lambda module maps its DLQ to the returner with it.
+  depends_on = [module.returner]
 }
 
 output "returner_function_name" {
@@ -88,6 +91,7 @@ output "payloads" {
     bucket_name = aws_s3_bucket.payloads.id
     bucket_arn  = aws_s3_bucket.payloads.arn
     threshold   = var.payload_threshold
+    kms_key_arn = var.payload_kms_key_arn
   }
 }
 
@@ -102,6 +106,8 @@ output "operator" {
     poller_log_group_name = module.poller.log_group_name
     job_token_secret_arn  = aws_secretsmanager_secret.job_token.arn
     payload_bucket        = aws_s3_bucket.payloads.id
+    # rotate-key's default --max-token-lifetime.
+    max_token_lifetime_seconds = var.max_token_lifetime_seconds
   }
 }
 
@@ -118,4 +124,19 @@ output "callback_function_name" {
 output "runtime_proxy_layer_arn" {
   description = "ARN (with version) of the layer for functions in other runtimes, for the zeebe-lambda module's runtime_proxy_layer_arn; null without runtime_proxy_layer_filename."
   value       = one(aws_lambda_layer_version.runtime_proxy[*].arn)
+}
+
+output "name_prefix" {
+  description = "The prefix of the bridge's names: pass it to each zeebe-lambda module as name_prefix."
+  value       = var.name_prefix
+}
+
+output "bridge_name" {
+  description = "The bridge's name (<prefix>zeebe-bridge): the value of the zeebe-bridge tag on the roles its resource policies trust, and the Bridge dimension of its metrics."
+  value       = local.bridge_name
+}
+
+output "topic_kms_key_arn" {
+  description = "The topics' customer managed KMS key, when sns_kms_master_key_id is a key ARN: pass it as outcomes_topic_kms_key_arn to each zeebe-lambda module, whose function publishes outcomes. Null for aws/sns or an alias."
+  value       = local.sns_key_arn
 }

@@ -199,15 +199,20 @@ variable "fulfiller_maximum_concurrency" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the poller's, fulfiller's and returner's log groups."
+  description = "Retention of the poller's, fulfiller's, returner's and callback's log groups in days (0: never expire)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "sns_kms_master_key_id" {
-  description = "KMS key for server-side encryption of the topics."
+  description = "KMS key for server-side encryption of the topics: alias/aws/sns (AWS-managed), a customer-managed key's ARN (the poller, returner, callback and, through zeebe-lambda's outcomes_topic_kms_key_arn, each function get kms:GenerateDataKey and kms:Decrypt on it; its key policy must let sns.amazonaws.com use it to deliver to the encrypted queues), or null for none."
   type        = string
   default     = "alias/aws/sns"
+  validation {
+    # IAM grants a key by its ARN; an alias would leave the publishers without it.
+    condition     = var.sns_kms_master_key_id == null || var.sns_kms_master_key_id == "alias/aws/sns" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]+$", var.sns_kms_master_key_id))
+    error_message = "sns_kms_master_key_id must be alias/aws/sns, null, or a key's ARN (arn:aws:kms:<region>:<account>:key/<id>): the publishers are granted the key by its ARN."
+  }
 }
 
 variable "payload_bucket_name" {
@@ -274,12 +279,16 @@ variable "tags" {
 }
 
 variable "otel_environment" {
-  description = "OpenTelemetry settings of the bridge's functions, as the standard OTEL_ environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME, ...). Without an endpoint the bridge records no spans. Pass the same map as `environment` to each zeebe-lambda module so that the functions' spans join the trace."
+  description = "OpenTelemetry settings of the bridge's functions, as the standard OTEL_ environment variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, ...). Without an endpoint the bridge records no spans. Headers (OTEL_EXPORTER_OTLP_HEADERS), which usually carry an API key, are refused here: put them in a secret and pass otel_headers_secret_arn. Pass the same map as `environment` to each zeebe-lambda module so that the functions' spans join the trace."
   type        = map(string)
   default     = {}
   validation {
     condition     = can([for k in keys(var.otel_environment) : regex("^OTEL_", k)])
     error_message = "otel_environment takes OTEL_ variables only (such as OTEL_EXPORTER_OTLP_ENDPOINT); the bridge sets the others itself."
+  }
+  validation {
+    condition     = length([for k in keys(var.otel_environment) : k if can(regex("^OTEL_EXPORTER_OTLP_([A-Z]+_)?HEADERS(_SECRET_ARN)?$", k))]) == 0
+    error_message = "otel_environment must not carry OTLP headers (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS, ...): they usually hold an API key, which would stand in the functions' configuration in plain text. Store them as a Secrets Manager secret's string value (key=value,key=value) and pass its ARN as otel_headers_secret_arn."
   }
 }
 
@@ -287,4 +296,205 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the bridge's functions (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on their roles). The bridge's OpenTelemetry spans then take the sampled X-Ray trace header as their parent; export them with otel_environment."
   type        = bool
   default     = false
+}
+
+variable "name_prefix" {
+  description = "Prefix of every name the bridge gives (topics, queues, functions, roles, log groups, schedule, alarms, secret, bucket, layer), so that several bridges sit side by side in one account and region: \"staging-\" names the jobs topic staging-zeebe_jobs. Pass the same prefix to each of its zeebe-lambda modules. The bridge's name, <prefix>zeebe-bridge, tags its roles and is the Bridge dimension of its metrics. Empty keeps the names of a bridge alone in its account."
+  type        = string
+  default     = ""
+  validation {
+    # Lower case, since the bucket's name carries it; short, since function,
+    # role and bucket names are limited to 64 and 63 characters.
+    condition     = can(regex("^([a-z][a-z0-9-]{0,11}-)?$", var.name_prefix))
+    error_message = "name_prefix must be empty or lower-case letters, digits and hyphens, start with a letter, end with \"-\" and be at most 13 characters, such as \"staging-\"."
+  }
+}
+
+variable "poller_daemon_role_arns" {
+  description = "Roles of zeebe-poller-daemon processes (job push) of this bridge: like the poller, they may publish on the jobs topic, read the keyring and use the payload bucket. Everyone else is denied by the resource policies."
+  type        = list(string)
+  default     = []
+}
+
+variable "trusted_principal_arns" {
+  description = "Principals besides the bridge's roles and the one applying this module that may use the bridge's resources as the bridge does: read the keyring (zeebe-bridge rotate-key), publish outcomes and use the payload bucket (zeebe-bridge, break-glass roles). Use role ARNs, not assumed-role session ARNs."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the functions' log groups; null: CloudWatch Logs' own encryption. Its key policy must let logs.<region>.amazonaws.com use it (README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): CloudWatch Logs takes no alias."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the functions' environment variables; each function's role gets kms:Decrypt on it. Null: Lambda's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets to run the functions in, with vpc_security_group_ids; they must reach SNS, SQS, S3, Secrets Manager (NAT or VPC endpoints) and the Zeebe gateway. Empty: outside any VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123abcd)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the functions in the VPC of vpc_subnet_ids; set both or neither."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123abcd)."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the bridge's functions; null: no signature checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a code signing configuration ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for each of the bridge's functions, which is also its limit: { poller, fulfiller, returner, callback }, each -1 (the default: none reserved) or at least 1. The poller runs at most two at a time (a run and the next scheduled one); keep the fulfiller's at least fulfiller_maximum_concurrency."
+  type = object({
+    poller    = optional(number)
+    fulfiller = optional(number)
+    returner  = optional(number)
+    callback  = optional(number)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrent_executions) : v == null || v == -1 || (coalesce(v, 0) >= 1 && floor(coalesce(v, 0)) == v)])
+    error_message = "reserved_concurrent_executions takes -1 (none reserved) or a whole number, at least 1, for each function: 0 would throttle every invocation."
+  }
+
+  validation {
+    condition     = coalesce(try(var.reserved_concurrent_executions.poller, null), -1) == -1 || coalesce(try(var.reserved_concurrent_executions.poller, null), -1) >= 2
+    error_message = "reserved_concurrent_executions.poller must be -1 or at least 2: consecutive poller runs overlap, and a scheduled run that is throttled is lost."
+  }
+}
+
+variable "payload_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the payload bucket (SSE-KMS, with an S3 bucket key); every role that reads or writes payloads gets kms:Decrypt and kms:GenerateDataKey on it, as do zeebe-lambda modules given the `payloads` output. Null: SSE-S3."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.payload_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.payload_kms_key_arn))
+    error_message = "payload_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): the roles are granted on it."
+  }
+}
+
+variable "payload_access_logs" {
+  description = "Server access logging of the payload bucket: the target bucket (which must let logging.s3.amazonaws.com write) and the prefix of its log objects. Null: no access logs."
+  type = object({
+    bucket = string
+    prefix = optional(string, "zeebe-bridge-payloads/")
+  })
+  default = null
+
+  validation {
+    condition     = var.payload_access_logs == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.payload_access_logs.bucket))
+    error_message = "payload_access_logs.bucket must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)."
+  }
+}
+
+variable "otel_headers_secret_arn" {
+  description = "ARN of a Secrets Manager secret whose string value is the OTLP exporter's headers, in the OTEL_EXPORTER_OTLP_HEADERS format (key=value,key=value, values percent-encoded), e.g. an API key of the tracing backend. The poller and the fulfiller read it at start (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN) and their roles may read exactly this secret; pass the same ARN to each zeebe-lambda module. Null: no headers beyond otel_environment's."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.otel_headers_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.otel_headers_secret_arn))
+    error_message = "otel_headers_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)."
+  }
+}
+
+variable "zeebe_ca_certificate_pem" {
+  description = "PEM of the CA certificate that signed a self-managed gateway's TLS certificate (ZEEBE_CA_CERTIFICATE_PEM), e.g. file(\"ca.pem\"); null trusts the system roots, as Camunda 8 SaaS needs. It travels in the poller's and the fulfiller's environment, which Lambda caps at 4 KB in all: one CA certificate fits (an RSA 4096 one is some 1.9 KB), a chain may not."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zeebe_ca_certificate_pem == null || can(regex("^\\s*-----BEGIN CERTIFICATE-----", var.zeebe_ca_certificate_pem))
+    error_message = "zeebe_ca_certificate_pem must be a PEM certificate, starting with -----BEGIN CERTIFICATE-----."
+  }
+  validation {
+    condition     = length(var.zeebe_ca_certificate_pem == null ? "" : var.zeebe_ca_certificate_pem) <= 2400
+    error_message = "zeebe_ca_certificate_pem is longer than 2400 bytes: with the bridge's other variables it would not fit the 4 KB Lambda allows a function's environment. Give the CA certificate alone (the root that signed the gateway's chain, not the chain), or a smaller (ECDSA) CA."
+  }
+}
+
+variable "max_token_lifetime_seconds" {
+  description = "The longest a job token is in use, from the poller signing it to its last outcome: the longest job timeout (job_timeout, or a task header `timeout`), or for asynchronous completion the longest a job is kept alive by heartbeats. `zeebe-bridge rotate-key` keeps a retired key this long (plus the keyring's 5-minute cache), then drops it; a token used longer than this after its key's rotation is refused as signed with an unknown key. Default: 7 days."
+  type        = number
+  default     = 604800
+  validation {
+    condition     = var.max_token_lifetime_seconds >= 900 && floor(var.max_token_lifetime_seconds) == var.max_token_lifetime_seconds
+    error_message = "max_token_lifetime_seconds must be a whole number of seconds, at least 900 (Lambda's longest run)."
+  }
+}
+
+variable "fulfiller_memory_size" {
+  description = "Memory of the fulfiller in MB. It applies as many outcomes offloaded to S3 (up to 4 MiB of variables) at once as fit: 2 at 128, 5 at 256, the whole batch of ten from 440 (docs/design.md, \"Memory of large outcomes\"); small outcomes are never held back. More memory is also more CPU."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.fulfiller_memory_size >= 128 && var.fulfiller_memory_size <= 10240 && floor(var.fulfiller_memory_size) == var.fulfiller_memory_size
+    error_message = "fulfiller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "poller_memory_size" {
+  description = "Memory of the poller in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.poller_memory_size >= 128 && var.poller_memory_size <= 10240 && floor(var.poller_memory_size) == var.poller_memory_size
+    error_message = "poller_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "returner_memory_size" {
+  description = "Memory of the returner in MB."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.returner_memory_size >= 128 && var.returner_memory_size <= 10240 && floor(var.returner_memory_size) == var.returner_memory_size
+    error_message = "returner_memory_size must be a whole number between 128 and 10240 MB."
+  }
+}
+
+variable "callback_memory_size" {
+  description = "Memory of the callback function in MB (with callback_filename)."
+  type        = number
+  default     = 128
+  validation {
+    condition     = var.callback_memory_size >= 128 && var.callback_memory_size <= 10240 && floor(var.callback_memory_size) == var.callback_memory_size
+    error_message = "callback_memory_size must be a whole number between 128 and 10240 MB."
+  }
 }

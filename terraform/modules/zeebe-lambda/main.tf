@@ -1,34 +1,65 @@
 locals {
-  queue_name = "zeebe_${var.function_name}"
-  dlq_name   = "zeebe_${var.function_name}_dlq"
+  # The task header identifier that routes jobs here, and the names the
+  # bridge's resource policies and returner expect: <prefix>zeebe_<identifier>.
+  identifier  = coalesce(var.identifier, var.function_name)
+  queue_name  = "${var.name_prefix}zeebe_${local.identifier}"
+  dlq_name    = "${var.name_prefix}zeebe_${local.identifier}_dlq"
+  bridge_name = "${var.name_prefix}zeebe-bridge"
+  # The bridge's resource policies trust the roles that carry its tag.
+  function_tags = merge(var.tags, { "zeebe-bridge" = local.bridge_name })
   # AWS recommends six times the function timeout for an SQS event source.
   visibility_timeout = 6 * var.timeout
   function_arn       = var.create_function ? module.lambda.function_arn : var.function_arn
   # Its own prefixes of the payload bucket only: jobs for it to read, outcomes to write.
-  payload_statements = var.payloads == null ? [] : [
+  payload_statements = var.payloads == null ? [] : concat([
     {
       Sid      = "ReadOffloadedJobs"
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:DeleteObject"]
-      Resource = ["${var.payloads.bucket_arn}/jobs/${var.function_name}/*"]
+      Resource = ["${var.payloads.bucket_arn}/jobs/${local.identifier}/*"]
     },
     {
       Sid      = "OffloadOutcomes"
       Effect   = "Allow"
       Action   = ["s3:PutObject"]
-      Resource = ["${var.payloads.bucket_arn}/outcomes/${var.function_name}/*"]
+      Resource = ["${var.payloads.bucket_arn}/outcomes/${local.identifier}/*"]
     },
-  ]
+    ], var.payloads.kms_key_arn == null ? [] : [{
+      # The bucket's customer managed key (the bridge's payload_kms_key_arn).
+      Sid      = "PayloadKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.payloads.kms_key_arn]
+  }])
   # A managed runtime (Python, Node.js, Java) runs behind the bridge's layer,
   # which does for it what lambdakit does inside a Go function.
   managed_runtime = !can(regex("^provided", var.runtime))
   layer_environment = local.managed_runtime ? {
     AWS_LAMBDA_EXEC_WRAPPER = "/opt/zeebe-runtime-proxy"
   } : {}
+  # Publishing to an outcomes topic encrypted with a customer managed key
+  # needs the same of the key (SNS asks KMS as the publisher).
+  topic_key_statements = var.outcomes_topic_kms_key_arn == null ? [] : [{
+    Sid      = "TopicKey"
+    Effect   = "Allow"
+    Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource = [var.outcomes_topic_kms_key_arn]
+  }]
   payload_environment = var.payloads == null ? {} : {
     PAYLOAD_BUCKET    = var.payloads.bucket_name
     PAYLOAD_THRESHOLD = tostring(var.payloads.threshold)
   }
+  # The OTLP headers stay in Secrets Manager; lambdakit (or the layer)
+  # reads them at start.
+  otel_headers_environment = var.otel_headers_secret_arn == null ? {} : {
+    OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN = var.otel_headers_secret_arn
+  }
+  otel_headers_statements = var.otel_headers_secret_arn == null ? [] : [{
+    Sid      = "OtlpHeadersSecret"
+    Effect   = "Allow"
+    Action   = ["secretsmanager:GetSecretValue"]
+    Resource = [var.otel_headers_secret_arn]
+  }]
 }
 
 resource "aws_sqs_queue" "dlq" {
@@ -39,6 +70,13 @@ resource "aws_sqs_queue" "dlq" {
   visibility_timeout_seconds = var.returner == null ? 30 : 6 * var.returner.timeout
   sqs_managed_sse_enabled    = true
   tags                       = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.dlq_name) <= 80
+      error_message = "The DLQ's name ${local.dlq_name} is longer than SQS's 80 characters: shorten name_prefix or set a shorter identifier."
+    }
+  }
 }
 
 resource "aws_sqs_queue" "this" {
@@ -90,7 +128,7 @@ resource "aws_sns_topic_subscription" "this" {
   endpoint             = aws_sqs_queue.this.arn
   raw_message_delivery = true
   filter_policy_scope  = "MessageAttributes"
-  filter_policy        = jsonencode({ lambdaIdentifier = [var.function_name] })
+  filter_policy        = jsonencode({ lambdaIdentifier = [local.identifier] })
 
   # No job may reach the queue before its single-receive redrive is in place.
   depends_on = [aws_sqs_queue_redrive_policy.this]
@@ -128,13 +166,14 @@ module "lambda" {
   memory_size        = var.memory_size
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
-  tags               = var.tags
+  tags               = local.function_tags
   # Known at plan time for a Go function, whose layer list stays empty.
   layers = local.managed_runtime ? compact([var.runtime_proxy_layer_arn]) : []
 
-  environment = merge(var.environment, local.payload_environment, local.layer_environment, {
+  environment = merge(var.environment, local.payload_environment, local.layer_environment, local.otel_headers_environment, {
     ZEEBE_FULFILLER_SNS_ARN = var.outcomes_topic_arn
     RETRY_BACKOFF           = var.retry_backoff
+    ZEEBE_BRIDGE_NAME       = local.bridge_name
   })
 
   policy_statements = concat([
@@ -157,7 +196,14 @@ module "lambda" {
       Action   = ["sns:Publish"]
       Resource = [var.outcomes_topic_arn]
     },
-  ], local.payload_statements)
+  ], local.payload_statements, local.topic_key_statements, local.otel_headers_statements)
+
+  log_kms_key_arn                = var.log_kms_key_arn
+  environment_kms_key_arn        = var.environment_kms_key_arn
+  vpc_subnet_ids                 = var.vpc_subnet_ids
+  vpc_security_group_ids         = var.vpc_security_group_ids
+  code_signing_config_arn        = var.code_signing_config_arn
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 }
 
 resource "aws_lambda_event_source_mapping" "this" {
@@ -186,27 +232,18 @@ resource "aws_lambda_event_source_mapping" "this" {
       condition     = var.job_timeout_seconds == null || var.timeout <= coalesce(var.job_timeout_seconds, 0)
       error_message = "timeout (${var.timeout} s) is longer than the job timeout (${coalesce(var.job_timeout_seconds, 0)} s): Zeebe would hand the job out again while the function still runs. Lower timeout, or raise the bridge's job_timeout (or the task header timeout) and job_timeout_seconds with it."
     }
+    precondition {
+      condition     = var.reserved_concurrent_executions == -1 || var.maximum_concurrency <= var.reserved_concurrent_executions
+      error_message = "maximum_concurrency (${var.maximum_concurrency}) is above reserved_concurrent_executions (${var.reserved_concurrent_executions}): SQS would hand jobs to a throttled function, and they would go to the DLQ without having run. Lower maximum_concurrency, or reserve more."
+    }
   }
 }
 
 # ---------------------------------------------------------------- returner
 
-resource "aws_iam_role_policy" "returner" {
-  count = var.returner == null ? 0 : 1
-
-  name = "zeebe-bridge-returner-${var.function_name}"
-  role = var.returner.role_name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "ReturnDeadLetteredJobs"
-      Effect   = "Allow"
-      Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
-      Resource = [aws_sqs_queue.dlq.arn]
-    }]
-  })
-}
-
+# The returner may read this queue through the bridge's one statement for
+# all of its functions' DLQs (<prefix>zeebe_*_dlq), which the queue's name
+# matches: nothing per function grows the returner's policy.
 resource "aws_lambda_event_source_mapping" "returner" {
   count = var.returner == null ? 0 : 1
 
@@ -220,7 +257,6 @@ resource "aws_lambda_event_source_mapping" "returner" {
     maximum_concurrency = 2
   }
 
-  depends_on = [aws_iam_role_policy.returner]
 }
 
 # ---------------------------------------------------------------- alarm
@@ -231,7 +267,7 @@ resource "aws_lambda_event_source_mapping" "returner" {
 # and fires when some stayed through a whole period.
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   alarm_name          = "${local.dlq_name}-not-empty"
-  alarm_description   = "Job messages of ${var.function_name} stayed in its DLQ for five minutes: the returner could not hand them back to Zeebe (see its log lines with deadLetterReason)."
+  alarm_description   = "Job messages of ${local.identifier} stayed in its DLQ for five minutes: the returner could not hand them back to Zeebe (see its log lines with deadLetterReason)."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
   evaluation_periods  = 1

@@ -1,5 +1,5 @@
 variable "function_name" {
-  description = "Name of the Lambda function. It is also the BPMN task header `identifier` that routes jobs to it, and names its queue zeebe_<function_name>."
+  description = "Name of the Lambda function. Unless `identifier` is set, it is also the BPMN task header `identifier` that routes jobs to it, and names its queue <name_prefix>zeebe_<function_name>."
   type        = string
 
   validation {
@@ -92,6 +92,11 @@ variable "environment" {
   description = "Additional environment variables of the function."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length([for k in keys(var.environment) : k if can(regex("^OTEL_EXPORTER_OTLP_([A-Z]+_)?HEADERS(_SECRET_ARN)?$", k))]) == 0
+    error_message = "environment must not carry OTLP headers (OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TRACES_HEADERS, ...): they usually hold an API key, which would stand in the function's configuration in plain text. Store them as a Secrets Manager secret's string value (key=value,key=value) and pass its ARN as otel_headers_secret_arn."
+  }
 }
 
 variable "job_timeout_seconds" {
@@ -150,8 +155,10 @@ variable "returner" {
   description = "The bridge's returner (module bridge's output `returner`). When set, it reads this function's DLQ and hands each dead-lettered job back to Zeebe at once with its retries unchanged; what it cannot decode stays in the DLQ. Null leaves a dead-lettered job to wait out its Zeebe job timeout."
   type = object({
     function_arn = string
-    role_name    = string
-    timeout      = number
+    # Unused since the bridge grants its returner every function's DLQ at
+    # once; kept so that existing callers need no change.
+    role_name = optional(string)
+    timeout   = number
   })
   default = null
 }
@@ -162,6 +169,7 @@ variable "payloads" {
     bucket_name = string
     bucket_arn  = string
     threshold   = number
+    kms_key_arn = optional(string)
   })
   default = null
 }
@@ -212,9 +220,9 @@ variable "dlq_message_retention_seconds" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's CloudWatch log group."
+  description = "Retention of the function's CloudWatch log group in days (0: never expire)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "alarm_actions" {
@@ -233,4 +241,114 @@ variable "xray_tracing" {
   description = "Turn on X-Ray active tracing for the function (when the module creates it) (tracing_config Active, and xray:PutTraceSegments and xray:PutTelemetryRecords on its role). lambdakit's spans then take the sampled X-Ray trace header as their parent; export them with OTEL_ variables in environment."
   type        = bool
   default     = false
+}
+
+variable "name_prefix" {
+  description = "The bridge's name_prefix (module bridge's output name_prefix): the queues are named <prefix>zeebe_<identifier> and <prefix>zeebe_<identifier>_dlq, which the bridge's resource policies and returner expect, and the role is tagged zeebe-bridge = <prefix>zeebe-bridge, which its topics and bucket trust."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9-]{0,11}-)?$", var.name_prefix))
+    error_message = "name_prefix must be the bridge's: empty, or lower-case letters, digits and hyphens ending with \"-\" (at most 13 characters)."
+  }
+}
+
+variable "identifier" {
+  description = "The task header identifier whose jobs this function runs (the SNS filter and the queue's name use it); null: the function's name. Set it when function names differ between environments and the models do not, e.g. function staging-book-hotel with identifier book-hotel."
+  type        = string
+  default     = null
+  validation {
+    # SQS queue names allow letters, digits, - and _ up to 80 characters, with
+    # the prefix, "zeebe_" and "_dlq" around the identifier.
+    condition     = var.identifier == null || can(regex("^[A-Za-z0-9_-]{1,56}$", coalesce(var.identifier, "-")))
+    error_message = "identifier must be 1 to 56 letters, digits, - or _ (it names the function's queues)."
+  }
+}
+
+variable "log_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's log group (when the module creates the function); null: CloudWatch Logs' own encryption. Its key policy must let logs.<region>.amazonaws.com use it (README)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.log_kms_key_arn))
+    error_message = "log_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>): CloudWatch Logs takes no alias."
+  }
+}
+
+variable "environment_kms_key_arn" {
+  description = "ARN of the KMS key that encrypts the function's environment variables (when the module creates the function); its role gets kms:Decrypt on it. Null: Lambda's own key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.environment_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.environment_kms_key_arn))
+    error_message = "environment_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets to run the function in (when the module creates it), with vpc_security_group_ids; they must reach SNS and S3 (NAT or VPC endpoints) and whatever the function calls. Empty: outside any VPC."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "vpc_subnet_ids must be subnet ids (subnet-0123abcd)."
+  }
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the function in the VPC of vpc_subnet_ids; set both or neither."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.vpc_security_group_ids : can(regex("^sg-[0-9a-f]+$", s))])
+    error_message = "vpc_security_group_ids must be security group ids (sg-0123abcd)."
+  }
+}
+
+variable "code_signing_config_arn" {
+  description = "ARN of a Lambda code signing configuration for the function (when the module creates it); null: no signature checked."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_signing_config_arn == null || can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:code-signing-config:csc-[a-z0-9]+$", var.code_signing_config_arn))
+    error_message = "code_signing_config_arn must be a code signing configuration ARN (arn:aws:lambda:<region>:<account>:code-signing-config:csc-<id>)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for the function (when the module creates it), which is also its limit; at least maximum_concurrency, so that SQS never hands a job to a throttled function. -1: none reserved."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || (var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
+    error_message = "reserved_concurrent_executions must be -1 (none reserved) or a whole number, at least 1: 0 would throttle every invocation."
+  }
+}
+
+variable "outcomes_topic_kms_key_arn" {
+  description = "ARN of the customer managed KMS key of the outcomes topic (module bridge's output `topic_kms_key_arn`); the function's role gets kms:Decrypt and kms:GenerateDataKey on it to publish. Null for the aws/sns key, which needs no grant."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.outcomes_topic_kms_key_arn == null || can(regex("^arn:aws[a-zA-Z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.outcomes_topic_kms_key_arn))
+    error_message = "outcomes_topic_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "otel_headers_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the OTLP exporter's headers (key=value,key=value), as given to the bridge module. The function reads it at start (OTEL_EXPORTER_OTLP_HEADERS_SECRET_ARN; lambdakit and the layer do) and its role may read exactly this secret. For an existing function (create_function = false) the grant is added to its role; set the variable in its environment yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.otel_headers_secret_arn == null || can(regex("^arn:aws[a-zA-Z-]*:secretsmanager:", var.otel_headers_secret_arn))
+    error_message = "otel_headers_secret_arn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:...)."
+  }
 }

@@ -2,11 +2,14 @@ package clientcheck;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.camunda.zeebe.client.ZeebeClient;
-import io.camunda.zeebe.client.api.worker.JobHandler;
-import io.camunda.zeebe.client.api.worker.JobWorker;
+import io.camunda.client.CamundaClient;
+import io.camunda.client.CamundaClientBuilder;
+import io.camunda.client.api.response.Topology;
+import io.camunda.client.api.worker.JobHandler;
+import io.camunda.client.api.worker.JobWorker;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -21,12 +24,14 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The client check's scenario with Zeebe's Java client, unmodified, over gRPC; the same steps as
- * ../python/scenario.py. Zeebe 8.5 has no query API over gRPC, so the engine's record log stands
- * in for Operate to find the incident. Prints one JSON object with what it saw.
+ * The client check's scenario with Camunda's Java client, unmodified; the same steps as
+ * ../python/scenario.py. With --protocol rest the client keeps its default, REST preferred (job
+ * streams still go over gRPC); with grpc it is told preferRestOverGrpc(false). The engine has no
+ * search API, so its record log stands in for Operate to find the incident. Prints one JSON object
+ * with what it saw.
  *
- * <p>Arguments: --address host:port --record-log FILE --bpmn FILE --order-id ID [--mode
- * polling|streaming]
+ * <p>Arguments: --address host:port (gRPC) --rest-address host:port --record-log FILE --bpmn FILE
+ * --order-id ID [--mode polling|streaming] [--protocol rest|grpc]
  */
 public final class Scenario {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,15 +44,33 @@ public final class Scenario {
     String orderId = a.get("order-id");
     Path recordLog = Path.of(a.get("record-log"));
     boolean streaming = "streaming".equals(a.getOrDefault("mode", "polling"));
+    boolean rest = "rest".equals(a.getOrDefault("protocol", "rest"));
 
     Map<String, Object> out = new LinkedHashMap<>();
     List<String> handled = Collections.synchronizedList(new ArrayList<>());
-    out.put("client", "zeebe-client-java");
+    out.put("client", "camunda-client-java");
     out.put("mode", streaming ? "streaming" : "polling");
+    out.put("protocol", rest ? "rest" : "grpc");
     AtomicInteger flakyCalls = new AtomicInteger();
 
-    try (ZeebeClient client =
-        ZeebeClient.newClientBuilder().gatewayAddress(a.get("address")).usePlaintext().build()) {
+    CamundaClientBuilder builder =
+        CamundaClient.newClientBuilder()
+            .grpcAddress(URI.create("http://" + a.get("address")))
+            .restAddress(URI.create("http://" + a.get("rest-address")));
+    if (!rest) {
+      builder = builder.preferRestOverGrpc(false);
+    }
+    try (CamundaClient client = builder.build()) {
+      Topology topology = client.newTopologyRequest().send().join();
+      out.put(
+          "topology",
+          topology.getClusterSize()
+              + " broker(s), "
+              + topology.getPartitionsCount()
+              + " partition(s), leader healthy: "
+              + topology.getBrokers().get(0).getPartitions().get(0).isLeader()
+              + " "
+              + topology.getBrokers().get(0).getPartitions().get(0).getHealth());
       long definitionKey =
           client
               .newDeployResourceCommand()
@@ -163,7 +186,7 @@ public final class Scenario {
 
   /** Opens a worker of one job type, polling or streaming (it still polls then too). */
   private static JobWorker open(
-      ZeebeClient client, String type, boolean streaming, JobHandler handler) {
+      CamundaClient client, String type, boolean streaming, JobHandler handler) {
     return client
         .newWorker()
         .jobType(type)
