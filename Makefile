@@ -151,6 +151,11 @@ scan: ## infrastructure scan: checkov on terraform/ (the modules and the example
 unit: prereqs ## unit tests only (no Zeebe, no LocalStack)
 	$(GO) test -race -count=1 $(TEST_FLAGS) ./...
 
+.PHONY: test-plugin
+test-plugin: ## the executor plugin's Python tests, in LocalStack's venv (which `make up` builds)
+	@test -x $(LOCAL)/localstack-venv/bin/python || { echo "error: no LocalStack venv in $(LOCAL)/localstack-venv: run make up first"; exit 1; }
+	PYTHONPATH=localstack/plugin PYTHONDONTWRITEBYTECODE=1 $(LOCAL)/localstack-venv/bin/python -m unittest discover -s localstack/plugin/tests -v
+
 .PHONY: up
 up: ## install (first time) and start Zeebe and LocalStack; the process view is then at $PROCESS_VIEW_URL
 	$(STACK) up
@@ -171,7 +176,8 @@ view-deps: ## install bpmn-js (the process view's renderer) into .local and Chro
 test: lint scan build terraform-provider view-deps ## everything: unit, integration (local engine), end to end (terraform apply to LocalStack, scenarios, destroy)
 	@was_up=0; $(STACK) status >/dev/null 2>&1 && was_up=1; \
 	  $(STACK) up; \
-	  rc=0; $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) $$($(GO) list -tags '$(E2E_TAGS)' ./... | grep -v /localstack/e2e$$) || rc=$$?; \
+	  rc=0; $(MAKE) --no-print-directory test-plugin || rc=$$?; \
+	  $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) $$($(GO) list -tags '$(E2E_TAGS)' ./... | grep -v /localstack/e2e$$) || rc=$$?; \
 	  echo "end to end (alone: it kills and restarts the engine the integration tests share)"; \
 	  $(GO) test -race -count=1 -timeout 30m -tags '$(E2E_TAGS)' $(TEST_FLAGS) ./localstack/e2e/ || rc=$$?; \
 	  if [ $$was_up = 0 ]; then $(STACK) down; fi; \
