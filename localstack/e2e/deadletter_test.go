@@ -128,7 +128,11 @@ func receivedOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, group, m
 // poisonJobsReachTheFunctionDLQAtOnce puts a record that is not a job message
 // on a function's queue: lambdakit moves it to the function's DLQ at once,
 // with the reason, instead of leaving it to wait out the visibility timeout.
-func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, fn tfstack.Function) {
+// The returner, which holds such a record for 12 hours once it reads it, is
+// off for that DLQ meanwhile: with long-polling mappings it would read the
+// record before the test does.
+func poisonJobsReachTheFunctionDLQAtOnce(ctx context.Context, t *testing.T, awsCfg aws.Config, returner string, fn tfstack.Function) {
+	returnerOff(ctx, t, awsCfg, returner, fn.DLQURL)
 	q := sqs.NewFromConfig(awsCfg)
 	body := fmt.Sprintf("not a job message %d", time.Now().UnixNano())
 	sent := time.Now()

@@ -653,7 +653,7 @@ func TestServerless(t *testing.T) {
 	})
 	t.Run("a record that is not a job message reaches the function's DLQ at once, with its reason", func(t *testing.T) {
 		// noop: echo and chaos-py take such records as business events.
-		poisonJobsReachTheFunctionDLQAtOnce(ctx, t, awsCfg, stack.Functions["noop"])
+		poisonJobsReachTheFunctionDLQAtOnce(ctx, t, awsCfg, stack.ReturnerFunctionName, stack.Functions["noop"])
 	})
 	t.Run("business events on a job queue reach the function's event handler, Go and Python; nothing is dead-lettered", func(t *testing.T) {
 		businessEventsShareTheJobQueue(ctx, t, awsCfg, stack)

@@ -74,19 +74,7 @@ func TestOperatorCLI(t *testing.T) {
 	}
 
 	// The returner would hand the jobs back itself: off for this DLQ.
-	lc := lambda.NewFromConfig(awsCfg)
-	dlqARN := queueARN(ctx, t, awsCfg, fn.DLQURL)
-	esms, err := lc.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(stack.ReturnerFunctionName), EventSourceArn: aws.String(dlqARN)})
-	require.NoError(t, err)
-	require.Len(t, esms.EventSourceMappings, 1)
-	esm := esms.EventSourceMappings[0].UUID
-	_, err = lc.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: esm, Enabled: aws.Bool(false)})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, err := lc.UpdateEventSourceMapping(context.Background(), &lambda.UpdateEventSourceMappingInput{UUID: esm, Enabled: aws.Bool(true)})
-		assert.NoError(t, err)
-	})
-	waitESMState(ctx, t, lc, esm, "Disabled")
+	returnerOff(ctx, t, awsCfg, stack.ReturnerFunctionName, fn.DLQURL)
 
 	// Four jobs of a type of the test's own; their messages are made as the
 	// poller would make them, signed with the keyring.
@@ -278,6 +266,26 @@ func queueARN(ctx context.Context, t *testing.T, cfg aws.Config, url string) str
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
 	require.NoError(t, err)
 	return out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+}
+
+// returnerOff disables the returner's mapping of one DLQ until the test
+// ends, so that only the test reads that DLQ; the cleanup enables it again
+// and waits until it is.
+func returnerOff(ctx context.Context, t *testing.T, awsCfg aws.Config, returner, dlqURL string) {
+	t.Helper()
+	lc := lambda.NewFromConfig(awsCfg)
+	esms, err := lc.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(returner), EventSourceArn: aws.String(queueARN(ctx, t, awsCfg, dlqURL))})
+	require.NoError(t, err)
+	require.Len(t, esms.EventSourceMappings, 1)
+	esm := esms.EventSourceMappings[0].UUID
+	_, err = lc.UpdateEventSourceMapping(ctx, &lambda.UpdateEventSourceMappingInput{UUID: esm, Enabled: aws.Bool(false)})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := lc.UpdateEventSourceMapping(context.Background(), &lambda.UpdateEventSourceMappingInput{UUID: esm, Enabled: aws.Bool(true)})
+		assert.NoError(t, err)
+		waitESMState(context.Background(), t, lc, esm, "Enabled")
+	})
+	waitESMState(ctx, t, lc, esm, "Disabled")
 }
 
 func waitESMState(ctx context.Context, t *testing.T, lc *lambda.Client, uuid *string, state string) {
