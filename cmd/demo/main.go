@@ -85,11 +85,16 @@ func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration
 	step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
 	began := time.Now()
 	fns := append(catalog.TripBooking(), catalog.LongWork()...)
-	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: fns})
+	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: fns, SkipUnchanged: true})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("      applied in     %s (state: %s)\n", time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	if stack.Applied {
+		fmt.Printf("      applied in     %s (state: %s)\n", time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	} else {
+		fmt.Printf("      unchanged      since the last apply to this LocalStack (same modules, variables, zips): not applied again (%s; state: %s)\n",
+			time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	}
 	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", stack.JobsTopicARN, stack.OutcomesTopicARN)
 	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge %s)\n", stack.PollerFunctionName, stack.FulfillerFunctionName,
 		strings.Join(stack.FunctionNames(), ", "), stack.PollerScheduleExpression)

@@ -12,11 +12,14 @@ package tfstack
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -104,18 +107,120 @@ type Root struct {
 	// Tree is the directory the root and terraform/modules are copied from
 	// (an older layout, say, from git archive); empty: this repository.
 	Tree string
+	// SkipUnchanged: Apply does not run terraform apply when the last apply
+	// of this root was to the same LocalStack session, with the same
+	// modules, variables, zips (Zips) and terraform, and did not fail
+	// (the demo's second run). Destroy forgets it.
+	SkipUnchanged bool
+	// Zips is the directory whose *.zip files count for SkipUnchanged.
+	Zips string
 }
 
 // Apply runs terraform init and apply and returns the root's outputs as JSON.
 func (r Root) Apply(ctx context.Context) (map[string]json.RawMessage, error) {
+	out, _, err := r.ApplyIfChanged(ctx)
+	return out, err
+}
+
+// ApplyIfChanged is Apply, which with SkipUnchanged reads the outputs
+// without applying when nothing changed (see SkipUnchanged); applied says
+// whether terraform apply ran.
+func (r Root) ApplyIfChanged(ctx context.Context) (out map[string]json.RawMessage, applied bool, err error) {
 	tf, err := r.init(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	var fp string
+	if r.SkipUnchanged {
+		// No fingerprint (LocalStack unreachable, say): apply, which says why.
+		fp, _ = r.fingerprint(ctx)
+		if last, err := os.ReadFile(r.fingerprintFile()); err == nil && fp != "" && string(last) == fp {
+			out, err := r.outputs(ctx, tf)
+			return out, false, err
+		}
+	}
+	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
 	}
 	if err := tf.Apply(ctx, tfexec.VarFile(r.varFile()), tfexec.Parallelism(parallelism)); err != nil {
-		return nil, fmt.Errorf("terraform apply of %s: %w", r.Dir, err)
+		return nil, true, fmt.Errorf("terraform apply of %s: %w", r.Dir, err)
 	}
-	return r.outputs(ctx, tf)
+	if fp != "" {
+		if err := os.WriteFile(r.fingerprintFile(), []byte(fp), 0o600); err != nil {
+			return nil, true, err
+		}
+	}
+	out, err = r.outputs(ctx, tf)
+	return out, true, err
+}
+
+func (r Root) fingerprintFile() string { return filepath.Join(r.work(), "applied.fingerprint") }
+
+// fingerprint is what an apply of the root depends on: LocalStack's session
+// (a restarted LocalStack has lost everything), the copied root and modules,
+// the variables, the zips and the terraform binary.
+func (r Root) fingerprint(ctx context.Context) (string, error) {
+	session, err := localstackSession(ctx)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "localstack session %s\nterraform %s\n", session, os.Getenv("TF_BINARY"))
+	add := func(name string) error {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "file %s\n", name)
+		_, err = io.Copy(h, f)
+		return err
+	}
+	if err := add(r.varFile()); err != nil {
+		return "", err
+	}
+	err = filepath.WalkDir(filepath.Join(r.work(), "src"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return add(path)
+	})
+	if err != nil {
+		return "", err
+	}
+	if r.Zips != "" {
+		zips, err := filepath.Glob(filepath.Join(r.Zips, "*.zip"))
+		if err != nil {
+			return "", err
+		}
+		for _, z := range zips { // Glob sorts
+			if err := add(z); err != nil {
+				return "", err
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localstackSession is the id LocalStack draws at each start.
+func localstackSession(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, Endpoint()+"/_localstack/info", nil)
+	if err != nil {
+		return "", err
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var info struct {
+		SessionID string `json:"session_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil || info.SessionID == "" {
+		return "", fmt.Errorf("LocalStack at %s gave no session id: %v", Endpoint(), err)
+	}
+	return info.SessionID, nil
 }
 
 // Plan runs terraform init and plan, saves the plan for ApplyPlan and returns
@@ -143,6 +248,9 @@ func (r Root) ApplyPlan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
 	if err := tf.Apply(ctx, tfexec.DirOrPlan(r.planFile()), tfexec.Parallelism(parallelism)); err != nil {
 		return fmt.Errorf("terraform apply of the saved plan of %s: %w", r.Dir, err)
 	}
@@ -167,6 +275,9 @@ func (r Root) State(ctx context.Context) (*tfjson.State, error) {
 func (r Root) Destroy(ctx context.Context) error {
 	tf, err := r.init(ctx)
 	if err != nil {
+		return err
+	}
+	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	if err := tf.Destroy(ctx, tfexec.VarFile(r.varFile()), tfexec.Parallelism(parallelism)); err != nil {
@@ -394,6 +505,8 @@ type Options struct {
 	// (key=value,...): stored in a Secrets Manager secret whose ARN the
 	// modules get as otel_headers_secret_arn, as a user would pass an API key.
 	OTLPHeaders string
+	// SkipUnchanged: see Root.SkipUnchanged (the zips are Dist's).
+	SkipUnchanged bool
 }
 
 // Function is what the deployment created for one function.
@@ -407,6 +520,8 @@ type Function struct {
 
 // Stack is what localstack/terraform created, read from its outputs.
 type Stack struct {
+	// Applied says whether terraform apply ran (see Options.SkipUnchanged).
+	Applied                  bool                `json:"-"`
 	JobsTopicARN             string              `json:"jobs_topic_arn"`
 	OutcomesTopicARN         string              `json:"outcomes_topic_arn"`
 	OutcomesQueueURL         string              `json:"outcomes_queue_url"`
@@ -476,10 +591,12 @@ func Local(opts Options) (Root, error) {
 		}
 	}
 	return Root{
-		Dir:  filepath.Join("localstack", "terraform"),
-		Name: "local",
-		Log:  opts.Log,
-		Vars: vars,
+		Dir:           filepath.Join("localstack", "terraform"),
+		Name:          "local",
+		Log:           opts.Log,
+		Vars:          vars,
+		SkipUnchanged: opts.SkipUnchanged,
+		Zips:          dist,
 	}, nil
 }
 
@@ -489,7 +606,7 @@ func Deploy(ctx context.Context, opts Options) (*Stack, Root, error) {
 	if err != nil {
 		return nil, Root{}, err
 	}
-	out, err := root.Apply(ctx)
+	out, applied, err := root.ApplyIfChanged(ctx)
 	if errors.Is(err, ErrProvider) {
 		return nil, root, err
 	}
@@ -497,6 +614,9 @@ func Deploy(ctx context.Context, opts Options) (*Stack, Root, error) {
 		return nil, root, fmt.Errorf("%w (is LocalStack running at %s? `localstack/stack up`)", err, Endpoint())
 	}
 	s, err := decode(out)
+	if s != nil {
+		s.Applied = applied
+	}
 	return s, root, err
 }
 
