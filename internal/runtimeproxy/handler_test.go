@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/completion"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/internal/joblog"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/jobmsg"
 	"github.com/zeebe-lambda-bridge/zeebe-lambda-bridge/lambdakit"
@@ -120,8 +122,12 @@ func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out.Seen.ClientContext), &cc))
 	z := cc.Custom
-	assert.NotEmpty(t, z[CustomCompletionToken])
-	assert.Regexp(t, `^[0-9]{13}$`, z[CustomDeadline])
+	tok, err := completion.Parse(z[CustomCompletionToken])
+	require.NoError(t, err, "the completion token")
+	assert.Equal(t, completion.Token{JobKey: 2251799813685249, ProcessInstanceKey: 2251799813685250, Identifier: "book-hotel",
+		Deadline: tok.Deadline, Retries: 3}, tok, "the completion token names this activation")
+	assert.Equal(t, strconv.FormatInt(tok.Deadline, 10), z[CustomDeadline], "the deadline is the activation's, the token's")
+	assert.InDelta(t, time.Now().Add(time.Minute).UnixMilli(), tok.Deadline, float64(10*time.Second/time.Millisecond))
 	delete(z, CustomCompletionToken)
 	delete(z, CustomDeadline)
 	assert.Equal(t, map[string]string{
@@ -130,7 +136,12 @@ func TestTheFunctionFindsTheJobInItsClientContext(t *testing.T) {
 		"customHeaders": `{"identifier":"book-hotel","resultVariable":"seen"}`, "retries": "3", "tenantId": "",
 	}, z, "every value a string: Java's ClientContext.getCustom is a Map<String, String>")
 	assert.JSONEq(t, `{}`, string(out.Seen.Payload))
-	assert.NotEmpty(t, out.Seen.Deadline, "the runtime reports the handler's own deadline as the invocation's")
+	// lambdakit's handler stops DefaultDeadlineMargin before the job's
+	// deadline (to the millisecond: the context's deadline has nanoseconds).
+	handlerDeadline, err := strconv.ParseInt(out.Seen.Deadline, 10, 64)
+	require.NoError(t, err, "the runtime's deadline %q", out.Seen.Deadline)
+	assert.InDelta(t, tok.Deadline-lambdakit.DefaultDeadlineMargin.Milliseconds(), handlerDeadline, 1,
+		"the runtime reports the handler's own deadline as the invocation's")
 }
 
 // TestBusinessEventsReachTheFunctionAsAnSQSEvent: a record that is not a job

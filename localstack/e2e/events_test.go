@@ -26,7 +26,7 @@ import (
 // receives it, and nothing reaches their DLQs. Jobs run on the same queues
 // in the scenarios of TestServerless.
 func businessEventsShareTheJobQueue(ctx context.Context, t *testing.T, awsCfg aws.Config, stack *tfstack.Stack) {
-	require.NotEmpty(t, stack.BusinessEventsTopicARN)
+	require.True(t, strings.HasSuffix(stack.BusinessEventsTopicARN, ":zeebe_test_business_events"), "the root's business events topic: %q", stack.BusinessEventsTopicARN)
 	orderID := fmt.Sprintf("order-%d", time.Now().UnixNano())
 	body := fmt.Sprintf(`{"orderId":%q,"status":"shipped"}`, orderID)
 	_, err := sns.NewFromConfig(awsCfg).Publish(ctx, &sns.PublishInput{TopicArn: aws.String(stack.BusinessEventsTopicARN), Message: aws.String(body)})
