@@ -24,6 +24,6 @@ output "runtime_proxy_attachment" {
 }
 
 output "outcomes_queue_url" {
-  description = "The queue subscribed to the outcomes topic."
-  value       = aws_sqs_queue.outcomes.id
+  description = "The queue subscribed to the outcomes topic; null for a Go function."
+  value       = one(aws_sqs_queue.outcomes[*].id)
 }
