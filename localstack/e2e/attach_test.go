@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -36,19 +35,11 @@ func TestAttachLayerToAnExistingPythonFunction(t *testing.T) {
 	ctx := context.Background()
 	awsCfg, err := tfstack.AWSConfig(ctx)
 	require.NoError(t, err)
-	zips := map[string]string{}
-	for _, z := range []string{"noop-py", "zeebe-runtime-proxy"} {
-		p, err := filepath.Abs(filepath.Join(dist, z+".zip"))
-		require.NoError(t, err)
-		_, err = os.Stat(p)
-		require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
-		zips[z] = p
-	}
 
 	name := fmt.Sprintf("existing-py-%d", time.Now().UnixNano())
 	root := tfstack.Root{Dir: filepath.Join("localstack", "terraform", "existing-function"), Name: "existing-function-py", Log: tfLog(t),
-		Vars: map[string]any{"localstack_endpoint": tfstack.Endpoint(), "function_name": name, "filename": zips["noop-py"],
-			"runtime": "python3.12", "handler": "app.handler", "runtime_proxy_layer_filename": zips["zeebe-runtime-proxy"]}}
+		Vars: map[string]any{"localstack_endpoint": tfstack.Endpoint(), "function_name": name, "filename": distZip(t, "noop-py"),
+			"runtime": "python3.12", "handler": "app.handler", "runtime_proxy_layer_filename": distZip(t, "zeebe-runtime-proxy")}}
 	t.Cleanup(func() {
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()

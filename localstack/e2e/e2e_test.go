@@ -94,6 +94,16 @@ func TestMain(m *testing.M) {
 // or with those E2E_FUNCTIONS names (comma-separated). make bench deploys
 // only the no-ops (noop, noop-py, noop-node), so the benchmark does not pay
 // for the idle event source mappings of functions it never calls.
+// distZip is the absolute path of dist/<name>.zip, which must exist.
+func distZip(t *testing.T, name string) string {
+	t.Helper()
+	zip, err := filepath.Abs(filepath.Join(dist, name+".zip"))
+	require.NoError(t, err)
+	_, err = os.Stat(zip)
+	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
+	return zip
+}
+
 func deployed(t *testing.T) *tfstack.Stack {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(dist, "book-hotel.zip"))
@@ -714,10 +724,7 @@ func TestZeebeLambdaOnAnExistingFunctionWithItsLogGroup(t *testing.T) {
 	ctx := context.Background()
 	awsCfg, err := tfstack.AWSConfig(ctx)
 	require.NoError(t, err)
-	zip, err := filepath.Abs(filepath.Join(dist, "book-hotel.zip"))
-	require.NoError(t, err)
-	_, err = os.Stat(zip)
-	require.NoError(t, err, "the Lambda zips are missing: run `make build` (make test does)")
+	zip := distZip(t, "book-hotel")
 
 	name := fmt.Sprintf("existing-%d", time.Now().UnixNano())
 	group := "/aws/lambda/" + name

@@ -139,7 +139,7 @@ func (r Root) ApplyIfChanged(ctx context.Context) (out map[string]json.RawMessag
 			return out, false, err
 		}
 	}
-	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := r.forgetApply(); err != nil {
 		return nil, false, err
 	}
 	if err := tf.Apply(ctx, tfexec.VarFile(r.varFile()), tfexec.Parallelism(parallelism)); err != nil {
@@ -155,6 +155,15 @@ func (r Root) ApplyIfChanged(ctx context.Context) (out map[string]json.RawMessag
 }
 
 func (r Root) fingerprintFile() string { return filepath.Join(r.work(), "applied.fingerprint") }
+
+// forgetApply drops the fingerprint of the last SkipUnchanged apply: any
+// other change to the root's resources makes the next apply run.
+func (r Root) forgetApply() error {
+	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
 
 // fingerprint is what an apply of the root depends on: LocalStack's session
 // (a restarted LocalStack has lost everything), the copied root and modules,
@@ -248,7 +257,7 @@ func (r Root) ApplyPlan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := r.forgetApply(); err != nil {
 		return err
 	}
 	if err := tf.Apply(ctx, tfexec.DirOrPlan(r.planFile()), tfexec.Parallelism(parallelism)); err != nil {
@@ -277,7 +286,7 @@ func (r Root) Destroy(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(r.fingerprintFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := r.forgetApply(); err != nil {
 		return err
 	}
 	if err := tf.Destroy(ctx, tfexec.VarFile(r.varFile()), tfexec.Parallelism(parallelism)); err != nil {
