@@ -226,13 +226,21 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: demo
-# On a fresh machine the builds (CPU) and the stack's installs (mostly
-# downloads) run side by side: the zips, terraform, and `localstack/stack install`.
+# On a fresh machine three lines of work run side by side: the project's Go
+# builds, Terraform's build, and the stack's installs (mostly downloads, and
+# the Node.js runtime's native client).
 demo: ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
-	@$(MAKE) --no-print-directory -j4 build terraform-provider stack-install demo-bin
+	@$(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-without-engine
 	$(STACK) up
 	$(LOCAL)/bin/demo -dist $(DIST) -view $(PROCESS_VIEW_URL)
 
-.PHONY: demo-bin
-demo-bin: prereqs
-	@$(GO) build -o $(LOCAL)/bin/demo ./cmd/demo
+# The zips, the engine and cmd/demo one after the other, all with
+# localstack/gobuild's flags: the packages they share compile once.
+.PHONY: go-binaries
+go-binaries: build
+	@$(STACK) build-engine
+	@mkdir -p $(LOCAL)/bin && GO=$(GO) localstack/gobuild -o $(LOCAL)/bin/demo ./cmd/demo
+
+.PHONY: stack-install-without-engine
+stack-install-without-engine:
+	@$(STACK) install --without-engine

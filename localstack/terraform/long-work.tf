@@ -46,6 +46,7 @@ module "long_work_finish" {
   function_name      = "long-work-finish"
   policy_name        = "long-work-finish"
   filename           = "${var.dist}/long-work-finish.zip"
+  code_s3_bucket     = aws_s3_bucket.code.bucket
   architectures      = var.architectures
   timeout            = 10
   log_retention_days = 1

@@ -4,6 +4,7 @@
 module "bridge" {
   source = "../../terraform/modules/bridge"
 
+  code_s3_bucket     = aws_s3_bucket.code.bucket
   poller_filename    = "${var.dist}/zeebe-poller.zip"
   fulfiller_filename = "${var.dist}/zeebe-fulfiller.zip"
   returner_filename  = "${var.dist}/zeebe-returner.zip"
@@ -36,6 +37,14 @@ module "bridge" {
   otel_headers_secret_arn           = local.otel_headers_secret_arn
 }
 
+# The functions' zips, from which Lambda creates them (code_s3_bucket): the AWS
+# provider creates functions from S3 side by side, and those whose zip is in
+# the request one at a time, 5 s each in LocalStack.
+resource "aws_s3_bucket" "code" {
+  bucket        = "zeebe-lambda-bridge-code"
+  force_destroy = true
+}
+
 # Business events beside the jobs: echo (Go) and chaos-py (Python) take them
 # on their job queues (module zeebe-lambda's event_topics).
 resource "aws_sns_topic" "business_events" {
@@ -53,6 +62,7 @@ module "functions" {
 
   function_name           = each.key
   filename                = "${var.dist}/${each.key}.zip"
+  code_s3_bucket          = aws_s3_bucket.code.bucket
   runtime                 = each.value.runtime
   handler                 = each.value.handler
   runtime_proxy_layer_arn = module.bridge.runtime_proxy_layer_arn

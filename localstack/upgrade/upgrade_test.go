@@ -108,7 +108,11 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 			// function and log group _lambda tags alike) and its name in
 			// every function's environment; the returner reads every DLQ
 			// through its own policy, so the function's grant to it goes.
+			// Issue 23: the local root's functions are created from their
+			// zips in a bucket (code_s3_bucket), so each function's code
+			// source changes and its zip is a new object.
 			changes: []string{
+				"create aws_s3_bucket.code",
 				"create aws_sns_topic.business_events",
 				"create module.bridge.aws_lambda_function_event_invoke_config.poller",
 				"create module.bridge.aws_lambda_layer_version.runtime_proxy[0]",
@@ -116,6 +120,12 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				"create module.bridge.aws_secretsmanager_secret_policy.job_token",
 				"create module.bridge.aws_sns_topic_policy.jobs",
 				"create module.bridge.aws_sns_topic_policy.outcomes",
+				"create module.bridge.module.callback[0].aws_s3_object.code[0]",
+				"create module.bridge.module.fulfiller.aws_s3_object.code[0]",
+				"create module.bridge.module.poller.aws_s3_object.code[0]",
+				"create module.bridge.module.returner.aws_s3_object.code[0]",
+				`create module.functions["long-work"].module.lambda.aws_s3_object.code[0]`,
+				"create module.long_work_finish.aws_s3_object.code[0]",
 				`delete module.functions["long-work"].aws_iam_role_policy.returner[0]`,
 				"update module.bridge.aws_s3_bucket_lifecycle_configuration.payloads",
 				"update module.bridge.module.callback[0].aws_cloudwatch_log_group.this[0]",
@@ -137,6 +147,7 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				`update module.functions["long-work"].module.lambda.aws_cloudwatch_log_group.this[0]`,
 				`update module.functions["long-work"].module.lambda.aws_iam_role.this[0]`,
 				`update module.functions["long-work"].module.lambda.aws_lambda_function.this[0]`,
+				"update module.long_work_finish.aws_lambda_function.this[0]",
 			},
 			deletes: []string{`delete module.functions["long-work"].aws_iam_role_policy.returner[0]`},
 			optional: []string{

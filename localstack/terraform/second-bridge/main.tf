@@ -7,6 +7,7 @@ module "bridge" {
 
   name_prefix        = var.name_prefix
   job_type           = var.job_type
+  code_s3_bucket     = aws_s3_bucket.code.bucket
   poller_filename    = "${var.dist}/zeebe-poller.zip"
   fulfiller_filename = "${var.dist}/zeebe-fulfiller.zip"
   returner_filename  = "${var.dist}/zeebe-returner.zip"
@@ -24,6 +25,13 @@ module "bridge" {
   payload_bucket_force_destroy      = true
 }
 
+# The zips, which Lambda creates the functions from: side by side, where the
+# AWS provider creates functions whose zip is in the request one at a time.
+resource "aws_s3_bucket" "code" {
+  bucket        = "${lower(replace(var.name_prefix, "_", "-"))}zeebe-lambda-bridge-code"
+  force_destroy = true
+}
+
 module "functions" {
   source   = "../../../terraform/modules/zeebe-lambda"
   for_each = toset(var.identifiers)
@@ -32,6 +40,7 @@ module "functions" {
   function_name              = "${var.name_prefix}${each.key}"
   identifier                 = each.key
   filename                   = "${var.dist}/noop.zip"
+  code_s3_bucket             = aws_s3_bucket.code.bucket
   architectures              = var.architectures
   timeout                    = 10
   job_timeout_seconds        = module.bridge.job_timeout_seconds

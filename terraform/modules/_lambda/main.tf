@@ -84,12 +84,29 @@ resource "aws_iam_role_policy" "this" {
   }
 }
 
+# The zip in a bucket: Terraform's AWS provider creates functions whose zip
+# is in the request one at a time (it holds a lock per provider while it reads
+# the file, creates the function and waits for it), and those whose code is in
+# S3 side by side, as terraform-aws-modules/lambda's store_on_s3 does.
+resource "aws_s3_object" "code" {
+  count = var.create_function && var.code_s3_bucket != null ? 1 : 0
+
+  bucket      = var.code_s3_bucket
+  key         = "${var.code_s3_prefix}${var.function_name}.zip"
+  source      = var.filename
+  source_hash = filebase64sha256(var.filename)
+  tags        = var.tags
+  #checkov:skip=CKV_AWS_186:the code bucket is the caller's (code_s3_bucket), and its default encryption applies
+}
+
 resource "aws_lambda_function" "this" {
   count = var.create_function ? 1 : 0
 
   function_name    = var.function_name
   role             = aws_iam_role.this[0].arn
-  filename         = var.filename
+  filename         = var.code_s3_bucket == null ? var.filename : null
+  s3_bucket        = var.code_s3_bucket == null ? null : aws_s3_object.code[0].bucket
+  s3_key           = var.code_s3_bucket == null ? null : aws_s3_object.code[0].key
   source_code_hash = var.filename == null ? null : filebase64sha256(var.filename)
   handler          = var.handler
   runtime          = var.runtime

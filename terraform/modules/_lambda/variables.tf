@@ -58,6 +58,18 @@ variable "filename" {
   default     = null
 }
 
+variable "code_s3_bucket" {
+  description = "Bucket the deployment zip is uploaded to (as <code_s3_prefix><function_name>.zip), and the function created from; null: the zip goes in the CreateFunction request itself."
+  type        = string
+  default     = null
+}
+
+variable "code_s3_prefix" {
+  description = "Key prefix of the deployment zip in code_s3_bucket."
+  type        = string
+  default     = ""
+}
+
 variable "handler" {
   description = "Handler of the function (bootstrap for the provided runtimes)."
   type        = string

@@ -265,6 +265,8 @@ module "fulfiller" {
 
   function_name      = "${local.p}zeebe-fulfiller"
   filename           = var.fulfiller_filename
+  code_s3_bucket     = var.code_s3_bucket
+  code_s3_prefix     = var.code_s3_prefix
   architectures      = var.architectures
   timeout            = var.fulfiller_timeout
   xray_tracing       = var.xray_tracing
@@ -368,6 +370,8 @@ module "returner" {
 
   function_name      = "${local.p}zeebe-returner"
   filename           = var.returner_filename
+  code_s3_bucket     = var.code_s3_bucket
+  code_s3_prefix     = var.code_s3_prefix
   architectures      = var.architectures
   timeout            = local.returner_timeout
   xray_tracing       = var.xray_tracing
@@ -452,6 +456,8 @@ module "callback" {
 
   function_name      = "${local.p}zeebe-callback"
   filename           = var.callback_filename
+  code_s3_bucket     = var.code_s3_bucket
+  code_s3_prefix     = var.code_s3_prefix
   architectures      = var.architectures
   timeout            = 10
   xray_tracing       = var.xray_tracing
@@ -509,6 +515,8 @@ module "poller" {
 
   function_name      = "${local.p}zeebe-poller"
   filename           = var.poller_filename
+  code_s3_bucket     = var.code_s3_bucket
+  code_s3_prefix     = var.code_s3_prefix
   architectures      = var.architectures
   timeout            = var.poller_timeout
   xray_tracing       = var.xray_tracing

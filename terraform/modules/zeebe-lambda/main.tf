@@ -166,6 +166,8 @@ module "lambda" {
   create_function    = var.create_function
   existing_role_name = var.existing_role_name
   filename           = var.filename
+  code_s3_bucket     = var.code_s3_bucket
+  code_s3_prefix     = var.code_s3_prefix
   handler            = var.handler
   runtime            = var.runtime
   architectures      = var.architectures

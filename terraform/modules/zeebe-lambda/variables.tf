@@ -43,6 +43,28 @@ variable "filename" {
   default     = null
 }
 
+variable "code_s3_bucket" {
+  description = "Bucket to upload the function's deployment zip to (as <code_s3_prefix><function name>.zip) and create it from, as terraform-aws-modules/lambda's store_on_s3 does. Its name must be known at plan time: a literal, or aws_s3_bucket.<name>.bucket, not .id. Null (the default): each zip goes in its CreateFunction request, and Terraform's AWS provider creates such functions one at a time."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_s3_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.code_s3_bucket))
+    error_message = "code_s3_bucket must be an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "code_s3_prefix" {
+  description = "Key prefix of the deployment zip in code_s3_bucket, e.g. \"lambda/\"."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !startswith(var.code_s3_prefix, "/")
+    error_message = "code_s3_prefix must not start with a slash: S3 keys have none, so \"/lambda/\" would be a key under an empty folder name."
+  }
+}
+
 variable "handler" {
   description = "Handler of the function (bootstrap for the provided runtimes)."
   type        = string
