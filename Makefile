@@ -226,21 +226,34 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: demo
-# On a fresh machine three lines of work run side by side: the project's Go
-# builds, Terraform's build, and the stack's installs (mostly downloads, and
-# the Node.js runtime's native client).
-demo: ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
-	@$(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-without-engine
-	$(STACK) up
-	$(LOCAL)/bin/demo -dist $(DIST) -view $(PROCESS_VIEW_URL)
+# On a fresh machine the work is split by what the apply needs. The Go builds
+# (the zips, the engine, cmd/demo), Terraform's build and LocalStack's venv
+# run side by side at normal priority, and the apply starts when they are
+# done. The local runtimes (the Node.js one compiles its native client) and
+# bpmn-js install meanwhile at low priority, on the CPU the builds and the
+# apply's waits leave, and the engine starts once they are in. A second run
+# finds all of it in place.
+demo: prereqs ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
+	@mkdir -p $(LOCAL)/logs; log=$(LOCAL)/logs/demo-background.log; \
+	  echo "[demo] the local Lambda runtimes and bpmn-js install in the background, at low priority (log: $$log)"; \
+	  setsid bash -c 'nice -n 19 $(STACK) install runtimes view && $(STACK) up zeebe' >$$log 2>&1 & bg=$$!; \
+	  trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
+	  $(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-localstack; \
+	  $(STACK) up localstack; \
+	  $(LOCAL)/bin/demo -apply-only -dist $(DIST); \
+	  echo "[demo] waiting for the background installs and the engine (log: $$log)"; \
+	  wait $$bg || { echo "make demo: the background installs failed; the end of $$log:"; tail -n 25 $$log; exit 1; }; \
+	  trap - EXIT; \
+	  grep -h '^\(zeebe\|rest\|view\) ' $$log || true; \
+	  $(LOCAL)/bin/demo -applied -dist $(DIST) -view $(PROCESS_VIEW_URL)
 
-# The zips, the engine and cmd/demo one after the other, all with
+# The zips, cmd/demo and the engine one after the other, all with
 # localstack/gobuild's flags: the packages they share compile once.
 .PHONY: go-binaries
 go-binaries: build
-	@$(STACK) build-engine
 	@mkdir -p $(LOCAL)/bin && GO=$(GO) localstack/gobuild -o $(LOCAL)/bin/demo ./cmd/demo
+	@$(STACK) install engine
 
-.PHONY: stack-install-without-engine
-stack-install-without-engine:
-	@$(STACK) install --without-engine
+.PHONY: stack-install-localstack
+stack-install-localstack:
+	@$(STACK) install localstack

@@ -36,12 +36,20 @@ func main() {
 	timeout := flag.Duration("timeout", 3*time.Minute, "how long to wait for each trip")
 	dist := flag.String("dist", "dist", "where `make build` put the Lambda zips")
 	view := flag.String("view", envOr("PROCESS_VIEW_URL", "http://127.0.0.1:8088"), "the local process view the engine serves")
+	applyOnly := flag.Bool("apply-only", false, "apply to LocalStack and stop: the engine need not run yet (make demo starts it meanwhile)")
+	applied := flag.Bool("applied", false, "an -apply-only run just applied and said so: do not say it again")
 	flag.Parse()
 	// The local engine speaks plaintext; the Zeebe client reads this from the environment.
 	if os.Getenv("ZEEBE_INSECURE_CONNECTION") == "" {
 		_ = os.Setenv("ZEEBE_INSECURE_CONNECTION", "true")
 	}
-	if err := run(context.Background(), *bpmnPath, *dist, strings.TrimRight(*view, "/"), *timeout); err != nil {
+	var err error
+	if *applyOnly {
+		_, err = apply(context.Background(), *dist, true)
+	} else {
+		err = run(context.Background(), *bpmnPath, *dist, strings.TrimRight(*view, "/"), *timeout, !*applied)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
@@ -60,7 +68,7 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration) error {
+func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration, sayApply bool) error {
 	path := recordlog.DefaultPath()
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no Zeebe record log at %s: start the local stack with `localstack/stack up` (make demo does)", path)
@@ -81,28 +89,9 @@ func run(ctx context.Context, bpmnPath, dist, view string, timeout time.Duration
 	if err != nil {
 		return err
 	}
-
-	step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
-	began := time.Now()
-	fns := append(catalog.TripBooking(), catalog.LongWork()...)
-	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: fns, SkipUnchanged: true})
+	stack, err := apply(ctx, dist, sayApply)
 	if err != nil {
 		return err
-	}
-	if stack.Applied {
-		fmt.Printf("      applied in     %s (state: %s)\n", time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
-	} else {
-		fmt.Printf("      unchanged      since the last apply to this LocalStack (same modules, variables, zips): not applied again (%s; state: %s)\n",
-			time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
-	}
-	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", stack.JobsTopicARN, stack.OutcomesTopicARN)
-	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge %s)\n", stack.PollerFunctionName, stack.FulfillerFunctionName,
-		strings.Join(stack.FunctionNames(), ", "), stack.PollerScheduleExpression)
-	fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack; %s\n", localstackLog)
-	for _, f := range fns {
-		if f.Runtime != "" {
-			fmt.Printf("      %-14s %s, unmodified, through the layer zeebe-runtime-proxy (docs/runtimes.md)\n", f.Name, f.Runtime)
-		}
 	}
 
 	// The schedule's first run may be up to a minute away: start one now.
@@ -231,6 +220,37 @@ func waitEnd(ctx context.Context, records *recordlog.Log, pik int64, timeout tim
 	}
 	recs, err := records.Instance(pik)
 	return recs, end, err
+}
+
+// apply applies the local root to LocalStack, unless nothing it depends on
+// changed since its last apply there, and says what is deployed. It needs
+// LocalStack only. say false applies as quietly.
+func apply(ctx context.Context, dist string, say bool) (*tfstack.Stack, error) {
+	if say {
+		step("terraform apply of localstack/terraform (terraform/modules) to LocalStack at " + tfstack.Endpoint() + ", functions from " + dist)
+	}
+	began := time.Now()
+	fns := append(catalog.TripBooking(), catalog.LongWork()...)
+	stack, _, err := tfstack.Deploy(ctx, tfstack.Options{Dist: dist, Functions: fns, SkipUnchanged: true})
+	if err != nil || !say {
+		return stack, err
+	}
+	if stack.Applied {
+		fmt.Printf("      applied in     %s (state: %s)\n", time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	} else {
+		fmt.Printf("      unchanged      since the last apply to this LocalStack (same modules, variables, zips): not applied again (%s; state: %s)\n",
+			time.Since(began).Round(time.Second), filepath.Join(tfstack.LocalDir(), "terraform", "local"))
+	}
+	fmt.Printf("      jobs topic     %s\n      outcomes topic %s\n", stack.JobsTopicARN, stack.OutcomesTopicARN)
+	fmt.Printf("      functions      %s, %s, %s (poller: EventBridge %s)\n", stack.PollerFunctionName, stack.FulfillerFunctionName,
+		strings.Join(stack.FunctionNames(), ", "), stack.PollerScheduleExpression)
+	fmt.Printf("      logs           CloudWatch Logs /aws/lambda/<function> in LocalStack; %s\n", filepath.Join(tfstack.LocalDir(), "logs", "localstack.log"))
+	for _, f := range fns {
+		if f.Runtime != "" {
+			fmt.Printf("      %-14s %s, unmodified, through the layer zeebe-runtime-proxy (docs/runtimes.md)\n", f.Name, f.Runtime)
+		}
+	}
+	return stack, nil
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }
