@@ -226,10 +226,10 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 	ZEEBE_ADDRESS=$(ZEEBE_ADDRESS) ZEEBE_CONFORMANCE_ADDRESS=$(CONFORMANCE_ADDRESS) $(GO) test -count=1 -tags conformance ./localzeebe/conformance/... -v
 
 .PHONY: demo
-# On a fresh machine the work is split by what the apply needs. Terraform's
-# build (the longest, and the least parallel) runs first in line; beside it,
-# at lower priority, the Go builds (the zips, cmd/demo, the engine) and
-# LocalStack's venv. The apply starts when they are done. The local runtimes
+# On a fresh machine the work is split by what the apply needs. The Go
+# builds (the zips, cmd/demo, the engine), Terraform's build and LocalStack's
+# venv run side by side (Terraform's first in line was slower in total), and
+# the apply starts when they are done. The local runtimes
 # (the Node.js one compiles its native client) and bpmn-js install meanwhile
 # at the lowest priority, on the CPU the builds and the apply's waits leave,
 # and the engine starts once they are in. A second run finds it all in place.
@@ -238,10 +238,7 @@ demo: prereqs ## start the local stack, terraform apply the bridge to LocalStack
 	  echo "[demo] the local Lambda runtimes and bpmn-js install in the background, at low priority (log: $$log)"; \
 	  setsid bash -c 'nice -n 19 $(STACK) install runtimes view && $(STACK) up zeebe' >$$log 2>&1 & bg=$$!; \
 	  trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
-	  nice -n 10 $(MAKE) --no-print-directory -j2 go-binaries stack-install-localstack & fg=$$!; \
-	  trap 'kill -- -$$bg 2>/dev/null; kill $$fg 2>/dev/null || true' EXIT; \
-	  $(MAKE) --no-print-directory terraform-provider; \
-	  wait $$fg; \
+	  $(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-localstack; \
 	  $(STACK) up localstack; \
 	  $(LOCAL)/bin/demo -apply-only -dist $(DIST); \
 	  echo "[demo] waiting for the background installs and the engine (log: $$log)"; \
