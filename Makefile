@@ -236,15 +236,15 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 demo: prereqs ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
 	@mkdir -p $(LOCAL)/logs; log=$(LOCAL)/logs/demo-background.log; \
 	  echo "[demo] the local Lambda runtimes and bpmn-js install in the background, at low priority (log: $$log)"; \
-	  setsid bash -c 'nice -n 19 $(STACK) install runtimes view && $(STACK) up zeebe' >$$log 2>&1 & bg=$$!; \
+	  setsid nice -n 19 $(STACK) install runtimes view >$$log 2>&1 & bg=$$!; \
 	  trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
 	  $(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-localstack; \
 	  $(STACK) up localstack; \
 	  $(LOCAL)/bin/demo -apply-only -dist $(DIST); \
-	  echo "[demo] waiting for the background installs and the engine (log: $$log)"; \
+	  echo "[demo] waiting for the background installs (log: $$log)"; \
 	  wait $$bg || { echo "make demo: the background installs failed; the end of $$log:"; tail -n 25 $$log; exit 1; }; \
 	  trap - EXIT; \
-	  grep -h '^\(zeebe\|rest\|view\) ' $$log || true; \
+	  $(STACK) up zeebe; \
 	  $(LOCAL)/bin/demo -applied -dist $(DIST) -view $(PROCESS_VIEW_URL)
 
 # The zips, cmd/demo and the engine one after the other, all with
