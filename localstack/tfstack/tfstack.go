@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,6 +90,25 @@ var ErrProvider = errors.New("the AWS provider could not be installed")
 const parallelism = 40
 
 var initMu sync.Mutex
+
+// lockInit holds an exclusive lock, across processes, on the terraform inits
+// of this local directory: the test packages run at once, and Terraform's
+// plugin cache is not safe for concurrent installs.
+func lockInit() (unlock func(), err error) {
+	dir := filepath.Join(LocalDir(), "terraform")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".init.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil // closing the file releases the lock
+}
 
 // Root is one Terraform root module of the repository, applied with its own
 // state under the local directory.
@@ -362,6 +382,14 @@ func (r Root) terraform() (*tfexec.Terraform, error) {
 	}
 	// .terraform (providers, module manifest) survives the fresh copy.
 	env["TF_DATA_DIR"] = r.DataDir()
+	// A fresh copy has no lock file, and without one Terraform 1.4 and later
+	// install the provider into the shared plugin cache again on every init,
+	// replacing the entry that other roots' plans and applies are reading
+	// ("there is no package for registry.terraform.io/hashicorp/aws cached").
+	// With this the cached provider is linked as it is.
+	if env["TF_PLUGIN_CACHE_DIR"] != "" {
+		env["TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE"] = "true"
+	}
 	if err := tf.SetEnv(tfexec.CleanEnv(env)); err != nil {
 		return nil, err
 	}
@@ -387,9 +415,15 @@ func (r Root) init(ctx context.Context) (*tfexec.Terraform, error) {
 		}
 	}
 	// Terraform's plugin cache is not safe for concurrent installs: the
-	// end-to-end tests apply two roots at once.
+	// end-to-end tests apply two roots at once, and the test packages run
+	// side by side.
 	initMu.Lock()
 	defer initMu.Unlock()
+	unlock, err := lockInit()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var stderr strings.Builder
 	if r.Log != nil {
 		tf.SetStderr(io.MultiWriter(r.Log, &stderr))

@@ -125,7 +125,7 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				"create module.bridge.module.poller.aws_s3_object.code[0]",
 				"create module.bridge.module.returner.aws_s3_object.code[0]",
 				`create module.functions["long-work"].module.lambda.aws_s3_object.code[0]`,
-				"create module.long_work_finish.aws_s3_object.code[0]",
+				"create module.long_work_finish[0].aws_s3_object.code[0]",
 				`delete module.functions["long-work"].aws_iam_role_policy.returner[0]`,
 				"update module.bridge.aws_s3_bucket_lifecycle_configuration.payloads",
 				"update module.bridge.module.callback[0].aws_cloudwatch_log_group.this[0]",
@@ -147,7 +147,7 @@ func TestUpgradeFromThePreviousLayoutMovesOnly(t *testing.T) {
 				`update module.functions["long-work"].module.lambda.aws_cloudwatch_log_group.this[0]`,
 				`update module.functions["long-work"].module.lambda.aws_iam_role.this[0]`,
 				`update module.functions["long-work"].module.lambda.aws_lambda_function.this[0]`,
-				"update module.long_work_finish.aws_lambda_function.this[0]",
+				"update module.long_work_finish[0].aws_lambda_function.this[0]",
 			},
 			deletes: []string{`delete module.functions["long-work"].aws_iam_role_policy.returner[0]`},
 			optional: []string{
