@@ -25,7 +25,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -89,11 +88,11 @@ var ErrProvider = errors.New("the AWS provider could not be installed")
 // consistently, and Terraform's default of 10 would queue those waits up.
 const parallelism = 40
 
-var initMu sync.Mutex
-
-// lockInit holds an exclusive lock, across processes, on the terraform inits
-// of this local directory: the test packages run at once, and Terraform's
-// plugin cache is not safe for concurrent installs.
+// lockInit holds an exclusive lock on the terraform inits of this local
+// directory, across processes and goroutines alike (each call opens the file
+// afresh, and flock locks an open file): the test packages run at once, the
+// end-to-end tests apply two roots at once, and Terraform's plugin cache is
+// not safe for concurrent installs.
 func lockInit() (unlock func(), err error) {
 	dir := filepath.Join(LocalDir(), "terraform")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -414,11 +413,6 @@ func (r Root) init(ctx context.Context) (*tfexec.Terraform, error) {
 			return nil, err
 		}
 	}
-	// Terraform's plugin cache is not safe for concurrent installs: the
-	// end-to-end tests apply two roots at once, and the test packages run
-	// side by side.
-	initMu.Lock()
-	defer initMu.Unlock()
 	unlock, err := lockInit()
 	if err != nil {
 		return nil, err
