@@ -227,9 +227,9 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 
 .PHONY: demo
 # On a fresh machine the work is split by what the apply needs. The Go
-# builds (the zips, cmd/demo, the engine), Terraform's build and LocalStack's
-# venv run side by side (Terraform's first in line was slower in total), and
-# the apply starts when they are done. The local runtimes
+# builds (the zips, cmd/demo), Terraform's build and LocalStack's venv run
+# side by side, and the apply starts when they are done; the engine builds
+# during the apply, which mostly waits on the AWS provider. The local runtimes
 # (the Node.js one compiles its native client) and bpmn-js install meanwhile
 # at the lowest priority, on the CPU the builds and the apply's waits leave,
 # and the engine starts once they are in. A second run finds it all in place.
@@ -242,20 +242,23 @@ demo: prereqs ## start the local stack, terraform apply the bridge to LocalStack
 	  set -m; nice -n 19 $(STACK) install runtimes view >$$log 2>&1 & bg=$$!; set +m; \
 	  trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
 	  $(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-localstack; \
+	  $(STACK) install engine & eng=$$!; \
+	  trap 'kill -- -$$bg 2>/dev/null || true; kill $$eng 2>/dev/null || true' EXIT; \
 	  $(STACK) up localstack; \
 	  $(LOCAL)/bin/demo -apply-only -dist $(DIST); \
+	  wait $$eng || { echo "make demo: the local engine's build failed (above)"; exit 1; }; \
 	  echo "[demo] waiting for the background installs (log: $$log)"; \
 	  wait $$bg || { echo "make demo: the background installs failed; the end of $$log:"; tail -n 25 $$log; exit 1; }; \
 	  trap - EXIT; \
 	  $(STACK) up zeebe; \
 	  $(LOCAL)/bin/demo -applied -dist $(DIST) -view $(PROCESS_VIEW_URL)
 
-# The zips, cmd/demo and the engine one after the other, all with
-# localstack/gobuild's flags: the packages they share compile once.
+# The zips and cmd/demo one after the other, with localstack/gobuild's flags:
+# the packages they share compile once. The engine, built with the same
+# flags, is not needed for the apply: make demo builds it meanwhile.
 .PHONY: go-binaries
 go-binaries: build
 	@mkdir -p $(LOCAL)/bin && GO=$(GO) localstack/gobuild -o $(LOCAL)/bin/demo ./cmd/demo
-	@$(STACK) install engine
 
 .PHONY: stack-install-localstack
 stack-install-localstack:
