@@ -105,9 +105,9 @@ build: prereqs ## build dist/<function>.zip for every Lambda (GOARCH_LAMBDA=arm6
 	  $(foreach l,$(BRIDGE_LAYERS),./cmd/$(l)=$(l))
 	@echo "built $$(ls $(DIST)/*.zip | wc -l) Lambda zips (the layers $(BRIDGE_LAYERS) among them) for linux/$(GOARCH_LAMBDA) in $(DIST)"
 
-# With the local backend only: localstack/terraform-build/build says why.
+# Without the parts that need a cloud SDK: localstack/terraform-build/build says why.
 $(TERRAFORM):
-	@echo "building terraform $(TERRAFORM_VERSION) from the Go module proxy (about 2 minutes, once)"
+	@echo "building terraform $(TERRAFORM_VERSION) from the Go module proxy (about a minute alone, once)"
 	@mkdir -p $(GOBIN) && GO=$(GO) localstack/terraform-build/build $(TERRAFORM_VERSION) $@
 
 $(TFLINT):
