@@ -129,6 +129,59 @@ class ReceiveTest(unittest.TestCase):
             esm.patch(cls, EmptyPollResultsException, 2)
 
 
+def message(n: int) -> dict:
+    return {"MessageId": f"m{n}", "ReceiptHandle": f"r{n}", "Body": "{}", "Attributes": {}, "MD5OfBody": "99914b932bd37a50b983c5e7c90ae93b"}
+
+
+class ScaleOutTest(unittest.TestCase):
+    """A full batch starts one more receive loop, up to the mapping's limit."""
+
+    def run_polls(self, limit: int, answers: list[int]) -> tuple[int, int]:
+        """One poll_events of a poller with Scale(limit) whose receives return answers[i]
+        messages in turn (then none); (batches handed to the function, most loops at once)."""
+        poller, _ = new_poller(patched(1, lambda: 0.0), 0)
+        poller.batch_size = 2
+        scale = esm.Scale(limit)
+        poller._zlb_scale, poller._zlb_shutdown = scale, threading.Event()
+        lock, answers = threading.Lock(), list(answers)
+
+        def receive_message(**kwargs):
+            with lock:
+                n = answers.pop(0) if answers else 0
+            return {"Messages": [message(i) for i in range(n)]}
+
+        poller.source_client.receive_message = receive_message
+        poller.source_client.get_queue_attributes = lambda **kwargs: {"Attributes": {"FifoQueue": "false"}}
+        poller.source_client.delete_message_batch = lambda **kwargs: {"Successful": [], "Failed": []}
+        self.assertIsNone(poller.poll_events())
+        self.assertTrue(scale.wait_idle(10), "the helper loops ended")
+        self.assertEqual(0, scale.helpers)
+        return poller.processor.process_events_batch.call_count, 1 + scale.peak
+
+    def test_scale_out(self):
+        cases = [
+            # name, limit, receives (messages each; batch size 2), batches handed on, most loops at once
+            ("a partial batch: no helper", 5, [1], 1, 1),
+            ("full, then partial: one helper, which ends", 5, [2, 1], 2, 2),
+            ("full batches: helpers up to the limit, each ends on an empty receive", 3, [2, 2, 2, 2, 2, 2], 6, 3),
+            ("limit 1: LocalStack's one loop", 1, [2, 2, 2], 1, 1),
+        ]
+        for name, limit, answers, batches, most in cases:
+            with self.subTest(name):
+                self.assertEqual((batches, most), self.run_polls(limit, answers))
+
+    def test_limit_of(self):
+        cases = [
+            ({}, 5, 5),
+            ({"ScalingConfig": {}}, 5, 5),
+            ({"ScalingConfig": {"MaximumConcurrency": 2}}, 5, 2),
+            ({"ScalingConfig": {"MaximumConcurrency": 100}}, 5, 5),
+        ]
+        for config, pollers, want in cases:
+            with self.subTest(str(config)):
+                self.assertEqual(want, esm.limit_of(config, pollers))
+
+
 class InstalledLocalStackTest(unittest.TestCase):
     def test_internals_are_where_the_patch_expects_them(self):
         # Fails when a LocalStack upgrade moves what the deviation relies on.
@@ -154,8 +207,8 @@ class InstalledLocalStackTest(unittest.TestCase):
 
     def test_apply(self):
         cases = [
-            ("default", {}, "zlb-esm-long-poll: local deviation from AWS: SQS event source mappings without a batching window long-poll (WaitTimeSeconds=1) and do not back off after an empty long poll", 1),
-            ("set", {"ZLB_ESM_SQS_WAIT_SEC": "3"}, "zlb-esm-long-poll: local deviation from AWS: SQS event source mappings without a batching window long-poll (WaitTimeSeconds=3) and do not back off after an empty long poll", 3),
+            ("default", {}, "zlb-esm-long-poll: local deviation from AWS: SQS event source mappings without a batching window long-poll (WaitTimeSeconds=1), do not back off after an empty long poll, and scale out to 5 receive loops while their batches come full", 1),
+            ("set", {"ZLB_ESM_SQS_WAIT_SEC": "3", "ZLB_ESM_SQS_POLLERS": "2"}, "zlb-esm-long-poll: local deviation from AWS: SQS event source mappings without a batching window long-poll (WaitTimeSeconds=3), do not back off after an empty long poll, and scale out to 2 receive loops while their batches come full", 3),
             ("off", {"ZLB_ESM_SQS_WAIT_SEC": "0"}, "zlb-esm-long-poll: off (ZLB_ESM_SQS_WAIT_SEC=0): LocalStack's own short polling and back-off", None),
         ]
         for name, env, line, wait in cases:
@@ -183,6 +236,12 @@ class InstalledLocalStackTest(unittest.TestCase):
             with self.subTest(name):
                 with self.assertRaisesRegex(ValueError, msg):
                     esm.apply({"ZLB_ESM_SQS_WAIT_SEC": raw})
+
+    def test_apply_refuses_bad_poller_counts(self):
+        for raw, msg in [("many", "ZLB_ESM_SQS_POLLERS='many' is not a whole number"), ("0", r"ZLB_ESM_SQS_POLLERS=0 is outside 1\.\.50")]:
+            with self.subTest(raw):
+                with self.assertRaisesRegex(ValueError, msg):
+                    esm.apply({"ZLB_ESM_SQS_POLLERS": raw})
 
     def test_hook_is_registered(self):
         # LocalStack runs the hook only if the installed plugin declares it.

@@ -23,6 +23,13 @@ LocalStack's behaviour. ``ZLB_ESM_SQS_WAIT_SEC=0`` turns
 the deviation off. Only the local stack runs this; nothing of it reaches the
 Terraform modules.
 
+AWS's pollers also scale out with the backlog, where LocalStack runs one loop
+per mapping: a busy queue waits on one invocation at a time. So a long poll
+that hands the function a full batch starts one more receive loop for the
+mapping, up to ``ZLB_ESM_SQS_POLLERS`` (default 5, AWS's starting number of
+pollers) and the mapping's ``ScalingConfig.MaximumConcurrency``; a loop
+whose batch was not full ends. FIFO queues keep one loop (their order).
+
 If LocalStack's internals are not what this was written against, the hook
 raises ``PatchError`` and LocalStack does not start; ``localstack/stack up``
 also checks for the log line the hook writes (``MARKER``).
@@ -32,6 +39,7 @@ import functools
 import inspect
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -53,6 +61,13 @@ _POLLER_ATTR = "_zlb_long_polls"
 _SHUTDOWN_ATTR = "_zlb_shutdown"
 # SQS's most entries per batch request.
 _SQS_BATCH = 10
+POLLERS_ENV = "ZLB_ESM_SQS_POLLERS"
+DEFAULT_POLLERS = 5
+MAX_POLLERS = 50
+# Set on each long-polling poller of a started worker: its Scale.
+_SCALE_ATTR = "_zlb_scale"
+# Per thread: the messages the current poll_events handed to the function.
+_handled = threading.local()
 # What the patch relies on in localstack-core 4.14.0, as (what, source text).
 _EXPECTED = (
     ("SqsPoller.poll_events", "receive_message("),
@@ -83,6 +98,79 @@ def wait_from_env(env: Mapping[str, str]) -> int:
     if not 0 <= wait <= MAX_WAIT:
         raise ValueError(f"{WAIT_ENV}={wait} is outside 0..{MAX_WAIT} (SQS's WaitTimeSeconds)")
     return wait
+
+
+def pollers_from_env(env: Mapping[str, str]) -> int:
+    """The most receive loops a mapping runs at once; 1 keeps LocalStack's one."""
+    raw = env.get(POLLERS_ENV, "").strip()
+    if raw == "":
+        return DEFAULT_POLLERS
+    try:
+        pollers = int(raw)
+    except ValueError as e:
+        raise ValueError(f"{POLLERS_ENV}={raw!r} is not a whole number") from e
+    if not 1 <= pollers <= MAX_POLLERS:
+        raise ValueError(f"{POLLERS_ENV}={pollers} is outside 1..{MAX_POLLERS}")
+    return pollers
+
+
+class Scale:
+    """The receive loops of one mapping beyond its worker's own, at most limit - 1."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.helpers = 0
+        self.peak = 0  # the most helpers at once (for tests)
+        self._cond = threading.Condition()
+
+    def acquire(self) -> bool:
+        with self._cond:
+            if 1 + self.helpers >= self.limit:
+                return False
+            self.helpers += 1
+            self.peak = max(self.peak, self.helpers)
+            return True
+
+    def release(self) -> None:
+        with self._cond:
+            self.helpers -= 1
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once no helper loop runs (for tests)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.helpers == 0, timeout)
+
+
+def limit_of(esm_config: Mapping, pollers: int) -> int:
+    """pollers, capped by the mapping's ScalingConfig.MaximumConcurrency (its concurrent invocations on AWS)."""
+    most = (esm_config.get("ScalingConfig") or {}).get("MaximumConcurrency")
+    return min(pollers, most) if most else pollers
+
+
+def _scale_out(poller) -> None:
+    """After a full batch, one more receive loop for the mapping, if its Scale allows."""
+    scale, stopped = getattr(poller, _SCALE_ATTR, None), getattr(poller, _SHUTDOWN_ATTR, None)
+    if scale is None or stopped is None or stopped.is_set():
+        return
+    if getattr(_handled, "count", 0) < poller.batch_size or not scale.acquire():
+        return
+    threading.Thread(target=_helper, args=(poller, scale, stopped), name="zlb-esm-poller", daemon=True).start()
+
+
+def _helper(poller, scale: Scale, stopped: threading.Event) -> None:
+    # Receives while the batches come full; an empty, partial or failed
+    # receive ends it, leaving the queue to the worker's own loop.
+    try:
+        while not stopped.is_set():
+            try:
+                poller.poll_events()
+            except Exception:
+                return
+            if getattr(_handled, "count", 0) < poller.batch_size:
+                return
+    finally:
+        scale.release()
 
 
 def _internals():
@@ -149,8 +237,9 @@ def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callab
         if not getattr(self, _POLLER_ATTR, False):
             return poll(self)
         start = clock()
+        _handled.count = 0
         try:
-            return poll(self)
+            poll(self)
         except empty_exc:
             # An empty receive that returned early did not wait (the queue
             # shut down with LocalStack): the worker's back-off applies, or
@@ -160,11 +249,14 @@ def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callab
             # The long poll was the wait; backing off after it would only
             # delay the next message.
             return None
+        _scale_out(self)
+        return None
 
     @functools.wraps(handle)
     def handle_messages(self, messages):
         stopped = getattr(self, _SHUTDOWN_ATTR, None)
         if not (getattr(self, _POLLER_ATTR, False) and stopped is not None and stopped.is_set()):
+            _handled.count = getattr(_handled, "count", 0) + len(messages)
             return handle(self, messages)
         # The mapping was disabled, updated or deleted while the long poll
         # waited (LocalStack's short poll never outlived a stop, and its
@@ -185,8 +277,9 @@ def patch(poller_cls: type, empty_exc: type[Exception], wait: int, clock: Callab
     setattr(poller_cls, _ATTR, wait)
 
 
-def patch_worker(worker_cls: type) -> None:
-    """Give each worker's poller the worker's shutdown event (see handle_messages above)."""
+def patch_worker(worker_cls: type, pollers: int = 1) -> None:
+    """Give each worker's poller the worker's shutdown event (see handle_messages
+    above) and, for a long-polling one of a standard queue, its Scale."""
     if worker_cls.__dict__.get(_ATTR):
         return
     start = worker_cls.start
@@ -194,6 +287,9 @@ def patch_worker(worker_cls: type) -> None:
     @functools.wraps(start)
     def wrapped(self, *args, **kwargs):
         setattr(self.poller, _SHUTDOWN_ATTR, self._shutdown_event)
+        limit = limit_of(self.esm_config, pollers)
+        if limit > 1 and getattr(self.poller, _POLLER_ATTR, False) and not self.poller.source_arn.endswith(".fifo"):
+            setattr(self.poller, _SCALE_ATTR, Scale(limit))
         return start(self, *args, **kwargs)
 
     worker_cls.start = wrapped
@@ -203,14 +299,16 @@ def patch_worker(worker_cls: type) -> None:
 def apply(env: Mapping[str, str]) -> str:
     """Apply the deviation as env says and return the line that says so."""
     wait = wait_from_env(env)
+    pollers = pollers_from_env(env)
     if wait == 0:
         return f"{MARKER} off ({WAIT_ENV}=0): LocalStack's own short polling and back-off"
     poller_cls, empty_exc, worker_cls = _internals()
     patch(poller_cls, empty_exc, wait)
-    patch_worker(worker_cls)
+    patch_worker(worker_cls, pollers)
     return (
         f"{MARKER} local deviation from AWS: SQS event source mappings without a batching window "
-        f"long-poll (WaitTimeSeconds={wait}) and do not back off after an empty long poll"
+        f"long-poll (WaitTimeSeconds={wait}), do not back off after an empty long poll, "
+        f"and scale out to {pollers} receive loops while their batches come full"
     )
 
 
