@@ -86,32 +86,28 @@ class PatchError(RuntimeError):
     """LocalStack's event source mapping internals are not where this module expects them."""
 
 
+def _whole_from_env(env: Mapping[str, str], name: str, default: int, lo: int, hi: int, unit: str = "", bound: str = "") -> int:
+    """env[name] as a whole number in lo..hi (default when unset), or a ValueError naming it."""
+    raw = env.get(name, "").strip()
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise ValueError(f"{name}={raw!r} is not a whole number{unit}") from e
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}={value} is outside {lo}..{hi}{bound}")
+    return value
+
+
 def wait_from_env(env: Mapping[str, str]) -> int:
     """The long poll's wait in whole seconds (SQS takes no fractions); 0 turns the deviation off."""
-    raw = env.get(WAIT_ENV, "").strip()
-    if raw == "":
-        return DEFAULT_WAIT
-    try:
-        wait = int(raw)
-    except ValueError as e:
-        raise ValueError(f"{WAIT_ENV}={raw!r} is not a whole number of seconds") from e
-    if not 0 <= wait <= MAX_WAIT:
-        raise ValueError(f"{WAIT_ENV}={wait} is outside 0..{MAX_WAIT} (SQS's WaitTimeSeconds)")
-    return wait
+    return _whole_from_env(env, WAIT_ENV, DEFAULT_WAIT, 0, MAX_WAIT, " of seconds", " (SQS's WaitTimeSeconds)")
 
 
 def pollers_from_env(env: Mapping[str, str]) -> int:
     """The most receive loops a mapping runs at once; 1 keeps LocalStack's one."""
-    raw = env.get(POLLERS_ENV, "").strip()
-    if raw == "":
-        return DEFAULT_POLLERS
-    try:
-        pollers = int(raw)
-    except ValueError as e:
-        raise ValueError(f"{POLLERS_ENV}={raw!r} is not a whole number") from e
-    if not 1 <= pollers <= MAX_POLLERS:
-        raise ValueError(f"{POLLERS_ENV}={pollers} is outside 1..{MAX_POLLERS}")
-    return pollers
+    return _whole_from_env(env, POLLERS_ENV, DEFAULT_POLLERS, 1, MAX_POLLERS)
 
 
 class Scale:
