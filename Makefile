@@ -233,17 +233,16 @@ test-zeebe-conformance: prereqs ## run the engine conformance suite against ZEEB
 # (the Node.js one compiles its native client) and bpmn-js install meanwhile
 # at the lowest priority, on the CPU the builds and the apply's waits leave,
 # and the engine starts once they are in. A second run finds it all in place.
-# The background job is a process group of its own (set -m, so the EXIT trap
-# can stop it) in make's session: under Linux's autogroup scheduling a new
+# The background jobs are process groups of their own (set -m, so the EXIT
+# trap can stop them) in make's session: under Linux's autogroup scheduling a new
 # session (setsid) gets its own half of the CPU, whatever its nice value.
 demo: prereqs ## start the local stack, terraform apply the bridge to LocalStack, run the trip booking both ways and the long work
 	@mkdir -p $(LOCAL)/logs; log=$(LOCAL)/logs/demo-background.log; \
 	  echo "[demo] the local Lambda runtimes and bpmn-js install in the background, at low priority (log: $$log)"; \
-	  set -m; nice -n 19 $(STACK) install runtimes view >$$log 2>&1 & bg=$$!; set +m; \
-	  trap 'kill -- -$$bg 2>/dev/null || true' EXIT; \
+	  set -m; nice -n 19 $(STACK) install runtimes view >$$log 2>&1 & bg=$$!; set +m; eng=; \
+	  trap 'kill -- -$$bg $${eng:+-$$eng} 2>/dev/null || true' EXIT; \
 	  $(MAKE) --no-print-directory -j3 go-binaries terraform-provider stack-install-localstack; \
-	  $(STACK) install engine & eng=$$!; \
-	  trap 'kill -- -$$bg 2>/dev/null || true; kill $$eng 2>/dev/null || true' EXIT; \
+	  set -m; $(STACK) install engine & eng=$$!; set +m; \
 	  $(STACK) up localstack; \
 	  $(LOCAL)/bin/demo -apply-only -dist $(DIST); \
 	  wait $$eng || { echo "make demo: the local engine's build failed (above)"; exit 1; }; \
